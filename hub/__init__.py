@@ -1,0 +1,109 @@
+"""Focus Hub: the application factory."""
+
+import logging
+import sys
+
+from flask import Flask
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
+
+from hub.config import ConfigError, load_config
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(load_config(app.instance_path))
+    if config:
+        app.config.update(config)
+    _configure_logging(app)
+
+    from hub import errors, sessions, templating
+    from hub.extensions import csrf, db, htmx, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_project_dir(app) / "migrations"))
+    login_manager.init_app(app)
+    limiter.init_app(app)  # before CSRF, so rate limits count every attempt
+    csrf.init_app(app)
+    htmx.init_app(app)
+    with app.app_context():
+        _tune_sqlite(db.engine)
+
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(app.root_path + "/templates"),
+            # The GOV.UK macros import each other as "govuk_frontend_jinja/components/…".
+            PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+        ]
+    )
+    templating.init_app(app)
+    errors.init_app(app)
+    sessions.init_app(app)
+
+    from hub import security
+
+    security.init_app(app)
+
+    from hub.blueprints import register_blueprints
+
+    register_blueprints(app)
+
+    from hub.cli import hub_cli
+
+    app.cli.add_command(hub_cli)
+
+    if app.config.get("CHECK_DATABASE_ON_START", True):
+        _check_database(app)
+    return app
+
+
+def _project_dir(app: Flask):
+    from pathlib import Path
+
+    return Path(app.root_path).parent
+
+
+def _configure_logging(app: Flask) -> None:
+    if not logging.getLogger("hub").handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logging.getLogger("hub").addHandler(handler)
+        logging.getLogger("hub").setLevel(logging.INFO)
+        logging.getLogger("hub").propagate = False
+
+
+def _tune_sqlite(engine) -> None:
+    """SQLite: enforce foreign keys, wait rather than fail on a busy file, and let SQLAlchemy
+    own transactions so savepoints work (the pysqlite driver's own handling breaks them)."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN")
+
+
+def _check_database(app: Flask) -> None:
+    """Fail at start-up, in plain words, when the database cannot be reached."""
+    from hub.extensions import db
+
+    with app.app_context():
+        try:
+            with db.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except OperationalError as exc:
+            url = db.engine.url.render_as_string(hide_password=True)
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise ConfigError(
+                f"Cannot reach the database at {url}: {reason}. Check DATABASE_URL and that "
+                "the database server is running."
+            ) from None

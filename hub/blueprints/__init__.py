@@ -1,0 +1,13 @@
+"""One blueprint per area; each stays thin: parse, authorise, call a service, render."""
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    from hub.blueprints import account, admin, api, auth, main
+
+    app.register_blueprint(main.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(account.bp)
+    app.register_blueprint(admin.bp)
+    api.init_app(app)

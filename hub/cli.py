@@ -1,0 +1,93 @@
+"""`flask --app wsgi hub …`: the demo, listing users, issuing tokens, verifying the audit log."""
+
+import json
+import sys
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from hub import accounts, audit
+from hub.extensions import db
+from hub.models import User
+
+hub_cli = AppGroup("hub", help="Focus Hub administration.")
+
+
+@hub_cli.command("demo")
+@click.option("--if-empty", is_flag=True, help="Only build the demo if there are no users yet.")
+def demo_command(if_empty: bool) -> None:
+    """Build the demo hub, its partners and a person in every role. Safe to run twice."""
+    from hub.demo import DEMO_PASSWORD, build_demo
+
+    if if_empty and db.session.execute(select(User.id).limit(1)).first():
+        click.echo("The database already has users: demo not loaded.")
+        return
+    summary = build_demo()
+    db.session.commit()
+    click.echo(f"Demo hub: {summary['hub']} ({summary['created']} records created).")
+    click.echo(
+        "Sign in at http://127.0.0.1:5000/sign-in with any of these, password " + DEMO_PASSWORD
+    )
+    for email, role in summary["people"]:
+        click.echo(f"  {email:<45} {role}")
+
+
+@hub_cli.command("users")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def users_command(as_json: bool) -> None:
+    """List users with their agency, hubs and roles."""
+    users = db.session.execute(select(User).order_by(User.email)).scalars().all()
+    rows = [
+        {
+            "email": u.email,
+            "name": u.name,
+            "agency": u.agency.name,
+            "agency_kind": u.agency.kind,
+            "hubs": [h.slug for h in u.agency.hubs],
+            "roles": sorted(
+                f"{r.role}@{r.hub.slug}" if r.hub is not None else r.role for r in u.roles
+            ),
+            "active": u.is_active_account,
+        }
+        for u in users
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        click.echo(f"{r['email']:<45} {r['agency']:<45} {', '.join(r['roles'])}")
+
+
+@hub_cli.command("token")
+@click.argument("email")
+@click.option("--name", default="Command-line token", help="What the token is for.")
+def token_command(email: str, name: str) -> None:
+    """Issue a personal API token for EMAIL; the token is printed as the last line."""
+    user = accounts.find_user_by_email(email)
+    if user is None or not user.is_active:
+        click.echo(f"No active user has the email address {email}.", err=True)
+        sys.exit(1)
+    token, _row = accounts.issue_token(user, name)
+    db.session.commit()
+    click.echo(f"API token for {user.email} ({name}). It is shown once: keep it safe.")
+    click.echo(token)
+
+
+audit_cli = AppGroup("audit", help="The tamper-evident audit log.")
+hub_cli.add_command(audit_cli)
+
+
+@audit_cli.command("verify")
+def audit_verify_command() -> None:
+    """Check every entry's hash chain; report the first broken link."""
+    report = audit.verify_chain()
+    if report.broken_at is None:
+        click.echo(f"Audit log verified: {report.checked} entries, chain intact.")
+        return
+    click.echo(
+        f"Audit log BROKEN at entry {report.broken_at}: {report.reason} "
+        f"({report.checked} entries verified before it).",
+        err=True,
+    )
+    sys.exit(1)

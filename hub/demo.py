@@ -1,0 +1,142 @@
+"""A realistic demo hub: a coastal borough partnership like Cumbria's Copeland Hub.
+
+Names of people are invented; agencies follow the shape of a real West Cumbrian partnership.
+Running it twice changes nothing: every record is looked up before it is created.
+"""
+
+from sqlalchemy import select
+
+from hub.extensions import db
+from hub.models import Agency, Hub, HubAgency, Role, User, UserRole
+from hub.security import hash_password
+
+DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - the demo's published password
+
+HUB = {"slug": "copeland", "name": "Copeland Focus Hub", "area": "Copeland, West Cumbria"}
+
+AGENCIES = [
+    ("Copeland Borough Council", "council"),
+    ("Cumbria County Council", "council"),
+    ("Cumbria Constabulary", "police"),
+    ("Home Group", "housing"),
+    ("Westfield Housing Association", "housing"),
+    ("Cumbria Fire and Rescue Service", "fire"),
+    ("North Cumbria Integrated Care NHS Foundation Trust", "health"),
+    ("Age UK West Cumbria", "voluntary"),
+    ("Cumbria Youth Justice Service", "youth_justice"),
+]
+
+# (email, name, agency, roles in the hub, unscoped roles)
+PEOPLE = [
+    (
+        "asb.officer@copeland.example",
+        "Rachel Dixon",
+        "Copeland Borough Council",
+        ["referrer", "case_worker"],
+        [],
+    ),
+    (
+        "ps.coordinator@cumbria-police.example",
+        "Sgt Mark Tyson",
+        "Cumbria Constabulary",
+        ["coordinator", "case_worker"],
+        [],
+    ),
+    (
+        "pcso@cumbria-police.example",
+        "PCSO Amy Walker",
+        "Cumbria Constabulary",
+        ["referrer", "case_worker"],
+        [],
+    ),
+    ("tenancy@homegroup.example", "Joanne Birkett", "Home Group", ["referrer", "case_worker"], []),
+    (
+        "housing@westfield.example",
+        "Liam Postlethwaite",
+        "Westfield Housing Association",
+        ["case_worker"],
+        [],
+    ),
+    ("victim.spoc@copeland.example", "Sandra Moore", "Copeland Borough Council", ["spoc"], []),
+    (
+        "hub.manager@copeland.example",
+        "David Fearon",
+        "Copeland Borough Council",
+        ["hub_manager"],
+        [],
+    ),
+    ("analyst@cumbria-police.example", "Priya Shah", "Cumbria Constabulary", ["analyst"], []),
+    (
+        "safeguarding@cumbria-fire.example",
+        "Tom Nicholson",
+        "Cumbria Fire and Rescue Service",
+        ["case_worker"],
+        [],
+    ),
+    (
+        "mental.health@ncic-nhs.example",
+        "Dr Helen Graves",
+        "North Cumbria Integrated Care NHS Foundation Trust",
+        ["case_worker"],
+        [],
+    ),
+    ("support@ageuk-westcumbria.example", "Margaret Hind", "Age UK West Cumbria", ["referrer"], []),
+    ("yjs@cumbria.example", "Kieran Jackson", "Cumbria Youth Justice Service", ["case_worker"], []),
+    (
+        "community.safety@cumbria.example",
+        "Alison Kerr",
+        "Cumbria County Council",
+        ["referrer"],
+        ["agency_manager"],
+    ),
+    (
+        "admin@focushub.example",
+        "System Administrator",
+        "Copeland Borough Council",
+        [],
+        ["sysadmin"],
+    ),
+]
+
+
+def _get_or_create(model, lookup: dict, **values):
+    row = db.session.execute(select(model).filter_by(**lookup)).scalar_one_or_none()
+    if row is not None:
+        return row, False
+    row = model(**lookup, **values)
+    db.session.add(row)
+    db.session.flush()
+    return row, True
+
+
+def build_demo() -> dict:
+    created = 0
+    hub, new = _get_or_create(Hub, {"slug": HUB["slug"]}, name=HUB["name"], area=HUB["area"])
+    created += new
+    agencies = {}
+    for name, kind in AGENCIES:
+        agency, new = _get_or_create(Agency, {"name": name}, kind=kind)
+        created += new
+        agencies[name] = agency
+        _, new = _get_or_create(HubAgency, {"hub_id": hub.id, "agency_id": agency.id})
+        created += new
+    people = []
+    password_hash = hash_password(DEMO_PASSWORD)
+    for email, name, agency_name, hub_roles, other_roles in PEOPLE:
+        user, new = _get_or_create(
+            User,
+            {"email": email},
+            name=name,
+            agency_id=agencies[agency_name].id,
+            password_hash=password_hash,
+        )
+        created += new
+        for role in hub_roles:
+            _, new = _get_or_create(UserRole, {"user_id": user.id, "hub_id": hub.id, "role": role})
+            created += new
+        for role in other_roles:
+            _, new = _get_or_create(UserRole, {"user_id": user.id, "hub_id": None, "role": role})
+            created += new
+        labels = ", ".join(Role(r).label for r in hub_roles + other_roles)
+        people.append((email, f"{labels} — {agency_name}"))
+    return {"hub": hub.name, "created": created, "people": people}

@@ -1,0 +1,106 @@
+"""Errors: JSON for the API, a GOV.UK-style page for people. Never a stack trace, never a
+hint of whether something the user may not see exists."""
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger("hub.errors")
+
+CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "rate_limited",
+    500: "server_error",
+    503: "unavailable",
+}
+
+PAGE_TEXT = {
+    400: ("There is a problem with your request", "The request could not be understood."),
+    403: ("You cannot do that", "Your account does not allow this."),
+    404: (
+        "Page not found",
+        "If you typed the web address, check it is correct. If you followed a link, the page "
+        "may have moved, or you may not have access to it.",
+    ),
+    405: ("There is a problem with your request", "That action is not available here."),
+    413: (
+        "What you sent is too large",
+        "Requests are limited to 1 MB. Nothing was saved. Go back and send less.",
+    ),
+    429: (
+        "Too many attempts",
+        "You have made too many requests in a short time. Wait a minute, then try again.",
+    ),
+    500: (
+        "Sorry, there is a problem with the service",
+        "Nothing you sent was saved. Try again later.",
+    ),
+    503: ("Sorry, the service is unavailable", "Try again later."),
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def flatten_fields(messages) -> dict:
+    """webargs nests messages under the location ('json', 'query'); callers want fields."""
+    if not isinstance(messages, dict):
+        return {}
+    if set(messages) <= {"json", "query", "form", "headers", "files", "view_args"}:
+        merged = {}
+        for part in messages.values():
+            if isinstance(part, dict):
+                merged.update(part)
+        return merged
+    return messages
+
+
+def api_error(status: int, message: str, fields: dict | None = None, code: str | None = None):
+    body = {"error": {"code": code or CODES.get(status, "error"), "message": message}}
+    if fields:
+        body["error"]["fields"] = fields
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def handle_http_exception(exc: HTTPException):
+    status = exc.code or 500
+    if wants_json():
+        data = getattr(exc, "data", None) or {}
+        fields = flatten_fields(data.get("messages"))
+        message = data.get("message") or (exc.description if status != 500 else None)
+        if fields and status in (400, 422):
+            message = "The request has errors: see fields."
+        return api_error(status, message or CODES.get(status, "Error"), fields)
+    title, text = PAGE_TEXT.get(status, PAGE_TEXT[400] if status < 500 else PAGE_TEXT[500])
+    if isinstance(exc, CSRFError):
+        title = "Your form could not be sent"
+        text = (
+            "The page had expired or the form was not sent from this service, so nothing was "
+            "saved. Go back, reload the page and try again."
+        )
+    return render_template("errors/error.html", title=title, text=text, status=status), status
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_exception)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc):  # a bug: log it with the request id, tell the person plainly
+        log.exception("unhandled error")
+        from hub.extensions import db
+
+        db.session.rollback()
+        return handle_http_exception(InternalServerError())

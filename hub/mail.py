@@ -1,0 +1,48 @@
+"""Email. Messages carry no personal data about cases: only a short notice and a link.
+
+With MAIL_SERVER unset (development), messages are written to the log instead of sent; tests
+set MAIL_BACKEND=memory and read app.extensions["mail_outbox"]."""
+
+import logging
+import smtplib
+from email.message import EmailMessage
+
+from flask import current_app, url_for
+
+log = logging.getLogger("hub.mail")
+
+
+def send(to: str, subject: str, body: str) -> None:
+    cfg = current_app.config
+    message = EmailMessage()
+    message["From"] = cfg["MAIL_FROM"]
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(body)
+    if cfg.get("MAIL_BACKEND") == "memory":
+        current_app.extensions.setdefault("mail_outbox", []).append(message)
+        return
+    if not cfg["MAIL_SERVER"]:
+        log.info("email (not sent: MAIL_SERVER is unset)\n%s", message.as_string())
+        return
+    with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=10) as smtp:
+        if cfg["MAIL_USE_TLS"]:
+            smtp.starttls()
+        if cfg["MAIL_USERNAME"]:
+            smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"])
+        smtp.send_message(message)
+
+
+def external_url(endpoint: str, **values) -> str:
+    return current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, **values)
+
+
+def send_password_setup(user, token: str) -> None:
+    link = external_url("auth.set_password", token=token)
+    send(
+        user.email,
+        "Set your Focus Hub password",
+        "An account has been set up for you on Focus Hub.\n\n"
+        f"Set your password within 72 hours:\n{link}\n\n"
+        "If you did not expect this, tell your hub manager.",
+    )

@@ -1,0 +1,28 @@
+"""Times are stored in UTC and shown in Europe/London. Everything reads the clock through
+utcnow() so tests can move it with time-machine."""
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC, so say so."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def local(value: datetime | None) -> datetime | None:
+    return None if value is None else as_utc(value).astimezone(LONDON)
+
+
+def format_local(value: datetime | None, fmt: str = "%-d %B %Y at %-I:%M%p") -> str:
+    """'4 December 2026 at 4:05pm', the GOV.UK style for dates and times."""
+    if value is None:
+        return ""
+    text = local(value).strftime(fmt)
+    return text.replace("AM", "am").replace("PM", "pm")

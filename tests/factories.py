@@ -1,0 +1,85 @@
+"""Builders for test data. They write through the models and flush; callers commit."""
+
+from types import SimpleNamespace
+
+from hub.extensions import db
+from hub.models import Agency, Hub, HubAgency, User, UserRole
+from hub.security import hash_password
+
+PASSWORD = "correct horse battery staple"
+_HASH = None
+
+
+def _password_hash() -> str:
+    global _HASH  # argon2 is deliberately slow: hash the shared test password once
+    if _HASH is None:
+        _HASH = hash_password(PASSWORD)
+    return _HASH
+
+
+def make_hub(slug: str, name: str | None = None) -> Hub:
+    hub = Hub(slug=slug, name=name or slug.replace("-", " ").title() + " Hub", area="")
+    db.session.add(hub)
+    db.session.flush()
+    return hub
+
+
+def make_agency(name: str, kind: str, *hubs: Hub) -> Agency:
+    agency = Agency(name=name, kind=kind)
+    db.session.add(agency)
+    db.session.flush()
+    for hub in hubs:
+        db.session.add(HubAgency(hub_id=hub.id, agency_id=agency.id))
+    db.session.flush()
+    return agency
+
+
+def make_user(email: str, agency: Agency, *roles: tuple[str, Hub | None], **values) -> User:
+    user = User(
+        email=email,
+        name=values.pop("name", email.split("@")[0].replace(".", " ").title()),
+        agency_id=agency.id,
+        password_hash=values.pop("password_hash", _password_hash()),
+        **values,
+    )
+    db.session.add(user)
+    db.session.flush()
+    for role, hub in roles:
+        db.session.add(UserRole(user_id=user.id, role=role, hub_id=hub.id if hub else None))
+    db.session.flush()
+    return user
+
+
+def build_world() -> SimpleNamespace:
+    copeland = make_hub("copeland", "Copeland Focus Hub")
+    allerdale = make_hub("allerdale", "Allerdale Focus Hub")
+    council = make_agency("Copeland Borough Council", "council", copeland)
+    police = make_agency("Cumbria Constabulary", "police", copeland, allerdale)
+    housing = make_agency("Home Group", "housing", copeland)
+    outsider = make_agency("Allerdale Council", "council", allerdale)
+    people = {
+        "referrer": make_user("referrer@council.example", council, ("referrer", copeland)),
+        "case_worker": make_user("worker@housing.example", housing, ("case_worker", copeland)),
+        "coordinator": make_user("coord@police.example", police, ("coordinator", copeland)),
+        "spoc": make_user("spoc@council.example", council, ("spoc", copeland)),
+        "hub_manager": make_user("manager@council.example", council, ("hub_manager", copeland)),
+        "analyst": make_user("analyst@police.example", police, ("analyst", copeland)),
+        "agency_manager": make_user("am@housing.example", housing, ("agency_manager", None)),
+        "sysadmin": make_user("admin@hub.example", council, ("sysadmin", None)),
+        "other_hub": make_user("other@allerdale.example", outsider, ("hub_manager", allerdale)),
+    }
+    return SimpleNamespace(
+        hub_id=copeland.id,
+        hub_slug=copeland.slug,
+        other_hub_id=allerdale.id,
+        other_hub_slug=allerdale.slug,
+        agency_ids={
+            "council": council.id,
+            "police": police.id,
+            "housing": housing.id,
+            "outsider": outsider.id,
+        },
+        email={k: u.email for k, u in people.items()},
+        user_id={k: u.id for k, u in people.items()},
+        password=PASSWORD,
+    )

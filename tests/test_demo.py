@@ -1,0 +1,51 @@
+"""The demo hub: realistic, complete, and idempotent."""
+
+import json
+
+from sqlalchemy import func, select
+
+from hub.extensions import db
+from hub.models import Agency, Hub, Role, User, UserRole
+
+
+def test_demo_builds_every_role_and_twice_duplicates_nothing(app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["hub", "demo"])
+    assert first.exit_code == 0, first.output
+    assert "demo-password" in first.output
+    with app.app_context():
+        counts = [
+            db.session.execute(select(func.count()).select_from(m)).scalar_one()
+            for m in (Hub, Agency, User, UserRole)
+        ]
+        roles = set(db.session.execute(select(UserRole.role)).scalars())
+        kinds = set(db.session.execute(select(Agency.kind)).scalars())
+    assert roles == {r.value for r in Role}
+    assert {"council", "police", "housing", "fire", "health", "voluntary", "youth_justice"} <= kinds
+    second = runner.invoke(args=["hub", "demo"])
+    assert "0 records created" in second.output
+    with app.app_context():
+        again = [
+            db.session.execute(select(func.count()).select_from(m)).scalar_one()
+            for m in (Hub, Agency, User, UserRole)
+        ]
+    assert again == counts
+    assert "already has users" in runner.invoke(args=["hub", "demo", "--if-empty"]).output
+
+
+def test_users_json_lists_email_agency_kind_hubs_and_roles(app):
+    runner = app.test_cli_runner()
+    runner.invoke(args=["hub", "demo"])
+    users = json.loads(runner.invoke(args=["hub", "users", "--json"]).output)
+    coordinator = next(u for u in users if "coordinator@copeland" in " ".join(u["roles"]))
+    assert coordinator["agency_kind"] == "police"
+    assert coordinator["hubs"] == ["copeland"]
+    assert {"email", "agency", "agency_kind", "hubs", "roles"} <= set(coordinator)
+
+
+def test_a_demo_user_can_sign_in(app, client):
+    from hub.demo import DEMO_PASSWORD
+
+    app.test_cli_runner().invoke(args=["hub", "demo"])
+    client.sign_in("asb.officer@copeland.example", DEMO_PASSWORD)
+    assert "Rachel Dixon" in client.get("/").get_data(as_text=True)

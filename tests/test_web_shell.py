@@ -1,0 +1,62 @@
+"""The page shell: security headers, no inline script, errors in the service's own style."""
+
+import re
+
+
+def test_security_headers_on_every_page(client):
+    response = client.get("/sign-in")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert re.fullmatch(r"[0-9a-f]{32}", response.headers["X-Request-ID"])
+
+
+def test_no_inline_script_and_assets_served_locally(client, world):
+    client.sign_in(world.email["hub_manager"])
+    for path in ("/", "/account/", "/admin/", "/sign-in"):
+        html = client.get(path).get_data(as_text=True)
+        for tag in re.findall(r"<script[^>]*>", html):
+            assert "src=" in tag, f"inline script on {path}: {tag}"
+        assert "http://" not in html.replace("http://hub.test", "")
+        assert "https://" not in html
+    assert client.get("/static/vendor/govuk-frontend/govuk-frontend.min.css").status_code == 200
+    assert client.get("/static/vendor/htmx/htmx.min.js").status_code == 200
+
+
+def test_session_cookie_is_httponly_and_samesite(client, world):
+    response = client.sign_in(world.email["referrer"])
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_not_found_page_is_in_the_service_style(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert "Page not found" in response.get_data(as_text=True)
+    assert "govuk-template" in response.get_data(as_text=True)
+
+
+def test_incoming_request_id_is_kept(client):
+    response = client.get("/healthz", headers={"X-Request-ID": "abc-123-def-456"})
+    assert response.headers["X-Request-ID"] == "abc-123-def-456"
+
+
+def test_healthz_reports_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_an_unexpected_error_is_a_plain_500_page(app, client, monkeypatch):
+    from hub.blueprints import main
+
+    def broken():
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(app.view_functions, "main.healthz", broken)
+    response = client.get("/healthz")
+    assert response.status_code == 500
+    assert "boom" not in response.get_data(as_text=True)
+    assert main  # imported to show where the view lives
