@@ -5,16 +5,34 @@ A denial looks exactly like a missing page (404) and is written to the audit log
 """
 
 from collections.abc import Callable
+from datetime import date
+from enum import StrEnum
 from functools import wraps
 from typing import NoReturn
 
-from flask import abort, current_app, request
+from flask import abort, current_app, g, has_app_context, request
 from flask_login import current_user
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, and_, exists, false, or_, select
 
 from hub import audit
 from hub.extensions import db, login_manager
-from hub.models import Agency, Hub, HubAgency, Role, User, UserRole
+from hub.models import (
+    Agency,
+    Case,
+    CaseMembership,
+    Hub,
+    HubAgency,
+    InformationSharingAgreement,
+    IsaCategory,
+    IsaSignatory,
+    IsaStatus,
+    PersonalRecord,
+    RecordRestriction,
+    Role,
+    User,
+    UserRole,
+)
+from hub.timeutil import LONDON, utcnow
 
 # -- who holds what --------------------------------------------------------------------------
 
@@ -111,6 +129,173 @@ def grantable_roles(actor, hub: Hub | None) -> list[Role]:
 
 def role_query_for_user(user_id: int) -> Select:
     return select(UserRole).where(UserRole.user_id == user_id)
+
+
+# -- section 115: who may see personal data on a case ------------------------------------------
+#
+# An agency's user may see a record of data category C on case X only when all hold:
+#   1. the agency is an active member of case X;
+#   2. an ISA in force today covers the hub, names the agency as signatory, and covers C;
+#   3. the record is not restricted by its originating agency to a list without this agency;
+#   4. the user's role in the hub allows the action.
+# Lists apply these as SQL (cases_with_access, visible_records); single objects use the
+# Python twins (can_access_case, can_see_record). Tests check the two agree.
+
+
+class Action(StrEnum):
+    READ = "read"
+    WRITE = "write"
+    EXPORT = "export"
+    ADMINISTER = "administer"
+
+
+# Which hub roles may do what with personal case data. Referrers see their own referrals
+# (referrals/) and the board; analysts see the board and figures, not people.
+ROLE_ACTIONS: dict[Action, frozenset[str]] = {
+    Action.READ: frozenset({Role.CASE_WORKER, Role.COORDINATOR, Role.SPOC, Role.HUB_MANAGER}),
+    Action.WRITE: frozenset({Role.CASE_WORKER, Role.COORDINATOR, Role.SPOC, Role.HUB_MANAGER}),
+    Action.EXPORT: frozenset({Role.COORDINATOR, Role.HUB_MANAGER}),
+    Action.ADMINISTER: frozenset({Role.HUB_MANAGER}),
+}
+
+
+def hub_today() -> date:
+    """Today's date in England and Wales: agreements start and expire at local midnight."""
+    return utcnow().astimezone(LONDON).date()
+
+
+def isa_in_force(today: date):
+    """SQL: the agreement is in force on `today` (status and dates, never a job's flag)."""
+    isa = InformationSharingAgreement
+    return and_(
+        isa.status == IsaStatus.IN_FORCE.value,
+        isa.starts_on <= today,
+        or_(isa.expires_on.is_(None), isa.expires_on >= today),
+    )
+
+
+def shared_categories(agency_id: int, hub_id: int, today: date | None = None) -> frozenset[str]:
+    """The data categories this agency may receive in this hub today. One query, remembered
+    for the rest of the request so pages pay for it once."""
+    today = today or hub_today()
+    key = ("shared_categories", agency_id, hub_id, today)
+    cache = g.setdefault("_s115_cache", {}) if has_app_context() else {}
+    if key not in cache:
+        query = (
+            select(IsaCategory.category)
+            .join(InformationSharingAgreement, IsaCategory.isa_id == InformationSharingAgreement.id)
+            .join(IsaSignatory, IsaSignatory.isa_id == InformationSharingAgreement.id)
+            .where(
+                InformationSharingAgreement.hub_id == hub_id,
+                IsaSignatory.agency_id == agency_id,
+                isa_in_force(today),
+            )
+            .distinct()
+        )
+        cache[key] = frozenset(db.session.execute(query).scalars())
+    return cache[key]
+
+
+def role_allows(user, hub_id: int, action: Action) -> bool:
+    if not user.is_authenticated:
+        return False
+    allowed = ROLE_ACTIONS[action]
+    return any(r.hub_id == hub_id and r.role in allowed for r in user.roles)
+
+
+def active_member_agency_ids(case_id: int) -> Select:
+    return select(CaseMembership.agency_id).where(
+        CaseMembership.case_id == case_id, CaseMembership.removed_at.is_(None)
+    )
+
+
+def is_case_member(agency_id: int, case_id: int) -> bool:
+    query = active_member_agency_ids(case_id).where(CaseMembership.agency_id == agency_id)
+    return db.session.execute(query.limit(1)).first() is not None
+
+
+def _membership_clause(agency_id: int):
+    return exists().where(
+        CaseMembership.case_id == Case.id,
+        CaseMembership.agency_id == agency_id,
+        CaseMembership.removed_at.is_(None),
+    )
+
+
+def board_cases(user, hub: Hub) -> Select:
+    """Everyone in the hub sees every case's board card, and nothing personal on it."""
+    if not is_in_hub(user, hub):
+        return select(Case).where(false())
+    return select(Case).where(Case.hub_id == hub.id)
+
+
+def cases_with_access(user, hub: Hub, action: Action = Action.READ) -> Select:
+    """Cases whose personal data (in some category) the user may reach for `action`: rules
+    1, 2 (some category) and 4, in SQL. Records inside still pass visible_records()."""
+    if not (
+        is_in_hub(user, hub)
+        and role_allows(user, hub.id, action)
+        and shared_categories(user.agency_id, hub.id)
+    ):
+        return select(Case).where(false())
+    return select(Case).where(Case.hub_id == hub.id, _membership_clause(user.agency_id))
+
+
+def can_access_case(user, case: Case, action: Action = Action.READ) -> bool:
+    """The Python twin of cases_with_access, for one case."""
+    hub = case.hub
+    return (
+        is_in_hub(user, hub)
+        and role_allows(user, hub.id, action)
+        and bool(shared_categories(user.agency_id, hub.id))
+        and is_case_member(user.agency_id, case.id)
+    )
+
+
+def _restriction_clause(model, agency_id: int):
+    return or_(
+        model.restricted.is_(False),
+        model.origin_agency_id == agency_id,
+        exists().where(
+            RecordRestriction.record_type == model.record_type,
+            RecordRestriction.record_id == model.id,
+            RecordRestriction.agency_id == agency_id,
+        ),
+    )
+
+
+def visible_records(user, model: type[PersonalRecord], hub: Hub, action: Action = Action.READ):
+    """SQL: the records of `model` (which has case_id) this user may see, all four rules.
+    Callers add their own filters (a case, an order) on top."""
+    categories = shared_categories(user.agency_id, hub.id) if user.is_authenticated else set()
+    if not (is_in_hub(user, hub) and role_allows(user, hub.id, action) and categories):
+        return select(model).where(false())
+    return (
+        select(model)
+        .join(Case, Case.id == model.case_id)
+        .where(
+            Case.hub_id == hub.id,
+            _membership_clause(user.agency_id),
+            model.category.in_(sorted(categories)),
+            _restriction_clause(model, user.agency_id),
+        )
+    )
+
+
+def can_see_record(user, record: PersonalRecord, case: Case, action: Action = Action.READ) -> bool:
+    """The Python twin of visible_records, for one record."""
+    if record.case_id != case.id or not can_access_case(user, case, action):
+        return False
+    if record.category not in shared_categories(user.agency_id, case.hub_id):
+        return False
+    if not record.restricted or record.origin_agency_id == user.agency_id:
+        return True
+    query = select(RecordRestriction.id).where(
+        RecordRestriction.record_type == record.record_type,
+        RecordRestriction.record_id == record.id,
+        RecordRestriction.agency_id == user.agency_id,
+    )
+    return db.session.execute(query.limit(1)).first() is not None
 
 
 # -- denial -----------------------------------------------------------------------------------

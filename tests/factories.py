@@ -83,3 +83,84 @@ def build_world() -> SimpleNamespace:
         user_id={k: u.id for k, u in people.items()},
         password=PASSWORD,
     )
+
+
+def make_isa(
+    hub: Hub,
+    agencies,
+    categories,
+    *,
+    starts_on=None,
+    expires_on=None,
+    status="in_force",
+    reference=None,
+):
+    from datetime import date, timedelta
+
+    from hub.models import InformationSharingAgreement, IsaCategory, IsaSignatory
+
+    starts_on = starts_on or date(2026, 1, 1)
+    isa = InformationSharingAgreement(
+        hub_id=hub.id,
+        reference=reference or f"ISA-{hub.slug}-{len(list(agencies))}-{id(categories) % 10000}",
+        title=f"{hub.name} information-sharing agreement",
+        purpose="Reducing antisocial behaviour and protecting victims",
+        legal_basis="s115 Crime and Disorder Act 1998; DPA 2018 s8 (public task)",
+        status=status,
+        starts_on=starts_on,
+        review_on=starts_on + timedelta(days=365),
+        expires_on=expires_on,
+    )
+    isa.signatories = [
+        IsaSignatory(agency_id=a.id, signed_by="Signing Officer", signed_on=starts_on)
+        for a in agencies
+    ]
+    isa.categories = [IsaCategory(category=str(c)) for c in categories]
+    db.session.add(isa)
+    db.session.flush()
+    return isa
+
+
+def make_case(
+    hub: Hub,
+    reference: str,
+    *members: Agency,
+    band="high",
+    stage="active",
+    title="Noise and intimidation, Mill Street flats",
+):
+    from hub.models import Case, CaseMembership
+
+    case = Case(hub_id=hub.id, reference=reference, title=title, band=band, stage=stage)
+    db.session.add(case)
+    db.session.flush()
+    for i, agency in enumerate(members):
+        route = "referral" if i == 0 else "triage"
+        db.session.add(
+            CaseMembership(case_id=case.id, agency_id=agency.id, route=route, reason="test")
+        )
+    db.session.flush()
+    return case
+
+
+def make_note(
+    case, agency: Agency, author: User, category="incident", body="A note", restricted_to=()
+):
+    from hub.models import CaseNote, RecordRestriction
+
+    note = CaseNote(
+        case_id=case.id,
+        origin_agency_id=agency.id,
+        author_id=author.id,
+        category=category,
+        body=body,
+        restricted=bool(restricted_to),
+    )
+    db.session.add(note)
+    db.session.flush()
+    for other in restricted_to:
+        db.session.add(
+            RecordRestriction(record_type=note.record_type, record_id=note.id, agency_id=other.id)
+        )
+    db.session.flush()
+    return note

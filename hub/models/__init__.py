@@ -1,10 +1,42 @@
 """Every model, imported here so Alembic and the app see the whole schema."""
 
 from hub.models.audit import AuditEntry
+from hub.models.case import (
+    Band,
+    Case,
+    CaseMembership,
+    CaseNote,
+    MembershipRoute,
+    PersonalRecord,
+    Stage,
+)
 from hub.models.org import Agency, AgencyKind, Hub, HubAgency
+from hub.models.sharing import (
+    DataCategory,
+    InformationSharingAgreement,
+    IsaCategory,
+    IsaSignatory,
+    IsaStatus,
+    IsaVersion,
+    RecordRestriction,
+)
 from hub.models.user import ApiToken, Role, SignInFailure, User, UserRole
 
 __all__ = [
+    "Band",
+    "Case",
+    "CaseMembership",
+    "CaseNote",
+    "DataCategory",
+    "InformationSharingAgreement",
+    "IsaCategory",
+    "IsaSignatory",
+    "IsaStatus",
+    "IsaVersion",
+    "MembershipRoute",
+    "PersonalRecord",
+    "RecordRestriction",
+    "Stage",
     "Agency",
     "AgencyKind",
     "ApiToken",
