@@ -20,6 +20,7 @@ from hub.models import (
     Agency,
     Case,
     CaseMembership,
+    Disclosure,
     Hub,
     HubAgency,
     InformationSharingAgreement,
@@ -174,15 +175,15 @@ def isa_in_force(today: date):
     )
 
 
-def shared_categories(agency_id: int, hub_id: int, today: date | None = None) -> frozenset[str]:
-    """The data categories this agency may receive in this hub today. One query, remembered
-    for the rest of the request so pages pay for it once."""
+def sharing_agreements(agency_id: int, hub_id: int, today: date | None = None) -> dict[str, int]:
+    """Data category → the agreement (lowest id) under which this agency may receive it in
+    this hub today. One query, remembered for the rest of the request."""
     today = today or hub_today()
-    key = ("shared_categories", agency_id, hub_id, today)
+    key = (agency_id, hub_id, today)
     cache = g.setdefault("_s115_cache", {}) if has_app_context() else {}
     if key not in cache:
         query = (
-            select(IsaCategory.category)
+            select(IsaCategory.category, InformationSharingAgreement.id)
             .join(InformationSharingAgreement, IsaCategory.isa_id == InformationSharingAgreement.id)
             .join(IsaSignatory, IsaSignatory.isa_id == InformationSharingAgreement.id)
             .where(
@@ -190,10 +191,15 @@ def shared_categories(agency_id: int, hub_id: int, today: date | None = None) ->
                 IsaSignatory.agency_id == agency_id,
                 isa_in_force(today),
             )
-            .distinct()
+            .order_by(InformationSharingAgreement.id.desc())
         )
-        cache[key] = frozenset(db.session.execute(query).scalars())
+        cache[key] = {c: i for c, i in db.session.execute(query)}  # lowest id wins
     return cache[key]
+
+
+def shared_categories(agency_id: int, hub_id: int, today: date | None = None) -> frozenset[str]:
+    """The data categories this agency may receive in this hub today."""
+    return frozenset(sharing_agreements(agency_id, hub_id, today))
 
 
 def role_allows(user, hub_id: int, action: Action) -> bool:
@@ -296,6 +302,68 @@ def can_see_record(user, record: PersonalRecord, case: Case, action: Action = Ac
         RecordRestriction.agency_id == user.agency_id,
     )
     return db.session.execute(query.limit(1)).first() is not None
+
+
+def record_read(user, case: Case, records, *, what: str) -> None:
+    """Audit a read of personal data on a case and enter every disclosure (a record that came
+    from another agency) in the register. Call it for what a page or response actually shows;
+    the caller commits. A constant number of queries, however many records."""
+    records = list(records)
+    if not records:
+        return
+    agreements = sharing_agreements(user.agency_id, case.hub_id)
+    categories = sorted({r.category for r in records})
+    ids: dict[str, list[int]] = {}
+    for r in records:
+        ids.setdefault(r.record_type, []).append(r.id)
+    references = db.session.execute(
+        select(InformationSharingAgreement.reference).where(
+            InformationSharingAgreement.id.in_(
+                {agreements[c] for c in categories if c in agreements}
+            )
+        )
+    ).scalars()
+    audit.record(
+        "personal_data_read",
+        user=user,
+        hub=case.hub_id,
+        target=case,
+        legal_basis="s115 Crime and Disorder Act 1998; ISA " + ", ".join(sorted(references)),
+        details={"what": what, "categories": categories, "records": ids},
+    )
+    disclosed = {
+        (r.origin_agency_id, r.category) for r in records if r.origin_agency_id != user.agency_id
+    }
+    if not disclosed:
+        return
+    existing = {
+        (d.from_agency_id, d.category): d
+        for d in db.session.execute(
+            select(Disclosure).where(
+                Disclosure.case_id == case.id, Disclosure.to_agency_id == user.agency_id
+            )
+        ).scalars()
+    }
+    now = utcnow()
+    for from_agency_id, category in sorted(disclosed):
+        row = existing.get((from_agency_id, category))
+        if row is None:
+            db.session.add(
+                Disclosure(
+                    hub_id=case.hub_id,
+                    case_id=case.id,
+                    from_agency_id=from_agency_id,
+                    to_agency_id=user.agency_id,
+                    category=category,
+                    isa_id=agreements[category],
+                    first_disclosed_at=now,
+                    last_disclosed_at=now,
+                )
+            )
+        else:
+            row.last_disclosed_at = now
+            row.times += 1
+    db.session.flush()
 
 
 # -- denial -----------------------------------------------------------------------------------

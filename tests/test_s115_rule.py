@@ -119,3 +119,30 @@ def test_sql_and_one_by_one_agree(app, ctx, world):
         assert in_sql == one_by_one, u.email
         all_notes = set(db.session.execute(select(CaseNote)).scalars())
         assert in_sql <= all_notes
+
+
+def test_reads_are_audited_and_disclosures_registered(app, ctx, world):
+    from hub.models import AuditEntry, Disclosure
+
+    hub, council, police, housing, user = setup(world)
+    isa = make_isa(hub, [council, housing], ALL, reference="ISA-REG")
+    case = make_case(hub, "CPL-6", council, housing)
+    theirs = make_note(case, council, user["referrer"], category="housing")
+    ours = make_note(case, housing, user["case_worker"], category="incident")
+    for _ in range(2):
+        perm.record_read(user["case_worker"], case, [theirs, ours], what="case notes")
+    entry = (
+        db.session.execute(select(AuditEntry).where(AuditEntry.action == "personal_data_read"))
+        .scalars()
+        .first()
+    )
+    assert entry.details["categories"] == ["housing", "incident"]
+    assert "ISA-REG" in entry.legal_basis
+    [row] = db.session.execute(select(Disclosure)).scalars().all()  # only the council's note
+    assert (row.from_agency_id, row.to_agency_id, row.category, row.isa_id, row.times) == (
+        council.id,
+        housing.id,
+        "housing",
+        isa.id,
+        2,
+    )

@@ -13,6 +13,7 @@ from hub.models.case import (
 from hub.models.org import Agency, AgencyKind, Hub, HubAgency
 from hub.models.sharing import (
     DataCategory,
+    Disclosure,
     InformationSharingAgreement,
     IsaCategory,
     IsaSignatory,
@@ -28,6 +29,7 @@ __all__ = [
     "CaseMembership",
     "CaseNote",
     "DataCategory",
+    "Disclosure",
     "InformationSharingAgreement",
     "IsaCategory",
     "IsaSignatory",

@@ -136,3 +136,23 @@ class RecordRestriction(db.Model):
     record_type: Mapped[str] = mapped_column(String(30))
     record_id: Mapped[int] = mapped_column()
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+
+
+class Disclosure(db.Model):
+    """The disclosure register: which categories of one agency's data on a case reached which
+    other agency, under which agreement, first and last when. Each read is also in the audit
+    log; this is the register the originating agency and the hub manager review."""
+
+    __tablename__ = "disclosure"
+    __table_args__ = (UniqueConstraint("case_id", "from_agency_id", "to_agency_id", "category"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hub.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    from_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    to_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    category: Mapped[str] = mapped_column(String(30))
+    isa_id: Mapped[int] = mapped_column(ForeignKey("isa.id"))
+    first_disclosed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
+    last_disclosed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
+    times: Mapped[int] = mapped_column(default=1)
