@@ -85,11 +85,15 @@ def _tune_sqlite(engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")
+        # Readers never block the writer: the web and the scheduler share one file.
+        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        # IMMEDIATE: take the write lock up front, so concurrent writers (web, scheduler)
+        # wait their turn instead of failing when a read turns into a write.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _check_database(app: Flask) -> None:

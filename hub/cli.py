@@ -91,3 +91,52 @@ def audit_verify_command() -> None:
         err=True,
     )
     sys.exit(1)
+
+
+@hub_cli.command("scheduler")
+def scheduler_command() -> None:
+    """Run the hub's scheduler in the foreground. Start one per deployment; a second one
+    waits on standby and takes over if the first stops."""
+    import signal
+    import threading
+
+    from flask import current_app
+
+    from hub.scheduler import run_scheduler
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    run_scheduler(current_app._get_current_object(), stop)
+
+
+@hub_cli.command("jobs")
+def jobs_command() -> None:
+    """List the hub's scheduled jobs and when the scheduler last beat."""
+    from hub.models import SchedulerHeartbeat
+    from hub.scheduler import JOBS, _load_jobs
+    from hub.timeutil import format_local
+
+    _load_jobs()
+    for spec in sorted(JOBS.values(), key=lambda s: s.name):
+        args = ", ".join(f"{k}={v}" for k, v in spec.trigger_args.items())
+        first_line = (spec.description or "").strip().splitlines()[0]
+        click.echo(f"{spec.name:<28} {spec.trigger}({args:<24}) {first_line}")
+    beat = db.session.get(SchedulerHeartbeat, 1)
+    when = format_local(beat.beat_at) if beat else "never"
+    click.echo(f"Last heartbeat: {when}" + (f" from {beat.runner}" if beat else ""))
+
+
+@hub_cli.command("run-job")
+@click.argument("name")
+def run_job_command(name: str) -> None:
+    """Run one job now, in this process (it stays idempotent)."""
+    from hub.scheduler import JOBS, _load_jobs
+
+    _load_jobs()
+    if name not in JOBS:
+        click.echo(f"No job is called {name}. `flask --app wsgi hub jobs` lists them.", err=True)
+        sys.exit(1)
+    JOBS[name].func()
+    db.session.commit()
+    click.echo(f"Ran {name}.")

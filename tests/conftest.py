@@ -88,8 +88,11 @@ def app(database):
 
 @pytest.fixture(autouse=True)
 def _transaction(request, app):
-    """Every test in a transaction that is rolled back; browser tests use their own server."""
-    if request.node.get_closest_marker("browser"):
+    """Every test in a transaction that is rolled back. Browser tests, and tests marked
+    own_database, use a database of their own and must see it as other processes do."""
+    if request.node.get_closest_marker("browser") or request.node.get_closest_marker(
+        "own_database"
+    ):
         yield
         return
     with app.app_context():

@@ -1,5 +1,6 @@
 """The migrations build the whole schema from empty, on SQLite and PostgreSQL alike."""
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
@@ -8,6 +9,7 @@ from hub.extensions import db
 from tests.conftest import _database, make_app
 
 
+@pytest.mark.own_database
 def test_migrations_from_empty_match_the_models():
     url, options, cleanup = _database("migrate")
     try:

@@ -46,7 +46,7 @@ def test_incoming_request_id_is_kept(client):
 def test_healthz_reports_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "scheduler": "not running"}
 
 
 def test_an_unexpected_error_is_a_plain_500_page(app, client, monkeypatch):

@@ -1,12 +1,15 @@
 """The home page and the health check."""
 
+from datetime import timedelta
+
 from flask import Blueprint, jsonify, render_template
 from flask_login import current_user
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from hub.extensions import db
+from hub.models import SchedulerHeartbeat
 from hub.permissions import requires
+from hub.timeutil import utcnow
 
 bp = Blueprint("main", __name__)
 
@@ -24,8 +27,12 @@ def home():
 @requires("public")
 def healthz():
     try:
-        db.session.execute(text("SELECT 1"))
+        beat = db.session.get(SchedulerHeartbeat, 1)
     except SQLAlchemyError:
         db.session.rollback()
         return jsonify(status="unavailable", database="unreachable"), 503
-    return jsonify(status="ok", database="ok")
+    # The clock is reported, not failed on: the web still serves while it is stopped.
+    scheduler = "not running"
+    if beat is not None:
+        scheduler = "ok" if utcnow() - beat.beat_at < timedelta(minutes=5) else "stale"
+    return jsonify(status="ok", database="ok", scheduler=scheduler)

@@ -10,6 +10,7 @@ from hub.models.case import (
     PersonalRecord,
     Stage,
 )
+from hub.models.clock import JobRun, SchedulerHeartbeat, SchedulerJob
 from hub.models.org import Agency, AgencyKind, Hub, HubAgency
 from hub.models.sharing import (
     DataCategory,
@@ -31,6 +32,7 @@ __all__ = [
     "DataCategory",
     "Disclosure",
     "InformationSharingAgreement",
+    "JobRun",
     "IsaCategory",
     "IsaSignatory",
     "IsaStatus",
@@ -38,6 +40,8 @@ __all__ = [
     "MembershipRoute",
     "PersonalRecord",
     "RecordRestriction",
+    "SchedulerHeartbeat",
+    "SchedulerJob",
     "Stage",
     "Agency",
     "AgencyKind",
