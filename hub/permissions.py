@@ -372,6 +372,7 @@ def record_read(user, case: Case, records, *, what: str) -> None:
 def deny(what: str, *, hub=None, target_type: str | None = None, target_id=None) -> NoReturn:
     """Refuse with the same 404 a missing thing gets, and audit the attempt."""
     user = current_user if current_user.is_authenticated else None
+    db.session.rollback()  # nothing half-done in this request may ride on the audit commit
     audit.record(
         "access_denied",
         outcome="denied",

@@ -60,3 +60,26 @@ def test_an_unexpected_error_is_a_plain_500_page(app, client, monkeypatch):
     assert response.status_code == 500
     assert "boom" not in response.get_data(as_text=True)
     assert main  # imported to show where the view lives
+
+
+def test_request_log_names_the_user(app, client, world):
+    import json
+    import logging
+
+    class Collect(logging.Handler):
+        lines: list = []
+
+        def emit(self, record):
+            self.lines.append(json.loads(record.getMessage()))
+
+    client.sign_in(world.email["referrer"])
+    handler = Collect()
+    logging.getLogger("hub.request").addHandler(handler)
+    try:
+        client.get("/account/")
+    finally:
+        logging.getLogger("hub.request").removeHandler(handler)
+    [line] = handler.lines
+    assert line["path"] == "/account/" and line["status"] == 200
+    assert line["user_id"] == world.user_id["referrer"]
+    assert len(line["request_id"]) == 32
