@@ -31,7 +31,6 @@ from hub.models import (
     RecordRestriction,
     Role,
     User,
-    UserRole,
 )
 from hub.timeutil import LONDON, utcnow
 
@@ -116,20 +115,25 @@ def manageable_agencies(actor) -> Select:
     return query.where(or_(*conditions))
 
 
+# Roles an agency manager may give their own people; running a hub (coordinator, hub manager)
+# is the hub manager's decision.
+AGENCY_GRANTABLE = (Role.REFERRER, Role.CASE_WORKER, Role.SPOC, Role.ANALYST)
+
+
 def grantable_roles(actor, hub: Hub | None) -> list[Role]:
-    """Roles the actor may give: hub roles in hubs they manage; unscoped roles by sysadmins
-    (and agency manager by hub managers, for an agency in their hub)."""
+    """Roles the actor may give (to people they may manage): any by a system administrator;
+    hub roles in hubs they manage by a hub manager, who may also make agency managers; the
+    everyday hub roles in their agency's hubs by an agency manager."""
     if is_sysadmin(actor):
         return list(Role) if hub is None else [r for r in Role if r.hub_scoped]
     if hub is None:
         return [Role.AGENCY_MANAGER] if managed_hub_ids(actor) else []
+    roles: list[Role] = []
     if can_manage_hub(actor, hub):
-        return [r for r in Role if r.hub_scoped]
-    return []
-
-
-def role_query_for_user(user_id: int) -> Select:
-    return select(UserRole).where(UserRole.user_id == user_id)
+        roles = [r for r in Role if r.hub_scoped]
+    elif Role.AGENCY_MANAGER in actor.role_names() and is_in_hub(actor, hub):
+        roles = list(AGENCY_GRANTABLE)
+    return roles
 
 
 # -- section 115: who may see personal data on a case ------------------------------------------

@@ -168,3 +168,18 @@ def test_removing_an_agency_from_a_hub_ends_its_roles_there(app, client, world):
     with app.app_context():
         worker = db.session.get(User, world.user_id["case_worker"])
         assert [r for r in worker.roles if r.hub_id == world.hub_id] == []
+
+
+def test_agency_manager_gives_everyday_roles_but_not_hub_running_ones(app, client, world):
+    client.sign_in(world.email["agency_manager"])  # Home Group's agency manager
+    worker = world.user_id["case_worker"]
+    ok = client.submit(f"/admin/users/{worker}/roles", {"role": "spoc", "hub_id": world.hub_id})
+    assert ok.status_code == 302
+    refused = client.submit(
+        f"/admin/users/{worker}/roles", {"role": "coordinator", "hub_id": world.hub_id}
+    )
+    assert refused.status_code == 400
+    assert "You cannot give this role" in refused.get_data(as_text=True)
+    with app.app_context():
+        roles = {r.role for r in db.session.get(User, worker).roles}
+    assert roles == {"case_worker", "spoc"}
