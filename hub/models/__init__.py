@@ -11,6 +11,12 @@ from hub.models.case import (
     Stage,
 )
 from hub.models.org import Agency, AgencyKind, Hub, HubAgency
+from hub.models.referral import (
+    HubScoringSettings,
+    Incident,
+    Referral,
+    ReferralPerson,
+)
 from hub.models.sharing import (
     DataCategory,
     Disclosure,
@@ -49,4 +55,9 @@ __all__ = [
     "SignInFailure",
     "User",
     "UserRole",
+    # referrals
+    "HubScoringSettings",
+    "Incident",
+    "Referral",
+    "ReferralPerson",
 ]
