@@ -68,6 +68,14 @@ def next_case_reference(hub) -> str:
     return f"{prefix}{count + 1:04d}"
 
 
+def default_case_title(referral: Referral) -> str:
+    """A title without names: the ASB category and the postcode district ("Personal ASB,
+    CA28")."""
+    category = (referral.asb_category or "").capitalize()
+    district = (referral.postcode or "").split(" ")[0]
+    return f"{category} ASB, {district}" if district else f"{category} ASB"
+
+
 def suggested_cases(referral: Referral) -> list[Case]:
     """Board cards (reference, stage, band: nothing personal) of the open cases matching
     suggested, for coordinators."""
