@@ -44,6 +44,12 @@ _NAME_VARIANTS = {
     "deborah": ["debbie", "debra", "deb"],
     "rebecca": ["becky", "becca"],
     "victoria": ["vicky", "vikki", "tori"],
+    # Spelling variants of the same name.
+    "brian": ["bryan"],
+    "philip": ["phillip", "phil"],
+    "sean": ["shaun", "shawn"],
+    "mohammed": ["muhammad", "mohammad", "mohamed", "mohamad", "muhammed"],
+    "zoe": ["zoey"],
 }
 NAME_VARIANTS = {short: full for full, shorts in _NAME_VARIANTS.items() for short in shorts}
 TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "rev", "sir", "dame", "prof", "master"}
