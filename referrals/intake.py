@@ -152,24 +152,24 @@ def submit_referral(
     )
     for name, value in fields.items():
         setattr(referral, name, value)
-    # People are added as ORM children so one multi-row INSERT carries them all.
-    referral.people = [
-        ReferralPerson(
-            position=i,
-            category=DataCategory.IDENTITY.value,
-            origin_agency_id=user.agency_id,
-            role=p["role"],
-            name=p["name"].strip(),
-            name_key=name_key(p["name"]) or "",
-            is_group=p["is_group"],
-            date_of_birth=p["date_of_birth"],
-            age_band=p["age_band"],
-            address=(p.get("address") or "").strip() or None,
-            address_key=address_key(p.get("address")),
-            phone=p["phone"],
-            email=p["email"],
-            vulnerabilities=p["vulnerabilities"],
-        )
+    people = [
+        {
+            "position": i,
+            "category": DataCategory.IDENTITY.value,
+            "origin_agency_id": user.agency_id,
+            "restricted": False,
+            "role": p["role"],
+            "name": p["name"].strip(),
+            "name_key": name_key(p["name"]) or "",
+            "is_group": p["is_group"],
+            "date_of_birth": p["date_of_birth"],
+            "age_band": p["age_band"],
+            "address": (p.get("address") or "").strip() or None,
+            "address_key": address_key(p.get("address")),
+            "phone": p["phone"],
+            "email": p["email"],
+            "vulnerabilities": p["vulnerabilities"],
+        }
         for i, p in enumerate(data["people"])
     ]
     try:
@@ -183,14 +183,22 @@ def submit_referral(
             raise
         return earlier, False
     referral.reference = f"REF-{now.year}-{referral.id:06d}"
+    if people:  # one multi-row INSERT, however many people
+        db.session.execute(
+            insert(ReferralPerson.__table__).values(
+                [p | {"referral_id": referral.id} for p in people]
+            )
+        )
+        db.session.expire(referral, ["people"])
     db.session.execute(
-        insert(Incident),
-        keys.incident_rows(
-            hub_id=hub.id,
-            occurred_on=today,
-            hate=bool(risk.get("hate_motivated")),
-            referral_id=referral.id,
-        ),
+        insert(Incident.__table__).values(
+            keys.incident_rows(
+                hub_id=hub.id,
+                occurred_on=today,
+                hate=bool(risk.get("hate_motivated")),
+                referral_id=referral.id,
+            )
+        )
     )
     audit.record(
         "referral_submitted",
