@@ -79,6 +79,13 @@ def _text(max_len: int, what: str, required=False, min_len=0, **kw):
     )
 
 
+class StrictBoolean(fields.Boolean):
+    """JSON true or false only: "yes", 1 or "false" are refused rather than guessed."""
+
+    truthy = {True}
+    falsy = {False}
+
+
 class StrictSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -130,7 +137,7 @@ class PersonSchema(StrictSchema):
         error_messages={"required": "Choose the person's role"},
     )
     name = _text(200, "The person's name", required=True, min_len=2)
-    is_group = fields.Boolean(load_default=False)
+    is_group = StrictBoolean(load_default=False)
     date_of_birth = fields.Date(
         load_default=None,
         allow_none=True,
@@ -176,7 +183,7 @@ class PersonSchema(StrictSchema):
 
 
 class ConsentSchema(StrictSchema):
-    given = fields.Boolean(
+    given = StrictBoolean(
         required=True,
         error_messages={
             "required": "Say whether the person consented to the referral",
@@ -201,7 +208,7 @@ class ConsentSchema(StrictSchema):
 # Built from the key list so the questions and the schema never drift apart.
 RiskSchema = StrictSchema.from_dict(
     {
-        key: fields.Boolean(
+        key: StrictBoolean(
             load_default=False, error_messages={"invalid": "Answer yes (true) or no (false)"}
         )
         for key in RISK_KEYS
