@@ -173,11 +173,12 @@ def submit_referral(
         for i, p in enumerate(data["people"])
     ]
     try:
-        with db.session.begin_nested():
-            db.session.add(referral)
-            db.session.flush()
+        db.session.add(referral)
+        db.session.flush()
     except IntegrityError:
-        # A concurrent retry with the same key or token won the race: return its referral.
+        # A concurrent retry with the same key or token won the race: nothing but reads has
+        # happened in this transaction, so roll it back and return the winner's referral.
+        db.session.rollback()
         earlier = _existing(user, idempotency_key, form_token)
         if earlier is None:
             raise

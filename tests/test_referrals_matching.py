@@ -174,3 +174,22 @@ def test_statements_per_intake_do_not_grow_with_history(app, ctx, world, _transa
         _submit(None, by=referrer)
     assert len(large) == len(small)
     assert len(small) <= 11, "\n".join(s[:80] for s in small)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_retry_racing_the_first_request_returns_the_first_referral(ctx, world, monkeypatch):
+    referrer = user(world.email["referrer"])
+    first, created = intake.submit_referral(payload(), user=referrer, idempotency_key="k-1")
+    db.session.commit()
+    real = intake._existing
+    calls = []
+
+    def not_yet(*args):  # the retry checked before the first request had committed
+        calls.append(args)
+        return None if len(calls) == 1 else real(*args)
+
+    monkeypatch.setattr(intake, "_existing", not_yet)
+    again, created_again = intake.submit_referral(
+        payload(), user=user(world.email["referrer"]), idempotency_key="k-1"
+    )
+    assert created and not created_again and again.id == first.id

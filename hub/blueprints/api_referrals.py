@@ -135,8 +135,9 @@ def create():
     except ValidationError as exc:
         db.session.rollback()
         return api_error(422, "The referral has errors: see fields.", exc.messages)
-    db.session.commit()
+    # Built before the commit, from what is in memory: after it every object would be reloaded.
     body = present.outcome_dict(referral, current_user)
+    db.session.commit()
     headers = {} if created else {"Idempotent-Replayed": "true"}
     return body, (201 if created else 200), headers
 
