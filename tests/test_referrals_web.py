@@ -169,15 +169,15 @@ def test_coordinator_triages_into_a_case_and_the_referrer_sees_the_outcome(app, 
     send(client, rid)
     client.post("/sign-out", data={"csrf_token": client.csrf_token("/account/")})
     client.sign_in(world.email["coordinator"])
-    queue = client.get("/referrals/triage").get_data(as_text=True)
+    queue = client.get("/triage/").get_data(as_text=True)
     assert "Older man targeted by youths" in queue
-    page = client.get(f"/referrals/{rid}/triage").get_data(as_text=True)
+    page = client.get(f"/triage/{rid}").get_data(as_text=True)
     assert "Why this score" in page and "William Hartley" in page
     version = re.search(r'name="version" value="(\d+)"', page).group(1)
-    r = client.submit(f"/referrals/{rid}/triage", {"decision": "new_case", "title": ""})
+    r = client.submit(f"/triage/{rid}", {"decision": "new_case", "title": ""})
     assert r.status_code == 400 and "Enter a short title" in r.get_data(as_text=True)
     r = client.submit(
-        f"/referrals/{rid}/triage",
+        f"/triage/{rid}",
         {"decision": "new_case", "title": "Personal ASB, CA28", "version": version},
     )
     assert r.status_code == 302
@@ -195,7 +195,7 @@ def test_coordinator_triages_into_a_case_and_the_referrer_sees_the_outcome(app, 
         actions = set(db.session.execute(select(AuditEntry.action)).scalars())
         assert {"referral_triaged", "case_opened", "case_member_added"} <= actions
     # Triaged twice: the second is refused, clearly.
-    again = client.submit(f"/referrals/{rid}/triage", {"decision": "declined", "reason": "x"})
+    again = client.submit(f"/triage/{rid}", {"decision": "declined", "reason": "x"})
     assert again.status_code == 302
     client.post("/sign-out", data={"csrf_token": client.csrf_token("/account/")})
     client.sign_in(world.email["referrer"])
@@ -206,4 +206,24 @@ def test_coordinator_triages_into_a_case_and_the_referrer_sees_the_outcome(app, 
 
 def test_only_coordinators_and_hub_managers_reach_triage(client, world):
     client.sign_in(world.email["referrer"])
-    assert client.get("/referrals/triage").status_code == 404
+    assert client.get("/triage/").status_code == 404
+
+
+@time_machine.travel(NOW, tick=False)
+def test_sending_an_incomplete_draft_links_each_error_to_its_page(app, client, world):
+    client.sign_in(world.email["referrer"])
+    rid = _draft_id(client.submit("/referrals/new", {"about": "person", "category": "personal"}))
+    response, _ = send(client, rid)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert f'href="/referrals/{rid}/what"' in html and "Enter a one-line summary" in html
+    # Complete but naming no one, though it is about a person.
+    rid = fill_referral(client)
+    client.submit(f"/referrals/{rid}/people/0/remove")
+    response, _ = send(client, rid)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert f'href="/referrals/{rid}/people"' in html
+    assert "Name at least one person when the referral is about a person" in html
+    with app.app_context():
+        assert db.session.get(Referral, rid).status == "draft"

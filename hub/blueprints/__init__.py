@@ -12,4 +12,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(account.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(referrals_bp.bp)
+    app.register_blueprint(referrals_bp.triage_bp)
     api.init_app(app)

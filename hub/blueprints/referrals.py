@@ -18,6 +18,8 @@ from referrals import intake, present, triage, webform
 from referrals.schemas import RISK_QUESTIONS
 
 bp = Blueprint("referrals", __name__, url_prefix="/referrals")
+# Triage is its own blueprint so the menu can mark "Referrals" and "Triage" apart.
+triage_bp = Blueprint("triage", __name__, url_prefix="/triage")
 requires_referrer = perm.requires("referrer")
 requires_triage = perm.requires("triage")
 
@@ -47,7 +49,10 @@ class StepErrors(FormErrors):
         for field in self.by_field:
             top = field.split("-")[0]
             step = webform.FIELD_STEP.get(top, webform.FIELD_STEP.get(_top_field(top), "start"))
-            self._links[field] = url_for("referrals.step", referral_id=referral_id, step=step)
+            if step == "people":
+                self._links[field] = url_for("referrals.people", referral_id=referral_id)
+            else:
+                self._links[field] = url_for("referrals.step", referral_id=referral_id, step=step)
 
     def summary(self):
         return [{"text": t, "href": self._links[f]} for f, t in self.by_field.items()]
@@ -312,14 +317,14 @@ def show(referral_id: int):
 # -- triage ------------------------------------------------------------------------------------
 
 
-@bp.get("/triage")
+@triage_bp.get("/")
 @requires_triage
-def triage_queue():
+def queue():
     rows = list(db.session.execute(triage.triage_queue(current_user).limit(500)).scalars())
     return render_template("referrals/triage_queue.html", referrals=rows)
 
 
-@bp.route("/<int:referral_id>/triage", methods=["GET", "POST"])
+@triage_bp.route("/<int:referral_id>", methods=["GET", "POST"])
 @requires_triage
 def decide(referral_id: int):
     referral = db.session.get(Referral, referral_id)
@@ -344,7 +349,7 @@ def decide(referral_id: int):
         else:
             db.session.commit()
             flash(f"{referral.reference}: {referral.decision_label}.", "success")
-            return redirect(url_for("referrals.triage_queue"))
+            return redirect(url_for("triage.queue"))
     present.audit_read(referral, current_user)
     db.session.commit()
     hub = db.session.get(Hub, referral.hub_id)

@@ -17,7 +17,8 @@ def test_a_council_user_refers_a_victim_and_sees_band_and_deadline(live_server, 
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(live_server.url + "/")
 
-    page.get_by_role("link", name="Refer", exact=True).click()
+    page.get_by_role("link", name="Referrals", exact=True).click()
+    page.get_by_role("link", name="Make a new referral").click()
     page.get_by_label("A person").check()
     page.get_by_label("Personal").check()
     page.get_by_role("button", name="Continue").click()
