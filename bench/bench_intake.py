@@ -158,6 +158,22 @@ def payloads(count: int, hub_slug: str) -> list[dict]:
     return out
 
 
+def explain(body: dict) -> None:
+    """The matching query's plan for one referral, so a regression is easy to see."""
+    from hub.timeutil import utcnow
+    from referrals.matching import MatchKeys, counts_query
+    from referrals.schemas import ReferralSchema
+
+    data = ReferralSchema().load(body)
+    query = counts_query(1, MatchKeys.from_referral(data), utcnow().date())
+    sql = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    plan = db.session.execute(text("EXPLAIN (ANALYZE, COSTS OFF) " + sql)).scalars()
+    print("  matching query plan (last referral):")
+    for line in plan:
+        if any(w in line for w in ("Scan", "BitmapOr", "Aggregate", "Execution", "Planning")):
+            print("   ", line.rstrip())
+
+
 def main() -> None:
     incidents = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     referrals = int(sys.argv[2]) if len(sys.argv) > 2 else 300
@@ -245,6 +261,7 @@ def main() -> None:
         print(f"  SQL statements per intake: min {min(statements)}, max {max(statements)}")
         print(f"  referrals whose place had earlier incidents: {repeats}/{len(times)}")
         with app.app_context():
+            explain(bodies[-1])
             db.engine.dispose()
     finally:
         with admin.connect() as conn:

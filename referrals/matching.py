@@ -116,8 +116,8 @@ class MatchResult:
     open_case_ids: list[int]
 
 
-def find_matches(hub_id: int, keys: MatchKeys, today: date, review_window_days: int = 183):
-    """Count earlier incidents in each window and find open cases that match (2 queries)."""
+def counts_query(hub_id: int, keys: MatchKeys, today: date, review_window_days: int = 183):
+    """The one statement that counts earlier matches in every window (see find_matches)."""
     clauses = {
         "victim": keys.victim_clause(),
         "place": keys.place_clause(),
@@ -155,19 +155,19 @@ def find_matches(hub_id: int, keys: MatchKeys, today: date, review_window_days: 
             0,
         ).label("victim_hate")
     )
-    any_match = or_(*clauses.values())
-    row = (
-        db.session.execute(
-            select(*columns).where(
-                Incident.hub_id == hub_id,
-                Incident.occurred_on >= earliest,
-                Incident.occurred_on <= today,
-                any_match,
-            )
-        )
-        .mappings()
-        .one()
+    return select(*columns).where(
+        Incident.hub_id == hub_id,
+        Incident.occurred_on >= earliest,
+        Incident.occurred_on <= today,
+        or_(*clauses.values()),
     )
+
+
+def find_matches(hub_id: int, keys: MatchKeys, today: date, review_window_days: int = 183):
+    """Count earlier incidents in each window and find open cases that match (2 queries)."""
+    row = db.session.execute(counts_query(hub_id, keys, today, review_window_days)).mappings().one()
+    any_match = or_(keys.victim_clause(), keys.place_clause(), keys.subject_clause())
+    clauses = ("victim", "place", "subject")
     repeat = {kind: {str(days): int(row[f"{kind}_{days}"]) for days in WINDOWS} for kind in clauses}
     cases = db.session.execute(
         select(Case.id)
