@@ -26,6 +26,7 @@ from scoring import score_referral as engine_score
 
 UNKNOWN_HUB = "Unknown hub, or your agency does not refer to it"
 _RULESETS: dict[tuple[int, str], Ruleset] = {}
+_SCHEMA = ReferralSchema()  # built once: loading is stateless, building is not cheap
 
 
 class DraftNotFound(LookupError):
@@ -85,7 +86,7 @@ def submit_referral(
     first referral and False. Raises ValidationError (nothing written) on bad input."""
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 100:
         raise ValidationError({"Idempotency-Key": ["Send a key of 1 to 100 characters"]})
-    data = ReferralSchema().load(payload)
+    data = _SCHEMA.load(payload)
     hub, settings = hub_and_settings(data["hub"])
     if hub is None or not perm.can_refer(user, hub):
         raise ValidationError({"hub": [UNKNOWN_HUB]})

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from hub.extensions import db
 from hub.models import AuditEntry, Case, CaseMembership, Referral
+from tests.conftest import count_queries
 
 NOW = datetime.fromisoformat("2026-11-18T10:00:00+00:00")  # a Wednesday
 
@@ -227,3 +228,33 @@ def test_sending_an_incomplete_draft_links_each_error_to_its_page(app, client, w
     assert "Name at least one person when the referral is about a person" in html
     with app.app_context():
         assert db.session.get(Referral, rid).status == "draft"
+
+
+@time_machine.travel(NOW, tick=False)
+def test_list_pages_run_the_same_queries_for_one_referral_or_many(app, client, world, _transaction):
+    from referrals import intake
+    from tests.referral_data import payload, user
+
+    def add(n):
+        with app.app_context():
+            for email in [world.email["referrer"], world.email["spoc"]] * n:
+                intake.submit_referral(payload(), user=user(email))
+            db.session.commit()
+
+    counts = {}
+    for label, email, path in (
+        ("mine", world.email["referrer"], "/referrals/"),
+        ("queue", world.email["coordinator"], "/triage/"),
+    ):
+        client.sign_in(email)
+        add(1)
+        client.get(path)
+        with count_queries(_transaction) as few:
+            assert client.get(path).status_code == 200
+        add(4)
+        with count_queries(_transaction) as many:
+            page = client.get(path).get_data(as_text=True)
+        assert page.count("Older man targeted") >= 10
+        counts[label] = (len(few), len(many))
+        client.post("/sign-out", data={"csrf_token": client.csrf_token("/account/")})
+    assert all(a == b for a, b in counts.values()), counts

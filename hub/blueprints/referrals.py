@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from hub import permissions as perm
 from hub.extensions import db
@@ -320,7 +321,8 @@ def show(referral_id: int):
 @triage_bp.get("/")
 @requires_triage
 def queue():
-    rows = list(db.session.execute(triage.triage_queue(current_user).limit(500)).scalars())
+    query = triage.triage_queue(current_user).options(joinedload(Referral.agency))
+    rows = list(db.session.execute(query.limit(500)).scalars())
     return render_template("referrals/triage_queue.html", referrals=rows)
 
 

@@ -194,7 +194,6 @@ class Referral(PersonalRecord, db.Model):
         back_populates="referral",
         cascade="all, delete-orphan",
         order_by="ReferralPerson.position",
-        lazy="selectin",
     )
 
     __mapper_args__ = {"version_id_col": version}
