@@ -5,6 +5,8 @@ Statements per submission are constant (independent of the history's size): the 
 settings, the idempotency check, two matching queries, three inserts and the audit entry.
 """
 
+import hashlib
+import json
 from datetime import datetime
 
 from marshmallow import ValidationError
@@ -72,6 +74,24 @@ def _existing(user, idempotency_key: str | None, form_token: str | None) -> Refe
     return None
 
 
+KEY_REUSED = (
+    "This Idempotency-Key was already used for a different referral. Use a new key for a "
+    "new referral."
+)
+
+
+def payload_digest(payload: dict) -> str:
+    return hashlib.sha256(
+        json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
+    ).hexdigest()
+
+
+def _replay(earlier: Referral, idempotency_key: str | None, digest: str) -> Referral:
+    if idempotency_key and earlier.payload_hash not in (None, digest):
+        raise ValidationError({"Idempotency-Key": [KEY_REUSED]})
+    return earlier
+
+
 def submit_referral(
     payload: dict,
     *,
@@ -90,9 +110,10 @@ def submit_referral(
     hub, settings = hub_and_settings(data["hub"])
     if hub is None or not perm.can_refer(user, hub):
         raise ValidationError({"hub": [UNKNOWN_HUB]})
+    digest = payload_digest(payload)
     earlier = _existing(user, idempotency_key, form_token)
     if earlier is not None:
-        return earlier, False
+        return _replay(earlier, idempotency_key, digest), False
 
     now = now or utcnow()
     today = now.astimezone(LONDON).date()
@@ -149,6 +170,7 @@ def submit_referral(
         submitted_at=now,
         updated_at=now,
         idempotency_key=idempotency_key,
+        payload_hash=digest,
         form_token=form_token,
     )
     for name, value in fields.items():
@@ -183,7 +205,7 @@ def submit_referral(
         earlier = _existing(user, idempotency_key, form_token)
         if earlier is None:
             raise
-        return earlier, False
+        return _replay(earlier, idempotency_key, digest), False
     referral.reference = f"REF-{now.year}-{referral.id:06d}"
     if people:  # one multi-row INSERT, however many people
         db.session.execute(

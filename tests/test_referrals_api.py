@@ -46,6 +46,9 @@ def test_the_same_idempotency_key_never_makes_two_referrals(app, client, world):
     assert first.status_code == 201 and second.status_code == 200
     assert second.headers["Idempotent-Replayed"] == "true"
     assert first.get_json()["id"] == second.get_json()["id"]
+    reused = client.post("/api/v1/referrals", json=payload(incident_count=13), headers=headers)
+    assert reused.status_code == 422
+    assert "already used for a different referral" in str(reused.get_json()["error"]["fields"])
     other = client.post("/api/v1/referrals", json=payload(), headers=auth(token))
     assert other.status_code == 201 and other.get_json()["id"] != first.get_json()["id"]
     with app.app_context():

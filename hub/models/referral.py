@@ -180,6 +180,8 @@ class Referral(PersonalRecord, db.Model):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
 
     idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    # SHA-256 of the submitted JSON: a key reused for a different referral is refused.
+    payload_hash: Mapped[str | None] = mapped_column(String(64))
     form_token: Mapped[str | None] = mapped_column(String(64))
     # Optimistic locking: two coordinators triaging at once cannot both decide.
     version: Mapped[int] = mapped_column(default=1)

@@ -2,7 +2,7 @@
 
 Revision ID: d2referrals
 Revises: s115core
-Create Date: 2026-11-22 02:41:02.566967
+Create Date: 2026-11-22 03:10:36.874849
 
 """
 from alembic import op
@@ -73,6 +73,7 @@ def upgrade():
     sa.Column('signposted_agency_id', sa.Integer(), nullable=True),
     sa.Column('case_id', sa.Integer(), nullable=True),
     sa.Column('idempotency_key', sa.String(length=100), nullable=True),
+    sa.Column('payload_hash', sa.String(length=64), nullable=True),
     sa.Column('form_token', sa.String(length=64), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('category', sa.String(length=30), nullable=False),
