@@ -161,12 +161,16 @@ def payloads(count: int, hub_slug: str) -> list[dict]:
 def explain(body: dict) -> None:
     """The matching query's plan for one referral, so a regression is easy to see."""
     from hub.timeutil import utcnow
-    from referrals.matching import MatchKeys, counts_query
+    from referrals.matching import COUNTS, MatchKeys, counts_params
     from referrals.schemas import ReferralSchema
 
     data = ReferralSchema().load(body)
-    query = counts_query(1, MatchKeys.from_referral(data), utcnow().date())
-    sql = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    params = counts_params(1, MatchKeys.from_referral(data), utcnow().date())
+    sql = str(
+        COUNTS.params(params).compile(
+            db.engine, compile_kwargs={"literal_binds": True, "render_postcompile": True}
+        )
+    )
     plan = db.session.execute(text("EXPLAIN (ANALYZE, COSTS OFF) " + sql)).scalars()
     print("  matching query plan (last referral):")
     for line in plan:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import zip_longest
 
-from sqlalchemy import and_, case, false, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 
 from hub.extensions import db
 from hub.models import Case, Incident, Stage
@@ -50,29 +50,18 @@ class MatchKeys:
     def _values(self, people, i):
         return sorted({p[i] for p in people if p[i]})
 
-    def victim_clause(self):
-        return _person_clause(
-            Incident.victim_key,
-            Incident.victim_addr_key,
-            self._values(self.victims, 0),
-            self._values(self.victims, 1),
-        )
-
-    def subject_clause(self):
-        return _person_clause(
-            Incident.subject_key,
-            Incident.subject_addr_key,
-            self._values(self.subjects, 0),
-            self._values(self.subjects, 1),
-        )
-
-    def place_clause(self):
-        parts = []
-        if self.place_key:
-            parts.append(Incident.place_key == self.place_key)
-        if self.cells:
-            parts.append(Incident.cell.in_(self.cells))
-        return or_(*parts) if parts else false()
+    def params(self) -> dict:
+        """Bound values for the matching statements. A list never empty and a place key never
+        NULL (NONE stands in: no key can equal it), so the statement keeps one shape and
+        SQLAlchemy and PostgreSQL reuse one compiled statement and plan."""
+        return {
+            "v_dob": self._values(self.victims, 0) or [NONE],
+            "v_addr": self._values(self.victims, 1) or [NONE],
+            "s_dob": self._values(self.subjects, 0) or [NONE],
+            "s_addr": self._values(self.subjects, 1) or [NONE],
+            "place_key": self.place_key or NONE,
+            "cells": self.cells or [NONE],
+        }
 
     def incident_rows(self, *, hub_id: int, occurred_on: date, hate: bool, referral_id: int):
         """Rows this referral adds to the history: one per victim/subject pair, the place on
@@ -99,15 +88,6 @@ class MatchKeys:
         return rows
 
 
-def _person_clause(dob_column, addr_column, dob_keys, addr_keys):
-    parts = []
-    if dob_keys:
-        parts.append(dob_column.in_(dob_keys))
-    if addr_keys:
-        parts.append(addr_column.in_(addr_keys))
-    return or_(*parts) if parts else false()
-
-
 @dataclass
 class MatchResult:
     repeat: dict  # {"victim": {"30": n, "90": n, "180": n}, "place": ..., "subject": ...}
@@ -116,67 +96,78 @@ class MatchResult:
     open_case_ids: list[int]
 
 
-def counts_query(hub_id: int, keys: MatchKeys, today: date, review_window_days: int = 183):
-    """The one statement that counts earlier matches in every window (see find_matches)."""
-    clauses = {
-        "victim": keys.victim_clause(),
-        "place": keys.place_clause(),
-        "subject": keys.subject_clause(),
-    }
-    since = {days: today - timedelta(days=days) for days in WINDOWS}
+NONE = "-"  # matches no key: keys start with "n:" or a word; cells are "y:x"
+
+_VICTIM = or_(
+    Incident.victim_key.in_(bindparam("v_dob", expanding=True)),
+    Incident.victim_addr_key.in_(bindparam("v_addr", expanding=True)),
+)
+_SUBJECT = or_(
+    Incident.subject_key.in_(bindparam("s_dob", expanding=True)),
+    Incident.subject_addr_key.in_(bindparam("s_addr", expanding=True)),
+)
+_PLACE = or_(
+    Incident.place_key == bindparam("place_key"),
+    Incident.cell.in_(bindparam("cells", expanding=True)),
+)
+_KINDS = {"victim": _VICTIM, "place": _PLACE, "subject": _SUBJECT}
+_ANY = or_(_VICTIM, _PLACE, _SUBJECT)
+
+
+def _sum_where(*conditions):
+    return func.coalesce(func.sum(case((and_(*conditions), 1), else_=0)), 0)
+
+
+# Built once at import: each intake only binds values (no expression building per call).
+COUNTS = select(
+    *[
+        _sum_where(clause, Incident.occurred_on >= bindparam(f"since_{days}")).label(
+            f"{kind}_{days}"
+        )
+        for kind, clause in _KINDS.items()
+        for days in WINDOWS
+    ],
+    _sum_where(_VICTIM, Incident.occurred_on >= bindparam("review_since")).label("victim_review"),
+    _sum_where(
+        _VICTIM, Incident.hate.is_(True), Incident.occurred_on >= bindparam("review_since")
+    ).label("victim_hate"),
+).where(
+    Incident.hub_id == bindparam("hub_id"),
+    Incident.occurred_on >= bindparam("earliest"),
+    Incident.occurred_on <= bindparam("today"),
+    _ANY,
+)
+OPEN_CASES = (
+    select(Case.id)
+    .join(Incident, Incident.case_id == Case.id)
+    .where(Incident.hub_id == bindparam("hub_id"), Case.stage != Stage.CLOSED.value, _ANY)
+    .group_by(Case.id)
+    .order_by(func.max(Incident.occurred_on).desc(), Case.id)
+    .limit(5)
+)
+
+
+def counts_params(hub_id: int, keys: MatchKeys, today: date, review_window_days: int = 183):
+    since = {f"since_{days}": today - timedelta(days=days) for days in WINDOWS}
     review_since = today - timedelta(days=review_window_days)
-    earliest = min([*since.values(), review_since])
-    columns = []
-    for kind, clause in clauses.items():
-        for days in WINDOWS:
-            columns.append(
-                func.coalesce(
-                    func.sum(case((and_(clause, Incident.occurred_on >= since[days]), 1), else_=0)),
-                    0,
-                ).label(f"{kind}_{days}")
-            )
-    victim = clauses["victim"]
-    columns.append(
-        func.coalesce(
-            func.sum(case((and_(victim, Incident.occurred_on >= review_since), 1), else_=0)), 0
-        ).label("victim_review")
-    )
-    columns.append(
-        func.coalesce(
-            func.sum(
-                case(
-                    (
-                        and_(victim, Incident.hate.is_(True), Incident.occurred_on >= review_since),
-                        1,
-                    ),
-                    else_=0,
-                )
-            ),
-            0,
-        ).label("victim_hate")
-    )
-    return select(*columns).where(
-        Incident.hub_id == hub_id,
-        Incident.occurred_on >= earliest,
-        Incident.occurred_on <= today,
-        or_(*clauses.values()),
+    return (
+        keys.params()
+        | since
+        | {
+            "hub_id": hub_id,
+            "today": today,
+            "review_since": review_since,
+            "earliest": min([*since.values(), review_since]),
+        }
     )
 
 
 def find_matches(hub_id: int, keys: MatchKeys, today: date, review_window_days: int = 183):
     """Count earlier incidents in each window and find open cases that match (2 queries)."""
-    row = db.session.execute(counts_query(hub_id, keys, today, review_window_days)).mappings().one()
-    any_match = or_(keys.victim_clause(), keys.place_clause(), keys.subject_clause())
-    clauses = ("victim", "place", "subject")
-    repeat = {kind: {str(days): int(row[f"{kind}_{days}"]) for days in WINDOWS} for kind in clauses}
-    cases = db.session.execute(
-        select(Case.id)
-        .join(Incident, Incident.case_id == Case.id)
-        .where(Incident.hub_id == hub_id, Case.stage != Stage.CLOSED.value, any_match)
-        .group_by(Case.id)
-        .order_by(func.max(Incident.occurred_on).desc(), Case.id)
-        .limit(5)
-    ).scalars()
+    params = counts_params(hub_id, keys, today, review_window_days)
+    row = db.session.execute(COUNTS, params).mappings().one()
+    repeat = {kind: {str(days): int(row[f"{kind}_{days}"]) for days in WINDOWS} for kind in _KINDS}
+    cases = db.session.execute(OPEN_CASES, keys.params() | {"hub_id": hub_id}).scalars()
     return MatchResult(
         repeat=repeat,
         victim_in_review_window=int(row["victim_review"]),
