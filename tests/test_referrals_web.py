@@ -258,3 +258,20 @@ def test_list_pages_run_the_same_queries_for_one_referral_or_many(app, client, w
         counts[label] = (len(few), len(many))
         client.post("/sign-out", data={"csrf_token": client.csrf_token("/account/")})
     assert all(a == b for a, b in counts.values()), counts
+
+
+@time_machine.travel(NOW, tick=False)
+def test_another_agency_gets_the_same_404_for_a_referral_page_and_it_is_audited(app, client, world):
+    client.sign_in(world.email["referrer"])
+    rid = fill_referral(client)
+    send(client, rid)
+    client.post("/sign-out", data={"csrf_token": client.csrf_token("/account/")})
+    client.sign_in(world.email["case_worker"])  # housing: not the referrer's agency
+    assert client.get(f"/referrals/{rid}").status_code == 404
+    assert client.get("/referrals/999999").status_code == 404
+    assert client.get(f"/triage/{rid}").status_code == 404
+    with app.app_context():
+        denied = db.session.execute(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.outcome == "denied")
+        ).scalar_one()
+    assert denied >= 3
