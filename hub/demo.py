@@ -9,6 +9,7 @@ from sqlalchemy import select
 from hub.extensions import db
 from hub.models import Agency, Hub, HubAgency, Role, User, UserRole
 from hub.security import hash_password
+from referrals.demo import build_demo_referrals
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - the demo's published password
 
@@ -139,4 +140,5 @@ def build_demo() -> dict:
             created += new
         labels = ", ".join(Role(r).label for r in hub_roles + other_roles)
         people.append((email, f"{labels} — {agency_name}"))
+    created += build_demo_referrals(hub)
     return {"hub": hub.name, "created": created, "people": people}

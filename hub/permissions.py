@@ -370,6 +370,68 @@ def record_read(user, case: Case, records, *, what: str) -> None:
     db.session.flush()
 
 
+# -- referrals ----------------------------------------------------------------------------------
+#
+# Any user of a partner agency with a role in a hub may refer to it. A referral is seen by its
+# referring agency and, once submitted, by the hub's coordinators and hub managers (who triage
+# it); a draft only by its author. Once on a case, its records also pass visible_records().
+
+TRIAGE_ROLES = (Role.COORDINATOR, Role.HUB_MANAGER)
+
+
+def can_refer(user, hub: Hub) -> bool:
+    return is_in_hub(user, hub) and any(r.hub_id == hub.id for r in user.roles)
+
+
+def referral_hubs(user) -> list[Hub]:
+    """The hubs this user may refer to."""
+    return [h for h in hubs_of(user) if can_refer(user, h)]
+
+
+def can_triage(user, hub: Hub | int) -> bool:
+    hub_id = hub if isinstance(hub, int) else hub.id
+    return (
+        user.is_authenticated
+        and any(h.id == hub_id for h in hubs_of(user))
+        and any(r.hub_id == hub_id and r.role in TRIAGE_ROLES for r in user.roles)
+    )
+
+
+def triage_hub_ids(user) -> set[int]:
+    in_hub = {h.id for h in hubs_of(user)}
+    return {r.hub_id for r in user.roles if r.role in TRIAGE_ROLES and r.hub_id in in_hub}
+
+
+def referrals_visible(user) -> Select:
+    """SQL: the referrals this user may see (the Python twin is can_see_referral)."""
+    from hub.models.referral import Referral, ReferralStatus
+
+    if not user.is_authenticated:
+        return select(Referral).where(false())
+    own_hubs = [h.id for h in hubs_of(user)]
+    conditions = [
+        and_(
+            Referral.agency_id == user.agency_id,
+            Referral.hub_id.in_(own_hubs),
+            or_(Referral.status != ReferralStatus.DRAFT.value, Referral.user_id == user.id),
+        )
+    ]
+    triage = triage_hub_ids(user)
+    if triage:
+        conditions.append(
+            and_(Referral.hub_id.in_(triage), Referral.status != ReferralStatus.DRAFT.value)
+        )
+    return select(Referral).where(or_(*conditions))
+
+
+def can_see_referral(user, referral) -> bool:
+    if not user.is_authenticated or not any(h.id == referral.hub_id for h in hubs_of(user)):
+        return False
+    if referral.status == "draft":
+        return referral.user_id == user.id
+    return referral.agency_id == user.agency_id or referral.hub_id in triage_hub_ids(user)
+
+
 # -- denial -----------------------------------------------------------------------------------
 
 
@@ -399,6 +461,9 @@ POLICIES: dict[str, Callable[[object], bool]] = {
     "signed_in": lambda user: user.is_authenticated,
     "user_admin": can_administer_users,
     "sysadmin": is_sysadmin,
+    # referrals
+    "referrer": lambda user: bool(referral_hubs(user)),
+    "triage": lambda user: bool(triage_hub_ids(user)),
 }
 
 

@@ -29,6 +29,8 @@ def init_app(app: Flask) -> None:
 # on every page of the same blueprint, except Home.
 MENU = [
     ("main.home", "Home", lambda user: True),
+    ("referrals.index", "Referrals", lambda user: bool(permissions.referral_hubs(user))),
+    ("triage.queue", "Triage", lambda user: bool(permissions.triage_hub_ids(user))),
     ("admin.index", "Administration", permissions.can_administer_users),
     ("account.show", "Your account", lambda user: True),
 ]

@@ -104,6 +104,9 @@ def init_app(app: Flask) -> None:
     )
     api.spec.options["security"] = [{"bearerAuth": []}]
     api.register_blueprint(bp)
+    from hub.blueprints import api_referrals
+
+    api.register_blueprint(api_referrals.bp)
     # The OpenAPI document describes the API and holds no data: anyone may read it.
     endpoint = "api-docs.openapi_json"
     app.view_functions[endpoint] = requires("public")(app.view_functions[endpoint])

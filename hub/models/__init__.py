@@ -12,6 +12,12 @@ from hub.models.case import (
 )
 from hub.models.clock import JobRun, SchedulerHeartbeat, SchedulerJob
 from hub.models.org import Agency, AgencyKind, Hub, HubAgency
+from hub.models.referral import (
+    HubScoringSettings,
+    Incident,
+    Referral,
+    ReferralPerson,
+)
 from hub.models.sharing import (
     DataCategory,
     Disclosure,
@@ -53,4 +59,9 @@ __all__ = [
     "SignInFailure",
     "User",
     "UserRole",
+    # referrals
+    "HubScoringSettings",
+    "Incident",
+    "Referral",
+    "ReferralPerson",
 ]

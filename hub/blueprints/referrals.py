@@ -1,0 +1,375 @@
+"""Referrals on the web: the question flow (a draft saved page by page), check your answers,
+confirmation, "My referrals", and the coordinators' triage queue. Thin: parse, authorise,
+call referrals/, render."""
+
+import secrets
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from hub import permissions as perm
+from hub.extensions import db
+from hub.forms import FormErrors
+from hub.models import Case, Hub, Referral, Stage
+from hub.models.referral import AGE_BANDS, VULNERABILITIES, About, AsbCategory, PersonRole
+from referrals import intake, present, triage, webform
+from referrals.schemas import RISK_QUESTIONS
+
+bp = Blueprint("referrals", __name__, url_prefix="/referrals")
+# Triage is its own blueprint so the menu can mark "Referrals" and "Triage" apart.
+triage_bp = Blueprint("triage", __name__, url_prefix="/triage")
+requires_referrer = perm.requires("referrer")
+requires_triage = perm.requires("triage")
+
+_TOKENS = "referral_form_tokens"
+
+
+def _draft_or_deny(referral_id: int) -> Referral:
+    try:
+        return intake.get_draft(current_user, referral_id)
+    except intake.DraftNotFound:
+        perm.deny("referral_draft", target_type="referral", target_id=referral_id)
+
+
+def _referral_or_deny(referral_id: int) -> Referral:
+    referral = db.session.get(Referral, referral_id)
+    if referral is None or not perm.can_see_referral(current_user, referral):
+        perm.deny("referral", target_type="referral", target_id=referral_id)
+    return referral
+
+
+class StepErrors(FormErrors):
+    """Errors on check-your-answers: each links to the page where the answer is changed."""
+
+    def __init__(self, messages, referral_id: int):
+        super().__init__(webform.page_messages(messages))
+        self._links = {}
+        for field in self.by_field:
+            top = field.split("-")[0]
+            step = webform.FIELD_STEP.get(top, webform.FIELD_STEP.get(_top_field(top), "start"))
+            if step == "people":
+                self._links[field] = url_for("referrals.people", referral_id=referral_id)
+            else:
+                self._links[field] = url_for("referrals.step", referral_id=referral_id, step=step)
+
+    def summary(self):
+        return [{"text": t, "href": self._links[f]} for f, t in self.by_field.items()]
+
+
+def _top_field(name: str) -> str:
+    if name.startswith("consent_"):
+        return "consent"
+    if name in ("address", "postcode", "lat", "lon"):
+        return "location"
+    return name
+
+
+# -- my referrals ------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@requires_referrer
+def index():
+    rows = db.session.execute(
+        perm.referrals_visible(current_user)
+        .where(Referral.agency_id == current_user.agency_id)
+        .order_by(Referral.updated_at.desc())
+        .limit(200)
+    ).scalars()
+    return render_template("referrals/index.html", referrals=list(rows))
+
+
+# -- the question flow -------------------------------------------------------------------------
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires_referrer
+def new():
+    hubs = perm.referral_hubs(current_user)
+    errors, form = FormErrors(), {}
+    if request.method == "POST":
+        form = {k: v.strip() for k, v in request.form.items()}
+        hub = next((h for h in hubs if h.slug == form.get("hub")), None)
+        if hub is None and len(hubs) == 1:
+            hub = hubs[0]
+        try:
+            if hub is None:
+                raise ValidationError({"hub": ["Choose the hub to refer to"]})
+            values = webform.validate_step("start", webform.values_from_form("start", request.form))
+            draft = intake.save_draft(current_user, hub, values)
+        except ValidationError as exc:
+            db.session.rollback()
+            errors = FormErrors(exc.messages)
+        else:
+            db.session.commit()
+            return redirect(url_for("referrals.step", referral_id=draft.id, step="what"))
+    return _render_step("start", None, errors, form or {}, hubs=hubs)
+
+
+@bp.route(
+    "/<int:referral_id>/<any(start, what, where, consent, risk):step>", methods=["GET", "POST"]
+)
+@requires_referrer
+def step(referral_id: int, step: str):
+    draft = _draft_or_deny(referral_id)
+    if request.method == "GET":
+        return _render_step(step, draft, FormErrors(), webform.form_values(draft.draft or {}))
+    values = webform.values_from_form(step, request.form)
+    try:
+        webform.validate_step(step, values)
+        intake.save_draft(current_user, draft.hub, values, draft)
+    except ValidationError as exc:
+        db.session.rollback()
+        shown = webform.form_values(values)
+        shown["first_incident_on"] = {
+            p: request.form.get(f"first_incident_on-{p}", "") for p in ("day", "month", "year")
+        }
+        return _render_step(step, draft, FormErrors(exc.messages), shown)
+    db.session.commit()
+    return _after_save(draft, step)
+
+
+def _after_save(draft: Referral, step: str):
+    if request.form.get("action") == "save":
+        flash(f"Your draft is saved. You can come back to it from {_my}.", "success")
+        return redirect(url_for("referrals.index"))
+    if request.args.get("check"):
+        return redirect(url_for("referrals.check", referral_id=draft.id))
+    following = webform.next_step(step)
+    if following == "check":
+        return redirect(url_for("referrals.check", referral_id=draft.id))
+    if following == "people":
+        return redirect(url_for("referrals.people", referral_id=draft.id))
+    return redirect(url_for("referrals.step", referral_id=draft.id, step=following))
+
+
+_my = "My referrals"
+
+
+def _render_step(step, draft, errors, form, **extra):
+    return render_template(
+        f"referrals/step_{step}.html",
+        draft=draft,
+        step=step,
+        errors=errors,
+        form=form,
+        about_choices=list(About),
+        categories=list(AsbCategory),
+        risk_questions=RISK_QUESTIONS,
+        checking=bool(request.args.get("check")),
+        **extra,
+    ), (400 if errors else 200)
+
+
+@bp.route("/<int:referral_id>/people", methods=["GET", "POST"])
+@requires_referrer
+def people(referral_id: int):
+    draft = _draft_or_deny(referral_id)
+    errors, form = FormErrors(), {}
+    if request.method == "POST":
+        action = request.form.get("action", "add")
+        person = webform.person_from_form(request.form)
+        empty = not any(v for k, v in person.items() if k != "vulnerabilities")
+        if action != "add" and empty:
+            if action == "save":
+                flash(f"Your draft is saved. You can come back to it from {_my}.", "success")
+                return redirect(url_for("referrals.index"))
+            return redirect(url_for("referrals.step", referral_id=draft.id, step="consent"))
+        try:
+            loaded = webform.validate_person(person, len((draft.draft or {}).get("people", [])))
+            stored = {k: v for k, v in loaded.items() if v not in (None, [], False)}
+            if loaded.get("date_of_birth"):
+                stored["date_of_birth"] = loaded["date_of_birth"].isoformat()
+            stored["vulnerabilities"] = loaded["vulnerabilities"]
+            intake.save_draft(
+                current_user,
+                draft.hub,
+                {"people": [*(draft.draft or {}).get("people", []), stored]},
+                draft,
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            errors, form = FormErrors(exc.messages), dict(request.form)
+            form["vulnerabilities"] = request.form.getlist("vulnerabilities")
+        else:
+            db.session.commit()
+            if action == "add":
+                flash("Person added. Add another, or continue.", "success")
+                return redirect(url_for("referrals.people", referral_id=draft.id))
+            return redirect(url_for("referrals.step", referral_id=draft.id, step="consent"))
+    return render_template(
+        "referrals/step_people.html",
+        draft=draft,
+        step="people",
+        errors=errors,
+        form=form,
+        roles=list(PersonRole),
+        age_bands=AGE_BANDS,
+        vulnerabilities=VULNERABILITIES,
+    ), (400 if errors else 200)
+
+
+@bp.post("/<int:referral_id>/people/<int:index>/remove")
+@requires_referrer
+def remove_person(referral_id: int, index: int):
+    draft = _draft_or_deny(referral_id)
+    people_list = list((draft.draft or {}).get("people", []))
+    if 0 <= index < len(people_list):
+        del people_list[index]
+        intake.save_draft(current_user, draft.hub, {"people": people_list}, draft)
+        db.session.commit()
+        flash("Person removed.", "success")
+    return redirect(url_for("referrals.people", referral_id=draft.id))
+
+
+@bp.route("/<int:referral_id>/check", methods=["GET", "POST"])
+@requires_referrer
+def check(referral_id: int):
+    if request.method == "POST":
+        token = request.form.get("form_token", "")
+        # A second click or a resubmitted form: show the referral the first one made.
+        done = (
+            db.session.execute(
+                select(Referral).where(
+                    Referral.form_token == token, Referral.user_id == current_user.id
+                )
+            ).scalar_one_or_none()
+            if token
+            else None
+        )
+        if done is not None:
+            return redirect(url_for("referrals.show", referral_id=done.id, confirmation=1))
+        draft = _draft_or_deny(referral_id)
+        if token not in session.get(_TOKENS, {}).get(str(draft.id), []):
+            flash(
+                "This page had expired, so nothing was sent. Check your answers and send it again."
+            )
+            return redirect(url_for("referrals.check", referral_id=draft.id))
+        try:
+            referral, _ = intake.submit_referral(
+                dict(draft.draft or {}), user=current_user, form_token=token, draft=draft
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            draft = _draft_or_deny(referral_id)
+            return _render_check(draft, StepErrors(exc.messages, draft.id))
+        db.session.commit()
+        session.get(_TOKENS, {}).pop(str(referral.id), None)
+        session.modified = True
+        return redirect(url_for("referrals.show", referral_id=referral.id, confirmation=1))
+    draft = _draft_or_deny(referral_id)
+    return _render_check(draft, FormErrors())
+
+
+def _render_check(draft: Referral, errors):
+    token = secrets.token_urlsafe(24)
+    tokens = session.setdefault(_TOKENS, {})
+    # A few live tokens per draft (several tabs); each works once.
+    tokens[str(draft.id)] = [*tokens.get(str(draft.id), [])[-4:], token]
+    session.modified = True
+    return render_template(
+        "referrals/check.html",
+        draft=draft,
+        data=draft.draft or {},
+        errors=errors,
+        form_token=token,
+        incomplete=webform.incomplete_steps(draft.draft or {}),
+        risk_questions=RISK_QUESTIONS,
+        vulnerabilities=VULNERABILITIES,
+    ), (400 if errors else 200)
+
+
+@bp.post("/<int:referral_id>/delete")
+@requires_referrer
+def delete(referral_id: int):
+    draft = _draft_or_deny(referral_id)
+    intake.delete_draft(current_user, draft)
+    db.session.commit()
+    flash("The draft is deleted.", "success")
+    return redirect(url_for("referrals.index"))
+
+
+# -- one referral ------------------------------------------------------------------------------
+
+
+@bp.get("/<int:referral_id>")
+@perm.requires("signed_in")
+def show(referral_id: int):
+    referral = _referral_or_deny(referral_id)
+    if referral.status == "draft":
+        return redirect(url_for("referrals.check", referral_id=referral.id))
+    present.audit_read(referral, current_user)
+    db.session.commit()
+    return render_template(
+        "referrals/show.html",
+        referral=referral,
+        outcome=present.outcome_dict(referral, current_user),
+        confirmation=bool(request.args.get("confirmation")) and referral.user_id == current_user.id,
+        risk_questions=RISK_QUESTIONS,
+        vulnerabilities=VULNERABILITIES,
+        can_triage=perm.can_triage(current_user, referral.hub_id)
+        and referral.status == "submitted",
+    )
+
+
+# -- triage ------------------------------------------------------------------------------------
+
+
+@triage_bp.get("/")
+@requires_triage
+def queue():
+    query = triage.triage_queue(current_user).options(joinedload(Referral.agency))
+    rows = list(db.session.execute(query.limit(500)).scalars())
+    return render_template("referrals/triage_queue.html", referrals=rows)
+
+
+@triage_bp.route("/<int:referral_id>", methods=["GET", "POST"])
+@requires_triage
+def decide(referral_id: int):
+    referral = db.session.get(Referral, referral_id)
+    if referral is None or not perm.can_triage(current_user, referral.hub_id):
+        perm.deny("triage", target_type="referral", target_id=referral_id)
+    if referral.status != "submitted":
+        return redirect(url_for("referrals.show", referral_id=referral.id))
+    errors, form = FormErrors(), {}
+    if request.method == "POST":
+        form = {k: v.strip() for k, v in request.form.items() if k != "csrf_token"}
+        data = {k: form.get(k) or None for k in ("decision", "case_id", "agency_id", "version")}
+        for k in ("case_id", "agency_id", "version"):
+            data[k] = int(data[k]) if data[k] and data[k].isdigit() else data[k]
+        data["reason"] = form.get("reason", "")
+        data["title"] = form.get("title", "")
+        try:
+            triage.decide(referral, data, user=current_user)
+        except ValidationError as exc:
+            db.session.rollback()
+            errors = FormErrors(exc.messages)
+            referral = db.session.get(Referral, referral_id)
+        else:
+            db.session.commit()
+            flash(f"{referral.reference}: {referral.decision_label}.", "success")
+            return redirect(url_for("triage.queue"))
+    present.audit_read(referral, current_user)
+    db.session.commit()
+    hub = db.session.get(Hub, referral.hub_id)
+    open_cases = db.session.execute(
+        perm.board_cases(current_user, hub)
+        .where(Case.stage != Stage.CLOSED.value)
+        .order_by(Case.reference)
+    ).scalars()
+    return render_template(
+        "referrals/triage.html",
+        referral=referral,
+        outcome=present.outcome_dict(referral, current_user),
+        suggested=triage.suggested_cases(referral),
+        default_title=triage.default_case_title(referral),
+        open_cases=list(open_cases),
+        agencies=[a for a in hub.agencies],
+        errors=errors,
+        form=form,
+        risk_questions=RISK_QUESTIONS,
+        vulnerabilities=VULNERABILITIES,
+    ), (400 if errors else 200)

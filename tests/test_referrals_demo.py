@@ -1,0 +1,25 @@
+"""The demo hub has realistic referrals, two triaged into cases, and running it again adds none."""
+
+from sqlalchemy import func, select
+
+from hub.extensions import db
+from hub.models import Case, Referral
+
+
+def test_demo_referrals_are_scored_triaged_and_idempotent(app):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["hub", "demo"]).exit_code == 0
+    with app.app_context():
+        referrals = db.session.execute(select(Referral).order_by(Referral.id)).scalars().all()
+        assert len(referrals) == 5
+        assert {r.band for r in referrals} >= {"critical", "high"}
+        cases = db.session.execute(select(Case)).scalars().all()
+        assert sorted(c.reference for c in cases) == ["CPL-2026-0001", "CPL-2026-0002"]
+        # The fifth names the first one's victim differently ("Mr Bryan Tyson", "Mill St."):
+        # matching still finds him, and the open case.
+        last = referrals[-1]
+        assert last.repeat["victim"]["30"] >= 1 and last.repeat["place"]["30"] >= 1
+    again = runner.invoke(args=["hub", "demo"])
+    assert "0 records created" in again.output
+    with app.app_context():
+        assert db.session.execute(select(func.count()).select_from(Referral)).scalar_one() == 5
