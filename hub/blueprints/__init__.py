@@ -10,4 +10,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(admin.bp)
+    from hub.blueprints import audit_log, sharing  # section 115 administration (issue 4)
+
+    app.register_blueprint(sharing.bp)
+    app.register_blueprint(audit_log.bp)
     api.init_app(app)

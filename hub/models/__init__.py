@@ -21,6 +21,7 @@ from hub.models.sharing import (
     IsaVersion,
     RecordRestriction,
 )
+from hub.models.sharing_admin import IsaReminder
 from hub.models.user import ApiToken, Role, SignInFailure, User, UserRole
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "InformationSharingAgreement",
     "IsaCategory",
     "IsaSignatory",
+    "IsaReminder",
     "IsaStatus",
     "IsaVersion",
     "MembershipRoute",
