@@ -38,14 +38,7 @@ def view(slug: str):
             choices=audit_log.choices(hub),
         ), 400
     page = audit_log.page_of(hub, filters)
-    audit.record(
-        "audit_log_viewed",
-        user=current_user,
-        hub=hub,
-        details={"filters": {k: str(v) for k, v in filters.items()}},
-        commit=True,
-    )
-    return render_template(
+    html = render_template(
         "audit/index.html",
         hub=hub,
         page=page,
@@ -53,6 +46,15 @@ def view(slug: str):
         errors=FormErrors(),
         choices=audit_log.choices(hub),
     )
+    # Recorded after rendering: committing first would expire every entry on the page.
+    audit.record(
+        "audit_log_viewed",
+        user=current_user,
+        hub=hub,
+        details={"filters": {k: str(v) for k, v in filters.items()}},
+        commit=True,
+    )
+    return html
 
 
 @bp.get("/hubs/<slug>/audit.csv")

@@ -126,6 +126,20 @@ def _form_from_isa(isa: InformationSharingAgreement) -> MultiDict:
     return form
 
 
+def _audit_refusal(action: str, hub: Hub, target, messages: dict) -> None:
+    """A refused change is recorded (which fields, never the values typed): a tampered agency
+    or category shows up in the log beside honest mistakes."""
+    audit.record(
+        action,
+        outcome="denied",
+        user=current_user,
+        hub=hub,
+        target=target,
+        details={"fields": sorted(str(k) for k in messages)},
+        commit=True,
+    )
+
+
 def _render_isa_form(hub, form, errors, isa=None):
     return render_template(
         "sharing/isa_form.html",
@@ -163,6 +177,7 @@ def isa_new(slug: str):
         isa = sharing.create_isa(hub, data, actor=current_user)
     except ValidationError as exc:
         db.session.rollback()
+        _audit_refusal("isa_change_refused", hub, None, exc.messages)
         return _render_isa_form(hub, request.form, _isa_errors(exc.messages, order))
     db.session.commit()
     flash(f"Agreement {isa.reference} is saved as version 1.", "success")
@@ -198,6 +213,7 @@ def isa_edit(slug: str, isa_id: int):
     except ValidationError as exc:
         db.session.rollback()
         isa = _isa_or_deny(hub, isa_id)
+        _audit_refusal("isa_change_refused", hub, isa, exc.messages)
         form = request.form
         if isinstance(exc, sharing.StaleEdit):
             # Keep what the person typed, but let the next save apply to the current version.
@@ -283,17 +299,16 @@ def add_member(case_id: int):
         )
     except ValidationError as exc:
         db.session.rollback()
-        if "agency_id" in exc.messages and form.get("agency_id"):
-            # An agency id that was never on the list is a tampered form: keep a record.
-            audit.record(
-                "case_member_refused",
-                outcome="denied",
-                user=current_user,
-                hub=case.hub_id,
-                target=case,
-                details={"agency_id": form.get("agency_id"), "errors": exc.messages},
-                commit=True,
-            )
+        # An agency that was never offered (another hub's) is a tampered form: on record.
+        audit.record(
+            "case_member_refused",
+            outcome="denied",
+            user=current_user,
+            hub=case.hub_id,
+            target=case,
+            details={"agency_id": form.get("agency_id"), "fields": sorted(exc.messages)},
+            commit=True,
+        )
         case = db.session.get(Case, case_id)
         return _render_members(case, FormErrors(exc.messages), form)
     db.session.commit()
@@ -319,6 +334,7 @@ def remove_member(case_id: int, membership_id: int):
     except ValidationError as exc:
         db.session.rollback()
         case = db.session.get(Case, case_id)
+        _audit_refusal("case_member_refused", case.hub, case, exc.messages)
         messages = {f"reason-{membership_id}": v for v in exc.messages.values()}
         return _render_members(case, FormErrors(messages), {f"reason-{membership_id}": reason})
     db.session.commit()
@@ -340,15 +356,7 @@ def disclosures(case_id: int):
     names = sharing.agency_names(
         {d.from_agency_id for d, _ in rows} | {d.to_agency_id for d, _ in rows}
     )
-    audit.record(
-        "disclosure_register_viewed",
-        user=current_user,
-        hub=case.hub_id,
-        target=case,
-        details={"scope": scope, "rows": len(rows)},
-    )
-    db.session.commit()
-    return render_template(
+    html = render_template(
         "sharing/disclosures.html",
         case=case,
         rows=rows,
@@ -356,3 +364,13 @@ def disclosures(case_id: int):
         scope=scope,
         category_labels={c.value: c.label for c in DataCategory},
     )
+    # Recorded after rendering: committing first would expire every row on the page.
+    audit.record(
+        "disclosure_register_viewed",
+        user=current_user,
+        hub=case.hub_id,
+        target=case,
+        details={"scope": scope, "rows": len(rows)},
+        commit=True,
+    )
+    return html
