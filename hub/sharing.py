@@ -11,6 +11,7 @@ from flask import current_app, has_request_context
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from hub import audit, mail
 from hub.extensions import db
@@ -262,7 +263,13 @@ def update_isa(
     data = _load_isa(hub, data, exclude_id=isa.id)
     before = snapshot(isa)
     _apply(isa, data)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except StaleDataError:
+        # Another save landed between our read and this write: the version column caught it.
+        raise StaleEdit(
+            {"version": ["Someone else changed this agreement while you were editing it."]}
+        ) from None
     after = _record_version(isa, actor)
     audit.record(
         "isa_updated",

@@ -3,6 +3,7 @@ validated, audited, and never silently overwritten; reminders go out once."""
 
 from datetime import date
 
+import pytest
 import time_machine
 from sqlalchemy import select
 
@@ -255,3 +256,29 @@ def test_reminder_command(app, world, outbox):
     assert first.exit_code == 0 and "sent: 1" in first.output, first.output
     assert "sent: 0" in second.output
     assert len(outbox) == 1
+
+
+def test_a_save_racing_another_is_refused_by_the_version_column(app, ctx, world, _transaction):
+    from sqlalchemy import text
+
+    from hub.models import User
+
+    hub = db.session.get(Hub, world.hub_id)
+    actor = db.session.get(User, world.user_id["hub_manager"])
+    data = {
+        "reference": "RACE-1",
+        "title": "Agreement",
+        "purpose": "Purpose",
+        "legal_basis": "s115",
+        "status": "draft",
+        "starts_on": "2026-01-01",
+        "categories": ["identity"],
+    }
+    isa = sharing.create_isa(hub, data, actor=actor)
+    db.session.commit()
+    # Another worker saves after we read version 1 but before we write.
+    _transaction.execute(
+        text("UPDATE isa SET version = 2, title = 'Theirs' WHERE id = :i"), {"i": isa.id}
+    )
+    with pytest.raises(sharing.StaleEdit):
+        sharing.update_isa(isa, {**data, "title": "Ours"}, actor=actor, version=1)
