@@ -24,8 +24,10 @@ Add a module to this package (one per area, e.g. ``tests/authz/referrals.py``) w
   exceptions), which refuses unknown persona names. Denials are 404 (same as missing); an
   anonymous request to a signed-in page is 302 to the sign-in page (checked).
 - ``data`` (form fields; the CSRF token is added) or ``json`` for writes; ``api=True`` sends the
-  persona's bearer token instead of the browser session (anonymous sends none). Values may be
-  templates too (strings with ``{...}``).
+  persona's bearer token instead of the browser session (anonymous sends none); for an API
+  route write ``path`` exactly as the OpenAPI document names it (``/api/v1/cases/{case_id}``,
+  Flask's variable names), since every operation in that document must be declared. Values
+  in ``data``/``json`` may be templates too (strings with ``{...}``).
 
 ``setup(m) -> dict`` (optional): create your area's objects in the matrix world ``m`` (a
 SimpleNamespace: ``m.hub``, ``m.other_hub``, ``m.case``, ``m.note``, ``m.agencies[name]``,
