@@ -140,3 +140,15 @@ def run_job_command(name: str) -> None:
     JOBS[name].func()
     db.session.commit()
     click.echo(f"Ran {name}.")
+
+@hub_cli.command("isa-reminders")
+@click.option("--days", type=int, default=None, help="Days ahead to remind (ISA_REMINDER_DAYS).")
+def isa_reminders_command(days: int | None) -> None:
+    """Email hub managers before an agreement's review or expiry date; never twice."""
+    from hub.permissions import hub_today
+    from hub.sharing import isa_reminders
+
+    sent = isa_reminders(hub_today(), days)
+    click.echo(f"ISA reminders sent: {len(sent)}.")
+    for isa_id, kind, due_on in sent:
+        click.echo(f"  agreement {isa_id}: {kind} on {due_on.isoformat()}")

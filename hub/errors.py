@@ -86,12 +86,29 @@ def handle_http_exception(exc: HTTPException):
         return api_error(status, message or CODES.get(status, "Error"), fields)
     title, text = PAGE_TEXT.get(status, PAGE_TEXT[400] if status < 500 else PAGE_TEXT[500])
     if isinstance(exc, CSRFError):
+        _audit_csrf_refusal()
         title = "Your form could not be sent"
         text = (
             "The page had expired or the form was not sent from this service, so nothing was "
             "saved. Go back, reload the page and try again."
         )
     return render_template("errors/error.html", title=title, text=text, status=status), status
+
+
+def _audit_csrf_refusal() -> None:
+    """A form without this session's token: an expired page, or a request replayed from
+    someone else's session. Either way it is refused and recorded (issue 4)."""
+    from flask_login import current_user
+
+    from hub import audit
+
+    audit.record(
+        "csrf_refused",
+        outcome="denied",
+        user=current_user if current_user.is_authenticated else None,
+        details={"method": request.method, "path": request.path},
+        commit=True,
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -431,6 +431,45 @@ def can_see_referral(user, referral) -> bool:
         return referral.user_id == user.id
     return referral.agency_id == user.agency_id or referral.hub_id in triage_hub_ids(user)
 
+# -- section 115 administration (issue 4): agreements, membership, audit, register -----------
+
+
+def can_manage_isas(user, hub: Hub) -> bool:
+    """Hub managers keep their hub's agreements; system administrators any hub's."""
+    return can_manage_hub(user, hub)
+
+
+def can_manage_case_membership(user, case: Case) -> bool:
+    """Hub managers and the hub's coordinators (who run triage and conference) decide which
+    agencies are on a case."""
+    hub = case.hub
+    return can_manage_hub(user, hub) or (
+        is_in_hub(user, hub) and has_hub_role(user, hub, Role.COORDINATOR)
+    )
+
+
+def can_view_audit(user, hub: Hub) -> bool:
+    return can_manage_hub(user, hub)
+
+
+def disclosure_scope(user, case: Case) -> str | None:
+    """ "all" for the hub's manager; "own" (the rows of data it originated) for a user of an
+    agency that is or was a member of the case and whose role reads case data; else None."""
+    hub = case.hub
+    if can_manage_hub(user, hub):
+        return "all"
+    if not (is_in_hub(user, hub) and role_allows(user, hub.id, Action.READ)):
+        return None
+    was_member = select(CaseMembership.id).where(
+        CaseMembership.case_id == case.id, CaseMembership.agency_id == user.agency_id
+    )
+    return "own" if db.session.execute(was_member.limit(1)).first() else None
+
+
+def can_restrict_record(user, record: PersonalRecord, case: Case) -> bool:
+    """Only the originating agency's users, with write access to the case, restrict a record."""
+    return user.agency_id == record.origin_agency_id and can_access_case(user, case, Action.WRITE)
+
 
 # -- denial -----------------------------------------------------------------------------------
 

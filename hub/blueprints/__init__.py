@@ -4,13 +4,14 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from hub.blueprints import account, admin, api, auth, main
-    from hub.blueprints import referrals as referrals_bp
+    from hub.blueprints import account, admin, api, audit_log, auth, main, referrals, sharing
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(admin.bp)
-    app.register_blueprint(referrals_bp.bp)
-    app.register_blueprint(referrals_bp.triage_bp)
+    app.register_blueprint(referrals.bp)
+    app.register_blueprint(referrals.triage_bp)
+    app.register_blueprint(sharing.bp)  # agreements, case membership, disclosure register
+    app.register_blueprint(audit_log.bp)
     api.init_app(app)

@@ -28,6 +28,7 @@ from hub.models.sharing import (
     IsaVersion,
     RecordRestriction,
 )
+from hub.models.sharing_admin import IsaReminder
 from hub.models.user import ApiToken, Role, SignInFailure, User, UserRole
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "JobRun",
     "IsaCategory",
     "IsaSignatory",
+    "IsaReminder",
     "IsaStatus",
     "IsaVersion",
     "MembershipRoute",

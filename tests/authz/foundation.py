@@ -1,0 +1,114 @@
+"""The foundation's routes: home, health check, signing in and out, your account, the
+administration pages and the API."""
+
+from hub import accounts
+from tests.authz import NOBODY, SIGNED_IN, Route, expect
+
+ADMINS = {"hub_manager": 200, "other_hub": 200, "sysadmin": 200}  # the user_admin policy
+SYSADMIN_ONLY = expect(404, anonymous=302, sysadmin=200)
+HUB_ADMIN_PAGE = expect(404, anonymous=302, hub_manager=200, sysadmin=200)
+HUB_ADMIN_WRITE = expect(404, anonymous=302, hub_manager=302, sysadmin=302)
+
+
+def setup(m) -> dict:
+    _token, row = accounts.issue_token(m.users["member"], "to revoke")
+    return {"member_token_id": row.id}
+
+
+ROUTES = [
+    Route("main.home", "GET", "/", SIGNED_IN),
+    Route("main.healthz", "GET", "/healthz", expect(200)),
+    Route("auth.sign_in", "GET", "/sign-in", expect(302, anonymous=200)),
+    Route(
+        "auth.sign_in",
+        "POST",
+        "/sign-in",
+        expect(302, anonymous=400),
+        data={"email": "nobody@matrix.example", "password": "not the password"},
+    ),
+    Route("auth.sign_out", "POST", "/sign-out", expect(302)),
+    Route("auth.set_password", "GET", "/set-password/not-a-real-token", NOBODY),
+    Route(
+        "auth.set_password",
+        "POST",
+        "/set-password/not-a-real-token",
+        NOBODY,
+        data={"password": "a long enough password here", "confirm": "a long enough password here"},
+    ),
+    Route("account.show", "GET", "/account/", SIGNED_IN),
+    Route("account.create_token", "POST", "/account/tokens", SIGNED_IN, data={"name": "matrix"}),
+    Route(
+        "account.revoke_token",
+        "POST",
+        "/account/tokens/{member_token_id}/revoke",
+        expect(404, anonymous=302, member=302),
+    ),
+    Route("admin.index", "GET", "/admin/", expect(404, anonymous=302, **ADMINS)),
+    Route("admin.hubs", "GET", "/admin/hubs", SYSADMIN_ONLY),
+    Route(
+        "admin.hubs",
+        "POST",
+        "/admin/hubs",
+        expect(404, anonymous=302, sysadmin=302),
+        data={"name": "Matrix New Hub", "slug": "matrix-new"},
+    ),
+    Route("admin.agencies", "GET", "/admin/agencies", SYSADMIN_ONLY),
+    Route(
+        "admin.agencies",
+        "POST",
+        "/admin/agencies",
+        expect(404, anonymous=302, sysadmin=302),
+        data={"name": "Matrix New Agency", "kind": "fire"},
+    ),
+    Route("admin.hub", "GET", "/admin/hubs/{hub_slug}", HUB_ADMIN_PAGE),
+    Route(
+        "admin.add_hub_agency",
+        "POST",
+        "/admin/hubs/{hub_slug}/agencies",
+        HUB_ADMIN_WRITE,
+        data={"agency_id": "{elsewhere_agency_id}"},
+    ),
+    Route(
+        "admin.remove_hub_agency",
+        "POST",
+        "/admin/hubs/{hub_slug}/agencies/{spare_agency_id}/remove",
+        HUB_ADMIN_WRITE,
+    ),
+    Route("admin.users", "GET", "/admin/users", expect(404, anonymous=302, **ADMINS)),
+    Route("admin.new_user", "GET", "/admin/users/new", expect(404, anonymous=302, **ADMINS)),
+    Route(
+        "admin.new_user",
+        "POST",
+        "/admin/users/new",
+        # Another hub's manager may add people, but not to this hub's agencies.
+        expect(404, anonymous=302, hub_manager=302, sysadmin=302, other_hub=400),
+        data={"name": "New Person", "email": "new@matrix.example", "agency_id": "{agency_id}"},
+    ),
+    Route("admin.user", "GET", "/admin/users/{user_id}", HUB_ADMIN_PAGE),
+    Route(
+        "admin.grant_role",
+        "POST",
+        "/admin/users/{user_id}/roles",
+        HUB_ADMIN_WRITE,
+        data={"role": "spoc", "hub_id": "{hub_id}"},
+    ),
+    Route(
+        "admin.revoke_role",
+        "POST",
+        "/admin/users/{user_id}/roles/{role_id}/remove",
+        HUB_ADMIN_WRITE,
+    ),
+    Route(
+        "admin.set_active",
+        "POST",
+        "/admin/users/{user_id}/active",
+        HUB_ADMIN_WRITE,
+        data={"active": "no"},
+    ),
+    Route(
+        "admin.send_password_link", "POST", "/admin/users/{user_id}/password-link", HUB_ADMIN_WRITE
+    ),
+    # The API: bearer tokens only; the OpenAPI document is public and holds no data.
+    Route("api-docs.openapi_json", "GET", "/api/v1/openapi.json", expect(200)),
+    Route("api_v1.me", "GET", "/api/v1/me", expect(200, anonymous=401), api=True),
+]
