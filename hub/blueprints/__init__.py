@@ -4,10 +4,12 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from hub.blueprints import account, admin, api, auth, main
+    from hub.blueprints import account, admin, api, auth, board, cases, main
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(cases.bp)
+    app.register_blueprint(board.bp)
     api.init_app(app)
