@@ -60,7 +60,8 @@ def move_stage(case: Case, target: str, version, *, actor) -> None:
         raise ValidationError({"stage": [f"The case is already at {stage.label.lower()}"]})
     needs = unmet_needs(case, stage)
     if needs:
-        raise ValidationError({"stage": needs})
+        # One message, so the error summary and the board's banner both show every need.
+        raise ValidationError({"stage": [". ".join(needs)]})
     before = case.stage
     case.stage = stage.value
     case.closed_at = utcnow() if stage == Stage.CLOSED else None
