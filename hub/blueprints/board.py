@@ -68,8 +68,9 @@ def search(slug: str):
     hub = _hub_or_deny(slug)
     text = request.args.get("q", "")
     results = service.search(current_user, hub, text)
+    body = render_template("board/search.html", hub=hub, q=text, results=results)
     db.session.commit()  # the read audit entries for notes shown
-    return render_template("board/search.html", hub=hub, q=text, results=results)
+    return body
 
 
 @bp.get("/hubs/<slug>/my-work")

@@ -118,8 +118,9 @@ def _render(case: Case, tab: str, *, errors=None, form=None, stale=None, status=
     )
     partial = bool(htmx) and not htmx.history_restore_request and status == 200
     template = "cases/_tabs.html" if partial else "cases/show.html"
-    db.session.commit()  # the read audit entries and disclosure register rows
-    return _with_vary(make_response(render_template(template, **ctx), status))
+    body = render_template(template, **ctx)
+    db.session.commit()  # the read audit entries and disclosure register rows, after render
+    return _with_vary(make_response(body, status))
 
 
 def _labels() -> dict:
@@ -159,8 +160,9 @@ def live(case_id: int, part: str):
     else:
         ctx["actions"] = workspace.actions(case)
         template = "cases/_actions_list.html"
-    db.session.commit()
-    return _with_vary(make_response(render_template(template, **ctx)))
+    body = render_template(template, **ctx)
+    db.session.commit()  # after rendering, so nothing shown is reloaded row by row
+    return _with_vary(make_response(body))
 
 
 def _done(case: Case, tab: str, message: str):
@@ -374,8 +376,7 @@ def edit_intervention(case_id: int, item_id: int):
         case = db.session.get(Case, case_id)
         item = db.session.get(Intervention, item_id)
     perm.record_read(current_user, case, [item], what="intervention")
-    db.session.commit()
-    return render_template(
+    body = render_template(
         "cases/intervention_edit.html",
         case=case,
         item=item,
@@ -384,7 +385,9 @@ def edit_intervention(case_id: int, item_id: int):
         stale=stale,
         labels=_labels(),
         categories=sorted(perm.shared_categories(current_user.agency_id, case.hub_id)),
-    ), status
+    )
+    db.session.commit()
+    return body, status
 
 
 # -- notifications ----------------------------------------------------------------------------

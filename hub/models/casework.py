@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.extensions import db
 from hub.models.base import UTCDateTime, created_now
-from hub.models.case import PersonalRecord
+from hub.models.case import Case, PersonalRecord
 from hub.models.org import Agency
 from hub.models.user import User
 
@@ -268,3 +268,14 @@ class Notification(db.Model):
     text: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# The planner board reads each stage's cards in deadline order; this index serves that read
+# (declared here, beside the board's other needs, rather than in the shared case model).
+Index(
+    "ix_case_board_deadline",
+    Case.hub_id,
+    Case.stage,
+    Case.conference_due_by,  # ascending: PostgreSQL puts NULLs last, as the board does
+    Case.id,
+)
