@@ -85,6 +85,7 @@ def _tab_context(case: Case, tab: str) -> dict:
     elif tab == "risk":
         ctx["assessments"] = workspace.assessments(user, case)
         ctx["reassessment_due"] = workspace.reassessment_due(case)
+        ctx["review_every_days"] = changes.RULESET.review_days[case.band]
         ctx["categories"] = sorted(perm.shared_categories(user.agency_id, case.hub_id))
     elif tab == "plan":
         ctx["plan"], ctx["revisions"] = workspace.plan_view(user, case)
