@@ -50,7 +50,7 @@ TABS = {
 def _case_or_deny(case_id: int, action=perm.Action.READ) -> Case:
     """A case the user's agency works, or the same 404 as a case that does not exist."""
     case = db.session.get(Case, case_id)
-    if case is None or not perm.can_access_case(current_user, case, action):
+    if case is None or not perm.can_work_case(current_user, case, action):
         perm.deny(
             f"case:{action.value}",
             hub=case.hub_id if case else None,
@@ -107,6 +107,18 @@ def _tab_context(case: Case, tab: str) -> dict:
     return ctx
 
 
+def _commit_reads() -> None:
+    """Commit the read's audit entries and disclosure register rows once the page is
+    rendered. Nothing is read after this, so loaded rows are kept rather than expired (which
+    would only reload them, the signed-in user among them, for the response hooks)."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
 def _render(case: Case, tab: str, *, errors=None, form=None, stale=None, status=200, **extra):
     ctx = _tab_context(case, tab)
     ctx.update(
@@ -120,7 +132,7 @@ def _render(case: Case, tab: str, *, errors=None, form=None, stale=None, status=
     partial = bool(htmx) and not htmx.history_restore_request and status == 200
     template = "cases/_tabs.html" if partial else "cases/show.html"
     body = render_template(template, **ctx)
-    db.session.commit()  # the read audit entries and disclosure register rows, after render
+    _commit_reads()
     return _with_vary(make_response(body, status))
 
 
@@ -162,7 +174,7 @@ def live(case_id: int, part: str):
         ctx["actions"] = workspace.actions(case)
         template = "cases/_actions_list.html"
     body = render_template(template, **ctx)
-    db.session.commit()  # after rendering, so nothing shown is reloaded row by row
+    _commit_reads()
     return _with_vary(make_response(body))
 
 

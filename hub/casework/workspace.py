@@ -7,7 +7,7 @@ from datetime import date
 from types import SimpleNamespace
 
 from sqlalchemy import and_, func, select
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import aliased, joinedload, lazyload
 
 from hub import audit
 from hub import permissions as perm
@@ -162,7 +162,8 @@ def people_by_id(ids) -> dict[int, User]:
     ids = {i for i in ids if i}
     if not ids:
         return {}
-    return {u.id: u for u in db.session.execute(select(User).where(User.id.in_(ids))).scalars()}
+    query = select(User).where(User.id.in_(ids)).options(lazyload(User.roles))
+    return {u.id: u for u in db.session.execute(query).scalars()}
 
 
 def overview(user, case: Case) -> dict:
@@ -196,6 +197,7 @@ def spoc_candidates(case: Case) -> list[User]:
             User.agency_id.in_(perm.active_member_agency_ids(case.id)),
             User.is_active_account.is_(True),
         )
+        .options(lazyload(User.roles))  # names and agencies only: their roles are not shown
         .order_by(User.name)
     )
     return list(db.session.execute(query).scalars())
