@@ -57,7 +57,7 @@ def show(slug: str):
     # The self-refresh asks for the columns alone; everything else gets the whole page.
     partial = bool(htmx) and not htmx.history_restore_request
     template = "board/_columns.html" if partial else "board/show.html"
-    response = make_response(render_template(template, **ctx))
+    response = make_response(render_template(template, partial=partial, **ctx))
     response.headers["Vary"] = "HX-Request"
     return response
 

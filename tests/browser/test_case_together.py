@@ -46,7 +46,7 @@ def sign_in(page, base: str, email: str) -> None:
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(base + "/")
+    page.wait_for_url(base + "/", timeout=60_000)  # argon2 on a busy machine can be slow
 
 
 def test_two_partners_see_each_others_updates_and_a_non_member_sees_only_the_card(
@@ -87,6 +87,17 @@ def test_two_partners_see_each_others_updates_and_a_non_member_sees_only_the_car
     housing.go_back()
     expect(housing).to_have_url(case_url)
     expect(housing.get_by_test_id("case-feed")).to_contain_text("shouting through the wall")
+
+    # The council moves the card on the board, by keyboard: the board updates in place.
+    council.goto(f"{base}/hubs/{w.hub_slug}/board")
+    council.evaluate("window.__notReloaded = true")
+    card = council.get_by_test_id("card-CPL-LIVE-1")
+    card.get_by_label("Move CPL-LIVE-1 to").select_option("review")
+    card.get_by_role("button", name="Move CPL-LIVE-1").focus()
+    council.keyboard.press("Enter")
+    expect(council.get_by_test_id("board-message")).to_contain_text("CPL-LIVE-1 is now at review")
+    expect(council.locator("#col-review").locator("..")).to_contain_text("CPL-LIVE-1")
+    assert council.evaluate("window.__notReloaded") is True
 
     # Police is in the hub but not a member of the case: the card, and nothing else.
     police_context = browser.new_context()
