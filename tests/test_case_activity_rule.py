@@ -118,3 +118,21 @@ def test_every_write_is_audited(app, ctx, world):
         "intervention_recorded",
         "evaluation_recorded",
     ]
+
+
+def test_notification_email_waits_for_the_commit(app, ctx, world, outbox):
+    from hub.casework.activity import follow
+
+    hub, council, police, housing, user = setup(world)
+    make_isa(hub, [council, housing], ["incident"], reference="ISA-M")
+    case = make_case(hub, "CPL-M1", council, housing)
+    follow(case, user["case_worker"])
+    db.session.commit()
+    log(case, user["spoc"], "stage_changed", "moved")
+    assert outbox == []
+    db.session.rollback()  # the write failed: nobody hears of it
+    db.session.commit()
+    assert outbox == []
+    log(case, user["spoc"], "stage_changed", "moved")
+    db.session.commit()
+    assert [m["To"] for m in outbox] == [world.email["case_worker"]]
