@@ -531,3 +531,53 @@ def requires(policy: str):
 def policy_of(endpoint: str) -> str | None:
     view = current_app.view_functions.get(endpoint)
     return getattr(view, "hub_policy", None)
+
+
+# -- casework: the case workspace, its activity feed and the planner board --------------------
+
+
+def can_work_case(user, case: Case, action: Action = Action.READ) -> bool:
+    """can_access_case, remembered for the rest of the request: a case page asks it several
+    times (the page, its feed, the supervisor's forms) and the answer cannot change mid-way."""
+    if not has_app_context():
+        return can_access_case(user, case, action)
+    cache = g.setdefault("_casework_access", {})
+    key = (getattr(user, "id", None), case.id, action)
+    if key not in cache:
+        cache[key] = can_access_case(user, case, action)
+    return cache[key]
+
+
+def can_supervise_case(user, case: Case) -> bool:
+    """Signing off a plan and agreeing the lead agency: a coordinator or hub manager of a
+    member agency."""
+    return can_work_case(user, case, Action.WRITE) and has_hub_role(
+        user, case.hub, Role.COORDINATOR, Role.HUB_MANAGER
+    )
+
+
+def visible_activity(user, model, case: Case) -> Select:
+    """SQL: the case's activity entries this user may see. Entries about case data (no
+    category) need access to the case; entries about a personal record carry its category
+    and restriction and pass rules 2 and 3 exactly as the record does."""
+    if not can_work_case(user, case):
+        return select(model).where(false())
+    categories = sorted(shared_categories(user.agency_id, case.hub_id))
+    return select(model).where(
+        model.case_id == case.id,
+        or_(
+            model.category.is_(None),
+            and_(
+                model.category.in_(categories),
+                or_(
+                    model.restricted.is_(False),
+                    model.agency_id == user.agency_id,
+                    exists().where(
+                        RecordRestriction.record_type == model.record_type,
+                        RecordRestriction.record_id == model.record_id,
+                        RecordRestriction.agency_id == user.agency_id,
+                    ),
+                ),
+            ),
+        ),
+    )

@@ -25,27 +25,60 @@ def init_app(app: Flask) -> None:
         }
 
 
-# The service menu: (endpoint, label, who sees it). An item is active on its own endpoint and
-# on every page of the same blueprint, except Home.
+# The service menu: (endpoint, label, who sees it, where it is the current item). A pattern
+# ending in "." or "_" is a prefix ("cases." is every case page); an exact match wins.
+def _in_a_hub(user) -> bool:
+    return bool(permissions.hubs_of(user))
+
+
 MENU = [
-    ("main.home", "Home", lambda user: True),
-    ("referrals.index", "Referrals", lambda user: bool(permissions.referral_hubs(user))),
-    ("triage.queue", "Triage", lambda user: bool(permissions.triage_hub_ids(user))),
-    ("admin.index", "Administration", permissions.can_administer_users),
-    ("account.show", "Your account", lambda user: True),
+    ("main.home", "Home", lambda user: True, ("main.home",)),
+    (
+        "referrals.index",
+        "Referrals",
+        lambda user: bool(permissions.referral_hubs(user)),
+        ("referrals.",),
+    ),
+    ("triage.queue", "Triage", lambda user: bool(permissions.triage_hub_ids(user)), ("triage.",)),
+    (
+        "board.home",
+        "Planner board",
+        _in_a_hub,
+        (
+            "board.home",
+            "board.show",
+            "board.search",
+            "cases.",
+            "sharing.members",
+            "sharing.add_",
+            "sharing.remove_",
+            "sharing.disclosures",
+        ),
+    ),
+    ("board.my_work_home", "My work", _in_a_hub, ("board.my_work_home", "board.my_work")),
+    ("cases.notifications", "Notifications", _in_a_hub, ("cases.notifications",)),
+    (
+        "admin.index",
+        "Administration",
+        permissions.can_administer_users,
+        ("admin.", "sharing.isa_", "audit_log."),
+    ),
+    ("account.show", "Your account", lambda user: True, ("account.",)),
 ]
+
+
+def _matches(here: str, patterns) -> bool:
+    return any(here.startswith(p) if p.endswith((".", "_")) else here == p for p in patterns)
 
 
 def navigation_items() -> list[dict]:
     if not current_user.is_authenticated:
         return []
     here = request.endpoint or ""
+    shown = [m for m in MENU if m[2](current_user)]
+    exact = any(here in patterns for _, _, _, patterns in shown)
     items = []
-    for endpoint, label, shown in MENU:
-        if not shown(current_user):
-            continue
-        same_area = endpoint != "main.home" and here.split(".")[0] == endpoint.split(".")[0]
-        items.append(
-            {"href": url_for(endpoint), "text": label, "active": here == endpoint or same_area}
-        )
+    for endpoint, label, _, patterns in shown:
+        active = here in patterns if exact else _matches(here, patterns)
+        items.append({"href": url_for(endpoint), "text": label, "active": active})
     return items

@@ -4,7 +4,18 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from hub.blueprints import account, admin, api, audit_log, auth, main, referrals, sharing
+    from hub.blueprints import (
+        account,
+        admin,
+        api,
+        audit_log,
+        auth,
+        board,
+        cases,
+        main,
+        referrals,
+        sharing,
+    )
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
@@ -12,6 +23,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(referrals.bp)
     app.register_blueprint(referrals.triage_bp)
+    app.register_blueprint(cases.bp)
+    app.register_blueprint(board.bp)
     app.register_blueprint(sharing.bp)  # agreements, case membership, disclosure register
     app.register_blueprint(audit_log.bp)
     api.init_app(app)

@@ -10,6 +10,19 @@ from hub.models.case import (
     PersonalRecord,
     Stage,
 )
+from hub.models.casework import (
+    ActionStatus,
+    Activity,
+    AssessmentKind,
+    CaseAction,
+    CaseFollow,
+    Evaluation,
+    Intervention,
+    Notification,
+    Plan,
+    PlanRevision,
+    RiskAssessment,
+)
 from hub.models.clock import JobRun, SchedulerHeartbeat, SchedulerJob
 from hub.models.org import Agency, AgencyKind, Hub, HubAgency
 from hub.models.referral import (
@@ -32,6 +45,17 @@ from hub.models.sharing_admin import IsaReminder
 from hub.models.user import ApiToken, Role, SignInFailure, User, UserRole
 
 __all__ = [
+    "ActionStatus",
+    "Activity",
+    "AssessmentKind",
+    "CaseAction",
+    "CaseFollow",
+    "Evaluation",
+    "Intervention",
+    "Notification",
+    "Plan",
+    "PlanRevision",
+    "RiskAssessment",
     "Band",
     "Case",
     "CaseMembership",

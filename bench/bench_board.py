@@ -1,0 +1,266 @@
+"""Page time of the planner board and a case tab at scale, in-process, on PostgreSQL.
+
+Run: .venv/bin/python bench/bench_board.py [ROUNDS]
+     (BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/test)
+
+Builds, in a schema of its own (dropped at the end), a hub with 100,000 cases (10,000 open,
+across the five open stages), two memberships per case, 100,000 notes, 30,000 actions,
+10,000 signed risk assessments and 1,000,000 activity rows. Then renders each page ROUNDS
+times (default 200) through the Flask test client, signed in as a council SPoC whose agency
+is a member of every case, and prints p50/p95 of the page time, of the SQL time alone (the sum
+of statement times from the driver's cursor) and their ratio. Targets: p95 under 50 ms,
+page/SQL ratio 3 or less.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
+
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import create_engine, event, text  # noqa: E402
+
+from hub import create_app  # noqa: E402
+from hub.config import normalise_database_url  # noqa: E402
+from hub.extensions import db  # noqa: E402
+
+URL = normalise_database_url(
+    os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+)
+CASES, OPEN, NOTES, ACTIVITY = 100_000, 10_000, 100_000, 1_000_000
+TARGET_MS, TARGET_RATIO = 50.0, 3.0
+PASSWORD = "bench password for the board"  # noqa: S105 - a throwaway schema's only user
+
+
+def load(conn, password_hash: str) -> dict:
+    """Bulk-load with INSERT ... SELECT generate_series: seconds, not minutes."""
+    q = lambda sql, **kw: conn.execute(text(sql), kw)  # noqa: E731
+    hub = q(
+        "INSERT INTO hub (slug, name, area, created_at) VALUES "
+        "('bench', 'Bench Hub', '', now()) RETURNING id"
+    ).scalar()
+    agencies = {}
+    for name, kind in (
+        ("Bench Council", "council"),
+        ("Bench Police", "police"),
+        ("Bench Housing", "housing"),
+    ):
+        agencies[kind] = q(
+            "INSERT INTO agency (name, kind, created_at) VALUES (:n, :k, now()) RETURNING id",
+            n=name,
+            k=kind,
+        ).scalar()
+        q(
+            "INSERT INTO hub_agency (hub_id, agency_id, joined_at) VALUES (:h, :a, now())",
+            h=hub,
+            a=agencies[kind],
+        )
+    user = q(
+        "INSERT INTO user_account (email, name, agency_id, password_hash, "
+        "is_active_account, session_version, created_at) VALUES ('spoc@bench.example', "
+        "'Bench Spoc', :a, :p, true, 1, now()) RETURNING id",
+        a=agencies["council"],
+        p=password_hash,
+    ).scalar()
+    q("INSERT INTO user_role (user_id, hub_id, role) VALUES (:u, :h, 'spoc')", u=user, h=hub)
+    isa = q(
+        "INSERT INTO isa (hub_id, reference, title, purpose, legal_basis, status, starts_on, "
+        "version, created_at, updated_at) VALUES (:h, 'ISA-BENCH', 'Bench ISA', 'ASB', "
+        "'s115', 'in_force', '2020-01-01', 1, now(), now()) RETURNING id",
+        h=hub,
+    ).scalar()
+    for a in agencies.values():
+        q(
+            "INSERT INTO isa_signatory (isa_id, agency_id, signed_by, signed_on) "
+            "VALUES (:i, :a, 'Officer', '2020-01-01')",
+            i=isa,
+            a=a,
+        )
+    for c in ("identity", "incident", "housing"):
+        q("INSERT INTO isa_category (isa_id, category) VALUES (:i, :c)", i=isa, c=c)
+    q(
+        """INSERT INTO "case" (hub_id, reference, title, stage, band, score, score_explanation,
+           ruleset_version, lead_agency_id, conference_due_by, next_conference_at,
+           next_review_on, opened_at, closed_at, version)
+         SELECT :h, 'BEN-' || lpad(g::text, 6, '0'), 'Bench case ' || g,
+           CASE WHEN g <= :open THEN (ARRAY['referred','awaiting_conference','active','review',
+             'evaluation'])[1 + g % 5] ELSE 'closed' END,
+           (ARRAY['critical','high','medium','standard'])[1 + g % 4], g % 50, '[]', '',
+           CASE WHEN g % 3 = 0 THEN :housing ELSE :council END,
+           now() + (g % 40) * interval '1 day', now() + (g % 7) * interval '1 day',
+           current_date + (g % 90 - 30), now() - interval '200 days',
+           CASE WHEN g > :open THEN now() - interval '10 days' END, 1
+         FROM generate_series(1, :n) g""",
+        h=hub,
+        open=OPEN,
+        n=CASES,
+        housing=agencies["housing"],
+        council=agencies["council"],
+    )
+    first = q('SELECT min(id) FROM "case" WHERE hub_id = :h', h=hub).scalar()
+    q(
+        """INSERT INTO case_membership (case_id, agency_id, route, reason, added_at)
+         SELECT id, :council, 'referral', '', now() FROM "case" WHERE hub_id = :h
+         UNION ALL SELECT id, :housing, 'triage', '', now() FROM "case" WHERE hub_id = :h""",
+        h=hub,
+        council=agencies["council"],
+        housing=agencies["housing"],
+    )
+    q(
+        """INSERT INTO case_note (case_id, body, author_id, created_at, category,
+           origin_agency_id, restricted)
+         SELECT :f + (g % :n), 'Bench note ' || g, :u, now() - (g % 500) * interval '1 hour',
+           'incident', CASE WHEN g % 2 = 0 THEN :council ELSE :housing END, false
+         FROM generate_series(1, :notes) g""",
+        f=first,
+        n=CASES,
+        u=user,
+        notes=NOTES,
+        council=agencies["council"],
+        housing=agencies["housing"],
+    )
+    q(
+        """INSERT INTO case_action (case_id, agency_id, owner_id, description, due_on, status,
+           outcome, created_at, updated_at, version)
+         SELECT :f + (g % :open), :council, :u, 'Bench action ' || g,
+           current_date + (g % 60 - 20), 'open', '', now(), now(), 1
+         FROM generate_series(1, :open * 3) g""",
+        f=first,
+        open=OPEN,
+        council=agencies["council"],
+        u=user,
+    )
+    q(
+        """INSERT INTO risk_assessment (case_id, kind, problem_type, answers, summary, score, band,
+           explanation, ruleset_version, assessor_id, assessed_at, signed_at, next_due_on,
+           category, origin_agency_id, restricted)
+         SELECT :f + g, 'initial', 'personal', '{}', '', 20, 'medium', '[]', '', :u,
+           now() - interval '20 days', now() - interval '20 days', current_date + (g % 40 - 10),
+           'incident', :council, false
+         FROM generate_series(0, :open - 1) g""",
+        f=first,
+        open=OPEN,
+        u=user,
+        council=agencies["council"],
+    )
+    q(
+        """INSERT INTO case_activity (case_id, at, actor_id, agency_id, kind, summary, category,
+           restricted, record_type, record_id)
+         SELECT :f + (g % :n), now() - (g % 1000) * interval '1 hour', :u, :council,
+           'case_updated', 'Bench update ' || g, NULL, false, NULL, NULL
+         FROM generate_series(1, :activity) g""",
+        f=first,
+        n=CASES,
+        u=user,
+        council=agencies["council"],
+        activity=ACTIVITY,
+    )
+    q("ANALYZE")
+    return {"hub": "bench", "case_id": first + 7, "email": "spoc@bench.example"}
+
+
+def percentile(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def main() -> None:
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    schema = f"bench_board_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": URL,
+                "SQLALCHEMY_ENGINE_OPTIONS": {
+                    "connect_args": {"options": f"-csearch_path={schema}"}
+                },
+                "SECRET_KEY": "bench",
+                "WTF_CSRF_ENABLED": False,
+                "RATELIMIT_ENABLED": False,
+                "SESSION_COOKIE_SECURE": False,
+                "SCHEDULER_IN_PROCESS": False,
+                "MAIL_BACKEND": "memory",
+                "BASE_URL": "http://bench.test",
+            }
+        )
+        from hub.security import hash_password
+
+        with app.app_context():
+            upgrade()
+            started = time.perf_counter()
+            with db.engine.begin() as conn:
+                data = load(conn, hash_password(PASSWORD))
+            print(
+                f"loaded {CASES:,} cases ({OPEN:,} open), {ACTIVITY:,} activity rows in "
+                f"{time.perf_counter() - started:.1f} s"
+            )
+            engine = db.engine
+        sql_time = [0.0]
+        slowest: list[tuple[float, str]] = []
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _start(conn, cursor, statement, params, context, executemany):
+            conn.info["bench_t"] = time.perf_counter()
+
+        @event.listens_for(engine, "after_cursor_execute")
+        def _stop(conn, cursor, statement, params, context, executemany):
+            took = time.perf_counter() - conn.info.pop("bench_t")
+            sql_time[0] += took
+            slowest.append((took * 1000, " ".join(statement.split())[:300]))
+
+        client = app.test_client()
+        response = client.post("/sign-in", data={"email": data["email"], "password": PASSWORD})
+        assert response.status_code == 302, response.status_code
+        pages = {
+            "board (open cases)": f"/hubs/{data['hub']}/board",
+            "board, closed page 50": f"/hubs/{data['hub']}/board?stage=closed&page=50",
+            "case overview tab": f"/cases/{data['case_id']}",
+            "case actions tab": f"/cases/{data['case_id']}/actions",
+            "case activity tab": f"/cases/{data['case_id']}/activity",
+        }
+        print(
+            f"{'page':24} {'p50 ms':>8} {'p95 ms':>8} {'SQL p50':>8} {'SQL p95':>8} "
+            f"{'ratio':>6}  verdict"
+        )
+        for label, path in pages.items():
+            for _ in range(10):  # warm caches and the connection pool
+                assert client.get(path).status_code == 200, path
+            totals, sqls = [], []
+            for _ in range(rounds):
+                sql_time[0] = 0.0
+                slowest.clear()
+                t = time.perf_counter()
+                response = client.get(path)
+                totals.append((time.perf_counter() - t) * 1000)
+                sqls.append(sql_time[0] * 1000)
+                assert response.status_code == 200
+            p50, p95 = percentile(totals, 50), percentile(totals, 95)
+            s50, s95 = percentile(sqls, 50), percentile(sqls, 95)
+            ratio = statistics.median(t / s for t, s in zip(totals, sqls, strict=True) if s)
+            ok = p95 < TARGET_MS and ratio <= TARGET_RATIO
+            print(
+                f"{label:24} {p50:8.1f} {p95:8.1f} {s50:8.1f} {s95:8.1f} {ratio:6.2f}  "
+                f"{'ok' if ok else 'MISSES TARGET'}"
+            )
+            if os.environ.get("BENCH_SHOW_SQL"):  # the last round's slowest statements
+                for took, statement in sorted(slowest, reverse=True)[:4]:
+                    print(f"    {took:6.1f} ms  {statement}")
+        with app.app_context():
+            db.engine.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()

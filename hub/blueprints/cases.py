@@ -1,0 +1,433 @@
+"""The case workspace: one URL per tab (htmx swaps the panel; a full page otherwise), and the
+forms that change a case. Thin: parse, authorise through hub.permissions, call hub.casework,
+render."""
+
+from urllib.parse import parse_qsl, urlencode
+
+from flask import (
+    Blueprint,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from hub import permissions as perm
+from hub.casework import StaleEdit, activity, changes, stages, workspace
+from hub.extensions import db, htmx
+from hub.forms import FormErrors
+from hub.models import (
+    AssessmentKind,
+    Case,
+    CaseAction,
+    DataCategory,
+    Intervention,
+    Notification,
+    RiskAssessment,
+    Stage,
+)
+from hub.models.casework import EVALUATION_OUTCOMES, INTERVENTION_TYPES
+from hub.timeutil import utcnow
+from scoring.rules import CATEGORIES, OVERRIDE_ANSWERS, RISK_FACTORS
+
+bp = Blueprint("cases", __name__)
+
+TABS = {
+    "overview": "Overview",
+    "risk": "Risk",
+    "plan": "Plan",
+    "actions": "Actions",
+    "interventions": "Interventions and powers",
+    "activity": "Activity",
+}
+
+
+def _case_or_deny(case_id: int, action=perm.Action.READ) -> Case:
+    """A case the user's agency works, or the same 404 as a case that does not exist."""
+    case = db.session.get(Case, case_id)
+    if case is None or not perm.can_work_case(current_user, case, action):
+        perm.deny(
+            f"case:{action.value}",
+            hub=case.hub_id if case else None,
+            target_type="case",
+            target_id=case_id,
+        )
+    return case
+
+
+def _form() -> dict:
+    data = {k: v.strip() for k, v in request.form.items() if k != "csrf_token"}
+    return {k: v for k, v in data.items() if v != ""}
+
+
+def _with_vary(response):
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+def _tab_context(case: Case, tab: str) -> dict:
+    user = current_user
+    ctx = {"case": case, "tab": tab, "tabs": TABS, "today": workspace.today()}
+    if tab == "overview":
+        ctx.update(workspace.overview(user, case))
+        ctx["feed"] = workspace.feed(user, case)
+        ctx["marker"] = max([i.activity.id for i in ctx["feed"]], default=0)
+        ctx["categories"] = sorted(perm.shared_categories(user.agency_id, case.hub_id))
+        ctx["hub_agencies"] = list(case.hub.agencies)
+        ctx["spoc_candidates"] = workspace.spoc_candidates(case)
+        ctx["following"] = activity.is_following(case, user)
+        ctx["can_supervise"] = perm.can_supervise_case(user, case)
+    elif tab == "risk":
+        ctx["assessments"] = workspace.assessments(user, case)
+        ctx["reassessment_due"] = workspace.reassessment_due(case)
+        ctx["review_every_days"] = changes.RULESET.review_days[case.band]
+        ctx["categories"] = sorted(perm.shared_categories(user.agency_id, case.hub_id))
+    elif tab == "plan":
+        ctx["plan"], ctx["revisions"] = workspace.plan_view(user, case)
+        ctx["can_supervise"] = perm.can_supervise_case(user, case)
+        ctx["evaluations"] = workspace.evaluations(case)
+    elif tab == "actions":
+        ctx["actions"] = workspace.actions(case)
+        ctx["members"] = changes.member_agencies(case)
+        ctx["people"] = workspace.spoc_candidates(case)
+        ctx["marker"] = workspace.feed_marker(user, case)
+    elif tab == "interventions":
+        ctx["interventions"] = workspace.interventions(user, case)
+        ctx["categories"] = sorted(perm.shared_categories(user.agency_id, case.hub_id))
+    elif tab == "activity":
+        before = request.args.get("before", type=int)
+        ctx["feed"] = workspace.feed(user, case, limit=50, before_id=before)
+        ctx["marker"] = max([i.activity.id for i in ctx["feed"]], default=0)
+        ctx["live"] = before is None
+    return ctx
+
+
+def _commit_reads() -> None:
+    """Commit the read's audit entries and disclosure register rows once the page is
+    rendered. Nothing is read after this, so loaded rows are kept rather than expired (which
+    would only reload them, the signed-in user among them, for the response hooks)."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
+def _render(case: Case, tab: str, *, errors=None, form=None, stale=None, status=200, **extra):
+    ctx = _tab_context(case, tab)
+    ctx.update(
+        errors=errors or FormErrors(),
+        form=form or {},
+        stale=stale,
+        stages=stages.ORDER,
+        labels=_labels(),
+        **extra,
+    )
+    partial = bool(htmx) and not htmx.history_restore_request and status == 200
+    template = "cases/_tabs.html" if partial else "cases/show.html"
+    body = render_template(template, **ctx)
+    _commit_reads()
+    return _with_vary(make_response(body, status))
+
+
+def _labels() -> dict:
+    return {
+        "categories": {c.value: c.label for c in DataCategory},
+        "assessment_kinds": list(AssessmentKind),
+        "problem_types": CATEGORIES,
+        "factors": RISK_FACTORS,
+        "overrides": OVERRIDE_ANSWERS,
+        "interventions": INTERVENTION_TYPES,
+        "evaluation_outcomes": EVALUATION_OUTCOMES,
+    }
+
+
+@bp.get("/cases/<int:case_id>", defaults={"tab": "overview"})
+@bp.get("/cases/<int:case_id>/<any(risk, plan, actions, interventions, activity):tab>")
+@perm.requires("signed_in")
+def show(case_id: int, tab: str):
+    case = _case_or_deny(case_id)
+    return _render(case, tab)
+
+
+@bp.get("/cases/<int:case_id>/live/<any(feed, actions):part>")
+@perm.requires("signed_in")
+def live(case_id: int, part: str):
+    """Polled every few seconds: 204 (nothing to swap, nothing read) until something the
+    user may see has changed, then the fresh fragment."""
+    case = _case_or_deny(case_id)
+    since = request.args.get("since", type=int)
+    marker = workspace.feed_marker(current_user, case)
+    if since == marker:
+        return _with_vary(make_response("", 204))
+    ctx = {"case": case, "today": workspace.today(), "marker": marker, "labels": _labels()}
+    if part == "feed":
+        ctx["feed"] = workspace.feed(current_user, case)
+        template = "cases/_feed.html"
+    else:
+        ctx["actions"] = workspace.actions(case)
+        template = "cases/_actions_list.html"
+    body = render_template(template, **ctx)
+    _commit_reads()
+    return _with_vary(make_response(body))
+
+
+def _done(case: Case, tab: str, message: str):
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("cases.show", case_id=case.id, tab=tab))
+
+
+def _refused(case: Case, tab: str, exc: Exception, form: dict):
+    db.session.rollback()
+    case = db.session.get(Case, case.id)
+    if isinstance(exc, StaleEdit):
+        return _render(case, tab, form=form, stale=exc, status=409)
+    return _render(case, tab, errors=FormErrors(exc.messages), form=form, status=400)
+
+
+def _write(case_id: int, tab: str, fn, message: str, **kw):
+    case = _case_or_deny(case_id, perm.Action.WRITE)
+    form = _form()
+    if "restricted_to" in request.form:
+        form["restricted_to"] = request.form.getlist("restricted_to")
+    if "answers" in request.form:
+        form["answers"] = request.form.getlist("answers")
+    try:
+        fn(case, form, actor=current_user, **kw)
+    except (ValidationError, StaleEdit) as exc:
+        if "restricted_to" in form:
+            form["restricted_to"] = [str(v) for v in form["restricted_to"]]
+        return _refused(case, tab, exc, form)
+    return _done(case, tab, message)
+
+
+@bp.post("/cases/<int:case_id>/notes")
+@perm.requires("signed_in")
+def add_note(case_id: int):
+    return _write(case_id, "overview", changes.add_note, "Your note is added.")
+
+
+@bp.post("/cases/<int:case_id>/details")
+@perm.requires("signed_in")
+def update_details(case_id: int):
+    return _write(case_id, "overview", changes.update_case, "The case details are saved.")
+
+
+@bp.post("/cases/<int:case_id>/stage")
+@perm.requires("signed_in")
+def move_stage(case_id: int):
+    case = _case_or_deny(case_id, perm.Action.WRITE)
+    form = _form()
+    back_to_board = form.get("return_to") == "board"
+    try:
+        stages.move_stage(case, form.get("stage", ""), form.get("version"), actor=current_user)
+    except (ValidationError, StaleEdit) as exc:
+        if not back_to_board:
+            return _refused(case, "overview", exc, form)
+        db.session.rollback()
+        if isinstance(exc, StaleEdit):
+            text = f"{case.reference} was changed by someone else since the board loaded."
+        else:
+            text = f"{case.reference} cannot move: " + "; ".join(exc.messages.get("stage", []))
+        flash(text, "error")
+        return redirect(_board_url(case, form.get("board_query", "")))
+    db.session.commit()
+    flash(f"{case.reference} is now at {Stage(case.stage).label.lower()}.", "success")
+    if back_to_board:
+        return redirect(_board_url(case, form.get("board_query", "")))
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+def _board_url(case: Case, query: str) -> str:
+    """Back to the board with its filters: rebuilt from parsed pairs, never a given URL."""
+    pairs = urlencode(parse_qsl(query)[:20])
+    url = url_for("board.show", slug=case.hub.slug)
+    return f"{url}?{pairs}" if pairs else url
+
+
+@bp.post("/cases/<int:case_id>/follow")
+@perm.requires("signed_in")
+def follow(case_id: int):
+    case = _case_or_deny(case_id)
+    if request.form.get("follow") == "no":
+        activity.unfollow(case, current_user)
+        message = "You no longer follow this case."
+    else:
+        activity.follow(case, current_user)
+        message = "You follow this case: you will be told of updates."
+    return _done(case, "overview", message)
+
+
+@bp.post("/cases/<int:case_id>/plan")
+@perm.requires("signed_in")
+def save_plan(case_id: int):
+    return _write(case_id, "plan", changes.save_plan, "The plan is saved.")
+
+
+@bp.post("/cases/<int:case_id>/plan/sign-off")
+@perm.requires("signed_in")
+def sign_off_plan(case_id: int):
+    return _write(case_id, "plan", changes.sign_off_plan, "The plan is signed off.")
+
+
+@bp.post("/cases/<int:case_id>/evaluation")
+@perm.requires("signed_in")
+def record_evaluation(case_id: int):
+    return _write(case_id, "plan", changes.record_evaluation, "The evaluation is recorded.")
+
+
+@bp.post("/cases/<int:case_id>/actions")
+@perm.requires("signed_in")
+def add_action(case_id: int):
+    return _write(case_id, "actions", changes.add_action, "The action is added.")
+
+
+def _action_or_deny(case: Case, action_id: int) -> CaseAction:
+    action = db.session.get(CaseAction, action_id)
+    if action is None or action.case_id != case.id:
+        perm.deny("case_action", hub=case.hub_id, target_type="case_action", target_id=action_id)
+    return action
+
+
+@bp.route("/cases/<int:case_id>/actions/<int:action_id>", methods=["GET", "POST"])
+@perm.requires("signed_in")
+def edit_action(case_id: int, action_id: int):
+    """One action on a page of its own: small enough for an owner updating it from a phone."""
+    case = _case_or_deny(case_id, perm.Action.WRITE)
+    action = _action_or_deny(case, action_id)
+    errors, form, stale, status = FormErrors(), None, None, 200
+    if request.method == "POST":
+        form = _form()
+        try:
+            changes.update_action(case, action, form, actor=current_user)
+        except ValidationError as exc:
+            db.session.rollback()
+            errors, status = FormErrors(exc.messages), 400
+        except StaleEdit as exc:
+            db.session.rollback()
+            stale, status = exc, 409
+        else:
+            return _done(case, "actions", "The action is updated.")
+        case = db.session.get(Case, case_id)
+        action = db.session.get(CaseAction, action_id)
+    return render_template(
+        "cases/action_edit.html",
+        case=case,
+        action=action,
+        form=form,
+        errors=errors,
+        stale=stale,
+        members=changes.member_agencies(case),
+        people=workspace.spoc_candidates(case),
+        today=workspace.today(),
+    ), status
+
+
+@bp.post("/cases/<int:case_id>/risk")
+@perm.requires("signed_in")
+def record_assessment(case_id: int):
+    return _write(case_id, "risk", changes.record_assessment, "The risk assessment is recorded.")
+
+
+@bp.post("/cases/<int:case_id>/risk/<int:assessment_id>/sign")
+@perm.requires("signed_in")
+def sign_assessment(case_id: int, assessment_id: int):
+    case = _case_or_deny(case_id, perm.Action.WRITE)
+    assessment = db.session.get(RiskAssessment, assessment_id)
+    if assessment is None or not perm.can_see_record(
+        current_user, assessment, case, perm.Action.WRITE
+    ):
+        perm.deny(
+            "risk_assessment",
+            hub=case.hub_id,
+            target_type="risk_assessment",
+            target_id=assessment_id,
+        )
+    try:
+        raised = changes.sign_assessment(case, assessment, actor=current_user)
+    except ValidationError as exc:
+        return _refused(case, "risk", exc, {})
+    message = "The risk assessment is signed."
+    if raised:
+        message += f" The case's band is now {case.band}."
+    return _done(case, "risk", message)
+
+
+@bp.post("/cases/<int:case_id>/interventions")
+@perm.requires("signed_in")
+def record_intervention(case_id: int):
+    return _write(case_id, "interventions", changes.record_intervention, "The record is added.")
+
+
+@bp.route("/cases/<int:case_id>/interventions/<int:item_id>", methods=["GET", "POST"])
+@perm.requires("signed_in")
+def edit_intervention(case_id: int, item_id: int):
+    case = _case_or_deny(case_id, perm.Action.WRITE)
+    item = db.session.get(Intervention, item_id)
+    if item is None or not perm.can_see_record(current_user, item, case, perm.Action.WRITE):
+        perm.deny("intervention", hub=case.hub_id, target_type="intervention", target_id=item_id)
+    errors, form, stale, status = FormErrors(), None, None, 200
+    if request.method == "POST":
+        form = _form()
+        try:
+            changes.update_intervention(case, item, form, actor=current_user)
+        except ValidationError as exc:
+            db.session.rollback()
+            errors, status = FormErrors(exc.messages), 400
+        except StaleEdit as exc:
+            db.session.rollback()
+            stale, status = exc, 409
+        else:
+            return _done(case, "interventions", "The record is updated.")
+        case = db.session.get(Case, case_id)
+        item = db.session.get(Intervention, item_id)
+    perm.record_read(current_user, case, [item], what="intervention")
+    body = render_template(
+        "cases/intervention_edit.html",
+        case=case,
+        item=item,
+        form=form,
+        errors=errors,
+        stale=stale,
+        labels=_labels(),
+        categories=sorted(perm.shared_categories(current_user.agency_id, case.hub_id)),
+    )
+    db.session.commit()
+    return body, status
+
+
+# -- notifications ----------------------------------------------------------------------------
+
+
+@bp.get("/notifications")
+@perm.requires("signed_in")
+def notifications():
+    rows = db.session.execute(
+        select(Notification)
+        .where(Notification.user_id == current_user.id)
+        .order_by(Notification.id.desc())
+        .limit(100)
+    ).scalars()
+    return render_template("cases/notifications.html", notifications=list(rows))
+
+
+@bp.post("/notifications/read")
+@perm.requires("signed_in")
+def mark_notifications_read():
+    now = utcnow()
+    for n in db.session.execute(
+        select(Notification).where(
+            Notification.user_id == current_user.id, Notification.read_at.is_(None)
+        )
+    ).scalars():
+        n.read_at = now
+    db.session.commit()
+    flash("All notifications are marked as read.", "success")
+    return redirect(url_for("cases.notifications"))

@@ -1,0 +1,350 @@
+"""The planner board, search and "my work". Cards carry only what everyone in the hub may see
+(reference, stage, band, lead agency, next conference, counts of overdue actions and reviews);
+the queries are a fixed handful per page, however many cases the hub has."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from marshmallow import Schema, fields, validate
+from sqlalchemy import case as sql_case
+from sqlalchemy import exists, func, or_, select, union_all
+
+from hub import permissions as perm
+from hub.casework.stages import ORDER
+from hub.extensions import db
+from hub.models import (
+    Agency,
+    Band,
+    Case,
+    CaseAction,
+    CaseFollow,
+    CaseMembership,
+    CaseNote,
+    RiskAssessment,
+    Stage,
+)
+from hub.timeutil import LONDON, utcnow
+
+COLUMN_LIMIT = 25  # cards per stage column on the whole board; a column's own page has more
+PAGE_SIZE = 50
+OPEN_STAGES = [s for s in ORDER if s != Stage.CLOSED]
+
+
+class BoardFilters(Schema):
+    band = fields.String(load_default=None, validate=validate.OneOf([b.value for b in Band]))
+    lead = fields.Integer(load_default=None)
+    mine = fields.Boolean(load_default=False)  # my agency's cases
+    my_actions = fields.Boolean(load_default=False)
+    overdue = fields.Boolean(load_default=False)
+    sort = fields.String(
+        load_default="deadline", validate=validate.OneOf(["deadline", "reference"])
+    )
+    stage = fields.String(load_default=None, validate=validate.OneOf([s.value for s in Stage]))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+
+
+def parse_filters(args) -> dict:
+    """Unknown or malformed filter values are dropped rather than failing the board."""
+    data = {k: v for k, v in args.items() if v not in ("", None)}
+    schema = BoardFilters()
+    errors = schema.validate(data)
+    for key in errors:
+        data.pop(key, None)
+    return schema.load(data)
+
+
+def today() -> date:
+    return utcnow().astimezone(LONDON).date()
+
+
+def _latest_reassessment_due():
+    """Scalar SQL: when the case's next risk assessment falls due (latest signed one)."""
+    return (
+        select(RiskAssessment.next_due_on)
+        .where(RiskAssessment.case_id == Case.id, RiskAssessment.signed_at.is_not(None))
+        .order_by(RiskAssessment.signed_at.desc(), RiskAssessment.id.desc())
+        .limit(1)
+        .correlate(Case)
+        .scalar_subquery()
+    )
+
+
+def _overdue_action_exists(now: date):
+    return exists().where(
+        CaseAction.case_id == Case.id, CaseAction.status == "open", CaseAction.due_on < now
+    )
+
+
+def _filtered(user, hub, f: dict):
+    query = perm.board_cases(user, hub)
+    now = today()
+    if f["band"]:
+        query = query.where(Case.band == f["band"])
+    if f["lead"]:
+        query = query.where(Case.lead_agency_id == f["lead"])
+    if f["mine"]:
+        query = query.where(
+            exists().where(
+                CaseMembership.case_id == Case.id,
+                CaseMembership.agency_id == user.agency_id,
+                CaseMembership.removed_at.is_(None),
+            )
+        )
+    if f["my_actions"]:
+        query = query.where(
+            exists().where(
+                CaseAction.case_id == Case.id,
+                CaseAction.owner_id == user.id,
+                CaseAction.status == "open",
+            )
+        )
+    if f["overdue"]:
+        query = query.where(
+            or_(
+                _overdue_action_exists(now),
+                Case.next_review_on < now,
+                _latest_reassessment_due() < now,
+            )
+        )
+    return query
+
+
+def _order(f: dict):
+    if f["sort"] == "reference":
+        return [Case.reference, Case.id]
+    # Soonest conference deadline first; the index ix_case_board_deadline serves this order.
+    return [Case.conference_due_by.asc().nulls_last(), Case.id]
+
+
+@dataclass
+class Card:
+    id: int
+    reference: str
+    stage: str
+    band: str
+    version: int
+    lead_agency: str | None
+    next_conference_at: object
+    conference_due_by: object
+    member: bool
+    overdue_actions: int = 0
+    overdue_reviews: int = 0
+
+    @property
+    def band_label(self) -> str:
+        return Band(self.band).label
+
+
+@dataclass
+class Column:
+    stage: Stage
+    total: int
+    cards: list[Card] = field(default_factory=list)
+
+
+@dataclass
+class Board:
+    columns: list[Column]
+    filters: dict
+    page: int = 1
+    has_next: bool = False
+
+
+def board(user, hub, f: dict) -> Board:
+    """The open stages' first cards (or one stage, page by page). A fixed number of
+    statements: stage counts, the cards, and two for the cards' overdue counts."""
+    base = _filtered(user, hub, f)
+    member = exists().where(
+        CaseMembership.case_id == Case.id,
+        CaseMembership.agency_id == user.agency_id,
+        CaseMembership.removed_at.is_(None),
+    )
+    columns_sql = [
+        Case.id,
+        Case.reference,
+        Case.stage,
+        Case.band,
+        Case.version,
+        Agency.name,
+        Case.next_conference_at,
+        Case.conference_due_by,
+        member.label("member"),
+    ]
+    page, has_next = 1, False
+    if f["stage"]:
+        # One column, page by page: closed cases (and any long column) are read here. No
+        # total: counting 90,000 closed cases would cost more than the page itself.
+        stages = [Stage(f["stage"])]
+        page = f["page"]
+        # Page the ids alone, then read the card columns for those: the membership check
+        # and lead agency are then worked out for one page, not for every row skipped.
+        page_ids = (
+            base.where(Case.stage == f["stage"])
+            .with_only_columns(Case.id)
+            .order_by(*_order(f))
+            .limit(PAGE_SIZE + 1)
+            .offset((page - 1) * PAGE_SIZE)
+            .subquery()
+        )
+        query = (
+            select(*columns_sql)
+            .outerjoin(Agency, Agency.id == Case.lead_agency_id)
+            .where(Case.id.in_(select(page_ids.c.id)))
+            .order_by(*_order(f))
+        )
+        rows = list(db.session.execute(query))
+        has_next = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE]
+        counts = {}
+    else:
+        stages = OPEN_STAGES
+        open_values = [s.value for s in OPEN_STAGES]
+        counts = dict(
+            db.session.execute(
+                base.where(Case.stage.in_(open_values))
+                .with_only_columns(Case.stage, func.count(Case.id))
+                .group_by(Case.stage)
+            ).all()
+        )
+        # The first COLUMN_LIMIT cards of each open stage, in one statement: a UNION ALL of
+        # one small index-ordered read per stage.
+        firsts = [
+            select(
+                base.where(Case.stage == s.value)
+                .with_only_columns(Case.id)
+                .order_by(*_order(f))
+                .limit(COLUMN_LIMIT)
+                .subquery()
+            )
+            for s in OPEN_STAGES
+        ]
+        ids = union_all(*firsts).subquery()
+        query = (
+            select(*columns_sql)
+            .outerjoin(Agency, Agency.id == Case.lead_agency_id)
+            .where(Case.id.in_(select(ids.c.id)))
+            .order_by(*_order(f))
+        )
+        rows = list(db.session.execute(query))
+    cards = [Card(*row) for row in rows]
+    _add_counts(cards)
+    columns = {s: Column(s, counts.get(s.value, len(rows))) for s in stages}
+    for card in cards:
+        columns[Stage(card.stage)].cards.append(card)
+    return Board(columns=list(columns.values()), filters=f, page=page, has_next=has_next)
+
+
+def _add_counts(cards: list[Card]) -> None:
+    """Overdue actions and reviews for the cards shown: two statements for any number."""
+    if not cards:
+        return
+    ids = [c.id for c in cards]
+    now = today()
+    overdue_actions = dict(
+        db.session.execute(
+            select(CaseAction.case_id, func.count(CaseAction.id))
+            .where(
+                CaseAction.case_id.in_(ids), CaseAction.status == "open", CaseAction.due_on < now
+            )
+            .group_by(CaseAction.case_id)
+        ).all()
+    )
+    reviews = dict(
+        db.session.execute(
+            select(
+                Case.id,
+                sql_case((Case.next_review_on < now, 1), else_=0)
+                + sql_case((_latest_reassessment_due() < now, 1), else_=0),
+            ).where(Case.id.in_(ids))
+        ).all()
+    )
+    for card in cards:
+        card.overdue_actions = overdue_actions.get(card.id, 0)
+        card.overdue_reviews = reviews.get(card.id, 0)
+
+
+# -- search -----------------------------------------------------------------------------------
+
+SEARCH_LIMIT = 20
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search(user, hub, text: str) -> dict:
+    """Cases by reference (any card in the hub), by title (cases the user's agency works), and
+    notes the user may see. Notes returned are recorded as read."""
+    text = text.strip()[:200]
+    if len(text) < 2:
+        return {"cards": [], "cases": [], "notes": []}
+    pattern = _like(text.lower())
+    cards = db.session.execute(
+        perm.board_cases(user, hub)
+        .where(func.lower(Case.reference).like(pattern, escape="\\"))
+        .order_by(Case.reference)
+        .limit(SEARCH_LIMIT)
+    ).scalars()
+    cases = db.session.execute(
+        perm.cases_with_access(user, hub)
+        .where(func.lower(Case.title).like(pattern, escape="\\"))
+        .order_by(Case.opened_at.desc())
+        .limit(SEARCH_LIMIT)
+    ).scalars()
+    notes = list(
+        db.session.execute(
+            perm.visible_records(user, CaseNote, hub)
+            .add_columns(Case.reference)
+            .where(func.lower(CaseNote.body).like(pattern, escape="\\"))
+            .order_by(CaseNote.created_at.desc())
+            .limit(SEARCH_LIMIT)
+        ).all()
+    )
+    by_case: dict[int, list[CaseNote]] = {}
+    for note, _ref in notes:
+        by_case.setdefault(note.case_id, []).append(note)
+    if by_case:
+        for case in db.session.execute(select(Case).where(Case.id.in_(by_case))).scalars():
+            perm.record_read(user, case, by_case[case.id], what="search results")
+    return {"cards": list(cards), "cases": list(cases), "notes": notes}
+
+
+# -- my work ----------------------------------------------------------------------------------
+
+
+def my_work(user, hub) -> dict:
+    """My open actions, and review dates of the cases I work on (follow, am SPoC for, or own
+    actions on), soonest first: cases my agency can still reach only."""
+    reachable = perm.cases_with_access(user, hub).with_only_columns(Case.id)
+    my_actions = list(
+        db.session.execute(
+            select(CaseAction, Case.reference)
+            .join(Case, Case.id == CaseAction.case_id)
+            .where(
+                CaseAction.owner_id == user.id,
+                CaseAction.status == "open",
+                CaseAction.case_id.in_(reachable),
+            )
+            .order_by(CaseAction.due_on, CaseAction.id)
+        ).all()
+    )
+    mine = or_(
+        Case.spoc_user_id == user.id,
+        exists().where(CaseFollow.case_id == Case.id, CaseFollow.user_id == user.id),
+        exists().where(
+            CaseAction.case_id == Case.id,
+            CaseAction.owner_id == user.id,
+            CaseAction.status == "open",
+        ),
+    )
+    due = _latest_reassessment_due().label("reassessment_due")
+    reviews = list(
+        db.session.execute(
+            select(Case, due)
+            .where(Case.id.in_(reachable), Case.stage != Stage.CLOSED.value, mine)
+            .where(or_(Case.next_review_on.is_not(None), due.is_not(None)))
+            .order_by(Case.next_review_on.is_(None), Case.next_review_on, Case.reference)
+        ).all()
+    )
+    return {"actions": my_actions, "reviews": reviews, "today": today()}

@@ -1,0 +1,84 @@
+"""A case's stage, and what each stage needs before a case may move into it. The case page
+and the planner board both move cases through move_stage(), so the checks are the same."""
+
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from hub import audit
+from hub.casework import StaleEdit
+from hub.casework.activity import log
+from hub.casework.changes import _check_version, _flush_or_stale, plan_of
+from hub.extensions import db
+from hub.models import AssessmentKind, Case, Evaluation, RiskAssessment, Stage
+from hub.timeutil import utcnow
+
+ORDER = [
+    Stage.REFERRED,
+    Stage.AWAITING_CONFERENCE,
+    Stage.ACTIVE,
+    Stage.REVIEW,
+    Stage.EVALUATION,
+    Stage.CLOSED,
+]
+
+
+def unmet_needs(case: Case, target: Stage) -> list[str]:
+    """What the case still needs before it can move to `target`, in plain words."""
+    needs = []
+    if target == Stage.ACTIVE:
+        if case.lead_agency_id is None or case.lead_agreed_at is None:
+            needs.append("An active case needs an agreed lead agency")
+        plan = plan_of(case)
+        if plan is None or not plan.objective.strip():
+            needs.append("An active case needs a plan with an objective")
+    if target == Stage.CLOSED:
+        closure = db.session.execute(
+            select(RiskAssessment.id).where(
+                RiskAssessment.case_id == case.id,
+                RiskAssessment.kind == AssessmentKind.AT_CLOSURE.value,
+                RiskAssessment.signed_at.is_not(None),
+            )
+        ).first()
+        if closure is None:
+            needs.append("A case cannot close without a signed closure risk assessment")
+        evaluation = db.session.execute(
+            select(Evaluation.id).where(Evaluation.case_id == case.id)
+        ).first()
+        if evaluation is None:
+            needs.append("A case cannot close without an evaluation record")
+    return needs
+
+
+def move_stage(case: Case, target: str, version, *, actor) -> None:
+    try:
+        stage = Stage(target)
+    except ValueError:
+        raise ValidationError({"stage": ["Choose a stage from the list"]}) from None
+    differences = lambda: [("Stage", Stage(case.stage).label, stage.label)]  # noqa: E731
+    _check_version(case, version, differences)
+    if stage.value == case.stage:
+        raise ValidationError({"stage": [f"The case is already at {stage.label.lower()}"]})
+    needs = unmet_needs(case, stage)
+    if needs:
+        # One message, so the error summary and the board's banner both show every need.
+        raise ValidationError({"stage": [". ".join(needs)]})
+    before = case.stage
+    case.stage = stage.value
+    case.closed_at = utcnow() if stage == Stage.CLOSED else None
+    _flush_or_stale(differences)
+    audit.record(
+        "case_stage_changed",
+        user=actor,
+        hub=case.hub_id,
+        target=case,
+        details={"before": {"stage": before}, "after": {"stage": stage.value}},
+    )
+    log(
+        case,
+        actor,
+        "stage_changed",
+        f"Moved the case from {Stage(before).label.lower()} to {stage.label.lower()}",
+    )
+
+
+__all__ = ["ORDER", "StaleEdit", "move_stage", "unmet_needs"]

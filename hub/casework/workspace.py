@@ -1,0 +1,203 @@
+"""What each tab of the case workspace shows. Every list is filtered in SQL by hub.permissions,
+and each function records the personal data it returns (permissions.record_read). A constant
+number of statements per tab, however large the case or the hub."""
+
+from dataclasses import dataclass
+from datetime import date
+from types import SimpleNamespace
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import aliased, joinedload, lazyload
+
+from hub import audit
+from hub import permissions as perm
+from hub.casework.changes import conference_date as changes_conference_date
+from hub.casework.changes import member_agencies, plan_of
+from hub.extensions import db
+from hub.models import (
+    Activity,
+    Agency,
+    Case,
+    CaseAction,
+    CaseNote,
+    Evaluation,
+    Intervention,
+    PlanRevision,
+    RiskAssessment,
+    User,
+)
+from hub.timeutil import LONDON, utcnow
+
+FEED_SIZE = 15
+
+
+def today() -> date:
+    return utcnow().astimezone(LONDON).date()
+
+
+@dataclass
+class FeedItem:
+    activity: Activity
+    actor_name: str | None
+    agency_name: str | None
+    note: CaseNote | None
+
+
+def feed(user, case: Case, *, limit: int = FEED_SIZE, before_id: int | None = None):
+    """The newest activity entries this user may see, each with a note's text when the entry
+    is a note (the note passes the same rule as its entry)."""
+    actor = aliased(User)
+    query = (
+        perm.visible_activity(user, Activity, case)
+        .add_columns(actor.name, Agency.name, CaseNote)
+        .outerjoin(actor, actor.id == Activity.actor_id)
+        .outerjoin(Agency, Agency.id == Activity.agency_id)
+        .outerjoin(
+            CaseNote,
+            and_(Activity.record_type == CaseNote.record_type, CaseNote.id == Activity.record_id),
+        )
+        .order_by(Activity.id.desc())
+        .limit(limit)
+    )
+    if before_id is not None:
+        query = query.where(Activity.id < before_id)
+    items = [FeedItem(*row) for row in db.session.execute(query)]
+    shown = [
+        SimpleNamespace(
+            id=i.activity.record_id,
+            record_type=i.activity.record_type,
+            category=i.activity.category,
+            origin_agency_id=i.activity.agency_id,
+        )
+        for i in items
+        if i.activity.category is not None
+    ]
+    perm.record_read(user, case, shown, what="case activity")
+    return items
+
+
+def feed_marker(user, case: Case) -> int:
+    """The newest entry this user may see: pollers compare it to know whether to refresh."""
+    query = perm.visible_activity(user, Activity, case).with_only_columns(func.max(Activity.id))
+    return db.session.execute(query).scalar() or 0
+
+
+def assessments(user, case: Case) -> list[RiskAssessment]:
+    query = (
+        perm.visible_records(user, RiskAssessment, case.hub)
+        .where(RiskAssessment.case_id == case.id)
+        .options(joinedload(RiskAssessment.assessor))
+        .order_by(RiskAssessment.assessed_at, RiskAssessment.id)
+    )
+    rows = list(db.session.execute(query).unique().scalars())
+    perm.record_read(user, case, rows, what="risk assessments")
+    return rows
+
+
+def reassessment_due(case: Case) -> date | None:
+    """When the next risk assessment is due: set by the latest signed assessment (whoever may
+    see it, the date itself is not personal)."""
+    query = (
+        select(RiskAssessment.next_due_on)
+        .where(RiskAssessment.case_id == case.id, RiskAssessment.signed_at.is_not(None))
+        .order_by(RiskAssessment.signed_at.desc(), RiskAssessment.id.desc())
+        .limit(1)
+    )
+    return db.session.execute(query).scalar()
+
+
+def actions(case: Case) -> list[CaseAction]:
+    query = (
+        select(CaseAction)
+        .where(CaseAction.case_id == case.id)
+        .options(joinedload(CaseAction.agency), joinedload(CaseAction.owner))
+        .order_by(CaseAction.status, CaseAction.due_on, CaseAction.id)
+    )
+    return list(db.session.execute(query).unique().scalars())
+
+
+def interventions(user, case: Case) -> list[Intervention]:
+    query = (
+        perm.visible_records(user, Intervention, case.hub)
+        .where(Intervention.case_id == case.id)
+        .options(joinedload(Intervention.issuing_agency))
+        .order_by(Intervention.served_on.desc(), Intervention.id.desc())
+    )
+    rows = list(db.session.execute(query).unique().scalars())
+    perm.record_read(user, case, rows, what="interventions and powers")
+    return rows
+
+
+def evaluations(case: Case) -> list[Evaluation]:
+    query = (
+        select(Evaluation)
+        .where(Evaluation.case_id == case.id)
+        .options(joinedload(Evaluation.recorded_by))
+        .order_by(Evaluation.id.desc())
+    )
+    return list(db.session.execute(query).unique().scalars())
+
+
+def plan_view(user, case: Case):
+    """The plan and how many versions it has had. The plan's analysis names victims and
+    offenders, so reading it is audited like any personal data."""
+    plan = plan_of(case)
+    revisions = 0
+    if plan is not None:
+        revisions = db.session.execute(
+            select(func.count(PlanRevision.id)).where(PlanRevision.plan_id == plan.id)
+        ).scalar()
+        audit.record(
+            "personal_data_read",
+            user=user,
+            hub=case.hub_id,
+            target=case,
+            legal_basis="s115 Crime and Disorder Act 1998",
+            details={"what": "plan", "plan_id": plan.id, "version": plan.version},
+        )
+    return plan, revisions
+
+
+def people_by_id(ids) -> dict[int, User]:
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    query = select(User).where(User.id.in_(ids)).options(lazyload(User.roles))
+    return {u.id: u for u in db.session.execute(query).scalars()}
+
+
+def overview(user, case: Case) -> dict:
+    members = member_agencies(case)
+    plan = plan_of(case)
+    users = people_by_id([case.lead_agreed_by_id, case.spoc_user_id])
+    return {
+        "members": members,
+        "plan": plan,
+        "lead_agreed_by": users.get(case.lead_agreed_by_id),
+        "spoc": users.get(case.spoc_user_id),
+        "reassessment_due": reassessment_due(case),
+        "open_actions": _open_action_counts(case),
+        "conference_on": changes_conference_date(case),
+    }
+
+
+def _open_action_counts(case: Case) -> tuple[int, int]:
+    query = select(
+        func.count(CaseAction.id),
+        func.count(CaseAction.id).filter(CaseAction.due_on < today()),
+    ).where(CaseAction.case_id == case.id, CaseAction.status == "open")
+    return tuple(db.session.execute(query).one())
+
+
+def spoc_candidates(case: Case) -> list[User]:
+    """People of the case's member agencies (SPoCs and lead officers come from them)."""
+    query = (
+        select(User)
+        .where(
+            User.agency_id.in_(perm.active_member_agency_ids(case.id)),
+            User.is_active_account.is_(True),
+        )
+        .options(lazyload(User.roles))  # names and agencies only: their roles are not shown
+        .order_by(User.name)
+    )
+    return list(db.session.execute(query).scalars())

@@ -1,0 +1,281 @@
+"""Working a case: risk assessments, the OSARA plan, actions, interventions and powers, the
+evaluation, the activity log, followers and in-app notifications."""
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hub.extensions import db
+from hub.models.base import UTCDateTime, created_now
+from hub.models.case import Case, PersonalRecord
+from hub.models.org import Agency
+from hub.models.user import User
+
+
+class AssessmentKind(StrEnum):
+    INITIAL = "initial"
+    ON_CHANGE = "on_change"
+    AT_REVIEW = "at_review"
+    AT_CLOSURE = "at_closure"
+
+    @property
+    def label(self) -> str:
+        return {
+            "initial": "Initial",
+            "on_change": "On change",
+            "at_review": "At review",
+            "at_closure": "At closure",
+        }[self.value]
+
+
+class RiskAssessment(PersonalRecord, db.Model):
+    """A dated risk assessment. A draft can be edited; once signed it never changes (the
+    service refuses, and a new assessment records any change in risk)."""
+
+    __tablename__ = "risk_assessment"
+    __table_args__ = (Index("ix_risk_assessment_case_signed", "case_id", "signed_at"),)
+    record_type = "risk_assessment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    problem_type: Mapped[str] = mapped_column(String(16))  # personal | nuisance | environmental
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    score: Mapped[int] = mapped_column(default=0)
+    band: Mapped[str] = mapped_column(String(10))
+    explanation: Mapped[list] = mapped_column(JSON, default=list)
+    ruleset_version: Mapped[str] = mapped_column(String(40), default="")
+    assessor_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    assessed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the next assessment falls due: signed date + the band's review cadence.
+    next_due_on: Mapped[date | None] = mapped_column(Date)
+
+    assessor: Mapped[User] = relationship()
+
+
+class Plan(db.Model):
+    """The problem-solving plan in OSARA form, one per case. Each save bumps `version` (stale
+    saves are refused) and keeps a PlanRevision, so earlier versions stay readable."""
+
+    __tablename__ = "case_plan"
+    __table_args__ = (UniqueConstraint("case_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
+    objective: Mapped[str] = mapped_column(Text, default="")
+    success_measures: Mapped[str] = mapped_column(Text, default="")
+    scanning: Mapped[str] = mapped_column(Text, default="")
+    analysis_victim: Mapped[str] = mapped_column(Text, default="")
+    analysis_offender: Mapped[str] = mapped_column(Text, default="")
+    analysis_location: Mapped[str] = mapped_column(Text, default="")
+    response: Mapped[str] = mapped_column(Text, default="")
+    assessment: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    signed_off_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    signed_off_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    signed_off_version: Mapped[int | None] = mapped_column()
+    version: Mapped[int] = mapped_column(default=1)
+
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    signed_off_by: Mapped[User | None] = relationship(foreign_keys=[signed_off_by_id])
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class PlanRevision(db.Model):
+    __tablename__ = "case_plan_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("case_plan.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column()
+    snapshot: Mapped[dict] = mapped_column(JSON)
+    saved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
+
+
+class ActionStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class CaseAction(db.Model):
+    """An action on a case: a task with an owning agency, an owner and a due date."""
+
+    __tablename__ = "case_action"
+    __table_args__ = (
+        Index("ix_case_action_case_status_due", "case_id", "status", "due_on"),
+        Index("ix_case_action_owner_status", "owner_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    description: Mapped[str] = mapped_column(Text)
+    due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), default=ActionStatus.OPEN.value)
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
+    version: Mapped[int] = mapped_column(default=1)
+
+    agency: Mapped[Agency] = relationship()
+    owner: Mapped[User] = relationship(foreign_keys=[owner_id])
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+# Early interventions first, then statutory powers (Anti-social Behaviour, Crime and Policing
+# Act 2014 unless noted), as the hub reports them.
+INTERVENTION_TYPES: dict[str, tuple[str, bool]] = {
+    "advice": ("Advice", False),
+    "warning_letter": ("Warning letter", False),
+    "acceptable_behaviour_contract": ("Acceptable behaviour contract", False),
+    "mediation": ("Mediation", False),
+    "diversion": ("Diversion", False),
+    "community_protection_warning": ("Community protection warning", True),
+    "community_protection_notice": ("Community protection notice", True),
+    "criminal_behaviour_order": ("Criminal behaviour order", True),
+    "civil_injunction": ("Civil injunction", True),
+    "dispersal": ("Dispersal direction", True),
+    "closure_notice": ("Closure notice", True),
+    "closure_order": ("Closure order", True),
+    "public_spaces_protection_order": ("Public spaces protection order", True),
+}
+
+
+class Intervention(PersonalRecord, db.Model):
+    """An early intervention or statutory power used on a person or a place."""
+
+    __tablename__ = "intervention"
+    record_type = "intervention"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    type: Mapped[str] = mapped_column(String(40), index=True)
+    issuing_officer: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(200))  # the person or place it was used on
+    conditions: Mapped[str] = mapped_column(Text, default="")
+    served_on: Mapped[date | None] = mapped_column(Date)
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    review_on: Mapped[date | None] = mapped_column(Date)
+    breaches: Mapped[str] = mapped_column(Text, default="")
+    appeal: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
+    version: Mapped[int] = mapped_column(default=1)
+
+    issuing_agency: Mapped[Agency] = relationship(foreign_keys="Intervention.origin_agency_id")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def type_label(self) -> str:
+        return INTERVENTION_TYPES[self.type][0]
+
+    @property
+    def is_statutory(self) -> bool:
+        return INTERVENTION_TYPES[self.type][1]
+
+
+class Evaluation(db.Model):
+    """The formal evaluation of outcome once interventions are done: a case needs one to
+    close."""
+
+    __tablename__ = "case_evaluation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    outcome: Mapped[str] = mapped_column(String(20))  # resolved | improved | unchanged | worse
+    summary: Mapped[str] = mapped_column(Text)
+    lessons: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
+
+    recorded_by: Mapped[User] = relationship()
+
+
+EVALUATION_OUTCOMES = {
+    "resolved": "Resolved",
+    "improved": "Improved",
+    "unchanged": "Unchanged",
+    "worse": "Worse",
+}
+
+
+class Activity(db.Model):
+    """One update on a case, by whom and from which agency. An entry about a personal record
+    carries that record's category and restriction, so the feed filters through the same
+    permission rule as the record (hub.permissions.visible_activity)."""
+
+    __tablename__ = "case_activity"
+    __table_args__ = (Index("ix_case_activity_case_id", "case_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    # Plain words about the change; for a personal record, kept free of its content (the feed
+    # shows the record itself, through the permission rule).
+    summary: Mapped[str] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(30))  # None: case data, any member
+    restricted: Mapped[bool] = mapped_column(default=False)
+    record_type: Mapped[str | None] = mapped_column(String(30))
+    record_id: Mapped[int | None] = mapped_column()
+
+    actor: Mapped[User | None] = relationship()
+    agency: Mapped[Agency | None] = relationship()
+
+
+class CaseFollow(db.Model):
+    """A user who follows a case gets its notifications (while their agency is a member)."""
+
+    __tablename__ = "case_follow"
+    __table_args__ = (UniqueConstraint("case_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    since: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
+
+
+class Notification(db.Model):
+    """An in-app notice: the case reference and what kind of update, never personal data."""
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_user_read", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    activity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("case_activity.id", ondelete="SET NULL")
+    )
+    text: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# The planner board reads each stage's cards in deadline order; this index serves that read
+# (declared here, beside the board's other needs, rather than in the shared case model).
+Index(
+    "ix_case_board_deadline",
+    Case.hub_id,
+    Case.stage,
+    Case.conference_due_by,  # ascending: PostgreSQL puts NULLs last, as the board does
+    Case.id,
+)
