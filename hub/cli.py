@@ -141,6 +141,7 @@ def run_job_command(name: str) -> None:
     db.session.commit()
     click.echo(f"Ran {name}.")
 
+
 @hub_cli.command("isa-reminders")
 @click.option("--days", type=int, default=None, help="Days ahead to remind (ISA_REMINDER_DAYS).")
 def isa_reminders_command(days: int | None) -> None:

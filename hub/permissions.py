@@ -431,6 +431,7 @@ def can_see_referral(user, referral) -> bool:
         return referral.user_id == user.id
     return referral.agency_id == user.agency_id or referral.hub_id in triage_hub_ids(user)
 
+
 # -- section 115 administration (issue 4): agreements, membership, audit, register -----------
 
 
@@ -469,6 +470,16 @@ def disclosure_scope(user, case: Case) -> str | None:
 def can_restrict_record(user, record: PersonalRecord, case: Case) -> bool:
     """Only the originating agency's users, with write access to the case, restrict a record."""
     return user.agency_id == record.origin_agency_id and can_access_case(user, case, Action.WRITE)
+
+
+# -- right of access (subject access requests) --------------------------------------------------
+#
+# A hub's data protection officer may find everything the hub holds about one person, across
+# every case and agency, to answer a request under UK GDPR Article 15. Nothing else may.
+
+
+def can_answer_subject_access(user, hub: Hub) -> bool:
+    return is_in_hub(user, hub) and has_hub_role(user, hub, Role.DATA_PROTECTION_OFFICER)
 
 
 # -- denial -----------------------------------------------------------------------------------

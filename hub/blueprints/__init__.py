@@ -15,6 +15,7 @@ def register_blueprints(app: Flask) -> None:
         main,
         referrals,
         sharing,
+        subject_access,
     )
 
     app.register_blueprint(main.bp)
@@ -27,4 +28,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(board.bp)
     app.register_blueprint(sharing.bp)  # agreements, case membership, disclosure register
     app.register_blueprint(audit_log.bp)
+    app.register_blueprint(subject_access.bp)
     api.init_app(app)

@@ -21,6 +21,7 @@ class Role(StrEnum):
     ANALYST = "analyst"
     AGENCY_MANAGER = "agency_manager"
     SYSADMIN = "sysadmin"
+    DATA_PROTECTION_OFFICER = "dpo"
 
     @property
     def label(self) -> str:
@@ -41,6 +42,7 @@ ROLE_LABELS = {
     Role.ANALYST: "Analyst",
     Role.AGENCY_MANAGER: "Agency manager",
     Role.SYSADMIN: "System administrator",
+    Role.DATA_PROTECTION_OFFICER: "Data protection officer",
 }
 
 
