@@ -171,6 +171,30 @@ def test_the_live_feed_answers_204_until_something_new(client, cw, app):
     assert "HX-Request" in fresh.headers["Vary"]
 
 
+def test_a_partner_removed_from_the_case_stops_polling_after_one_audited_refusal(client, cw, app):
+    from hub.models import AuditEntry, CaseMembership
+
+    signed_in(client, cw.world, "case_worker")  # housing, a member
+    with app.app_context():
+        membership = db.session.execute(
+            select(CaseMembership).where(
+                CaseMembership.case_id == cw.id,
+                CaseMembership.agency_id == cw.world.agency_ids["housing"],
+            )
+        ).scalar_one()
+        membership.removed_at = datetime.now(UTC)
+        db.session.commit()
+    poll = client.get(f"{cw.url}/live/feed?since=0", headers={"HX-Request": "true"})
+    assert poll.status_code == 286  # htmx stops polling
+    assert poll.get_data() == b""
+    assert client.get(f"{cw.url}/live/feed?since=0").status_code == 404  # plain: the usual 404
+    with app.app_context():
+        denials = db.session.execute(
+            select(func.count()).where(AuditEntry.action == "access_denied")
+        ).scalar_one()
+    assert denials == 2
+
+
 def test_restricted_note_is_seen_only_by_named_agencies(client, cw, app):
     signed_in(client, cw.world, "spoc")
     council_only = client.submit(

@@ -16,6 +16,7 @@ from flask import (
 from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy import select
+from werkzeug.exceptions import NotFound
 
 from hub import permissions as perm
 from hub.casework import StaleEdit, activity, changes, stages, workspace
@@ -161,7 +162,14 @@ def show(case_id: int, tab: str):
 def live(case_id: int, part: str):
     """Polled every few seconds: 204 (nothing to swap, nothing read) until something the
     user may see has changed, then the fresh fragment."""
-    case = _case_or_deny(case_id)
+    try:
+        case = _case_or_deny(case_id)
+    except NotFound:
+        if htmx:
+            # 286 tells htmx to stop polling: a partner removed from the case is refused
+            # (and audited) once, not every few seconds. Same answer for a missing case.
+            return _with_vary(make_response("", 286))
+        raise
     since = request.args.get("since", type=int)
     marker = workspace.feed_marker(current_user, case)
     if since == marker:
