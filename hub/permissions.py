@@ -278,11 +278,12 @@ def visible_records(user, model: type[PersonalRecord], hub: Hub, action: Action 
     """SQL: the records of `model` (which has case_id) this user may see, all four rules.
     Callers add their own filters (a case, an order) on top."""
     categories = shared_categories(user.agency_id, hub.id) if user.is_authenticated else set()
+    # Joined to Case either way, so callers may add Case columns to what is returned.
+    query = select(model).join(Case, Case.id == model.case_id)
     if not (is_in_hub(user, hub) and role_allows(user, hub.id, action) and categories):
-        return select(model).where(false())
+        return query.where(false())
     return (
-        select(model)
-        .join(Case, Case.id == model.case_id)
+        query
         .where(
             Case.hub_id == hub.id,
             _membership_clause(user.agency_id),

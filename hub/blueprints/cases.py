@@ -40,6 +40,7 @@ bp = Blueprint("cases", __name__)
 
 TABS = {
     "overview": "Overview",
+    "referrals": "Referrals and incidents",
     "risk": "Risk",
     "plan": "Plan",
     "actions": "Actions",
@@ -97,6 +98,8 @@ def _tab_context(case: Case, tab: str) -> dict:
         ctx["members"] = changes.member_agencies(case)
         ctx["people"] = workspace.spoc_candidates(case)
         ctx["marker"] = workspace.feed_marker(user, case)
+    elif tab == "referrals":
+        ctx["timeline"] = workspace.referrals(user, case)
     elif tab == "interventions":
         ctx["interventions"] = workspace.interventions(user, case)
         ctx["categories"] = sorted(perm.shared_categories(user.agency_id, case.hub_id))
@@ -150,7 +153,7 @@ def _labels() -> dict:
 
 
 @bp.get("/cases/<int:case_id>", defaults={"tab": "overview"})
-@bp.get("/cases/<int:case_id>/<any(risk, plan, actions, interventions, activity):tab>")
+@bp.get("/cases/<int:case_id>/<any(referrals, risk, plan, actions, interventions, activity):tab>")
 @perm.requires("signed_in")
 def show(case_id: int, tab: str):
     case = _case_or_deny(case_id)

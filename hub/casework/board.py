@@ -276,9 +276,12 @@ def _like(text: str) -> str:
 def search(user, hub, text: str) -> dict:
     """Cases by reference (any card in the hub), by title (cases the user's agency works), and
     notes the user may see. Notes returned are recorded as read."""
+    from hub.models.referral import Referral, ReferralPerson
+    from referrals.normalise import name_key
+
     text = text.strip()[:200]
     if len(text) < 2:
-        return {"cards": [], "cases": [], "notes": []}
+        return {"cards": [], "cases": [], "notes": [], "people": [], "places": []}
     pattern = _like(text.lower())
     cards = db.session.execute(
         perm.board_cases(user, hub)
@@ -301,13 +304,50 @@ def search(user, hub, text: str) -> dict:
             .limit(SEARCH_LIMIT)
         ).all()
     )
-    by_case: dict[int, list[CaseNote]] = {}
-    for note, _ref in notes:
-        by_case.setdefault(note.case_id, []).append(note)
+    # People by name (the matching key, so "Bill" finds "William") and places by address or
+    # postcode, on cases the user may see, each through the section 115 rule.
+    key = name_key(text)
+    people = list(
+        db.session.execute(
+            perm.visible_records(user, ReferralPerson, hub)
+            .add_columns(Case.reference)
+            .where(
+                or_(
+                    ReferralPerson.name_key == key,
+                    func.lower(ReferralPerson.name).like(pattern, escape="\\"),
+                )
+            )
+            .order_by(Case.reference)
+            .limit(SEARCH_LIMIT)
+        ).all()
+    )
+    places = list(
+        db.session.execute(
+            perm.visible_records(user, Referral, hub)
+            .add_columns(Case.reference)
+            .where(
+                or_(
+                    func.lower(Referral.address).like(pattern, escape="\\"),
+                    func.lower(Referral.postcode).like(pattern, escape="\\"),
+                )
+            )
+            .order_by(Case.reference)
+            .limit(SEARCH_LIMIT)
+        ).all()
+    )
+    by_case: dict[int, list] = {}
+    for record, _ref in notes + people + places:
+        by_case.setdefault(record.case_id, []).append(record)
     if by_case:
         for case in db.session.execute(select(Case).where(Case.id.in_(by_case))).scalars():
             perm.record_read(user, case, by_case[case.id], what="search results")
-    return {"cards": list(cards), "cases": list(cases), "notes": notes}
+    return {
+        "cards": list(cards),
+        "cases": list(cases),
+        "notes": notes,
+        "people": people,
+        "places": places,
+    }
 
 
 # -- my work ----------------------------------------------------------------------------------

@@ -201,3 +201,32 @@ def spoc_candidates(case: Case) -> list[User]:
         .order_by(User.name)
     )
     return list(db.session.execute(query).scalars())
+
+
+def referrals(user, case: Case) -> list[tuple]:
+    """The case's referrals as a timeline, oldest first, each with the people named in it
+    that the user may see: (referral, [people]). Two queries, however many referrals."""
+    from hub.models.referral import Referral, ReferralPerson
+
+    rows = list(
+        db.session.execute(
+            perm.visible_records(user, Referral, case.hub)
+            .where(Referral.case_id == case.id)
+            .options(joinedload(Referral.agency))
+            .order_by(Referral.submitted_at, Referral.id)
+        )
+        .unique()
+        .scalars()
+    )
+    people = list(
+        db.session.execute(
+            perm.visible_records(user, ReferralPerson, case.hub)
+            .where(ReferralPerson.case_id == case.id)
+            .order_by(ReferralPerson.referral_id, ReferralPerson.position)
+        ).scalars()
+    )
+    perm.record_read(user, case, rows + people, what="referrals and incidents")
+    by_referral: dict[int, list] = {}
+    for person in people:
+        by_referral.setdefault(person.referral_id, []).append(person)
+    return [(r, by_referral.get(r.id, [])) for r in rows]
