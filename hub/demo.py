@@ -91,6 +91,13 @@ PEOPLE = [
         ["agency_manager"],
     ),
     (
+        "information.governance@copeland.example",
+        "Claire Sewell",
+        "Copeland Borough Council",
+        ["dpo"],
+        [],
+    ),
+    (
         "admin@focushub.example",
         "System Administrator",
         "Copeland Borough Council",
