@@ -93,7 +93,9 @@ def new():
     if request.method == "POST":
         form = {k: v.strip() for k, v in request.form.items()}
         hub = next((h for h in hubs if h.slug == form.get("hub")), None)
-        if hub is None and len(hubs) == 1:
+        # With one hub the form asks nothing; a hub named but not among the user's is refused,
+        # never swapped for another.
+        if hub is None and len(hubs) == 1 and not form.get("hub"):
             hub = hubs[0]
         try:
             if hub is None:

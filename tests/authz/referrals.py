@@ -69,8 +69,8 @@ ROUTES = [
         "POST",
         "/referrals/new",
         # A draft is made and the flow goes on to "what". The other hub's manager names a hub
-        # they cannot refer to; they refer to one hub only, so the form falls back to it.
-        expect(404, anonymous=302, other_hub=302, **{p: 302 for p in MATRIX_REFERRERS}),
+        # they cannot refer to: a field error, never a draft quietly made in their own hub.
+        expect(404, anonymous=302, other_hub=400, **{p: 302 for p in MATRIX_REFERRERS}),
         data={"hub": "{hub_slug}", "about": "person", "category": "personal"},
     ),
     Route("referrals.step", "GET", "/referrals/{draft_id}/what", AUTHOR_PAGE),
