@@ -4,10 +4,23 @@ Names of people are invented; agencies follow the shape of a real West Cumbrian 
 Running it twice changes nothing: every record is looked up before it is created.
 """
 
+from datetime import date
+
 from sqlalchemy import select
 
 from hub.extensions import db
-from hub.models import Agency, Hub, HubAgency, Role, User, UserRole
+from hub.models import (
+    Agency,
+    Hub,
+    HubAgency,
+    InformationSharingAgreement,
+    IsaCategory,
+    IsaSignatory,
+    IsaStatus,
+    Role,
+    User,
+    UserRole,
+)
 from hub.security import hash_password
 from referrals.demo import build_demo_referrals
 
@@ -117,6 +130,55 @@ def _get_or_create(model, lookup: dict, **values):
     return row, True
 
 
+# The hub's information-sharing agreements: one every partner signs, and a narrower one for
+# police intelligence, which only the police and the council's ASB team receive.
+AGREEMENTS = [
+    (
+        "CPL-ISA-2026",
+        "Copeland Focus Hub information-sharing agreement",
+        [a for a, _ in AGENCIES],
+        ["identity", "incident", "housing", "health", "safeguarding", "victim_contact"],
+    ),
+    (
+        "CPL-ISA-2026-PI",
+        "Copeland Focus Hub: police intelligence",
+        ["Cumbria Constabulary", "Copeland Borough Council"],
+        ["police_intelligence"],
+    ),
+]
+
+
+def _build_agreements(hub: Hub, agencies: dict) -> int:
+    created = 0
+    for reference, title, signatories, categories in AGREEMENTS:
+        isa, new = _get_or_create(
+            InformationSharingAgreement,
+            {"hub_id": hub.id, "reference": reference},
+            title=title,
+            purpose="Reducing antisocial behaviour in Copeland and protecting its victims, "
+            "through the partners' weekly focus hub and its case work.",
+            legal_basis="Section 115 Crime and Disorder Act 1998; UK GDPR Article 6(1)(e) and "
+            "DPA 2018 section 8 (public task); DPA 2018 Part 3 for law-enforcement data.",
+            status=IsaStatus.IN_FORCE.value,
+            starts_on=date(2026, 4, 1),
+            review_on=date(2027, 4, 1),
+            expires_on=date(2028, 3, 31),
+        )
+        created += new
+        if new:
+            isa.signatories = [
+                IsaSignatory(
+                    agency_id=agencies[name].id,
+                    signed_by="Head of Service",
+                    signed_on=date(2026, 3, 20),
+                )
+                for name in signatories
+            ]
+            isa.categories = [IsaCategory(category=c) for c in categories]
+            db.session.flush()
+    return created
+
+
 def build_demo() -> dict:
     created = 0
     hub, new = _get_or_create(Hub, {"slug": HUB["slug"]}, name=HUB["name"], area=HUB["area"])
@@ -147,5 +209,6 @@ def build_demo() -> dict:
             created += new
         labels = ", ".join(Role(r).label for r in hub_roles + other_roles)
         people.append((email, f"{labels} — {agency_name}"))
+    created += _build_agreements(hub, agencies)
     created += build_demo_referrals(hub)
     return {"hub": hub.name, "created": created, "people": people}

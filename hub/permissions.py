@@ -282,14 +282,11 @@ def visible_records(user, model: type[PersonalRecord], hub: Hub, action: Action 
     query = select(model).join(Case, Case.id == model.case_id)
     if not (is_in_hub(user, hub) and role_allows(user, hub.id, action) and categories):
         return query.where(false())
-    return (
-        query
-        .where(
-            Case.hub_id == hub.id,
-            _membership_clause(user.agency_id),
-            model.category.in_(sorted(categories)),
-            _restriction_clause(model, user.agency_id),
-        )
+    return query.where(
+        Case.hub_id == hub.id,
+        _membership_clause(user.agency_id),
+        model.category.in_(sorted(categories)),
+        _restriction_clause(model, user.agency_id),
     )
 
 

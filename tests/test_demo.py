@@ -49,3 +49,17 @@ def test_a_demo_user_can_sign_in(app, client):
     app.test_cli_runner().invoke(args=["hub", "demo"])
     client.sign_in("asb.officer@copeland.example", DEMO_PASSWORD)
     assert "Rachel Dixon" in client.get("/").get_data(as_text=True)
+
+
+def test_the_demo_coordinator_works_a_demo_case_under_its_agreement(app, client):
+    from hub.demo import DEMO_PASSWORD
+    from hub.models import Case
+
+    app.test_cli_runner().invoke(args=["hub", "demo"])
+    with app.app_context():
+        case_id = db.session.execute(select(Case.id).order_by(Case.id)).scalars().first()
+    client.sign_in("ps.coordinator@cumbria-police.example", DEMO_PASSWORD)
+    page = client.get(f"/cases/{case_id}/referrals").get_data(as_text=True)
+    assert page.count("(victim)") >= 1
+    board = client.get("/hubs/copeland/board")
+    assert board.status_code == 200
