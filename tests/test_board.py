@@ -254,3 +254,21 @@ def test_board_and_case_tabs_issue_the_same_statements_at_10_and_200_cases(
     board = html(client.get(f"/hubs/{world.hub_slug}/board"))
     assert len(re.findall(r'data-testid="card-', board)) == 25  # one column's first cards
     assert "Show all 200 active cases" in board
+
+
+def test_each_column_counts_only_its_own_cases(app, client, world):
+    with app.app_context():
+        hub, agencies, users = _world(world)
+        add_cases(hub, agencies, users, 1, 3, stage="active")
+        db.session.commit()
+    client.sign_in(world.email["coordinator"])
+    page = client.get("/hubs/copeland/board").get_data(as_text=True)
+    counts = dict(re.findall(r'id="col-([a-z_]+)">[^<]*<span class="govuk-body-s">\((\d+)\)', page))
+    assert counts == {
+        "referred": "0",
+        "awaiting_conference": "0",
+        "active": "3",
+        "review": "0",
+        "evaluation": "0",
+    }
+    assert "Show all" not in page

@@ -228,7 +228,8 @@ def board(user, hub, f: dict) -> Board:
         rows = list(db.session.execute(query))
     cards = [Card(*row) for row in rows]
     _add_counts(cards)
-    columns = {s: Column(s, counts.get(s.value, len(rows))) for s in stages}
+    # All open stages: each column's own count (0 when empty). One stage: this page's cards.
+    columns = {s: Column(s, len(rows) if f["stage"] else counts.get(s.value, 0)) for s in stages}
     for card in cards:
         columns[Stage(card.stage)].cards.append(card)
     return Board(columns=list(columns.values()), filters=f, page=page, has_next=has_next)
