@@ -257,7 +257,7 @@ ROUTES = [
     Route("cases.show", "GET", CASE, CASE_PAGE),
     *(
         Route("cases.show", "GET", f"{CASE}/{tab}", CASE_PAGE)
-        for tab in ("risk", "plan", "actions", "interventions", "activity")
+        for tab in ("referrals", "risk", "plan", "actions", "interventions", "activity")
     ),
     Route("cases.live", "GET", f"{CASE}/live/feed", CASE_PAGE),
     Route("cases.live", "GET", f"{CASE}/live/actions", CASE_PAGE),
