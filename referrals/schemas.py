@@ -15,25 +15,11 @@ from marshmallow import (
 from hub.models.referral import AGE_BANDS, VULNERABILITIES, About, AsbCategory, PersonRole
 from hub.timeutil import LONDON, utcnow
 from referrals.normalise import normalise_postcode
+from scoring.rules import OVERRIDE_ANSWERS, RISK_FACTORS
 
 MAX_PEOPLE = 20
-RISK_KEYS = (
-    "targeted",
-    "repeat",
-    "vulnerable",
-    "hate_motivated",
-    "fear_for_safety",
-    "threats_or_violence",
-    "health_affected",
-    "routine_affected",
-    "considering_moving",
-    "children_affected",
-    "escalating",
-    "isolated",
-    "community_impact",
-    "threat_to_life",
-    "self_harm_risk",
-)
+# The questionnaire is the scoring engine's: its weighted factors and the answers that override.
+RISK_KEYS = RISK_FACTORS + OVERRIDE_ANSWERS
 RISK_QUESTIONS = {
     "targeted": "Is the victim being targeted personally?",
     "repeat": "Has the victim experienced this before (repeat victimisation)?",

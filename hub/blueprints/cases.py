@@ -307,6 +307,20 @@ def _action_or_deny(case: Case, action_id: int) -> CaseAction:
     return action
 
 
+def _attempt(write) -> tuple[FormErrors, StaleEdit | None, int]:
+    """Run a write on an edit page: (no errors, None, 200) when it worked; otherwise nothing
+    is kept and the page is shown again with field errors (400) or what changed (409)."""
+    try:
+        write()
+    except ValidationError as exc:
+        db.session.rollback()
+        return FormErrors(exc.messages), None, 400
+    except StaleEdit as exc:
+        db.session.rollback()
+        return FormErrors(), exc, 409
+    return FormErrors(), None, 200
+
+
 @bp.route("/cases/<int:case_id>/actions/<int:action_id>", methods=["GET", "POST"])
 @perm.requires("signed_in")
 def edit_action(case_id: int, action_id: int):
@@ -316,15 +330,10 @@ def edit_action(case_id: int, action_id: int):
     errors, form, stale, status = FormErrors(), None, None, 200
     if request.method == "POST":
         form = _form()
-        try:
-            changes.update_action(case, action, form, actor=current_user)
-        except ValidationError as exc:
-            db.session.rollback()
-            errors, status = FormErrors(exc.messages), 400
-        except StaleEdit as exc:
-            db.session.rollback()
-            stale, status = exc, 409
-        else:
+        errors, stale, status = _attempt(
+            lambda: changes.update_action(case, action, form, actor=current_user)
+        )
+        if status == 200:
             return _done(case, "actions", "The action is updated.")
         case = db.session.get(Case, case_id)
         action = db.session.get(CaseAction, action_id)
@@ -387,15 +396,10 @@ def edit_intervention(case_id: int, item_id: int):
     errors, form, stale, status = FormErrors(), None, None, 200
     if request.method == "POST":
         form = _form()
-        try:
-            changes.update_intervention(case, item, form, actor=current_user)
-        except ValidationError as exc:
-            db.session.rollback()
-            errors, status = FormErrors(exc.messages), 400
-        except StaleEdit as exc:
-            db.session.rollback()
-            stale, status = exc, 409
-        else:
+        errors, stale, status = _attempt(
+            lambda: changes.update_intervention(case, item, form, actor=current_user)
+        )
+        if status == 200:
             return _done(case, "interventions", "The record is updated.")
         case = db.session.get(Case, case_id)
         item = db.session.get(Intervention, item_id)
