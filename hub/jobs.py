@@ -1,11 +1,19 @@
 """Every area's scheduled jobs, registered with hub.scheduler. Each is idempotent."""
 
 import hub.scheduler  # noqa: F401 - the heartbeat
-from hub import permissions, sharing
+from hub import conferences, permissions, sharing
 from hub.scheduler import scheduled
+from hub.timeutil import utcnow
 
 
 @scheduled("isa_reminders", "cron", run_at_start=True, hour=7, minute=0)
 def isa_reminders() -> None:
     """Email hub managers before an agreement's review or expiry date."""
     sharing.isa_reminders(permissions.hub_today())
+
+
+@scheduled("conferences", "interval", run_at_start=True, hours=1)
+def conference_job() -> None:
+    """Create the coming weekly conferences and build the agendas now open."""
+    conferences.ensure_weekly_conferences(permissions.hub_today())
+    conferences.build_due_agendas(utcnow())

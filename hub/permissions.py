@@ -590,3 +590,11 @@ def visible_activity(user, model, case: Case) -> Select:
             ),
         ),
     )
+
+
+# -- conferences ------------------------------------------------------------------------------
+
+
+def can_run_conferences(user, hub: Hub) -> bool:
+    """Coordinators and hub managers of the hub keep its conference slot and agendas."""
+    return is_in_hub(user, hub) and has_hub_role(user, hub, Role.COORDINATOR, Role.HUB_MANAGER)

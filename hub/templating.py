@@ -57,6 +57,7 @@ MENU = [
     ),
     ("board.my_work_home", "My work", _in_a_hub, ("board.my_work_home", "board.my_work")),
     ("cases.notifications", "Notifications", _in_a_hub, ("cases.notifications",)),
+    ("conferences.home", "Conferences", _in_a_hub, ("conferences.",)),
     (
         "admin.index",
         "Administration",

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from hub import audit
 from hub import permissions as perm
 from hub.extensions import db
+from hub.models import ConferenceSlot as HubConferenceSlot
 from hub.models import Hub, HubScoringSettings, Incident, Referral, ReferralPerson
 from hub.models.referral import ReferralStatus
 from hub.models.sharing import DataCategory
@@ -54,7 +55,20 @@ def ruleset_for(settings: HubScoringSettings | None) -> Ruleset:
     return _RULESETS[key]
 
 
-def conference_slot(settings: HubScoringSettings | None) -> ConferenceSlot | None:
+def conference_slot(
+    settings: HubScoringSettings | None, hub_id: int | None = None
+) -> ConferenceSlot | None:
+    """The hub's weekly conference, which sets the medium deadline: its conference slot
+    (hub.conferences) when it has one, so deadlines and the meetings never disagree;
+    otherwise the weekday/time kept with its scoring settings."""
+    if hub_id is not None:
+        slot = db.session.execute(
+            select(HubConferenceSlot.weekday, HubConferenceSlot.time).where(
+                HubConferenceSlot.hub_id == hub_id
+            )
+        ).first()
+        if slot is not None:
+            return ConferenceSlot(weekday=slot.weekday, time=slot.time)
     if settings is None or settings.conference_weekday is None or not settings.conference_time:
         return None
     return ConferenceSlot(weekday=settings.conference_weekday, time=settings.conference_time)
@@ -127,7 +141,7 @@ def submit_referral(
             category=data["category"],
             submitted_at=now,
             repeat=RepeatCounts(**matches.repeat),
-            conference=conference_slot(settings),
+            conference=conference_slot(settings, hub.id),
             complaints_in_window=matches.victim_in_review_window + 1,
             hate_incidents_in_window=matches.victim_hate_in_review_window
             + (1 if risk.get("hate_motivated") else 0),

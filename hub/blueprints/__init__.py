@@ -12,6 +12,7 @@ def register_blueprints(app: Flask) -> None:
         auth,
         board,
         cases,
+        conferences,
         main,
         referrals,
         sharing,
@@ -29,4 +30,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(sharing.bp)  # agreements, case membership, disclosure register
     app.register_blueprint(audit_log.bp)
     app.register_blueprint(subject_access.bp)
+    app.register_blueprint(conferences.bp)
     api.init_app(app)

@@ -24,6 +24,14 @@ from hub.models.casework import (
     RiskAssessment,
 )
 from hub.models.clock import JobRun, SchedulerHeartbeat, SchedulerJob
+from hub.models.conference import (
+    AgendaItem,
+    AgendaReason,
+    Conference,
+    ConferenceKind,
+    ConferenceSlot,
+    ConferenceStatus,
+)
 from hub.models.org import Agency, AgencyKind, Hub, HubAgency
 from hub.models.referral import (
     HubScoringSettings,
@@ -45,6 +53,12 @@ from hub.models.sharing_admin import IsaReminder
 from hub.models.user import ApiToken, Role, SignInFailure, User, UserRole
 
 __all__ = [
+    "AgendaItem",
+    "AgendaReason",
+    "Conference",
+    "ConferenceKind",
+    "ConferenceSlot",
+    "ConferenceStatus",
     "ActionStatus",
     "Activity",
     "AssessmentKind",
