@@ -23,6 +23,7 @@ from hub.models import (
     Conference,
     ConferenceKind,
     ConferenceSlot,
+    ConferenceStatus,
     Hub,
     Referral,
     Role,
@@ -148,7 +149,7 @@ def build_agenda(conference: Conference, now: datetime) -> list[AgendaItem]:
     """Add what is due to a conference's agenda, once the agenda opens (agenda_hours_before
     the start) and until it starts. Never duplicates an item or restores a removed one.
     Returns the items added."""
-    if conference.status != "scheduled" or not (
+    if conference.status != ConferenceStatus.SCHEDULED.value or not (
         agenda_opens_at(conference) <= now < conference.starts_at
     ):
         return []
@@ -202,7 +203,7 @@ def build_due_agendas(now: datetime) -> int:
     horizon = now + timedelta(days=60)
     conferences = db.session.execute(
         select(Conference).where(
-            Conference.status == "scheduled",
+            Conference.status == ConferenceStatus.SCHEDULED.value,
             Conference.starts_at > now,
             Conference.starts_at <= horizon,
         )
@@ -241,7 +242,10 @@ def agenda(conference: Conference) -> list[AgendaItem]:
         db.session.execute(
             select(AgendaItem)
             .where(AgendaItem.conference_id == conference.id, AgendaItem.removed.is_(False))
-            .options(selectinload(AgendaItem.referral), selectinload(AgendaItem.case))
+            .options(
+                selectinload(AgendaItem.referral),
+                selectinload(AgendaItem.case).selectinload(Case.lead_agency),
+            )
             .order_by(AgendaItem.position, AgendaItem.id)
         ).scalars()
     )
@@ -427,7 +431,43 @@ def save_slot(hub: Hub, form, user) -> ConferenceSlot:
         target=slot,
         details={"before": before, "after": _slot_dict(slot)},
     )
+    _follow_slot(slot, user)
     return slot
+
+
+def _follow_slot(slot: ConferenceSlot, user) -> None:
+    """Bring the coming weekly conferences into line with a changed slot: those no longer at
+    a slot time are cancelled (audited), a cancelled one at a slot time again is restored,
+    place and link follow the slot, and any missing are created."""
+    now = utcnow()
+    today = now.astimezone(LONDON).date()
+    starts = set(weekly_starts(slot, today))
+    coming = db.session.execute(
+        select(Conference).where(
+            Conference.hub_id == slot.hub_id,
+            Conference.kind == ConferenceKind.WEEKLY.value,
+            Conference.starts_at > now,
+            Conference.status != ConferenceStatus.HELD.value,
+        )
+    ).scalars()
+    for conference in coming:
+        wanted = conference.starts_at in starts
+        status = ConferenceStatus.SCHEDULED.value if wanted else ConferenceStatus.CANCELLED.value
+        if status != conference.status:
+            audit.record(
+                "conference_rescheduled" if wanted else "conference_cancelled",
+                user=user,
+                hub=slot.hub,
+                target=conference,
+                details={
+                    "before": {"status": conference.status},
+                    "after": {"status": status, "why": "the weekly slot changed"},
+                },
+            )
+            conference.status = status
+        if wanted:
+            conference.place, conference.online_link = slot.place, slot.online_link
+    ensure_weekly_conferences(today)
 
 
 def _slot_dict(slot: ConferenceSlot) -> dict:

@@ -4,8 +4,10 @@ calendar invitation keep to the permission rule."""
 
 from datetime import date, datetime, timedelta
 
+import pytest
 import time_machine
 from icalendar import Calendar
+from marshmallow import ValidationError
 from sqlalchemy import func, select
 
 from hub import conferences, jobs
@@ -20,7 +22,8 @@ from hub.models import (
 )
 from hub.timeutil import LONDON
 from referrals import intake
-from tests.factories import make_case
+from tests.conftest import count_queries
+from tests.factories import make_case, make_isa
 from tests.referral_data import hub, payload, user
 
 WEDNESDAY = 2
@@ -346,3 +349,52 @@ def test_the_calendar_invitation_carries_no_personal_data(app, client, world):
     assert f"/conferences/{conference_id}" in str(event["description"])
     assert "https://meet.example/copeland" in str(event["description"])
     assert "CPL-7" not in body and "Mill Street" not in body
+
+
+@time_machine.travel(at("2026-11-19T12:00"), tick=False)
+def test_changing_the_slot_moves_the_coming_conferences(ctx, world):
+    copeland = hub()
+    manager = user(world.email["hub_manager"])
+    conferences.save_slot(copeland, {"weekday": "2", "time": "10:00"}, manager)
+    wednesdays = weekly(copeland.id)
+    assert len(wednesdays) == 4 and {c.status for c in wednesdays} == {"scheduled"}
+    slot = conferences.slot_for(copeland.id)
+    form = {"weekday": "4", "time": "09:30", "place": "Fire station", "version": str(slot.version)}
+    conferences.save_slot(copeland, form, manager)
+    scheduled = [c for c in weekly(copeland.id) if c.status == "scheduled"]
+    assert [c.starts_at for c in scheduled][:2] == [at("2026-11-20T09:30"), at("2026-11-27T09:30")]
+    assert {c.place for c in scheduled} == {"Fire station"}
+    assert {c.status for c in wednesdays} == {"cancelled"}
+    # Back to Wednesdays: the same conferences come back rather than duplicates.
+    form = {"weekday": "2", "time": "10:00", "version": str(slot.version)}
+    conferences.save_slot(copeland, form, manager)
+    assert {c.status for c in wednesdays} == {"scheduled"} and len(weekly(copeland.id)) == 8
+    stale = {"weekday": "2", "time": "11:00", "version": "1"}
+    with pytest.raises(ValidationError):
+        conferences.save_slot(copeland, stale, manager)
+
+
+@time_machine.travel(at("2026-11-24T09:00"), tick=False)
+def test_the_agenda_links_member_cases_in_constant_queries(app, client, world, _transaction):
+    conference_id, case_id, _ = _setup_conference(app, world)
+    with app.app_context():
+        copeland = hub()
+        a = _agencies(copeland)
+        make_isa(copeland, [a["council"], a["police"]], ["identity"])
+        db.session.commit()
+    client.sign_in(world.email["coordinator"])
+    path = f"/conferences/{conference_id}"
+    page = client.get(path).get_data(as_text=True)
+    assert f'href="/cases/{case_id}"' in page  # police are on CPL-7: the case links through
+    with count_queries(_transaction) as small:
+        assert client.get(path).status_code == 200
+    with app.app_context():
+        conference = db.session.get(Conference, conference_id)
+        for n in range(10):
+            case = make_case(hub(), f"CPL-X{n}", _agencies(hub())["housing"])
+            conferences.add_case(conference, case.reference, user(world.email["coordinator"]))
+        db.session.commit()
+    with count_queries(_transaction) as large:
+        page = client.get(path).get_data(as_text=True)
+    assert "CPL-X9" in page and 'href="/cases/' in page
+    assert len(large) == len(small)
