@@ -9,7 +9,7 @@ removed item is kept (removed=True) so a rebuild never puts it back.
 from datetime import date, datetime, time, timedelta
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from hub import audit
@@ -145,14 +145,14 @@ def _candidate_cases(conference: Conference) -> list[tuple[int, str]]:
     return found
 
 
-def build_agenda(conference: Conference, now: datetime) -> list[AgendaItem]:
+def build_agenda(conference: Conference, now: datetime) -> int:
     """Add what is due to a conference's agenda, once the agenda opens (agenda_hours_before
     the start) and until it starts. Never duplicates an item or restores a removed one.
-    Returns the items added."""
+    Returns the number of items added."""
     if conference.status != ConferenceStatus.SCHEDULED.value or not (
         agenda_opens_at(conference) <= now < conference.starts_at
     ):
-        return []
+        return 0
     existing = db.session.execute(
         select(AgendaItem.referral_id, AgendaItem.case_id).where(
             AgendaItem.conference_id == conference.id
@@ -161,40 +161,45 @@ def build_agenda(conference: Conference, now: datetime) -> list[AgendaItem]:
     seen_referrals = {r.referral_id for r in existing if r.referral_id}
     seen_cases = {r.case_id for r in existing if r.case_id}
     position = _last_position(conference)
-    added = []
+    rows = []
     for row in _candidate_referrals(conference):
         if row.id not in seen_referrals:
             seen_referrals.add(row.id)
             position += 1
-            added.append(
-                AgendaItem(
-                    conference_id=conference.id,
-                    referral_id=row.id,
-                    reason=AgendaReason.NEW_REFERRAL.value,
-                    position=position,
-                )
+            rows.append(
+                {
+                    "referral_id": row.id,
+                    "case_id": None,
+                    "reason": AgendaReason.NEW_REFERRAL.value,
+                    "position": position,
+                }
             )
     for case_id, reason in _candidate_cases(conference):
         if case_id not in seen_cases:
             seen_cases.add(case_id)
             position += 1
-            added.append(
-                AgendaItem(
-                    conference_id=conference.id, case_id=case_id, reason=reason, position=position
-                )
+            rows.append(
+                {"referral_id": None, "case_id": case_id, "reason": reason, "position": position}
             )
-    db.session.add_all(added)
     if conference.agenda_built_at is None:
         conference.agenda_built_at = now
-    if added:
-        db.session.flush()
+    if rows:
+        # One executemany (psycopg pipelines it): a large hub's agenda can hold many items.
+        db.session.execute(
+            insert(AgendaItem),
+            [
+                {"conference_id": conference.id, "removed": False, "created_at": now, **row}
+                for row in rows
+            ],
+        )
+        db.session.expire(conference, ["items"])
         audit.record(
             "agenda_built",
             hub=conference.hub,
             target=conference,
-            details={"after": {"items_added": len(added)}},
+            details={"after": {"items_added": len(rows)}},
         )
-    return added
+    return len(rows)
 
 
 def build_due_agendas(now: datetime) -> int:
@@ -208,7 +213,7 @@ def build_due_agendas(now: datetime) -> int:
             Conference.starts_at <= horizon,
         )
     ).scalars()
-    return sum(len(build_agenda(c, now)) for c in list(conferences))
+    return sum(build_agenda(c, now) for c in list(conferences))
 
 
 def _last_position(conference: Conference) -> int:
