@@ -179,6 +179,28 @@ def _build_agreements(hub: Hub, agencies: dict) -> int:
     return created
 
 
+def _build_conference_slot(hub: Hub) -> int:
+    """Wednesdays at 10:00, as the demo referrals' deadlines assume; the scheduler (or this,
+    for a demo that is looked at before it runs) creates the coming conferences."""
+    from hub.conferences import ensure_weekly_conferences
+    from hub.models.conference import ConferenceSlot
+    from hub.permissions import hub_today
+
+    chair = db.session.execute(
+        select(User).where(User.email == "ps.coordinator@cumbria-police.example")
+    ).scalar_one()
+    _, new = _get_or_create(
+        ConferenceSlot,
+        {"hub_id": hub.id},
+        weekday=2,
+        time="10:00",
+        place="Copeland Centre, Catherine Street, Whitehaven",
+        online_link="",
+        chair_id=chair.id,
+    )
+    return int(new) + len(ensure_weekly_conferences(hub_today()))
+
+
 def build_demo() -> dict:
     created = 0
     hub, new = _get_or_create(Hub, {"slug": HUB["slug"]}, name=HUB["name"], area=HUB["area"])
@@ -211,4 +233,5 @@ def build_demo() -> dict:
         people.append((email, f"{labels} — {agency_name}"))
     created += _build_agreements(hub, agencies)
     created += build_demo_referrals(hub)
+    created += _build_conference_slot(hub)
     return {"hub": hub.name, "created": created, "people": people}

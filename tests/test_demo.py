@@ -63,3 +63,5 @@ def test_the_demo_coordinator_works_a_demo_case_under_its_agreement(app, client)
     assert page.count("(victim)") >= 1
     board = client.get("/hubs/copeland/board")
     assert board.status_code == 200
+    conferences = client.get("/hubs/copeland/conferences").get_data(as_text=True)
+    assert "Copeland Centre" in conferences  # the coming weekly conferences exist
