@@ -158,6 +158,15 @@ def client(app):
     return app.test_client()
 
 
+_SIGNED_TOKEN = re.compile(r"[A-Za-z0-9_\-]{20,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{10,}")
+
+
+def page_text(response) -> str:
+    """A page's HTML without its CSRF tokens (in forms and in hx-headers). They are signed with
+    the second they were made, so two requests a second apart differ there and only there."""
+    return _SIGNED_TOKEN.sub("TOKEN", response.get_data(as_text=True))
+
+
 @contextmanager
 def count_queries(connection_or_engine):
     """Count the SQL statements run inside the block (Indico's idea): pins query counts."""
