@@ -16,14 +16,14 @@ from __future__ import annotations
 import os
 import sys
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
 
+from _pg import own_schema, percentile  # noqa: E402  (bench/ is on sys.path)
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
 from hub import conferences, create_app  # noqa: E402
 from hub.config import normalise_database_url  # noqa: E402
@@ -104,18 +104,9 @@ def load(conn) -> int:
     return hub
 
 
-def percentile(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
-
-
 def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 50
-    schema = f"bench_agenda_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
+    with own_schema(URL, "agenda") as schema:
         app = create_app(
             {
                 "SQLALCHEMY_DATABASE_URI": URL,
@@ -162,10 +153,6 @@ def main() -> None:
                 f"({'ok' if p95 < TARGET_MS else 'MISSES TARGET'}, target {TARGET_MS:.0f} ms)"
             )
             db.engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

@@ -18,13 +18,13 @@ import os
 import statistics
 import sys
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
 
+from _pg import own_schema, percentile  # noqa: E402  (bench/ is on sys.path)
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import create_engine, event, text  # noqa: E402
+from sqlalchemy import event, text  # noqa: E402
 
 from hub import create_app  # noqa: E402
 from hub.config import normalise_database_url  # noqa: E402
@@ -165,18 +165,9 @@ def load(conn, password_hash: str) -> dict:
     return {"hub": "bench", "case_id": first + 7, "email": "spoc@bench.example"}
 
 
-def percentile(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
-
-
 def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 200
-    schema = f"bench_board_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
+    with own_schema(URL, "board") as schema:
         app = create_app(
             {
                 "SQLALCHEMY_DATABASE_URI": URL,
@@ -256,10 +247,6 @@ def main() -> None:
                     print(f"    {took:6.1f} ms  {statement}")
         with app.app_context():
             db.engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

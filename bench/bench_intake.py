@@ -23,13 +23,13 @@ import random
 import statistics
 import sys
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
 
+from _pg import own_schema  # noqa: E402  (bench/ is on sys.path)
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import create_engine, event, text  # noqa: E402
+from sqlalchemy import event, text  # noqa: E402
 
 from hub import create_app  # noqa: E402
 from hub.config import normalise_database_url  # noqa: E402
@@ -184,11 +184,7 @@ def main() -> None:
     url = normalise_database_url(
         os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     )
-    schema = f"bench_intake_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
+    with own_schema(url, "intake") as schema:
         app = create_app(
             {
                 "SQLALCHEMY_DATABASE_URI": url,
@@ -291,10 +287,6 @@ def main() -> None:
         with app.app_context():
             explain(bodies[-1])
             db.engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

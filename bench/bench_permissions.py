@@ -19,20 +19,15 @@ import os
 import statistics
 import sys
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from _pg import own_schema, percentile  # noqa: E402  (bench/ is on sys.path)
+from sqlalchemy import text  # noqa: E402
 
 TARGET_MS = 20.0
 AGENCIES = 12
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def fill(conn, n_cases: int) -> dict:
@@ -157,16 +152,8 @@ def main() -> None:
     url = normalise_database_url(url)
     if not url.startswith("postgresql"):
         sys.exit("bench_permissions needs PostgreSQL: set BENCH_DATABASE_URL")
-    schema = f"fh_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
+    with own_schema(url, "permissions") as schema:
         run(url, schema, n_cases, runs)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def run(url: str, schema: str, n_cases: int, runs: int) -> None:

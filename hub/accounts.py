@@ -8,6 +8,7 @@ from datetime import timedelta
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import joinedload
 
 from hub import audit
 from hub.extensions import db
@@ -101,7 +102,9 @@ def revoke_token(row: ApiToken, *, actor: User) -> None:
 def user_for_token(token: str) -> User | None:
     """The active user a live token belongs to, or None. Marks the token used."""
     row = db.session.execute(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(token))
+        select(ApiToken)
+        .options(joinedload(ApiToken.user))  # the user is needed at once: one round trip
+        .where(ApiToken.token_hash == hash_token(token))
     ).scalar_one_or_none()
     if row is None or row.revoked_at is not None or not row.user.is_active:
         return None

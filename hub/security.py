@@ -11,6 +11,7 @@ import uuid
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, abort, g, request
+from sqlalchemy import inspect as sa_inspect
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 # A real hash to verify against when the account does not exist, so timing reveals nothing.
@@ -96,7 +97,10 @@ def init_app(app: Flask) -> None:
 
 def _log_request(response) -> None:
     # flask-login keeps the user it loaded on g; a request that never needed one logs none.
-    user = g.get("_login_user")
+    # Read the id from the identity map: the view's commit has expired the object, and
+    # reading an attribute would load the user again just to write this line.
+    state = sa_inspect(g.get("_login_user"), raiseerr=False)
+    user_id = state.identity[0] if state is not None and state.identity else None
     request_log.info(
         json.dumps(
             {
@@ -106,7 +110,7 @@ def _log_request(response) -> None:
                 "path": request.path,
                 "status": response.status_code,
                 "ms": round((time.perf_counter() - g.request_started) * 1000, 1),
-                "user_id": getattr(user, "id", None),
+                "user_id": user_id,
                 "remote_addr": request.remote_addr,
             }
         )
