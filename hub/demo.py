@@ -182,7 +182,7 @@ def _build_agreements(hub: Hub, agencies: dict) -> int:
 def _build_conference_slot(hub: Hub) -> int:
     """Wednesdays at 10:00, as the demo referrals' deadlines assume; the scheduler (or this,
     for a demo that is looked at before it runs) creates the coming conferences."""
-    from hub.conferences import ensure_weekly_conferences
+    from hub.conferences.slot import ensure_weekly_conferences
     from hub.models.conference import ConferenceSlot
     from hub.permissions import hub_today
 

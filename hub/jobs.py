@@ -1,7 +1,8 @@
 """Every area's scheduled jobs, registered with hub.scheduler. Each is idempotent."""
 
 import hub.scheduler  # noqa: F401 - the heartbeat
-from hub import conferences, permissions, sharing
+from hub import permissions, sharing
+from hub.conferences import agenda, slot
 from hub.scheduler import scheduled
 from hub.timeutil import utcnow
 
@@ -15,5 +16,5 @@ def isa_reminders() -> None:
 @scheduled("conferences", "interval", run_at_start=True, hours=1)
 def conference_job() -> None:
     """Create the coming weekly conferences and build the agendas now open."""
-    conferences.ensure_weekly_conferences(permissions.hub_today())
-    conferences.build_due_agendas(utcnow())
+    slot.ensure_weekly_conferences(permissions.hub_today())
+    agenda.build_due_agendas(utcnow())

@@ -10,7 +10,9 @@ from icalendar import Calendar
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
-from hub import conferences, jobs
+from hub import jobs
+from hub.conferences import agenda as conference_agenda
+from hub.conferences import slot as conference_slot
 from hub.extensions import db
 from hub.models import (
     AgendaItem,
@@ -75,7 +77,7 @@ def weekly(hub_id: int) -> list[Conference]:
 def on_agenda(conference: Conference) -> list[tuple[str, str]]:
     return [
         (item.referral.reference if item.referral_id else item.case.reference, item.reason)
-        for item in conferences.agenda(conference)
+        for item in conference_agenda.agenda_items(conference)
     ]
 
 
@@ -120,15 +122,15 @@ def test_a_week_of_referrals_of_every_band_makes_the_agenda(ctx, world):
         )
     db.session.flush()
 
-    conferences.ensure_weekly_conferences(date(2026, 11, 19))
+    conference_slot.ensure_weekly_conferences(date(2026, 11, 19))
     conference = weekly(copeland.id)[0]
     assert conference.starts_at == at("2026-11-25T10:00")
     # The medium deadline is the hub's conference, from its slot: the two never disagree.
     assert medium.conference_due_by == conference.starts_at
 
     # Before the agenda opens (48 hours before) nothing is built.
-    assert conferences.build_agenda(conference, at("2026-11-23T09:59")) == 0
-    conferences.build_agenda(conference, at("2026-11-23T10:00"))
+    assert conference_agenda.build_agenda(conference, at("2026-11-23T09:59")) == 0
+    conference_agenda.build_agenda(conference, at("2026-11-23T10:00"))
     assert on_agenda(conference) == [
         (critical_thu.reference, "new_referral"),
         (critical_fri.reference, "new_referral"),
@@ -145,13 +147,13 @@ def test_a_week_of_referrals_of_every_band_makes_the_agenda(ctx, world):
     late_critical = refer("2026-11-23T14:00", risk={"threat_to_life": True})
     late_medium = refer("2026-11-24T12:00", risk={"fear_for_safety": True})
     assert late_medium.conference_due_by == at("2026-12-02T10:00")
-    conferences.build_agenda(conference, at("2026-11-23T15:00"))
+    conference_agenda.build_agenda(conference, at("2026-11-23T15:00"))
     refs = [ref for ref, _ in on_agenda(conference)]
     assert refs[-1] == late_critical.reference and late_medium.reference not in refs
     assert len(refs) == len(set(refs)) == 9
     # Once the conference has started the agenda is no longer built.
     refer("2026-11-25T09:00", risk={"threat_to_life": True})
-    assert conferences.build_agenda(conference, at("2026-11-25T10:00")) == 0
+    assert conference_agenda.build_agenda(conference, at("2026-11-25T10:00")) == 0
 
 
 def _agencies(copeland):
@@ -161,7 +163,7 @@ def _agencies(copeland):
 def test_a_conference_on_a_bank_holiday_moves_to_the_next_working_day(ctx, world):
     copeland = hub()
     add_slot(copeland.id, weekday=0)  # Mondays at 10:00
-    created = conferences.ensure_weekly_conferences(date(2026, 12, 20))
+    created = conference_slot.ensure_weekly_conferences(date(2026, 12, 20))
     assert [c.starts_at.astimezone(LONDON).isoformat() for c in created] == [
         "2026-12-21T10:00:00+00:00",
         "2026-12-29T10:00:00+00:00",  # Monday 28 December is the Boxing Day substitute
@@ -184,8 +186,8 @@ def test_a_scheduler_restart_duplicates_nothing(ctx, world):
         items = on_agenda(first[0])
         assert items == [(critical.reference, "new_referral"), ("CPL-EVAL", "ready_for_evaluation")]
         # A coordinator removes the case; a rerun (a restarted scheduler) does not restore it.
-        removed = conferences.agenda(first[0])[1]
-        conferences.remove_item(first[0], removed, user("coord@police.example"))
+        removed = conference_agenda.agenda_items(first[0])[1]
+        conference_agenda.remove_item(first[0], removed, user("coord@police.example"))
         jobs.conference_job()
         jobs.conference_job()
     assert [c.id for c in weekly(copeland.id)] == [c.id for c in first] and len(first) == 2
@@ -212,9 +214,9 @@ def _setup_conference(app, world) -> tuple[int, int, int]:
         case = make_case(copeland, "CPL-7", a["council"], a["police"])
         case.next_review_on = date(2026, 11, 24)
         other = make_case(copeland, "CPL-8", a["council"], a["police"])
-        conferences.ensure_weekly_conferences(date(2026, 11, 19))
+        conference_slot.ensure_weekly_conferences(date(2026, 11, 19))
         conference = weekly(copeland.id)[0]
-        conferences.build_agenda(conference, at("2026-11-24T09:00"))
+        conference_agenda.build_agenda(conference, at("2026-11-24T09:00"))
         db.session.commit()
         return conference.id, case.id, other.id
 
@@ -272,7 +274,8 @@ def test_a_coordinator_adds_moves_and_removes_items_audited(app, client, world):
     assert client.submit(base, {"reference": "CPL-8"}).status_code == 302
     with app.app_context():
         items = {
-            i.case_id: i.id for i in conferences.agenda(db.session.get(Conference, conference_id))
+            i.case_id: i.id
+            for i in conference_agenda.agenda_items(db.session.get(Conference, conference_id))
         }
     assert list(items) == [case_id, other_id]
     top = client.submit(f"{base}/{items[case_id]}/move", {"direction": "up"})
@@ -285,7 +288,7 @@ def test_a_coordinator_adds_moves_and_removes_items_audited(app, client, world):
     assert client.submit(f"{base}/{items[other_id]}/remove", {}).status_code == 302
     with app.app_context():
         conference = db.session.get(Conference, conference_id)
-        assert [i.case_id for i in conferences.agenda(conference)] == [case_id]
+        assert [i.case_id for i in conference_agenda.agenda_items(conference)] == [case_id]
         actions = list(
             db.session.execute(
                 select(AuditEntry.action)
@@ -355,23 +358,23 @@ def test_the_calendar_invitation_carries_no_personal_data(app, client, world):
 def test_changing_the_slot_moves_the_coming_conferences(ctx, world):
     copeland = hub()
     manager = user(world.email["hub_manager"])
-    conferences.save_slot(copeland, {"weekday": "2", "time": "10:00"}, manager)
+    conference_slot.save_slot(copeland, {"weekday": "2", "time": "10:00"}, manager)
     wednesdays = weekly(copeland.id)
     assert len(wednesdays) == 4 and {c.status for c in wednesdays} == {"scheduled"}
-    slot = conferences.slot_for(copeland.id)
+    slot = conference_slot.slot_for(copeland.id)
     form = {"weekday": "4", "time": "09:30", "place": "Fire station", "version": str(slot.version)}
-    conferences.save_slot(copeland, form, manager)
+    conference_slot.save_slot(copeland, form, manager)
     scheduled = [c for c in weekly(copeland.id) if c.status == "scheduled"]
     assert [c.starts_at for c in scheduled][:2] == [at("2026-11-20T09:30"), at("2026-11-27T09:30")]
     assert {c.place for c in scheduled} == {"Fire station"}
     assert {c.status for c in wednesdays} == {"cancelled"}
     # Back to Wednesdays: the same conferences come back rather than duplicates.
     form = {"weekday": "2", "time": "10:00", "version": str(slot.version)}
-    conferences.save_slot(copeland, form, manager)
+    conference_slot.save_slot(copeland, form, manager)
     assert {c.status for c in wednesdays} == {"scheduled"} and len(weekly(copeland.id)) == 8
     stale = {"weekday": "2", "time": "11:00", "version": "1"}
     with pytest.raises(ValidationError):
-        conferences.save_slot(copeland, stale, manager)
+        conference_slot.save_slot(copeland, stale, manager)
 
 
 @time_machine.travel(at("2026-11-24T09:00"), tick=False)
@@ -392,7 +395,7 @@ def test_the_agenda_links_member_cases_in_constant_queries(app, client, world, _
         conference = db.session.get(Conference, conference_id)
         for n in range(10):
             case = make_case(hub(), f"CPL-X{n}", _agencies(hub())["housing"])
-            conferences.add_case(conference, case.reference, user(world.email["coordinator"]))
+            conference_agenda.add_case(conference, case.reference, user(world.email["coordinator"]))
         db.session.commit()
     with count_queries(_transaction) as large:
         page = client.get(path).get_data(as_text=True)

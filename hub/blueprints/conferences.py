@@ -6,8 +6,9 @@ from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from hub import conferences as service
 from hub import permissions as perm
+from hub.conferences import agenda as agenda_service
+from hub.conferences import slot as slot_service
 from hub.extensions import db
 from hub.forms import FormErrors
 from hub.models import (
@@ -56,14 +57,14 @@ def home():
 @perm.requires("signed_in")
 def index(slug: str):
     hub = _hub_or_deny(slug)
-    upcoming, past = service.conferences_of(hub, utcnow())
+    upcoming, past = agenda_service.conferences_of(hub, utcnow())
     return render_template(
         "conferences/index.html",
         hub=hub,
         upcoming=upcoming,
         past=past,
-        slot=service.slot_for(hub.id),
-        weekdays=service.WEEKDAYS,
+        slot=slot_service.slot_for(hub.id),
+        weekdays=slot_service.WEEKDAYS,
         kinds=ConferenceKind,
         statuses=ConferenceStatus,
         can_run=perm.can_run_conferences(current_user, hub),
@@ -75,13 +76,13 @@ def index(slug: str):
 def slot(slug: str):
     hub = _hub_or_deny(slug)
     _runner_or_deny(hub, "conference_slot", "hub", slug)
-    current = service.slot_for(hub.id)
+    current = slot_service.slot_for(hub.id)
     errors = FormErrors()
     status = 200
     if request.method == "POST":
         form = request.form
         try:
-            service.save_slot(hub, form, current_user)
+            slot_service.save_slot(hub, form, current_user)
         except ValidationError as err:
             db.session.rollback()
             errors, status = FormErrors(err.messages), 400
@@ -90,7 +91,9 @@ def slot(slug: str):
             flash("Conference slot saved", "success")
             return redirect(url_for("conferences.index", slug=hub.slug))
     elif current is not None:
-        form = {k: str(v if v is not None else "") for k, v in service._slot_dict(current).items()}
+        form = {
+            k: str(v if v is not None else "") for k, v in slot_service.slot_dict(current).items()
+        }
         form["version"] = str(current.version)
     else:
         form = {"time": "10:00", "agenda_hours_before": "48", "weeks_ahead": "4"}
@@ -99,15 +102,15 @@ def slot(slug: str):
         hub=hub,
         form=form,
         errors=errors,
-        weekdays=service.WEEKDAYS[:5],
-        people=service.chair_choices(hub),
+        weekdays=slot_service.WEEKDAYS[:5],
+        people=slot_service.chair_choices(hub),
     )
     return body, status
 
 
 def _agenda_page(conference: Conference, errors: FormErrors | None = None, form=None):
     hub = conference.hub
-    items = service.agenda(conference)
+    items = agenda_service.agenda_items(conference)
     # Which cases link through to the workspace, in one query (the rule in SQL).
     case_ids = [i.case_id for i in items if i.case_id]
     linkable = (
@@ -197,7 +200,7 @@ def _item_of(conference: Conference, item_id: int) -> AgendaItem:
 def add_item(conference_id: int):
     return _edit(
         conference_id,
-        lambda c: service.add_case(c, request.form.get("reference", ""), current_user),
+        lambda c: agenda_service.add_case(c, request.form.get("reference", ""), current_user),
     )
 
 
@@ -206,7 +209,7 @@ def add_item(conference_id: int):
 def remove_item(conference_id: int, item_id: int):
     return _edit(
         conference_id,
-        lambda c: service.remove_item(c, _item_of(c, item_id), current_user),
+        lambda c: agenda_service.remove_item(c, _item_of(c, item_id), current_user),
     )
 
 
@@ -215,7 +218,7 @@ def remove_item(conference_id: int, item_id: int):
 def move_item(conference_id: int, item_id: int):
     return _edit(
         conference_id,
-        lambda c: service.move_item(
+        lambda c: agenda_service.move_item(
             c, _item_of(c, item_id), request.form.get("direction", ""), current_user
         ),
     )
@@ -226,7 +229,7 @@ def move_item(conference_id: int, item_id: int):
 def ics(conference_id: int):
     conference = _conference_or_deny(conference_id)
     url = url_for("conferences.show", conference_id=conference.id, _external=True)
-    response = make_response(service.ics(conference, url))
+    response = make_response(slot_service.ics(conference, url))
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
     response.headers["Content-Disposition"] = (
         f'attachment; filename="conference-{conference.id}.ics"'

@@ -27,10 +27,18 @@ from hub.models.clock import JobRun, SchedulerHeartbeat, SchedulerJob
 from hub.models.conference import (
     AgendaItem,
     AgendaReason,
+    Attendance,
+    AttendanceStatus,
+    CaseReview,
+    CaseReviewStatus,
     Conference,
+    ConferenceDecision,
     ConferenceKind,
     ConferenceSlot,
     ConferenceStatus,
+    DeadlineBreach,
+    DecisionKind,
+    StandingAttendee,
 )
 from hub.models.org import Agency, AgencyKind, Hub, HubAgency
 from hub.models.referral import (
@@ -55,6 +63,14 @@ from hub.models.user import ApiToken, Role, SignInFailure, User, UserRole
 __all__ = [
     "AgendaItem",
     "AgendaReason",
+    "Attendance",
+    "AttendanceStatus",
+    "CaseReview",
+    "CaseReviewStatus",
+    "ConferenceDecision",
+    "DeadlineBreach",
+    "DecisionKind",
+    "StandingAttendee",
     "Conference",
     "ConferenceKind",
     "ConferenceSlot",

@@ -61,6 +61,8 @@ class Case(db.Model):
     lead_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)
     lead_agreed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lead_agreed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The conference at which the partners agreed the lead, when it was agreed at one.
+    lead_agreed_conference_id: Mapped[int | None] = mapped_column(ForeignKey("conference.id"))
     spoc_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     conference_due_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_conference_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -137,3 +139,5 @@ class CaseNote(PersonalRecord, db.Model):
     body: Mapped[str] = mapped_column(Text)
     author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now, index=True)
+    # Set when the note was taken in discussion of this agenda item at a conference.
+    agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_item.id"), index=True)

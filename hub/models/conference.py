@@ -4,10 +4,20 @@ Nothing here is personal data: a conference carries a time and a place, and an a
 points at a referral or a case, whose details are shown only through hub.permissions.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.extensions import db
@@ -25,17 +35,22 @@ class ConferenceKind(StrEnum):
 
 
 class ConferenceStatus(StrEnum):
+    PROPOSED = "proposed"  # an urgent conference the coordinator has not yet confirmed
     SCHEDULED = "scheduled"
+    LIVE = "live"  # the chair has opened it and is recording decisions
     HELD = "held"
     CANCELLED = "cancelled"
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        return {"live": "In progress"}.get(self.value, self.value.capitalize())
 
 
 class AgendaReason(StrEnum):
     NEW_REFERRAL = "new_referral"
+    NEW_CASE = "new_case"  # triaged into a case that has not yet been conferenced
+    URGENT = "urgent"
+    CASE_REVIEW = "case_review"
     REVIEW_DUE = "review_due"
     OVERDUE_ACTIONS = "overdue_actions"
     READY_FOR_EVALUATION = "ready_for_evaluation"
@@ -45,6 +60,9 @@ class AgendaReason(StrEnum):
     def label(self) -> str:
         return {
             "new_referral": "New referral",
+            "new_case": "New case awaiting conference",
+            "urgent": "Urgent: deadline before the weekly conference",
+            "case_review": "ASB case review application",
             "review_due": "Review due",
             "overdue_actions": "Overdue actions",
             "ready_for_evaluation": "Ready for evaluation",
@@ -77,6 +95,24 @@ class ConferenceSlot(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
 
+    standing_attendees: Mapped[list["StandingAttendee"]] = relationship(
+        back_populates="slot", cascade="all, delete-orphan"
+    )
+
+
+class StandingAttendee(db.Model):
+    """An agency expected at every weekly conference of the hub."""
+
+    __tablename__ = "conference_standing_attendee"
+    __table_args__ = (UniqueConstraint("slot_id", "agency_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("conference_slot.id", ondelete="CASCADE"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+
+    slot: Mapped[ConferenceSlot] = relationship(back_populates="standing_attendees")
+    agency = relationship("Agency")
+
 
 class Conference(db.Model):
     """One meeting. Unique per (hub, kind, start) so the scheduler creating it twice is a
@@ -97,11 +133,58 @@ class Conference(db.Model):
     status: Mapped[str] = mapped_column(String(10), default=ConferenceStatus.SCHEDULED.value)
     agenda_built_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
+    # Why an urgent conference was proposed, in words that name no one.
+    reason: Mapped[str] = mapped_column(Text, default="")
+    # Running it: who chaired, and when it was opened and closed.
+    chair_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Minutes are built from the decisions; the chair adds general remarks that name no one,
+    # approves them (after which nothing about this conference changes) and circulates them.
+    minutes_remarks: Mapped[str] = mapped_column(Text, default="")
+    minutes_approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    minutes_approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    minutes_circulated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped by every change a person makes to the meeting or its minutes, so a stale form is
+    # refused (checked by the services; the scheduler's agenda builds do not bump it).
+    edit_version: Mapped[int] = mapped_column(Integer, default=1)
 
     hub: Mapped[Hub] = relationship()
+    chair = relationship("User", foreign_keys=[chair_id])
+    minutes_approved_by = relationship("User", foreign_keys=[minutes_approved_by_id])
     items: Mapped[list["AgendaItem"]] = relationship(
         back_populates="conference", order_by="AgendaItem.position"
     )
+
+
+class AttendanceStatus(StrEnum):
+    PRESENT = "present"
+    APOLOGIES = "apologies"
+    ABSENT = "absent"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class Attendance(db.Model):
+    """Who came: an agency, and the person who represented it where they have an account
+    (user_id) or by name where they do not."""
+
+    __tablename__ = "conference_attendance"
+    __table_args__ = (Index("ix_conference_attendance_conference", "conference_id", "agency_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conference_id: Mapped[int] = mapped_column(ForeignKey("conference.id", ondelete="CASCADE"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    name: Mapped[str] = mapped_column(String(120), default="")
+    status: Mapped[str] = mapped_column(String(10), default=AttendanceStatus.PRESENT.value)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
+
+    agency = relationship("Agency")
+    user = relationship("User", foreign_keys=[user_id])
 
 
 class AgendaItem(db.Model):
@@ -120,12 +203,133 @@ class AgendaItem(db.Model):
     )
     referral_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
+    case_review_id: Mapped[int | None] = mapped_column(ForeignKey("case_review.id"), index=True)
     reason: Mapped[str] = mapped_column(String(24))
     position: Mapped[int] = mapped_column(Integer)
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     removed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
+    # Set when the chair records the first note or decision on it at a live conference.
+    discussed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     conference: Mapped[Conference] = relationship(back_populates="items")
     referral = relationship("Referral")
     case = relationship("Case")
+    case_review = relationship("CaseReview")
+
+
+class DecisionKind(StrEnum):
+    OPEN_CASE = "open_case"
+    DECLINE = "decline"
+    LEAD_AGENCY = "lead_agency"
+    ADD_MEMBER = "add_member"
+    BAND = "band"
+    ACTION = "action"
+    NEXT_REVIEW = "next_review"
+    CASE_REVIEW = "case_review"
+    CLOSE = "close"
+
+    @property
+    def label(self) -> str:
+        return {
+            "open_case": "Open the case",
+            "decline": "Decline",
+            "lead_agency": "Agree the lead agency",
+            "add_member": "Add a member agency",
+            "band": "Set the band",
+            "action": "Assign an action",
+            "next_review": "Set the next review date",
+            "case_review": "Refer to an ASB case review",
+            "close": "Close the case",
+        }[self.value]
+
+
+class ConferenceDecision(db.Model):
+    """A decision taken on an agenda item, already written into the case when recorded. The
+    minutes are built from these rows, which never change once the minutes are approved.
+
+    `summary` is what the minutes say; it can name an action's task, so it is shown only to
+    readers who may open the case (hub.permissions)."""
+
+    __tablename__ = "conference_decision"
+    __table_args__ = (Index("ix_conference_decision_conference", "conference_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conference_id: Mapped[int] = mapped_column(ForeignKey("conference.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("agenda_item.id", ondelete="CASCADE"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    summary: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("case_action.id"))
+    decided_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
+
+    conference: Mapped[Conference] = relationship()
+    item: Mapped[AgendaItem] = relationship()
+    case = relationship("Case")
+    referral = relationship("Referral")
+    decided_by = relationship("User")
+
+
+class CaseReviewStatus(StrEnum):
+    RECEIVED = "received"  # awaiting the threshold decision at conference
+    THRESHOLD_NOT_MET = "not_met"
+    REVIEW_DUE = "review_due"  # threshold met: the review is to be held
+    COMPLETED = "completed"
+
+    @property
+    def label(self) -> str:
+        return {
+            "received": "Received",
+            "not_met": "Threshold not met",
+            "review_due": "Review due",
+            "completed": "Completed",
+        }[self.value]
+
+
+class CaseReview(db.Model):
+    """An ASB case review (Anti-social Behaviour, Crime and Policing Act 2014, s.104): an
+    application by or for a victim, or a referral by a conference. Nothing personal here: the
+    applicant's details stay in the case's records."""
+
+    __tablename__ = "case_review"
+    __table_args__ = (UniqueConstraint("reference"), Index("ix_case_review_hub", "hub_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hub.id", ondelete="CASCADE"))
+    reference: Mapped[str] = mapped_column(String(30))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"))
+    source: Mapped[str] = mapped_column(String(12))  # application | conference
+    received_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), default=CaseReviewStatus.RECEIVED.value)
+    threshold_met: Mapped[bool | None] = mapped_column(Boolean)
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
+    version: Mapped[int] = mapped_column(default=1)
+
+    hub: Mapped[Hub] = relationship()
+    case = relationship("Case")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class DeadlineBreach(db.Model):
+    """Why a referral's conference was not held within its band's deadline, as recorded by
+    a coordinator or hub manager. Whether it was is computed, never stored."""
+
+    __tablename__ = "conference_deadline_breach"
+    __table_args__ = (UniqueConstraint("referral_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
+
+    recorded_by = relationship("User")
