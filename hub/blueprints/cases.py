@@ -79,6 +79,7 @@ def _tab_context(case: Case, tab: str) -> dict:
         ctx.update(workspace.overview(user, case))
         ctx["feed"] = workspace.feed(user, case)
         ctx["marker"] = max([i.activity.id for i in ctx["feed"]], default=0)
+        ctx["with_lead"] = True
         ctx["categories"] = sorted(perm.shared_categories(user.agency_id, case.hub_id))
         ctx["hub_agencies"] = list(case.hub.agencies)
         ctx["spoc_candidates"] = workspace.spoc_candidates(case)
@@ -177,7 +178,9 @@ def live(case_id: int, part: str):
     marker = workspace.feed_marker(current_user, case)
     if since == marker:
         return _with_vary(make_response("", 204))
+    with_lead = part == "feed" and request.args.get("lead") == "1"
     ctx = {"case": case, "today": workspace.today(), "marker": marker, "labels": _labels()}
+    ctx["with_lead"] = with_lead
     if part == "feed":
         ctx["feed"] = workspace.feed(current_user, case)
         template = "cases/_feed.html"
@@ -185,6 +188,17 @@ def live(case_id: int, part: str):
         ctx["actions"] = workspace.actions(case)
         template = "cases/_actions_list.html"
     body = render_template(template, **ctx)
+    if with_lead:
+        # The lead agency, refreshed out of band with the feed (its change is in the feed).
+        body += render_template(
+            "cases/_lead_agency.html",
+            case=case,
+            oob=True,
+            lead_agreed_by=workspace.people_by_id([case.lead_agreed_by_id]).get(
+                case.lead_agreed_by_id
+            ),
+            lead_conference=workspace.lead_conference(case),
+        )
     _commit_reads()
     return _with_vary(make_response(body))
 

@@ -81,4 +81,30 @@ def move_stage(case: Case, target: str, version, *, actor) -> None:
     )
 
 
-__all__ = ["ORDER", "StaleEdit", "move_stage", "unmet_needs"]
+def close_unopened(case: Case, reason: str, version, *, actor) -> None:
+    """Close a case the partners decline at its first conference. It was never worked, so it
+    needs no closure assessment or evaluation; the reason is recorded instead."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["Enter the reason for declining"]})
+    if case.stage not in (Stage.REFERRED.value, Stage.AWAITING_CONFERENCE.value):
+        raise ValidationError(
+            {"stage": ["Only a case awaiting its first conference can be closed this way"]}
+        )
+    differences = lambda: [("Stage", Stage(case.stage).label, Stage.CLOSED.label)]  # noqa: E731
+    _check_version(case, version, differences)
+    before = case.stage
+    case.stage = Stage.CLOSED.value
+    case.closed_at = utcnow()
+    _flush_or_stale(differences)
+    audit.record(
+        "case_closed_unopened",
+        user=actor,
+        hub=case.hub_id,
+        target=case,
+        details={"before": {"stage": before}, "after": {"stage": case.stage}, "reason": reason},
+    )
+    log(case, actor, "stage_changed", "Declined at conference: the case is closed")
+
+
+__all__ = ["ORDER", "StaleEdit", "close_unopened", "move_stage", "unmet_needs"]

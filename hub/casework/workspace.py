@@ -20,6 +20,7 @@ from hub.models import (
     Case,
     CaseAction,
     CaseNote,
+    Conference,
     Evaluation,
     Intervention,
     PlanRevision,
@@ -178,7 +179,15 @@ def overview(user, case: Case) -> dict:
         "reassessment_due": reassessment_due(case),
         "open_actions": _open_action_counts(case),
         "conference_on": changes_conference_date(case),
+        "lead_conference": lead_conference(case),
     }
+
+
+def lead_conference(case: Case) -> Conference | None:
+    """The conference at which the partners agreed the lead agency, if they agreed it at one."""
+    if case.lead_agreed_conference_id is None:
+        return None
+    return db.session.get(Conference, case.lead_agreed_conference_id)
 
 
 def _open_action_counts(case: Case) -> tuple[int, int]:
