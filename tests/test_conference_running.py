@@ -41,6 +41,10 @@ CATEGORIES = ["identity", "incident", "housing"]
 
 @pytest.fixture
 def setting(ctx, world):
+    return build(world)
+
+
+def build(world):
     """Copeland's conference in progress, chaired by the police coordinator, with two cases
     (police a member of both) and a new referral on its agenda."""
     copeland = hub()
@@ -582,3 +586,140 @@ def test_partners_see_decisions_only_on_cases_they_may_open(setting):
     assert row["reference"] == "CPL-RUN-1" and not row["visible"]
     assert row["summary"] is None and row["kind"] is None and row["case_id"] is None
     assert running.decisions_marker(s.conference) == row["id"]
+
+
+# -- through the pages ------------------------------------------------------------------------
+#
+# Each request runs in an application context of its own, as in production; the test reads
+# and writes the database in its own contexts between requests.
+
+
+@pytest.fixture
+def served(app, world):
+    with app.app_context():
+        s = build(world)
+        other = Conference(hub_id=s.conference.hub_id, starts_at=utcnow() + timedelta(days=7))
+        db.session.add(other)
+        db.session.flush()
+        stray = make_case(hub(), "CPL-ELSEWHERE", s.agencies["police"])
+        foreign = AgendaItem(
+            conference_id=other.id, case_id=stray.id, reason="review_due", position=1
+        )
+        db.session.add(foreign)
+        db.session.commit()
+        ids = {
+            "conference": s.conference.id,
+            "case": s.case.id,
+            "items": {k: v.id for k, v in s.items.items()} | {"foreign": foreign.id},
+            "agencies": {k: v.id for k, v in s.agencies.items()},
+            "chair_agency": s.chair.agency_id,
+            "email": world.email,
+        }
+    return type("Served", (), ids)
+
+
+def page_state(app, s, item_key: str) -> dict:
+    with app.app_context():
+        item = db.session.get(AgendaItem, s.items[item_key])
+        state = snapshot(item.case)
+        state["counts"].pop("AuditEntry")  # a request's own sign-in and page reads are audited
+        return state
+
+
+def post_decision(app, client, s, item_key: str, **data):
+    with app.app_context():
+        item = db.session.get(AgendaItem, s.items[item_key])
+        conference = db.session.get(Conference, s.conference)
+        form = {"version": conference.edit_version, "case_version": item.case.version, **data}
+    url = f"/conferences/{s.conference}/live"
+    return client.submit(f"{url}/items/{s.items[item_key]}/decisions", form, token_from=url)
+
+
+def test_the_chair_runs_an_item_through_the_page(app, client, served):
+    s = served
+    client.sign_in(s.email["coordinator"])
+    page = client.get(f"/conferences/{s.conference}/live?item={s.items['case']}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "CPL-RUN-1" in html and "Agree the lead agency" in html
+    response = post_decision(
+        app, client, s, "case", kind="lead_agency", agency_id=s.agencies["council"]
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Case, s.case).lead_agreed_conference_id == s.conference
+    # The case page says where the lead was agreed.
+    overview = client.get(f"/cases/{s.case}").get_data(as_text=True)
+    assert "agreed at the conference on" in overview
+
+
+@pytest.mark.parametrize(
+    ("item_key", "data", "field", "message"),
+    [
+        (
+            "foreign",
+            {"kind": "next_review", "review_on": "2099-01-01"},
+            "next_review-form",
+            "That item is not on this conference&#39;s agenda",
+        ),
+        (
+            "case",
+            {"kind": "action", "description": "Visit", "due_on": "2099-01-01"},
+            "action-owner_id",
+            "Choose the owner",
+        ),
+        (
+            "case",
+            {"kind": "lead_agency", "agency_id": "housing"},
+            "lead_agency-agency_id",
+            "Choose an agency that is a member of the case",
+        ),
+    ],
+)
+def test_bad_decisions_through_the_page_are_400_and_change_nothing(
+    app, client, served, item_key, data, field, message
+):
+    s = served
+    data = dict(data)
+    data["agency_id"] = s.agencies.get(data.get("agency_id"), s.chair_agency)
+    client.sign_in(s.email["coordinator"])
+    before = page_state(app, s, item_key)
+    response = post_decision(app, client, s, item_key, **data)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "There is a problem" in html and f'href="#{field}"' in html
+    assert message in html
+    assert page_state(app, s, item_key) == before
+
+
+def test_only_the_hubs_coordinators_and_managers_run_it(app, client, served):
+    s = served
+    client.sign_in(s.email["case_worker"])
+    url = f"/conferences/{s.conference}/live"
+    assert client.get(url).status_code == 404
+    assert client.submit(url + "/end", {"version": 2}).status_code == 404
+    with app.app_context():
+        assert db.session.get(Conference, s.conference).status == "live"
+
+
+def test_partners_follow_decisions_by_polling(app, client, served):
+    s = served
+    client.sign_in(s.email["coordinator"])
+    post_decision(app, client, s, "case", kind="lead_agency", agency_id=s.agencies["council"])
+    with app.app_context():
+        marker = running.decisions_marker(db.session.get(Conference, s.conference))
+    url = f"/conferences/{s.conference}/decisions"
+    client = app.test_client()
+    client.sign_in(s.email["spoc"])  # council: a member of the case
+    page = client.get(f"/conferences/{s.conference}").get_data(as_text=True)
+    assert "Lead agency: Copeland Borough Council" in page
+    quiet = client.get(f"{url}?since={marker}", headers={"HX-Request": "true"})
+    assert quiet.status_code == 204
+    fresh = client.get(f"{url}?since=0", headers={"HX-Request": "true"})
+    assert fresh.status_code == 200 and "Lead agency: Copeland" in fresh.get_data(as_text=True)
+    assert "HX-Request" in fresh.headers["Vary"]
+    client = app.test_client()
+    client.sign_in(s.email["case_worker"])  # housing: not a member
+    html = client.get(f"{url}?since=0", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "CPL-RUN-1" in html and "decision recorded" in html
+    assert "Copeland Borough Council" not in html
