@@ -592,7 +592,8 @@ def test_the_case_tab_lists_its_conferences_and_decisions(app, client, meeting, 
     assert f'href="/conferences/{earlier_id}/minutes"' in html
     assert f'href="/conferences/{meeting.conference_id}/minutes"' not in html  # not approved
     # The tab is a case page: the housing worker, not on A, gets the same 404 as ever.
-    assert signed_in(app, world.email["case_worker"]).get(f"/cases/{meeting.case_a_id}/conferences").status_code == 404
+    worker = signed_in(app, world.email["case_worker"])
+    assert worker.get(f"/cases/{meeting.case_a_id}/conferences").status_code == 404
 
 
 def _grow_conferences(app, world, case_id: int, n: int, start: int) -> None:
