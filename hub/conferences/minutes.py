@@ -212,8 +212,8 @@ def _visible_notes(reader, conference, hub, items, what) -> dict[int, list[Minut
 
 
 def agenda_for_print(reader, conference: Conference) -> list[MinutesItem]:
-    """The agenda as a list of items, with a case's or referral's title only for a reader
-    who may see it (the minutes' rule, without decisions or notes)."""
+    """The agenda as a list of items, with a case's title only for a reader who may see the
+    case (the minutes' rule, without decisions or notes)."""
     items = agenda_items(conference)
     cases = readable_cases(reader, conference.hub, {i.case_id for i in items})
     referrals = readable_referrals(reader, {i.referral_id for i in items})
