@@ -598,3 +598,19 @@ def visible_activity(user, model, case: Case) -> Select:
 def can_run_conferences(user, hub: Hub) -> bool:
     """Coordinators and hub managers of the hub keep its conference slot and agendas."""
     return is_in_hub(user, hub) and has_hub_role(user, hub, Role.COORDINATOR, Role.HUB_MANAGER)
+
+
+def can_approve_minutes(user, conference) -> bool:
+    """The chair who ran the conference approves its minutes and writes its general remarks;
+    when none was recorded, a coordinator or hub manager of the hub does."""
+    if not is_in_hub(user, conference.hub):
+        return False
+    if conference.chair_id is not None:
+        return user.id == conference.chair_id
+    return can_run_conferences(user, conference.hub)
+
+
+def can_circulate_minutes(user, conference) -> bool:
+    """Approved minutes go out from the chair or any of the hub's coordinators and managers,
+    so a chair's absence does not hold them back."""
+    return can_approve_minutes(user, conference) or can_run_conferences(user, conference.hub)

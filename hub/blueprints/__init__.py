@@ -13,6 +13,7 @@ def register_blueprints(app: Flask) -> None:
         board,
         cases,
         conference_live,
+        conference_minutes,
         conferences,
         main,
         referrals,
@@ -33,4 +34,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(subject_access.bp)
     app.register_blueprint(conferences.bp)
     app.register_blueprint(conference_live.bp)  # running a conference, partners following
+    app.register_blueprint(conference_minutes.bp)  # minutes, printing, decision log
     api.init_app(app)

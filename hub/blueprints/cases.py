@@ -20,13 +20,17 @@ from werkzeug.exceptions import NotFound
 
 from hub import permissions as perm
 from hub.casework import StaleEdit, activity, changes, stages, workspace
+from hub.conferences import minutes
 from hub.extensions import db, htmx
 from hub.forms import FormErrors
 from hub.models import (
     AssessmentKind,
     Case,
     CaseAction,
+    ConferenceKind,
+    ConferenceStatus,
     DataCategory,
+    DecisionKind,
     Intervention,
     Notification,
     RiskAssessment,
@@ -45,6 +49,7 @@ TABS = {
     "plan": "Plan",
     "actions": "Actions",
     "interventions": "Interventions and powers",
+    "conferences": "Conferences",
     "activity": "Activity",
 }
 
@@ -104,6 +109,11 @@ def _tab_context(case: Case, tab: str) -> dict:
     elif tab == "interventions":
         ctx["interventions"] = workspace.interventions(user, case)
         ctx["categories"] = sorted(perm.shared_categories(user.agency_id, case.hub_id))
+    elif tab == "conferences":
+        ctx["conferences"] = minutes.case_conferences(case)
+        ctx["conference_kinds"] = ConferenceKind
+        ctx["conference_statuses"] = ConferenceStatus
+        ctx["decision_kinds"] = DecisionKind
     elif tab == "activity":
         before = request.args.get("before", type=int)
         ctx["feed"] = workspace.feed(user, case, limit=50, before_id=before)
@@ -154,7 +164,10 @@ def _labels() -> dict:
 
 
 @bp.get("/cases/<int:case_id>", defaults={"tab": "overview"})
-@bp.get("/cases/<int:case_id>/<any(referrals, risk, plan, actions, interventions, activity):tab>")
+@bp.get(
+    "/cases/<int:case_id>/"
+    "<any(referrals, risk, plan, actions, interventions, conferences, activity):tab>"
+)
 @perm.requires("signed_in")
 def show(case_id: int, tab: str):
     case = _case_or_deny(case_id)
