@@ -598,3 +598,9 @@ def visible_activity(user, model, case: Case) -> Select:
 def can_run_conferences(user, hub: Hub) -> bool:
     """Coordinators and hub managers of the hub keep its conference slot and agendas."""
     return is_in_hub(user, hub) and has_hub_role(user, hub, Role.COORDINATOR, Role.HUB_MANAGER)
+
+
+def can_see_timeliness(user, hub: Hub) -> bool:
+    """Whether conferences kept their deadlines, and why not: for the hub's managers (and
+    system administrators) and its coordinators. References and times only, nothing personal."""
+    return can_manage_hub(user, hub) or can_run_conferences(user, hub)

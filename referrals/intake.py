@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hub import audit
 from hub import permissions as perm
+from hub.conferences import urgent
 from hub.extensions import db
 from hub.models import ConferenceSlot as HubConferenceSlot
 from hub.models import Hub, HubScoringSettings, Incident, Referral, ReferralPerson
@@ -255,6 +256,9 @@ def submit_referral(
             }
         },
     )
+    # A deadline before the weekly conference that would take it: propose an urgent one now,
+    # in this transaction, and tell the coordinators.
+    urgent.propose_for(referral, now)
     return referral, True
 
 

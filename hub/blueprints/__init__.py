@@ -12,6 +12,7 @@ def register_blueprints(app: Flask) -> None:
         auth,
         board,
         cases,
+        conference_timeliness,
         conferences,
         main,
         referrals,
@@ -31,4 +32,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_log.bp)
     app.register_blueprint(subject_access.bp)
     app.register_blueprint(conferences.bp)
+    app.register_blueprint(conference_timeliness.bp)  # urgent conferences, timeliness
     api.init_app(app)
