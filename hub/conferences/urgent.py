@@ -167,19 +167,32 @@ def _put_on_urgent(referral: Referral, slot: ConferenceSlot, now: datetime) -> C
         .order_by(Conference.starts_at)
         .limit(1)
     ).scalar_one_or_none()
-    created = conference is None
-    if created:
+    created = False
+    if conference is None:
         start = proposed_start(due, now, scoring_slot(slot))
         if start is None:
             return None
-        conference = _create(referral.hub_id, slot, start, now, due)
+        # The next working day's slot time is a weekly conference's own hour: the referral
+        # joins that conference as an urgent item rather than a second meeting at that hour.
+        conference = db.session.execute(
+            select(Conference).where(
+                Conference.hub_id == referral.hub_id,
+                Conference.kind == ConferenceKind.WEEKLY.value,
+                Conference.status == ConferenceStatus.SCHEDULED.value,
+                Conference.starts_at == start,
+            )
+        ).scalar_one_or_none()
+        if conference is None:
+            conference = _create(referral.hub_id, slot, start, now, due)
+            created = True
     if not _add_item(conference, referral, now):
         return conference  # another process put it there first, and told the coordinators
-    line = (
-        f"{referral.band.capitalize()} referral {referral.reference} is due by "
-        f"{format_local(due)}, before the weekly conference that would take it."
-    )
-    conference.reason = f"{conference.reason}\n{line}" if conference.reason else line
+    if conference.kind == ConferenceKind.URGENT.value:
+        line = (
+            f"{referral.band.capitalize()} referral {referral.reference} is due by "
+            f"{format_local(due)}, before the weekly conference that would take it."
+        )
+        conference.reason = f"{conference.reason}\n{line}" if conference.reason else line
     if conference.agenda_built_at is None:
         conference.agenda_built_at = now  # built at once, not the slot's hours before
     audit.record(
@@ -280,12 +293,12 @@ def coordinators(hub_id: int) -> list[User]:
     )
 
 
-def _link(conference_id: int) -> str:
+def _link(endpoint: str, conference_id: int) -> str:
     if has_request_context():
-        return mail.external_url("conference_time.urgent", conference_id=conference_id)
+        return mail.external_url(endpoint, conference_id=conference_id)
     # From the scheduler: build the link without a request.
     with current_app.test_request_context():
-        return mail.external_url("conference_time.urgent", conference_id=conference_id)
+        return mail.external_url(endpoint, conference_id=conference_id)
 
 
 def _tell_coordinators(conference: Conference, referral: Referral, created: bool) -> None:
@@ -298,17 +311,23 @@ def _tell_coordinators(conference: Conference, referral: Referral, created: bool
         )
     else:
         text = (
-            f"{referral.band.capitalize()} referral {referral.reference} added to the urgent "
-            f"conference on {when}."
+            f"{referral.band.capitalize()} referral {referral.reference} (due by "
+            f"{format_local(referral.conference_due_by)}) added to the "
+            f"{ConferenceKind(conference.kind).label.lower()} on {when}."
         )
-    link = _link(conference.id)
+    if conference.kind == ConferenceKind.URGENT.value:
+        link = _link("conference_time.urgent", conference.id)
+        action = "Sign in to confirm or decline the urgent conference"
+    else:
+        link = _link("conferences.show", conference.id)
+        action = "It is on the agenda of the coming weekly conference. Sign in to see it"
     for user in coordinators(referral.hub_id):
         db.session.add(Notification(user_id=user.id, conference_id=conference.id, text=text))
         _queue_mail(
             user.email,
-            "Focus Hub: an urgent conference needs you",
-            "A referral to your hub is due for a conference before the next weekly one.\n\n"
-            f"Sign in to confirm or decline the urgent conference:\n{link}\n",
+            "Focus Hub: a referral needs an urgent conference",
+            "A referral to your hub is due for a conference before the weekly conference "
+            f"that would take it.\n\n{action}:\n{link}\n",
         )
     db.session.flush()
 
