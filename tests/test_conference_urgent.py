@@ -5,12 +5,12 @@ reuses one that fits, never holds it after the deadline, and tells the coordinat
 The coordinator confirms or declines it."""
 
 from datetime import date, datetime
+from itertools import count
 
 import time_machine
 from sqlalchemy import func, select
 
 from hub import jobs
-from hub.conferences import agenda as conference_agenda
 from hub.conferences import slot as conference_slot
 from hub.conferences import urgent
 from hub.extensions import db
@@ -39,8 +39,11 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=LONDON)
 
 
-_NAMES = iter(
-    f"{first} {last}" for last in ("Oak", "Pine", "Rowan", "Yew", "Elm") for first in "ABCDEFGHJK"
+_NAMES = (
+    f"{first} {last}{'y' * n}"
+    for n in count()
+    for last in ("Oak", "Pine", "Rowan", "Yew", "Elm")
+    for first in "ABCDEFGHJK"
 )
 
 

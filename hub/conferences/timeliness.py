@@ -3,7 +3,8 @@
 Computed, never stored, in one SQL statement for a whole hub: for every submitted referral
 that needs a conference (awaiting triage, or triaged into a case), the first HELD conference
 whose agenda held the referral or its case (an item not removed, preferring one the chair
-discussed), held at its start (started_at, else starts_at). Then:
+discussed), held at its scheduled start (starts_at), or its actual start (started_at) if the
+chair opened it earlier. Then:
 
 - met: held by the deadline;       - missed: held, but after the deadline;
 - pending: none held, not yet due; - overdue: none held, and the deadline has passed.
@@ -20,7 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 from marshmallow import ValidationError
-from sqlalchemy import and_, func, or_, select, type_coerce
+from sqlalchemy import and_, case, func, or_, select, type_coerce
 
 from hub import audit
 from hub.extensions import db
@@ -90,7 +91,15 @@ def _first_held(discussed: bool):
     """SQL, correlated to Referral: when the first held conference with the referral or its
     case on the agenda began, no earlier than the referral itself (a case's older conferences
     are not this referral's)."""
-    held = func.coalesce(Conference.started_at, Conference.starts_at)
+    # A conference set for the deadline and held keeps it even if the chair opened it a few
+    # minutes late: it counts from its scheduled start, or its actual one if that was earlier.
+    held = case(
+        (
+            and_(Conference.started_at.is_not(None), Conference.started_at < Conference.starts_at),
+            Conference.started_at,
+        ),
+        else_=Conference.starts_at,
+    )
     query = (
         select(func.min(held))
         .select_from(AgendaItem)
