@@ -136,13 +136,14 @@ def submit_referral(
     keys = MatchKeys.from_referral(data)
     matches = find_matches(hub.id, keys, today, ruleset.case_review.window_days)
     risk = data["risk"]
+    weekly = conference_slot(settings, hub.id)
     result = engine_score(
         ScoreInput(
             risk={k: v for k, v in risk.items() if k in ruleset.answer_keys},
             category=data["category"],
             submitted_at=now,
             repeat=RepeatCounts(**matches.repeat),
-            conference=conference_slot(settings, hub.id),
+            conference=weekly,
             complaints_in_window=matches.victim_in_review_window + 1,
             hate_incidents_in_window=matches.victim_hate_in_review_window
             + (1 if risk.get("hate_motivated") else 0),
@@ -258,7 +259,7 @@ def submit_referral(
     )
     # A deadline before the weekly conference that would take it: propose an urgent one now,
     # in this transaction, and tell the coordinators.
-    urgent.propose_for(referral, now)
+    urgent.propose_for(referral, now, weekly)
     return referral, True
 
 

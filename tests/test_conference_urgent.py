@@ -284,7 +284,8 @@ def test_submitting_twice_creates_nothing_twice(ctx, world):
             payload(**CRITICAL), user=referrer, idempotency_key="k"
         )
         assert again.id == first.id and not created
-        assert urgent.propose_for(first, at("2026-12-24T15:00")) is None
+        weekly = conference_slot.scoring_slot(conference_slot.slot_for(copeland.id))
+        assert urgent.propose_for(first, at("2026-12-24T15:00"), weekly) is None
     assert len(conferences(copeland.id, "urgent")) == 1 and len(notices()) == 1
 
 

@@ -119,16 +119,16 @@ def _awaiting(now: datetime):
     )
 
 
-def propose_for(referral: Referral, now: datetime) -> Conference | None:
+def propose_for(referral: Referral, now: datetime, weekly: ScoringSlot | None) -> Conference | None:
     """Put a just-submitted referral on an urgent conference if its deadline demands one.
-    Returns the conference, or None when none is needed (or one already covers it)."""
-    if referral.band not in URGENT_BANDS or referral.conference_due_by is None:
-        return None  # no statement at all for most referrals
+    `weekly` is the weekly slot it was scored with (None: the hub has none), so a referral
+    that needs no urgent conference costs no statement. Returns the conference, or None when
+    none is needed (or one already covers it)."""
+    if weekly is None or not needs_urgent(referral.band, referral.conference_due_by, weekly):
+        return None
     slot = slot_for(referral.hub_id)
     if slot is None:
-        return None  # the hub does not hold its conferences here: no slot, no conferences
-    if not needs_urgent(referral.band, referral.conference_due_by, scoring_slot(slot)):
-        return None
+        return None  # weekly times kept with the scoring settings only: no conferences here
     still = db.session.execute(
         select(Referral.id).where(Referral.id == referral.id, _awaiting(now), _uncovered())
     ).first()
