@@ -3,8 +3,13 @@ conference that would take it gets an urgent conference within its deadline, and
 coordinators are told at once. A coordinator then confirms it (SCHEDULED) or declines it with
 a reason (CANCELLED), which becomes the reason recorded for the breach if the deadline is missed.
 
-propose_for(referral, now) runs when a referral is submitted (referrals.intake), in the
-submission's transaction; propose_due(now) is the hourly job's safety net. Both are idempotent:
+Reused first: a proposed or scheduled urgent conference of the hub before the deadline; and
+when the proposed hour is a weekly conference's own, the referral joins that agenda as an
+urgent item rather than a second meeting at the same hour.
+
+propose_for(referral, now, weekly) runs when a referral is submitted (referrals.intake), in
+the submission's transaction; propose_due(now) is the hourly job's safety net. Both are
+idempotent:
 a referral once put on an urgent conference's agenda is never proposed again, an agenda item is
 unique per (conference, referral), and coordinators are told only when the item is new.
 
