@@ -2,7 +2,7 @@
 
 import hub.scheduler  # noqa: F401 - the heartbeat
 from hub import permissions, sharing
-from hub.conferences import agenda, slot
+from hub.conferences import agenda, slot, urgent
 from hub.scheduler import scheduled
 from hub.timeutil import utcnow
 
@@ -15,6 +15,8 @@ def isa_reminders() -> None:
 
 @scheduled("conferences", "interval", run_at_start=True, hours=1)
 def conference_job() -> None:
-    """Create the coming weekly conferences and build the agendas now open."""
+    """Create the coming weekly conferences, propose any urgent conference a referral still
+    needs, and build the agendas now open."""
     slot.ensure_weekly_conferences(permissions.hub_today())
+    urgent.propose_due(utcnow())
     agenda.build_due_agendas(utcnow())

@@ -614,3 +614,9 @@ def can_circulate_minutes(user, conference) -> bool:
     """Approved minutes go out from the chair or any of the hub's coordinators and managers,
     so a chair's absence does not hold them back."""
     return can_approve_minutes(user, conference) or can_run_conferences(user, conference.hub)
+
+
+def can_see_timeliness(user, hub: Hub) -> bool:
+    """Whether conferences kept their deadlines, and why not: for the hub's managers (and
+    system administrators) and its coordinators. References and times only, nothing personal."""
+    return can_manage_hub(user, hub) or can_run_conferences(user, hub)

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hub import audit
 from hub import permissions as perm
+from hub.conferences import urgent
 from hub.extensions import db
 from hub.models import ConferenceSlot as HubConferenceSlot
 from hub.models import Hub, HubScoringSettings, Incident, Referral, ReferralPerson
@@ -135,13 +136,14 @@ def submit_referral(
     keys = MatchKeys.from_referral(data)
     matches = find_matches(hub.id, keys, today, ruleset.case_review.window_days)
     risk = data["risk"]
+    weekly = conference_slot(settings, hub.id)
     result = engine_score(
         ScoreInput(
             risk={k: v for k, v in risk.items() if k in ruleset.answer_keys},
             category=data["category"],
             submitted_at=now,
             repeat=RepeatCounts(**matches.repeat),
-            conference=conference_slot(settings, hub.id),
+            conference=weekly,
             complaints_in_window=matches.victim_in_review_window + 1,
             hate_incidents_in_window=matches.victim_hate_in_review_window
             + (1 if risk.get("hate_motivated") else 0),
@@ -255,6 +257,9 @@ def submit_referral(
             }
         },
     )
+    # A deadline before the weekly conference that would take it: propose an urgent one now,
+    # in this transaction, and tell the coordinators.
+    urgent.propose_for(referral, now, weekly)
     return referral, True
 
 

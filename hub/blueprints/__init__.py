@@ -14,6 +14,7 @@ def register_blueprints(app: Flask) -> None:
         cases,
         conference_live,
         conference_minutes,
+        conference_timeliness,
         conferences,
         main,
         referrals,
@@ -35,4 +36,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(conferences.bp)
     app.register_blueprint(conference_live.bp)  # running a conference, partners following
     app.register_blueprint(conference_minutes.bp)  # minutes, printing, decision log
+    app.register_blueprint(conference_timeliness.bp)  # urgent conferences, timeliness
     api.init_app(app)

@@ -126,6 +126,8 @@ def _queue_mail(to: str, subject: str, body: str) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _send_queued_mail(session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released (SQLAlchemy fires after_commit for it): not the commit
     for to, subject, body in session.info.pop(_MAIL_QUEUE, []):
         try:
             mail.send(to, subject, body)
@@ -135,4 +137,6 @@ def _send_queued_mail(session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _drop_queued_mail(session) -> None:
+    if session.in_nested_transaction():
+        return  # only a savepoint rolled back: what was queued before it still stands
     session.info.pop(_MAIL_QUEUE, None)

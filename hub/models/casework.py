@@ -254,14 +254,21 @@ class CaseFollow(db.Model):
 
 
 class Notification(db.Model):
-    """An in-app notice: the case reference and what kind of update, never personal data."""
+    """An in-app notice: the case reference and what kind of update, never personal data.
+    It points at a case, or at a conference (an urgent one proposed for a referral that has
+    no case yet)."""
 
     __tablename__ = "notification"
     __table_args__ = (Index("ix_notification_user_read", "user_id", "read_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
-    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("case.id", ondelete="CASCADE"), index=True
+    )
+    conference_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conference.id", ondelete="CASCADE"), index=True
+    )
     activity_id: Mapped[int | None] = mapped_column(
         ForeignKey("case_activity.id", ondelete="SET NULL")
     )

@@ -1,0 +1,511 @@
+"""Urgent conferences: a critical or high referral whose deadline falls before the weekly
+conference that would take it gets an urgent conference within its deadline, and the hub's
+coordinators are told at once. A coordinator then confirms it (SCHEDULED) or declines it with
+a reason (CANCELLED), which becomes the reason recorded for the breach if the deadline is missed.
+
+Reused first: a proposed or scheduled urgent conference of the hub before the deadline; and
+when the proposed hour is a weekly conference's own, the referral joins that agenda as an
+urgent item rather than a second meeting at the same hour.
+
+propose_for(referral, now, weekly) runs when a referral is submitted (referrals.intake), in
+the submission's transaction; propose_due(now) is the hourly job's safety net. Both are
+idempotent:
+a referral once put on an urgent conference's agenda is never proposed again, an agenda item is
+unique per (conference, referral), and coordinators are told only when the item is new.
+
+Nothing here names anyone: a conference's reason and every notice carry the referral's
+reference, band and deadline only.
+"""
+
+from datetime import UTC, datetime, time, timedelta
+
+from flask import current_app, has_request_context
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.exc import IntegrityError
+
+from hub import audit, mail
+from hub.casework.activity import _queue_mail  # emails wait for the commit, as casework's do
+from hub.conferences.slot import scoring_slot, slot_for
+from hub.extensions import db
+from hub.models import (
+    AgendaItem,
+    AgendaReason,
+    Conference,
+    ConferenceKind,
+    ConferenceSlot,
+    ConferenceStatus,
+    DeadlineBreach,
+    Hub,
+    Notification,
+    Referral,
+    Role,
+    User,
+    UserRole,
+)
+from hub.models.referral import ReferralStatus
+from hub.timeutil import LONDON, format_local
+from scoring import ConferenceSlot as ScoringSlot
+from scoring import add_working_days, next_conference
+
+URGENT_BANDS = ("critical", "high")
+# An urgent conference is proposed at least this long ahead, and otherwise this long before
+# the deadline, so partners can get there and the chair can read the referral.
+NOTICE = timedelta(hours=2)
+_STEP = timedelta(minutes=15)
+_OPEN = (ConferenceStatus.PROPOSED.value, ConferenceStatus.SCHEDULED.value)
+
+
+# -- when one is needed, and when to hold it ---------------------------------------------------
+
+
+def needs_urgent(band: str | None, due_by: datetime | None, slot: ScoringSlot) -> bool:
+    """True when a referral of this band and deadline needs an urgent conference.
+
+    The agenda builder takes a referral into the first weekly conference starting at or after
+    its deadline (agenda._candidate_referrals). The scoring engine makes a critical or high
+    deadline that weekly conference itself when it comes first and is beyond the agenda
+    cut-off; when the deadline falls before it instead, the first weekly conference to discuss
+    the referral is after its deadline, so without an urgent one it would certainly breach.
+    That holds for high as for critical: a high deadline is usually the weekly conference,
+    but not when the conference is more than three working days away."""
+    if band not in URGENT_BANDS or due_by is None:
+        return False
+    return next_conference(due_by - timedelta(microseconds=1), slot) > due_by
+
+
+def _round_up(at: datetime, step: timedelta) -> datetime:
+    seconds = step.total_seconds()
+    stamp = at.timestamp()
+    return datetime.fromtimestamp(-(-stamp // seconds) * seconds, UTC)
+
+
+def proposed_start(due_by: datetime, now: datetime, slot: ScoringSlot) -> datetime | None:
+    """When to hold an urgent conference for a deadline: the next working day at the weekly
+    slot's time if that is within the deadline and at least NOTICE away; otherwise NOTICE
+    before the deadline; never in the past and never after the deadline. None once the
+    deadline has passed."""
+    if due_by <= now:
+        return None
+    next_day = add_working_days(now.astimezone(LONDON).date(), 1)
+    at = datetime.combine(next_day, slot.time, tzinfo=LONDON).astimezone(UTC)
+    if now + NOTICE <= at <= due_by:
+        return at
+    return min(max(due_by - NOTICE, _round_up(now, _STEP)), due_by)
+
+
+# -- proposing -----------------------------------------------------------------------------------
+
+
+def _uncovered():
+    """SQL: the referral has never been on an urgent conference's agenda (so one declined or
+    removed by a coordinator is not proposed again) and is on no other conference's agenda in
+    time for its deadline."""
+    on_urgent = exists().where(
+        AgendaItem.referral_id == Referral.id,
+        AgendaItem.conference_id == Conference.id,
+        Conference.kind == ConferenceKind.URGENT.value,
+    )
+    in_time = exists().where(
+        AgendaItem.referral_id == Referral.id,
+        AgendaItem.removed.is_(False),
+        AgendaItem.conference_id == Conference.id,
+        Conference.status != ConferenceStatus.CANCELLED.value,
+        Conference.starts_at <= Referral.conference_due_by,
+    )
+    return and_(~on_urgent, ~in_time)
+
+
+def _awaiting(now: datetime):
+    return and_(
+        Referral.status == ReferralStatus.SUBMITTED.value,
+        Referral.band.in_(URGENT_BANDS),
+        Referral.conference_due_by > now,
+    )
+
+
+def propose_for(referral: Referral, now: datetime, weekly: ScoringSlot | None) -> Conference | None:
+    """Put a just-submitted referral on an urgent conference if its deadline demands one.
+    `weekly` is the weekly slot it was scored with (None: the hub has none), so a referral
+    that needs no urgent conference costs no statement. Returns the conference, or None when
+    none is needed (or one already covers it)."""
+    if weekly is None or not needs_urgent(referral.band, referral.conference_due_by, weekly):
+        return None
+    slot = slot_for(referral.hub_id)
+    if slot is None:
+        return None  # weekly times kept with the scoring settings only: no conferences here
+    still = db.session.execute(
+        select(Referral.id).where(Referral.id == referral.id, _awaiting(now), _uncovered())
+    ).first()
+    return _put_on_urgent(referral, slot, now) if still else None
+
+
+def propose_due(now: datetime) -> list[tuple[Conference, Referral]]:
+    """The hourly safety net: every referral of every hub that still needs an urgent
+    conference and is not on one gets one. Returns what it did."""
+    rows = db.session.execute(
+        select(Referral, ConferenceSlot)
+        .join(ConferenceSlot, ConferenceSlot.hub_id == Referral.hub_id)
+        .where(_awaiting(now), _uncovered())
+        .order_by(Referral.conference_due_by, Referral.id)
+    ).all()
+    done = []
+    for referral, slot in rows:
+        if needs_urgent(referral.band, referral.conference_due_by, scoring_slot(slot)):
+            conference = _put_on_urgent(referral, slot, now)
+            if conference is not None:
+                done.append((conference, referral))
+    return done
+
+
+def _put_on_urgent(referral: Referral, slot: ConferenceSlot, now: datetime) -> Conference | None:
+    due = referral.conference_due_by
+    conference = db.session.execute(
+        select(Conference)
+        .where(
+            Conference.hub_id == referral.hub_id,
+            Conference.kind == ConferenceKind.URGENT.value,
+            Conference.status.in_(_OPEN),
+            Conference.starts_at > now,
+            Conference.starts_at <= due,
+        )
+        .order_by(Conference.starts_at)
+        .limit(1)
+    ).scalar_one_or_none()
+    created = False
+    if conference is None:
+        start = proposed_start(due, now, scoring_slot(slot))
+        if start is None:
+            return None
+        # The next working day's slot time is a weekly conference's own hour: the referral
+        # joins that conference as an urgent item rather than a second meeting at that hour.
+        conference = db.session.execute(
+            select(Conference).where(
+                Conference.hub_id == referral.hub_id,
+                Conference.kind == ConferenceKind.WEEKLY.value,
+                Conference.status == ConferenceStatus.SCHEDULED.value,
+                Conference.starts_at == start,
+            )
+        ).scalar_one_or_none()
+        if conference is None:
+            conference = _create(referral.hub_id, slot, start, now, due)
+            created = True
+    if not _add_item(conference, referral, now):
+        return conference  # another process put it there first, and told the coordinators
+    if conference.kind == ConferenceKind.URGENT.value:
+        line = (
+            f"{referral.band.capitalize()} referral {referral.reference} is due by "
+            f"{format_local(due)}, before the weekly conference that would take it."
+        )
+        conference.reason = f"{conference.reason}\n{line}" if conference.reason else line
+    if conference.agenda_built_at is None:
+        conference.agenda_built_at = now  # built at once, not the slot's hours before
+    audit.record(
+        "urgent_conference_proposed" if created else "urgent_conference_item_added",
+        hub=referral.hub,
+        target=conference,
+        details={
+            "after": {
+                "referral": referral.reference,
+                "band": referral.band,
+                "due_by": due.isoformat(),
+                "starts_at": conference.starts_at.isoformat(),
+                "status": conference.status,
+            }
+        },
+    )
+    _tell_coordinators(conference, referral, created)
+    return conference
+
+
+def _create(
+    hub_id: int, slot: ConferenceSlot, start: datetime, now: datetime, due: datetime
+) -> Conference:
+    # A conference is unique per (hub, kind, start): step earlier past a declined one that
+    # holds the proposed time.
+    taken = set(
+        db.session.execute(
+            select(Conference.starts_at).where(
+                Conference.hub_id == hub_id,
+                Conference.kind == ConferenceKind.URGENT.value,
+                Conference.starts_at > now,
+                Conference.starts_at <= due,
+            )
+        ).scalars()
+    )
+    while start in taken and start - _STEP > now:
+        start -= _STEP
+    conference = Conference(
+        hub_id=hub_id,
+        kind=ConferenceKind.URGENT.value,
+        status=ConferenceStatus.PROPOSED.value,
+        starts_at=start,
+        place=slot.place,
+        online_link=slot.online_link,
+        reason="",
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(conference)
+    except IntegrityError:
+        # Another process proposed one for the same moment between our look and our insert.
+        return db.session.execute(
+            select(Conference).where(
+                Conference.hub_id == hub_id,
+                Conference.kind == ConferenceKind.URGENT.value,
+                Conference.starts_at == start,
+            )
+        ).scalar_one()
+    return conference
+
+
+def _add_item(conference: Conference, referral: Referral, now: datetime) -> bool:
+    position = (
+        db.session.execute(
+            select(func.max(AgendaItem.position)).where(AgendaItem.conference_id == conference.id)
+        ).scalar()
+        or 0
+    )
+    item = AgendaItem(
+        conference_id=conference.id,
+        referral_id=referral.id,
+        reason=AgendaReason.URGENT.value,
+        position=position + 1,
+        created_at=now,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(item)
+    except IntegrityError:
+        return False  # unique per (conference, referral): it is already there
+    db.session.expire(conference, ["items"])
+    return True
+
+
+def coordinators(hub_id: int) -> list[User]:
+    return list(
+        db.session.execute(
+            select(User)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(
+                UserRole.hub_id == hub_id,
+                UserRole.role == Role.COORDINATOR.value,
+                User.is_active_account.is_(True),
+            )
+            .distinct()
+            .order_by(User.id)
+        ).scalars()
+    )
+
+
+def _link(endpoint: str, conference_id: int) -> str:
+    if has_request_context():
+        return mail.external_url(endpoint, conference_id=conference_id)
+    # From the scheduler: build the link without a request.
+    with current_app.test_request_context():
+        return mail.external_url(endpoint, conference_id=conference_id)
+
+
+def _tell_coordinators(conference: Conference, referral: Referral, created: bool) -> None:
+    when = format_local(conference.starts_at)
+    if created:
+        text = (
+            f"Urgent conference proposed for {when}: {referral.band} referral "
+            f"{referral.reference} is due by {format_local(referral.conference_due_by)}. "
+            "Confirm or decline it."
+        )
+    else:
+        text = (
+            f"{referral.band.capitalize()} referral {referral.reference} (due by "
+            f"{format_local(referral.conference_due_by)}) added to the "
+            f"{ConferenceKind(conference.kind).label.lower()} on {when}."
+        )
+    if conference.kind == ConferenceKind.URGENT.value:
+        link = _link("conference_time.urgent", conference.id)
+        action = "Sign in to confirm or decline the urgent conference"
+    else:
+        link = _link("conferences.show", conference.id)
+        action = "It is on the agenda of the coming weekly conference. Sign in to see it"
+    for user in coordinators(referral.hub_id):
+        db.session.add(Notification(user_id=user.id, conference_id=conference.id, text=text))
+        _queue_mail(
+            user.email,
+            "Focus Hub: a referral needs an urgent conference",
+            "A referral to your hub is due for a conference before the weekly conference "
+            f"that would take it.\n\n{action}:\n{link}\n",
+        )
+    db.session.flush()
+
+
+# -- the coordinator's answer ---------------------------------------------------------------
+
+
+def deadlines(conference: Conference) -> list[tuple[str, datetime]]:
+    """(reference, deadline) of each referral on the conference's agenda, soonest first."""
+    return list(
+        db.session.execute(
+            select(Referral.reference, Referral.conference_due_by)
+            .join(AgendaItem, AgendaItem.referral_id == Referral.id)
+            .where(AgendaItem.conference_id == conference.id, AgendaItem.removed.is_(False))
+            .order_by(Referral.conference_due_by, Referral.id)
+        ).all()
+    )
+
+
+class ConfirmSchema(Schema):
+    day = fields.Date(
+        required=True,
+        error_messages={"required": "Enter the date", "invalid": "Enter a real date"},
+    )
+    time = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"^([01]\d|2[0-3]):[0-5]\d$", error="Enter the time as HH:MM, like 14:30"
+        ),
+        error_messages={"required": "Enter the time"},
+    )
+    place = fields.String(load_default="", validate=validate.Length(max=200))
+    online_link = fields.String(load_default="", validate=validate.Length(max=500))
+
+    @validates_schema
+    def _link(self, data, **kwargs):
+        link = data.get("online_link") or ""
+        if link and not link.startswith("https://"):
+            raise ValidationError({"online_link": ["Enter a link starting https://"]})
+
+
+def confirm_form(conference: Conference) -> dict:
+    local = conference.starts_at.astimezone(LONDON)
+    return {
+        "day": local.date().isoformat(),
+        "time": local.strftime("%H:%M"),
+        "place": conference.place,
+        "online_link": conference.online_link,
+        "edit_version": str(conference.edit_version),
+    }
+
+
+def _check_answerable(conference: Conference, form) -> None:
+    if (
+        conference.kind != ConferenceKind.URGENT.value
+        or conference.status != ConferenceStatus.PROPOSED.value
+    ):
+        raise ValidationError({"form": ["This conference is not a proposed urgent conference"]})
+    if (form.get("edit_version") or "").strip() != str(conference.edit_version):
+        raise ValidationError(
+            {
+                "form": [
+                    "Someone else answered or changed this conference while you were looking at "
+                    "it. Check it again."
+                ]
+            }
+        )
+
+
+def confirm(conference: Conference, form, user, now: datetime) -> list[str]:
+    """Confirm a proposed urgent conference, perhaps at another time or place: it becomes
+    SCHEDULED. Returns warnings in words (a time after a referral's deadline). Raises
+    ValidationError, nothing written."""
+    _check_answerable(conference, form)
+    raw = {k: (form.get(k) or "").strip() for k in ("day", "time", "place", "online_link")}
+    data = ConfirmSchema().load({k: v for k, v in raw.items() if v})
+    hours, minutes = (int(x) for x in data["time"].split(":"))
+    start = datetime.combine(data["day"], time(hours, minutes), tzinfo=LONDON).astimezone(UTC)
+    if start <= now:
+        raise ValidationError({"day": ["Choose a date and time in the future"]})
+    clash = db.session.execute(
+        select(Conference.id).where(
+            Conference.hub_id == conference.hub_id,
+            Conference.kind == ConferenceKind.URGENT.value,
+            Conference.starts_at == start,
+            Conference.id != conference.id,
+        )
+    ).first()
+    if clash:
+        raise ValidationError({"time": ["Another urgent conference is at that time"]})
+    before = _answer_dict(conference)
+    conference.starts_at = start
+    conference.place = data["place"].strip()
+    conference.online_link = data["online_link"].strip()
+    conference.status = ConferenceStatus.SCHEDULED.value
+    conference.edit_version += 1
+    audit.record(
+        "urgent_conference_confirmed",
+        user=user,
+        hub=conference.hub,
+        target=conference,
+        details={"before": before, "after": _answer_dict(conference)},
+    )
+    return [
+        f"The conference is after the deadline for referral {reference} "
+        f"({format_local(due)}): it will be late."
+        for reference, due in deadlines(conference)
+        if due < start
+    ]
+
+
+def decline(conference: Conference, form, user, now: datetime) -> None:
+    """Decline a proposed urgent conference with a reason: it is cancelled, and the reason
+    is recorded for each referral on it, to explain the breach if its deadline is missed."""
+    _check_answerable(conference, form)
+    reason = (form.get("reason") or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["Enter why the urgent conference is not needed"]})
+    if len(reason) > 2000:
+        raise ValidationError({"reason": ["Reason must be 2,000 characters or fewer"]})
+    before = _answer_dict(conference)
+    conference.status = ConferenceStatus.CANCELLED.value
+    conference.edit_version += 1
+    referral_ids = list(
+        db.session.execute(
+            select(AgendaItem.referral_id).where(
+                AgendaItem.conference_id == conference.id,
+                AgendaItem.removed.is_(False),
+                AgendaItem.referral_id.is_not(None),
+            )
+        ).scalars()
+    )
+    recorded = set(
+        db.session.execute(
+            select(DeadlineBreach.referral_id).where(DeadlineBreach.referral_id.in_(referral_ids))
+        ).scalars()
+    )
+    text = f"Urgent conference declined: {reason}"
+    for referral_id in referral_ids:
+        if referral_id not in recorded:  # a reason a person already gave is kept
+            db.session.add(
+                DeadlineBreach(
+                    referral_id=referral_id, reason=text, recorded_by_id=user.id, recorded_at=now
+                )
+            )
+    audit.record(
+        "urgent_conference_declined",
+        user=user,
+        hub=conference.hub,
+        target=conference,
+        details={"before": before, "after": _answer_dict(conference) | {"reason": reason}},
+    )
+
+
+def _answer_dict(conference: Conference) -> dict:
+    return {
+        "status": conference.status,
+        "starts_at": conference.starts_at.isoformat(),
+        "place": conference.place,
+        "online_link": conference.online_link,
+    }
+
+
+def proposed_of(hub: Hub) -> list[Conference]:
+    """The hub's urgent conferences awaiting a coordinator's answer, soonest first."""
+    return list(
+        db.session.execute(
+            select(Conference)
+            .where(
+                Conference.hub_id == hub.id,
+                Conference.kind == ConferenceKind.URGENT.value,
+                Conference.status == ConferenceStatus.PROPOSED.value,
+            )
+            .order_by(Conference.starts_at)
+        ).scalars()
+    )
