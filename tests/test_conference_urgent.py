@@ -141,8 +141,8 @@ def test_a_christmas_week_of_referrals_gets_the_right_urgent_conferences(ctx, wo
     assert critical_tue.conference_due_by == w1.starts_at and urgent_of(critical_tue) == []
 
     # Tuesday noon: high, inside Wednesday's cut-off, three working days across Christmas
-    # gives Tuesday 29th 17:00, before the 30th's conference. The next working day's slot
-    # time is Wednesday's own conference: it joins that agenda as an urgent item.
+    # gives Tuesday 29th 17:00, before the 30th's conference. Wednesday's weekly conference
+    # falls before the deadline: it joins that agenda as an urgent item.
     high_tue = refer("2026-12-22T12:00", HIGH)
     assert high_tue.conference_due_by == at("2026-12-29T17:00")
     assert urgent_of(high_tue) == [w1]

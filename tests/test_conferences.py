@@ -18,9 +18,11 @@ from hub.models import (
     AgendaItem,
     AuditEntry,
     CaseAction,
+    CaseReview,
     Conference,
     ConferenceSlot,
     Referral,
+    RiskAssessment,
 )
 from hub.timeutil import LONDON
 from referrals import intake
@@ -406,3 +408,138 @@ def test_the_agenda_links_member_cases_in_constant_queries(app, client, world, _
         page = client.get(path).get_data(as_text=True)
     assert "CPL-X9" in page and 'href="/cases/' in page
     assert len(large) == len(small)
+
+
+# -- what the builder takes, and when --------------------------------------------------------
+
+
+def _signed_assessment(case, assessor, due_on: date, signed: str) -> RiskAssessment:
+    assessment = RiskAssessment(
+        case_id=case.id,
+        kind="review",
+        problem_type="personal",
+        band=case.band,
+        assessor_id=assessor.id,
+        signed_at=at(signed),
+        next_due_on=due_on,
+        category="incident",
+        origin_agency_id=assessor.agency_id,
+    )
+    db.session.add(assessment)
+    db.session.flush()
+    return assessment
+
+
+def test_a_deadline_between_two_conferences_is_taken_by_the_earlier(ctx, world):
+    """A standard referral is due ten working days on: the last weekly conference before its
+    deadline takes it, so it is discussed in time rather than the week after."""
+    copeland = hub()
+    add_slot(copeland.id)
+    standard = refer("2026-11-19T13:00", risk={}, category="environmental")
+    assert standard.conference_due_by == at("2026-12-03T17:00")  # a Thursday
+    conference_slot.ensure_weekly_conferences(date(2026, 11, 19))
+    first, second = weekly(copeland.id)[:2]
+    assert conference_agenda.following_weekly(first) == second.starts_at
+    conference_agenda.build_agenda(first, at("2026-11-24T09:00"))
+    conference_agenda.build_agenda(second, at("2026-12-01T09:00"))
+    assert on_agenda(first) == []
+    assert on_agenda(second) == [(standard.reference, "new_referral")]
+    assert second.starts_at < standard.conference_due_by
+
+
+def test_new_cases_reassessments_and_case_reviews_come_to_the_agenda(ctx, world):
+    copeland = hub()
+    add_slot(copeland.id)
+    a = _agencies(copeland)
+    worker = user(world.email["case_worker"])
+    conference_slot.ensure_weekly_conferences(date(2026, 11, 19))
+    conference, following = weekly(copeland.id)[:2]
+    # Triaged into cases that await their first conference: one due before the following
+    # weekly conference (this one must take it), one due after it (next week's will).
+    waiting = make_case(copeland, "CPL-NEW", a["council"], stage="awaiting_conference")
+    waiting.conference_due_by = at("2026-11-27T17:00")
+    later = make_case(copeland, "CPL-NEW-LATER", a["council"], stage="awaiting_conference")
+    later.conference_due_by = following.starts_at
+    # The latest signed assessment decides when the reassessment falls due.
+    overdue = make_case(copeland, "CPL-REASSESS", a["council"])
+    _signed_assessment(overdue, worker, date(2026, 11, 20), "2026-10-23T10:00")
+    renewed = make_case(copeland, "CPL-RENEWED", a["council"])
+    _signed_assessment(renewed, worker, date(2026, 11, 20), "2026-10-23T10:00")
+    _signed_assessment(renewed, worker, date(2026, 12, 18), "2026-11-20T10:00")
+    # An ASB case review application on a case also due for review: listed once, as the
+    # application, and the item points at it for the threshold decision.
+    applied = make_case(copeland, "CPL-APPLIED", a["council"])
+    applied.next_review_on = date(2026, 11, 20)
+    review = CaseReview(
+        hub_id=copeland.id,
+        reference="ACR-CPL-2026-0001",
+        case_id=applied.id,
+        source="application",
+        applicant="victim",
+        received_on=date(2026, 11, 18),
+    )
+    db.session.add(review)
+    db.session.flush()
+
+    conference_agenda.build_agenda(conference, at("2026-11-23T10:00"))
+    assert on_agenda(conference) == [
+        ("CPL-APPLIED", "case_review"),
+        ("CPL-NEW", "new_case"),
+        ("CPL-REASSESS", "overdue_reassessment"),
+    ]
+    assert conference_agenda.agenda_items(conference)[0].case_review_id == review.id
+
+
+def test_an_application_received_after_the_case_was_listed_is_linked_to_its_item(ctx, world):
+    copeland = hub()
+    add_slot(copeland.id)
+    case = make_case(copeland, "CPL-1", _agencies(copeland)["council"])
+    case.next_review_on = date(2026, 11, 20)
+    conference_slot.ensure_weekly_conferences(date(2026, 11, 19))
+    conference = weekly(copeland.id)[0]
+    conference_agenda.build_agenda(conference, at("2026-11-23T10:00"))
+    (item,) = conference_agenda.agenda_items(conference)
+    assert item.case_review_id is None
+    review = CaseReview(
+        hub_id=copeland.id,
+        reference="ACR-CPL-2026-0001",
+        case_id=case.id,
+        source="application",
+        applicant="on_behalf",
+        received_on=date(2026, 11, 23),
+    )
+    db.session.add(review)
+    db.session.flush()
+    assert conference_agenda.build_agenda(conference, at("2026-11-23T11:00")) == 0
+    db.session.refresh(item)
+    assert (item.reason, item.case_review_id) == ("review_due", review.id)
+
+
+def test_an_urgent_conference_is_not_given_the_weekly_agenda(ctx, world):
+    copeland = hub()
+    add_slot(copeland.id)
+    make_case(copeland, "CPL-EVAL", _agencies(copeland)["council"], stage="evaluation")
+    urgent = Conference(hub_id=copeland.id, kind="urgent", starts_at=at("2026-11-24T15:00"))
+    db.session.add(urgent)
+    db.session.flush()
+    assert conference_agenda.build_agenda(urgent, at("2026-11-24T09:00")) == 0
+    assert on_agenda(urgent) == []
+
+
+def test_building_an_agenda_takes_the_same_statements_however_many_cases(ctx, world):
+    copeland = hub()
+    add_slot(copeland.id)
+    council = _agencies(copeland)["council"]
+    conference_slot.ensure_weekly_conferences(date(2026, 11, 19))
+    conference, following = weekly(copeland.id)[:2]
+    counts = []
+    for n, meeting in ((3, conference), (30, following)):
+        for i in range(n):
+            case = make_case(copeland, f"CPL-{meeting.id}-{i}", council, stage="evaluation")
+            case.next_review_on = date(2026, 11, 1)
+        db.session.flush()
+        with count_queries(db.session.connection()) as statements:
+            added = conference_agenda.build_agenda(meeting, meeting.starts_at - timedelta(hours=1))
+        counts.append(len(statements))
+        assert added == len(on_agenda(meeting)) >= n
+    assert counts[0] == counts[1]

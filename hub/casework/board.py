@@ -57,7 +57,7 @@ def today() -> date:
     return utcnow().astimezone(LONDON).date()
 
 
-def _latest_reassessment_due():
+def latest_reassessment_due():
     """Scalar SQL: when the case's next risk assessment falls due (latest signed one)."""
     return (
         select(RiskAssessment.next_due_on)
@@ -103,7 +103,7 @@ def _filtered(user, hub, f: dict):
             or_(
                 _overdue_action_exists(now),
                 Case.next_review_on < now,
-                _latest_reassessment_due() < now,
+                latest_reassessment_due() < now,
             )
         )
     return query
@@ -255,7 +255,7 @@ def _add_counts(cards: list[Card]) -> None:
             select(
                 Case.id,
                 sql_case((Case.next_review_on < now, 1), else_=0)
-                + sql_case((_latest_reassessment_due() < now, 1), else_=0),
+                + sql_case((latest_reassessment_due() < now, 1), else_=0),
             ).where(Case.id.in_(ids))
         ).all()
     )
@@ -379,7 +379,7 @@ def my_work(user, hub) -> dict:
             CaseAction.status == "open",
         ),
     )
-    due = _latest_reassessment_due().label("reassessment_due")
+    due = latest_reassessment_due().label("reassessment_due")
     reviews = list(
         db.session.execute(
             select(Case, due)

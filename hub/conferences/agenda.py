@@ -1,17 +1,39 @@
 """A conference's agenda: built by the scheduler from the scores, then edited by a coordinator.
 
-build_agenda is idempotent: an agenda item is unique per (conference, referral) and
-(conference, case), and a removed item is kept (removed=True) so a rebuild never puts it back.
+A weekly conference takes everything that must be discussed before the weekly conference after
+it: referrals awaiting triage and new cases whose deadline falls before that next meeting
+(critical first, then the nearest deadline), ASB case review applications awaiting their
+threshold decision, and open cases due for review, with overdue actions or an overdue risk
+reassessment, or ready for evaluation. An urgent conference carries only what it was called
+for (hub.conferences.urgent) and what a coordinator adds.
+
+build_agenda is idempotent and set-based (two INSERT ... SELECT statements, whatever the size
+of the hub): an agenda item is unique per (conference, referral) and (conference, case), and a
+removed item is kept (removed=True) so a rebuild never puts it back.
 """
 
 from datetime import datetime, timedelta
 
 from marshmallow import ValidationError
-from sqlalchemy import and_, exists, func, insert, select
+from sqlalchemy import (
+    Integer,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import selectinload
 
 from hub import audit
-from hub.conferences.slot import DEFAULT_AGENDA_HOURS, slot_for
+from hub.casework.board import latest_reassessment_due
+from hub.conferences.slot import DEFAULT_AGENDA_HOURS, scoring_slot, slot_for
 from hub.extensions import db
 from hub.models import (
     ActionStatus,
@@ -19,7 +41,10 @@ from hub.models import (
     AgendaReason,
     Case,
     CaseAction,
+    CaseReview,
+    CaseReviewStatus,
     Conference,
+    ConferenceKind,
     ConferenceStatus,
     Hub,
     Referral,
@@ -27,7 +52,19 @@ from hub.models import (
 )
 from hub.models.referral import ReferralStatus
 from hub.timeutil import LONDON
-from scoring import band_rank
+from scoring import BANDS, next_conference
+
+# The order of the reasons a case is on the agenda: a case due for several is listed once,
+# under the first.
+CASE_REASONS = (
+    AgendaReason.CASE_REVIEW,
+    AgendaReason.NEW_CASE,
+    AgendaReason.REVIEW_DUE,
+    AgendaReason.OVERDUE_ACTIONS,
+    AgendaReason.OVERDUE_REASSESSMENT,
+    AgendaReason.READY_FOR_EVALUATION,
+)
+_AWAITING_CONFERENCE = (Stage.REFERRED.value, Stage.AWAITING_CONFERENCE.value)
 
 
 def agenda_opens_at(conference: Conference) -> datetime:
@@ -36,105 +73,167 @@ def agenda_opens_at(conference: Conference) -> datetime:
     return conference.starts_at - timedelta(hours=hours)
 
 
-def _candidate_referrals(conference: Conference) -> list[tuple[int, str | None, datetime]]:
-    rows = db.session.execute(
-        select(Referral.id, Referral.band, Referral.conference_due_by).where(
-            Referral.hub_id == conference.hub_id,
-            Referral.status == ReferralStatus.SUBMITTED.value,
-            Referral.conference_due_by <= conference.starts_at,
-        )
-    ).all()
-    # Critical first, then the nearest deadline; the id keeps equal ones in arrival order.
-    return sorted(rows, key=lambda r: (-band_rank(r.band or "standard"), r.conference_due_by, r.id))
+def following_weekly(conference: Conference) -> datetime:
+    """When the weekly conference after this one starts: anything due before then must be
+    taken here, or its deadline is missed."""
+    slot = slot_for(conference.hub_id)
+    if slot is None:
+        return conference.starts_at + timedelta(days=7)
+    return next_conference(conference.starts_at, scoring_slot(slot))
 
 
-def _candidate_cases(conference: Conference) -> list[tuple[int, str]]:
-    """(case id, reason) for each open case to discuss, in the order of the reasons."""
+def _due_referrals(conference: Conference, due_before: datetime, now: datetime):
+    """SQL: (referral id, order) for each referral awaiting triage to add."""
+    urgency = case(
+        *((Referral.band == band, rank) for rank, band in enumerate(BANDS)), else_=len(BANDS)
+    )
+    order = func.row_number().over(order_by=(urgency, Referral.conference_due_by, Referral.id))
+    return select(Referral.id, order).where(
+        Referral.hub_id == conference.hub_id,
+        Referral.status == ReferralStatus.SUBMITTED.value,
+        Referral.submitted_at <= now,
+        Referral.conference_due_by < due_before,
+        Referral.id.not_in(_on_agenda(conference, AgendaItem.referral_id)),
+    )
+
+
+def _on_agenda(conference: Conference, column):
+    """SQL: the referrals or cases the agenda already holds, removed ones included. NOT IN
+    over this list (never NULL) is hashed once, whatever the planner guesses of the rows
+    just inserted."""
+    return select(column).where(AgendaItem.conference_id == conference.id, column.is_not(None))
+
+
+def _received_review():
+    return exists().where(
+        CaseReview.case_id == Case.id, CaseReview.status == CaseReviewStatus.RECEIVED.value
+    )
+
+
+def _due_cases(conference: Conference, due_before: datetime):
+    """SQL: (case id, reason, order) for each open case to add, under its first reason."""
     day = conference.starts_at.astimezone(LONDON).date()
-    open_case = and_(Case.hub_id == conference.hub_id, Case.stage != Stage.CLOSED.value)
-    overdue = exists().where(
+    overdue_action = exists().where(
         CaseAction.case_id == Case.id,
         CaseAction.status == ActionStatus.OPEN.value,
         CaseAction.due_on < day,
     )
-    queries = [
-        (AgendaReason.REVIEW_DUE, select(Case.id).where(open_case, Case.next_review_on <= day)),
-        (AgendaReason.OVERDUE_ACTIONS, select(Case.id).where(open_case, overdue)),
-        (
-            AgendaReason.READY_FOR_EVALUATION,
-            select(Case.id).where(open_case, Case.stage == Stage.EVALUATION.value),
+    conditions = {
+        AgendaReason.CASE_REVIEW: _received_review(),
+        AgendaReason.NEW_CASE: and_(
+            Case.stage.in_(_AWAITING_CONFERENCE),
+            or_(Case.conference_due_by.is_(None), Case.conference_due_by < due_before),
         ),
-    ]
-    found: list[tuple[int, str]] = []
-    for reason, query in queries:
-        for case_id in db.session.execute(query.order_by(Case.id)).scalars():
-            found.append((case_id, reason.value))
-    return found
+        AgendaReason.REVIEW_DUE: Case.next_review_on <= day,
+        AgendaReason.OVERDUE_ACTIONS: overdue_action,
+        AgendaReason.OVERDUE_REASSESSMENT: latest_reassessment_due() < day,
+        AgendaReason.READY_FOR_EVALUATION: Case.stage == Stage.EVALUATION.value,
+    }
+    open_case = and_(
+        Case.hub_id == conference.hub_id,
+        Case.stage != Stage.CLOSED.value,
+        Case.id.not_in(_on_agenda(conference, AgendaItem.case_id)),
+    )
+    # One branch per reason, each planned on its own (an index where it has one).
+    reasons = union_all(
+        *(
+            select(Case.id.label("case_id"), literal(n, Integer).label("rank")).where(
+                open_case, conditions[r]
+            )
+            for n, r in enumerate(CASE_REASONS)
+        )
+    ).subquery()
+    first = (
+        select(reasons.c.case_id, func.min(reasons.c.rank).label("rank"))
+        .group_by(reasons.c.case_id)
+        .subquery()
+    )
+    reason = case(*((first.c.rank == n, r.value) for n, r in enumerate(CASE_REASONS)))
+    order = func.row_number().over(order_by=(first.c.rank, first.c.case_id))
+    return select(first.c.case_id, reason, order)
 
 
 def build_agenda(conference: Conference, now: datetime) -> int:
-    """Add what is due to a conference's agenda, once the agenda opens (agenda_hours_before
-    the start) and until it starts. Never duplicates an item or restores a removed one.
-    Returns the number of items added."""
-    if conference.status != ConferenceStatus.SCHEDULED.value or not (
-        agenda_opens_at(conference) <= now < conference.starts_at
+    """Add what is due to a weekly conference's agenda, once the agenda opens
+    (agenda_hours_before the start) and until it starts. Never duplicates an item or restores
+    a removed one. Returns the number of items added."""
+    if (
+        conference.kind != ConferenceKind.WEEKLY.value
+        or conference.status != ConferenceStatus.SCHEDULED.value
+        or not (agenda_opens_at(conference) <= now < conference.starts_at)
     ):
         return 0
-    existing = db.session.execute(
-        select(AgendaItem.referral_id, AgendaItem.case_id).where(
-            AgendaItem.conference_id == conference.id
+    due_before = following_weekly(conference)
+    first = _last_position(conference)
+    last = first
+    for column, due, reason in (
+        ("referral_id", _due_referrals(conference, due_before, now), AgendaReason.NEW_REFERRAL),
+        ("case_id", _due_cases(conference, due_before), None),
+    ):
+        rows = due.subquery()
+        id_col, *rest = rows.c
+        db.session.execute(
+            insert(AgendaItem.__table__).from_select(
+                [column, "conference_id", "reason", "position", "removed", "created_at"],
+                select(
+                    id_col,
+                    literal(conference.id, Integer),
+                    literal(reason.value) if reason else rest[0],
+                    rest[-1] + last,
+                    false(),
+                    literal(now, AgendaItem.created_at.type),
+                ),
+            )
         )
-    ).all()
-    seen_referrals = {r.referral_id for r in existing if r.referral_id}
-    seen_cases = {r.case_id for r in existing if r.case_id}
-    position = _last_position(conference)
-    rows = []
-    for row in _candidate_referrals(conference):
-        if row.id not in seen_referrals:
-            seen_referrals.add(row.id)
-            position += 1
-            rows.append(
-                {
-                    "referral_id": row.id,
-                    "case_id": None,
-                    "reason": AgendaReason.NEW_REFERRAL.value,
-                    "position": position,
-                }
-            )
-    for case_id, reason in _candidate_cases(conference):
-        if case_id not in seen_cases:
-            seen_cases.add(case_id)
-            position += 1
-            rows.append(
-                {"referral_id": None, "case_id": case_id, "reason": reason, "position": position}
-            )
+        # Positions run on from the last without a gap, so they count what was added (a
+        # driver's rowcount for INSERT ... SELECT is not always known).
+        last = _last_position(conference)
+    added = last - first
+    _link_case_reviews(conference)
     if conference.agenda_built_at is None:
         conference.agenda_built_at = now
-    if rows:
-        # One executemany (psycopg pipelines it): a large hub's agenda can hold many items.
-        db.session.execute(
-            insert(AgendaItem),
-            [
-                {"conference_id": conference.id, "removed": False, "created_at": now, **row}
-                for row in rows
-            ],
-        )
+    if added:
         db.session.expire(conference, ["items"])
         audit.record(
             "agenda_built",
             hub=conference.hub,
             target=conference,
-            details={"after": {"items_added": len(rows)}},
+            details={"after": {"items_added": added}},
         )
-    return len(rows)
+    return added
+
+
+def _link_case_reviews(conference: Conference) -> None:
+    """Point each case item at the case's ASB case review application awaiting its threshold
+    decision, so the chair can record that decision on the item."""
+    review = (
+        select(func.min(CaseReview.id))
+        .where(
+            CaseReview.case_id == AgendaItem.case_id,
+            CaseReview.status == CaseReviewStatus.RECEIVED.value,
+        )
+        .scalar_subquery()
+    )
+    db.session.execute(
+        update(AgendaItem)
+        .where(
+            AgendaItem.conference_id == conference.id,
+            AgendaItem.case_id.is_not(None),
+            AgendaItem.case_review_id.is_(None),
+            review.is_not(None),
+        )
+        .values(case_review_id=review)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def build_due_agendas(now: datetime) -> int:
-    """Build the agenda of every scheduled conference whose agenda is open. Returns the
-    number of items added."""
+    """Build the agenda of every weekly conference whose agenda is open. Returns the number of
+    items added."""
     horizon = now + timedelta(days=60)
     conferences = db.session.execute(
         select(Conference).where(
+            Conference.kind == ConferenceKind.WEEKLY.value,
             Conference.status == ConferenceStatus.SCHEDULED.value,
             Conference.starts_at > now,
             Conference.starts_at <= horizon,

@@ -3,9 +3,9 @@ conference that would take it gets an urgent conference within its deadline, and
 coordinators are told at once. A coordinator then confirms it (SCHEDULED) or declines it with
 a reason (CANCELLED), which becomes the reason recorded for the breach if the deadline is missed.
 
-Reused first: a proposed or scheduled urgent conference of the hub before the deadline; and
-when the proposed hour is a weekly conference's own, the referral joins that agenda as an
-urgent item rather than a second meeting at the same hour.
+Reused first: a proposed or scheduled urgent conference of the hub before the deadline; then
+a weekly conference before the deadline (at least NOTICE ahead), which the referral joins as
+an urgent item rather than a second meeting.
 
 propose_for(referral, now, weekly) runs when a referral is submitted (referrals.intake), in
 the submission's transaction; propose_due(now) is the hourly job's safety net. Both are
@@ -62,13 +62,11 @@ _OPEN = (ConferenceStatus.PROPOSED.value, ConferenceStatus.SCHEDULED.value)
 def needs_urgent(band: str | None, due_by: datetime | None, slot: ScoringSlot) -> bool:
     """True when a referral of this band and deadline needs an urgent conference.
 
-    The agenda builder takes a referral into the first weekly conference starting at or after
-    its deadline (agenda._candidate_referrals). The scoring engine makes a critical or high
-    deadline that weekly conference itself when it comes first and is beyond the agenda
-    cut-off; when the deadline falls before it instead, the first weekly conference to discuss
-    the referral is after its deadline, so without an urgent one it would certainly breach.
-    That holds for high as for critical: a high deadline is usually the weekly conference,
-    but not when the conference is more than three working days away."""
+    The scoring engine makes a critical or high deadline the weekly conference itself when that
+    comes first and is beyond the agenda cut-off, and the agenda builder then takes it there.
+    Otherwise the deadline is a working-day one, and the partners may not meet in time
+    unless they are convened for it: on an urgent conference, or as an urgent item of a
+    weekly conference that falls before the deadline (_put_on_urgent)."""
     if band not in URGENT_BANDS or due_by is None:
         return False
     return next_conference(due_by - timedelta(microseconds=1), slot) > due_by
@@ -174,22 +172,26 @@ def _put_on_urgent(referral: Referral, slot: ConferenceSlot, now: datetime) -> C
     ).scalar_one_or_none()
     created = False
     if conference is None:
-        start = proposed_start(due, now, scoring_slot(slot))
-        if start is None:
-            return None
-        # The next working day's slot time is a weekly conference's own hour: the referral
-        # joins that conference as an urgent item rather than a second meeting at that hour.
+        # A weekly conference before the deadline, with time to prepare: the referral joins it
+        # as an urgent item rather than a second meeting.
         conference = db.session.execute(
-            select(Conference).where(
+            select(Conference)
+            .where(
                 Conference.hub_id == referral.hub_id,
                 Conference.kind == ConferenceKind.WEEKLY.value,
                 Conference.status == ConferenceStatus.SCHEDULED.value,
-                Conference.starts_at == start,
+                Conference.starts_at >= now + NOTICE,
+                Conference.starts_at <= due,
             )
+            .order_by(Conference.starts_at)
+            .limit(1)
         ).scalar_one_or_none()
-        if conference is None:
-            conference = _create(referral.hub_id, slot, start, now, due)
-            created = True
+    if conference is None:
+        start = proposed_start(due, now, scoring_slot(slot))
+        if start is None:
+            return None
+        conference = _create(referral.hub_id, slot, start, now, due)
+        created = True
     if not _add_item(conference, referral, now):
         return conference  # another process put it there first, and told the coordinators
     if conference.kind == ConferenceKind.URGENT.value:

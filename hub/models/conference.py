@@ -53,6 +53,7 @@ class AgendaReason(StrEnum):
     CASE_REVIEW = "case_review"
     REVIEW_DUE = "review_due"
     OVERDUE_ACTIONS = "overdue_actions"
+    OVERDUE_REASSESSMENT = "overdue_reassessment"
     READY_FOR_EVALUATION = "ready_for_evaluation"
     ADDED_BY_COORDINATOR = "added_by_coordinator"
 
@@ -65,6 +66,7 @@ class AgendaReason(StrEnum):
             "case_review": "ASB case review application",
             "review_due": "Review due",
             "overdue_actions": "Overdue actions",
+            "overdue_reassessment": "Risk reassessment overdue",
             "ready_for_evaluation": "Ready for evaluation",
             "added_by_coordinator": "Added by the coordinator",
         }[self.value]
@@ -198,9 +200,9 @@ class AgendaItem(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    conference_id: Mapped[int] = mapped_column(
-        ForeignKey("conference.id", ondelete="CASCADE"), index=True
-    )
+    # No index of its own: both unique constraints lead with it. Every index here is paid for
+    # on each of the thousands of rows a large hub's agenda build inserts.
+    conference_id: Mapped[int] = mapped_column(ForeignKey("conference.id", ondelete="CASCADE"))
     referral_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
     case_review_id: Mapped[int | None] = mapped_column(ForeignKey("case_review.id"), index=True)
@@ -227,6 +229,7 @@ class DecisionKind(StrEnum):
     ACTION = "action"
     NEXT_REVIEW = "next_review"
     CASE_REVIEW = "case_review"
+    REVIEW_THRESHOLD = "review_threshold"
     CLOSE = "close"
 
     @property
@@ -240,6 +243,7 @@ class DecisionKind(StrEnum):
             "action": "Assign an action",
             "next_review": "Set the next review date",
             "case_review": "Refer to an ASB case review",
+            "review_threshold": "Decide the ASB case review threshold",
             "close": "Close the case",
         }[self.value]
 
@@ -290,6 +294,18 @@ class CaseReviewStatus(StrEnum):
         }[self.value]
 
 
+class CaseReviewApplicant(StrEnum):
+    VICTIM = "victim"
+    ON_BEHALF = "on_behalf"  # with the victim's consent: family, carer, councillor, MP
+
+    @property
+    def label(self) -> str:
+        return {
+            "victim": "The victim",
+            "on_behalf": "Someone on the victim's behalf, with their consent",
+        }[self.value]
+
+
 class CaseReview(db.Model):
     """An ASB case review (Anti-social Behaviour, Crime and Policing Act 2014, s.104): an
     application by or for a victim, or a referral by a conference. Nothing personal here: the
@@ -304,6 +320,12 @@ class CaseReview(db.Model):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
     referral_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"))
     source: Mapped[str] = mapped_column(String(12))  # application | conference
+    applicant: Mapped[str | None] = mapped_column(
+        String(12)
+    )  # an application's CaseReviewApplicant
+    # How many complaints about the ASB the applicant says they made in the hub's window (the
+    # threshold's test), when the application says.
+    complaints_reported: Mapped[int | None] = mapped_column(Integer)
     received_on: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(10), default=CaseReviewStatus.RECEIVED.value)
     threshold_met: Mapped[bool | None] = mapped_column(Boolean)

@@ -1,0 +1,41 @@
+"""agenda builder and case review applications: the open cases of a hub indexed for the
+builder, agenda items without a redundant index, and what an application says
+
+Revision ID: g1agenda
+Revises: urgent1notices
+Create Date: 2026-12-02 03:53:53.059731
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = 'g1agenda'
+down_revision = 'urgent1notices'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('agenda_item', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agenda_item_conference_id'))
+
+    with op.batch_alter_table('case', schema=None) as batch_op:
+        batch_op.create_index('ix_case_hub_open', ['hub_id'], unique=False, postgresql_where=sa.text("stage <> 'closed'"), sqlite_where=sa.text("stage <> 'closed'"))
+
+    with op.batch_alter_table('case_review', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('applicant', sa.String(length=12), nullable=True))
+        batch_op.add_column(sa.Column('complaints_reported', sa.Integer(), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('case_review', schema=None) as batch_op:
+        batch_op.drop_column('complaints_reported')
+        batch_op.drop_column('applicant')
+
+    with op.batch_alter_table('case', schema=None) as batch_op:
+        batch_op.drop_index('ix_case_hub_open', postgresql_where=sa.text("stage <> 'closed'"), sqlite_where=sa.text("stage <> 'closed'"))
+
+    with op.batch_alter_table('agenda_item', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agenda_item_conference_id'), ['conference_id'], unique=False)
