@@ -616,6 +616,14 @@ def can_circulate_minutes(user, conference) -> bool:
     return can_approve_minutes(user, conference) or can_run_conferences(user, conference.hub)
 
 
+def can_keep_case_reviews(user, hub: Hub) -> bool:
+    """ASB case review applications are received and their outcomes recorded by the hub's
+    coordinators, hub managers and victims' SPoCs. The register names no one."""
+    return is_in_hub(user, hub) and has_hub_role(
+        user, hub, Role.COORDINATOR, Role.HUB_MANAGER, Role.SPOC
+    )
+
+
 def can_see_timeliness(user, hub: Hub) -> bool:
     """Whether conferences kept their deadlines, and why not: for the hub's managers (and
     system administrators) and its coordinators. References and times only, nothing personal."""

@@ -11,6 +11,7 @@ def register_blueprints(app: Flask) -> None:
         audit_log,
         auth,
         board,
+        case_reviews,
         cases,
         conference_live,
         conference_minutes,
@@ -37,4 +38,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(conference_live.bp)  # running a conference, partners following
     app.register_blueprint(conference_minutes.bp)  # minutes, printing, decision log
     app.register_blueprint(conference_timeliness.bp)  # urgent conferences, timeliness
+    app.register_blueprint(case_reviews.bp)  # ASB case review applications and outcomes
     api.init_app(app)

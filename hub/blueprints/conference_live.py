@@ -18,6 +18,8 @@ from hub.models import (
     AgendaReason,
     AttendanceStatus,
     Band,
+    CaseReviewApplicant,
+    CaseReviewStatus,
     Conference,
     ConferenceKind,
     ConferenceStatus,
@@ -105,6 +107,10 @@ def _live_page(
             "can_open": case is None
             or case.stage in (Stage.REFERRED.value, Stage.AWAITING_CONFERENCE.value),
             "categories": sorted(perm.shared_categories(user.agency_id, conference.hub_id)),
+            # An ASB case review application awaiting the partners' threshold decision.
+            "review": item.case_review
+            if item.case_review_id and item.case_review.status == CaseReviewStatus.RECEIVED
+            else None,
         }
     attendance = running.attendance_of(conference)
     body = render_template(
@@ -123,6 +129,7 @@ def _live_page(
         kinds=ConferenceKind,
         statuses=ConferenceStatus,
         decision_kinds=DecisionKind,
+        applicants=CaseReviewApplicant,
         attendance_statuses=list(AttendanceStatus),
         bands=list(Band),
         stages=Stage,

@@ -68,6 +68,7 @@ def index(slug: str):
         kinds=ConferenceKind,
         statuses=ConferenceStatus,
         can_run=perm.can_run_conferences(current_user, hub),
+        can_keep_case_reviews=perm.can_keep_case_reviews(current_user, hub),
     )
 
 

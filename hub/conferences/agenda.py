@@ -274,6 +274,7 @@ def agenda_items(conference: Conference) -> list[AgendaItem]:
             .options(
                 selectinload(AgendaItem.referral),
                 selectinload(AgendaItem.case).selectinload(Case.lead_agency),
+                selectinload(AgendaItem.case_review),
             )
             .order_by(AgendaItem.position, AgendaItem.id)
         ).scalars()

@@ -1,15 +1,27 @@
 """ASB case reviews (Anti-social Behaviour, Crime and Policing Act 2014, s.104): applications
-by or for a victim, and referrals made by a conference. Each goes on the next agenda until the
-partners decide whether the threshold is met."""
+by or for a victim, and referrals made by a conference. Each goes on the next weekly agenda
+(hub.conferences.agenda) until the partners decide at conference whether the threshold is
+met; a review found due is then held and its outcome recorded here.
 
+Nothing here is personal: a review carries its reference, the case's reference, dates, who
+applied (the victim or someone on their behalf, never a name) and the decisions. The
+applicant's details stay in the case's records."""
+
+from collections.abc import Mapping
 from datetime import date
 
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from hub import audit
 from hub.extensions import db
-from hub.models import Case, CaseReview, CaseReviewStatus, Hub
+from hub.models import Case, CaseReview, CaseReviewApplicant, CaseReviewStatus, Hub
+from hub.permissions import hub_today
+from hub.timeutil import utcnow
 from referrals.triage import hub_prefix
+
+OUTCOME_LIMIT = 5000
 
 
 def next_reference(hub: Hub, on: date) -> str:
@@ -21,8 +33,26 @@ def next_reference(hub: Hub, on: date) -> str:
     return f"{prefix}{count + 1:04d}"
 
 
+def awaiting_decision(case: Case) -> CaseReview | None:
+    """The case's review awaiting its threshold decision, if any."""
+    return db.session.execute(
+        select(CaseReview)
+        .where(CaseReview.case_id == case.id, CaseReview.status == CaseReviewStatus.RECEIVED)
+        .order_by(CaseReview.id)
+        .limit(1)
+    ).scalar_one_or_none()
+
+
 def open_review(
-    hub: Hub, *, source: str, received_on: date, actor, case: Case | None = None, referral=None
+    hub: Hub,
+    *,
+    source: str,
+    received_on: date,
+    actor,
+    case: Case | None = None,
+    referral=None,
+    applicant: str | None = None,
+    complaints_reported: int | None = None,
 ) -> CaseReview:
     """Record a case review application (source "application") or a conference's referral to
     one (source "conference"). Audited; the caller commits."""
@@ -32,6 +62,8 @@ def open_review(
         case_id=case.id if case else None,
         referral_id=referral.id if referral else None,
         source=source,
+        applicant=applicant,
+        complaints_reported=complaints_reported,
         received_on=received_on,
         status=CaseReviewStatus.RECEIVED.value,
         created_by_id=actor.id if actor else None,
@@ -47,9 +79,165 @@ def open_review(
             "after": {
                 "reference": review.reference,
                 "source": source,
+                "applicant": applicant,
                 "case": case.reference if case else None,
                 "received_on": received_on.isoformat(),
             }
         },
     )
     return review
+
+
+# -- an application --------------------------------------------------------------------------
+
+
+class ApplicationSchema(Schema):
+    case_reference = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=30, error="Enter the case reference"),
+        error_messages={"required": "Enter the case reference"},
+    )
+    received_on = fields.Date(
+        required=True,
+        error_messages={
+            "required": "Enter the date the application was received",
+            "invalid": "Enter the date as a real date, for example 2026-11-23",
+        },
+    )
+    applicant = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            [a.value for a in CaseReviewApplicant], error="Choose who made the application"
+        ),
+        error_messages={"required": "Choose who made the application"},
+    )
+    complaints_reported = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=False,
+        validate=validate.Range(0, 999, error="Enter a number from 0 to 999"),
+        error_messages={"invalid": "Enter the number of complaints as a whole number"},
+    )
+
+    @validates_schema
+    def _not_ahead(self, data, **_):
+        received = data.get("received_on")
+        if received and received > hub_today():
+            raise ValidationError({"received_on": ["The date received cannot be in the future"]})
+
+
+def _answers(form: Mapping, schema: Schema) -> dict:
+    """The form's non-blank answers: a blank required one gets its "required" message."""
+    answers = {k: (form.get(k) or "").strip() for k in schema.fields}
+    return {k: v for k, v in answers.items() if v}
+
+
+def record_application(hub: Hub, form: Mapping, actor) -> CaseReview:
+    """An application received by the hub, against one of its cases (closed ones too: a
+    victim may ask for a review of how a closed case was handled). Raises ValidationError
+    with field messages, writing nothing."""
+    data = ApplicationSchema().load(_answers(form, ApplicationSchema()))
+    reference = data["case_reference"].upper()
+    case = db.session.execute(
+        select(Case).where(Case.hub_id == hub.id, Case.reference == reference)
+    ).scalar_one_or_none()
+    if case is None:
+        raise ValidationError(
+            {"case_reference": [f"There is no case {reference[:30]} in this hub"]}
+        )
+    waiting = awaiting_decision(case)
+    if waiting is not None:
+        raise ValidationError(
+            {
+                "case_reference": [
+                    f"{case.reference} already has an application awaiting its threshold "
+                    f"decision ({waiting.reference})"
+                ]
+            }
+        )
+    return open_review(
+        hub,
+        source="application",
+        received_on=data["received_on"],
+        actor=actor,
+        case=case,
+        applicant=data["applicant"],
+        complaints_reported=data["complaints_reported"],
+    )
+
+
+# -- the threshold decision and the outcome ----------------------------------------------------
+
+
+def decide_threshold(review: CaseReview, *, met: bool, actor, conference) -> None:
+    """The partners' decision at conference. Refused, changing nothing, once decided."""
+    if review.status != CaseReviewStatus.RECEIVED.value:
+        raise ValidationError(
+            {"kind": [f"{review.reference} has already had its threshold decision"]}
+        )
+    before = review.status
+    review.status = (
+        CaseReviewStatus.REVIEW_DUE.value if met else CaseReviewStatus.THRESHOLD_NOT_MET.value
+    )
+    review.threshold_met = met
+    review.decided_at = utcnow()
+    audit.record(
+        "case_review_threshold_decided",
+        user=actor,
+        hub=review.hub,
+        target=review,
+        details={
+            "before": {"status": before},
+            "after": {"status": review.status, "conference_id": conference.id},
+        },
+    )
+
+
+class OutcomeSchema(Schema):
+    outcome = fields.String(
+        required=True,
+        validate=validate.Length(
+            min=1,
+            max=OUTCOME_LIMIT,
+            error=f"Enter the outcome in {OUTCOME_LIMIT} characters or fewer",
+        ),
+        error_messages={"required": "Enter the outcome and the recommendations made"},
+    )
+    version = fields.Integer(
+        required=True,
+        strict=False,
+        error_messages={"required": "Reload the page", "invalid": "Reload the page"},
+    )
+
+
+def record_outcome(review: CaseReview, form: Mapping, actor) -> None:
+    """The review has been held: its outcome and recommendations, naming no one. Only for a
+    review found due; a stale form is refused."""
+    data = OutcomeSchema().load(_answers(form, OutcomeSchema()))
+    if review.status != CaseReviewStatus.REVIEW_DUE.value:
+        raise ValidationError({"outcome": [f"{review.reference} is not awaiting its outcome"]})
+    if data["version"] != review.version:
+        raise ValidationError(
+            {"form": ["Someone else changed this review while you were editing. Check it."]}
+        )
+    review.status = CaseReviewStatus.COMPLETED.value
+    review.outcome = data["outcome"]
+    audit.record(
+        "case_review_completed",
+        user=actor,
+        hub=review.hub,
+        target=review,
+        details={"before": {"status": "review_due"}, "after": {"status": review.status}},
+    )
+
+
+def reviews_of(hub: Hub) -> list[CaseReview]:
+    """The hub's case reviews, newest first, with their cases (references only)."""
+    return list(
+        db.session.execute(
+            select(CaseReview)
+            .where(CaseReview.hub_id == hub.id)
+            .options(joinedload(CaseReview.case))
+            .order_by(CaseReview.received_on.desc(), CaseReview.id.desc())
+        ).scalars()
+    )

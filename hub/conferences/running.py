@@ -372,6 +372,7 @@ class DecisionSchema(Schema):
     due_on = fields.Raw(load_default=None)
     band = fields.String(load_default="")
     review_on = fields.Raw(load_default=None)
+    met = fields.String(load_default="")
 
 
 def _agency_id(data: dict, message: str) -> int:
@@ -477,6 +478,8 @@ def _decide_referral(conference, item, kind, data, actor) -> ConferenceDecision:
 
 def _decide_case(conference, item, kind, data, actor) -> ConferenceDecision:
     case: Case = item.case
+    if kind == DecisionKind.REVIEW_THRESHOLD:
+        return _review_threshold(conference, item, case, data, actor)
     if kind == DecisionKind.ADD_MEMBER:
         # Adding an agency needs no access to the case's records: a coordinator may add their
         # own agency this way before working the case.
@@ -675,6 +678,15 @@ def _next_review(conference, case: Case, data, actor):
 
 
 def _case_review(conference, case: Case, data, actor):
+    waiting = case_reviews.awaiting_decision(case)
+    if waiting is not None:
+        raise ValidationError(
+            {
+                "kind": [
+                    f"{case.reference} already awaits a threshold decision ({waiting.reference})"
+                ]
+            }
+        )
     review = case_reviews.open_review(
         conference.hub, source="conference", received_on=_today(), actor=actor, case=case
     )
@@ -682,6 +694,38 @@ def _case_review(conference, case: Case, data, actor):
         "reason": data["reason"].strip(),
         "details": {"case_review_id": review.id},
     }
+
+
+def _review_threshold(conference, item: AgendaItem, case: Case, data, actor):
+    """Whether the application this item carries meets the ASB case review threshold. The
+    decision names no one, so like adding a member it needs no access to the case's records:
+    it is the partnership's, recorded by whoever runs the conference."""
+    if not perm.can_run_conferences(actor, conference.hub):
+        raise ValidationError({"form": ["Only a coordinator or hub manager can record this"]})
+    review = item.case_review
+    if review is None:
+        raise ValidationError(
+            {"kind": [f"No ASB case review application is on the agenda for {case.reference}"]}
+        )
+    if data["met"] not in ("yes", "no"):
+        raise ValidationError({"met": ["Choose whether the threshold is met"]})
+    reason = data["reason"].strip()
+    if not reason:
+        raise ValidationError({"reason": ["Enter the reason, which the applicant will be told"]})
+    met = data["met"] == "yes"
+    case_reviews.decide_threshold(review, met=met, actor=actor, conference=conference)
+    outcome = "met: the review will be held" if met else "not met"
+    log(case, actor, "case_updated", f"ASB case review {review.reference}: threshold {outcome}")
+    return _new_decision(
+        conference,
+        item,
+        DecisionKind.REVIEW_THRESHOLD,
+        actor,
+        f"ASB case review {review.reference}: threshold {outcome}",
+        case_id=case.id,
+        reason=reason,
+        details={"case_review_id": review.id, "threshold_met": met},
+    )
 
 
 def _close(conference, case: Case, data, actor):
