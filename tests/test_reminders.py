@@ -370,3 +370,32 @@ def test_finding_what_is_due_takes_the_same_statements_however_many_cases(w, _tr
     with count_queries(_transaction) as many:
         assert run("2026-11-25T07:30") == []
     assert len(many) == len(few) == 3  # overdue actions, overdue reassessments, reminded
+
+
+def test_the_scheduler_and_run_job_know_the_job(app, world, outbox):
+    from hub.scheduler import JOBS, _load_jobs
+
+    _load_jobs()
+    spec = JOBS["overdue_reminders"]
+    assert (spec.trigger, spec.trigger_args, spec.run_at_start) == (
+        "cron",
+        {"hour": 7, "minute": 30},
+        True,
+    )
+    with app.app_context():
+        hub = db.session.get(Hub, world.hub_id)
+        agencies = [db.session.get(Agency, i) for i in world.agency_ids.values()]
+        make_isa(hub, agencies, ["incident"], reference="ISA-CLI")
+        worker = db.session.get(User, world.user_id["case_worker"])
+        case = make_case(hub, "CPL-CLI", *agencies[:3])
+        late = action(case, worker, date(2026, 11, 20))
+        db.session.commit()
+        ids = (case.id, late.id)
+    runner = app.test_cli_runner()
+    assert "overdue_reminders" in runner.invoke(args=["hub", "jobs"]).output
+    with time_machine.travel(at("2026-11-23T07:30"), tick=False):
+        first = runner.invoke(args=["hub", "run-job", "overdue_reminders"])
+        second = runner.invoke(args=["hub", "run-job", "overdue_reminders"])
+    assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
+    (email,) = outbox  # built outside any request, by the command
+    assert "http://hub.test/cases/{}/actions/{}".format(*ids) in email.get_content()
