@@ -2,6 +2,7 @@
 
 import hub.scheduler  # noqa: F401 - the heartbeat
 from hub import permissions, sharing
+from hub.casework import reminders
 from hub.conferences import agenda, slot, urgent
 from hub.scheduler import scheduled
 from hub.timeutil import utcnow
@@ -11,6 +12,12 @@ from hub.timeutil import utcnow
 def isa_reminders() -> None:
     """Email hub managers before an agreement's review or expiry date."""
     sharing.isa_reminders(permissions.hub_today())
+
+
+@scheduled("overdue_reminders", "cron", run_at_start=True, hour=7, minute=30)
+def overdue_reminders() -> None:
+    """Remind owners, or else coordinators, of overdue actions and risk reassessments."""
+    reminders.overdue_reminders(permissions.hub_today())
 
 
 @scheduled("conferences", "interval", run_at_start=True, hours=1)
