@@ -7,7 +7,7 @@ import logging
 import smtplib
 from email.message import EmailMessage
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 
 log = logging.getLogger("hub.mail")
 
@@ -34,6 +34,11 @@ def send(to: str, subject: str, body: str) -> None:
 
 
 def external_url(endpoint: str, **values) -> str:
+    """A link for an email: BASE_URL and the page's path. Works in a request and outside one
+    (the scheduler, the command line)."""
+    if not has_request_context():
+        with current_app.test_request_context():
+            return external_url(endpoint, **values)
     return current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, **values)
 
 

@@ -7,7 +7,7 @@ field messages), and is audited with before and after in the same transaction. C
 
 from datetime import date, timedelta
 
-from flask import current_app, has_request_context
+from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -368,11 +368,7 @@ def isa_reminders(today: date, days: int | None = None) -> list[tuple[int, str, 
 
 def _isa_link(agreement: InformationSharingAgreement) -> str:
     slug = db.session.execute(select(Hub.slug).where(Hub.id == agreement.hub_id)).scalar_one()
-    if has_request_context():
-        return mail.external_url("sharing.isa_show", slug=slug, isa_id=agreement.id)
-    # Run from the command line or the scheduler: build the link without a request.
-    with current_app.test_request_context():
-        return mail.external_url("sharing.isa_show", slug=slug, isa_id=agreement.id)
+    return mail.external_url("sharing.isa_show", slug=slug, isa_id=agreement.id)
 
 
 # -- case membership ---------------------------------------------------------------------------

@@ -15,7 +15,6 @@ Notices name the case reference, what is overdue and its date, never an action's
 from dataclasses import dataclass
 from datetime import date
 
-from flask import current_app, has_request_context
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
@@ -169,9 +168,9 @@ def _remind(item: Overdue, recipients: list[User]) -> None:
     line = f"{what.capitalize()} is overdue on case {case.reference}: it was due on "
     line += f"{item.due_on:%-d %B %Y}."
     if item.kind == ACTION:
-        link = _link("cases.edit_action", case_id=case.id, action_id=item.record.id)
+        link = mail.external_url("cases.edit_action", case_id=case.id, action_id=item.record.id)
     else:
-        link = _link("cases.show", case_id=case.id, tab="risk")
+        link = mail.external_url("cases.show", case_id=case.id, tab="risk")
     yours, whose = WHY[item.kind]
     if recipients == [item.person]:
         why = f"You get this reminder because {yours}."
@@ -197,11 +196,3 @@ def _remind(item: Overdue, recipients: list[User]) -> None:
 
 def _details(item: Overdue) -> dict:
     return {"kind": item.kind, "record_id": item.record.id, "due_on": item.due_on.isoformat()}
-
-
-def _link(endpoint: str, **values) -> str:
-    if has_request_context():
-        return mail.external_url(endpoint, **values)
-    # From the scheduler or the command line: build the link without a request.
-    with current_app.test_request_context():
-        return mail.external_url(endpoint, **values)

@@ -19,7 +19,6 @@ reference, band and deadline only.
 
 from datetime import UTC, datetime, time, timedelta
 
-from flask import current_app, has_request_context
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.exc import IntegrityError
@@ -300,14 +299,6 @@ def coordinators(hub_id: int) -> list[User]:
     )
 
 
-def _link(endpoint: str, conference_id: int) -> str:
-    if has_request_context():
-        return mail.external_url(endpoint, conference_id=conference_id)
-    # From the scheduler: build the link without a request.
-    with current_app.test_request_context():
-        return mail.external_url(endpoint, conference_id=conference_id)
-
-
 def _tell_coordinators(conference: Conference, referral: Referral, created: bool) -> None:
     when = format_local(conference.starts_at)
     if created:
@@ -323,10 +314,10 @@ def _tell_coordinators(conference: Conference, referral: Referral, created: bool
             f"{ConferenceKind(conference.kind).label.lower()} on {when}."
         )
     if conference.kind == ConferenceKind.URGENT.value:
-        link = _link("conference_time.urgent", conference.id)
+        link = mail.external_url("conference_time.urgent", conference_id=conference.id)
         action = "Sign in to confirm or decline the urgent conference"
     else:
-        link = _link("conferences.show", conference.id)
+        link = mail.external_url("conferences.show", conference_id=conference.id)
         action = "It is on the agenda of the coming weekly conference. Sign in to see it"
     for user in coordinators(referral.hub_id):
         db.session.add(Notification(user_id=user.id, conference_id=conference.id, text=text))
