@@ -179,17 +179,27 @@ def _build_agreements(hub: Hub, agencies: dict) -> int:
     return created
 
 
-def _build_conference_slot(hub: Hub) -> int:
-    """Wednesdays at 10:00, as the demo referrals' deadlines assume; the scheduler (or this,
-    for a demo that is looked at before it runs) creates the coming conferences."""
+# Expected at every weekly conference, whatever is on the agenda.
+STANDING_ATTENDEES = (
+    "Copeland Borough Council",
+    "Cumbria Constabulary",
+    "Home Group",
+    "Cumbria Fire and Rescue Service",
+)
+
+
+def _build_conference_slot(hub: Hub, agencies: dict) -> int:
+    """Wednesdays at 10:00, as the demo referrals' deadlines assume, with its standing
+    attendees; the scheduler (or this, for a demo that is looked at before it runs) creates
+    the coming conferences."""
     from hub.conferences.slot import ensure_weekly_conferences
-    from hub.models.conference import ConferenceSlot
+    from hub.models.conference import ConferenceSlot, StandingAttendee
     from hub.permissions import hub_today
 
     chair = db.session.execute(
         select(User).where(User.email == "ps.coordinator@cumbria-police.example")
     ).scalar_one()
-    _, new = _get_or_create(
+    slot, new = _get_or_create(
         ConferenceSlot,
         {"hub_id": hub.id},
         weekday=2,
@@ -198,7 +208,45 @@ def _build_conference_slot(hub: Hub) -> int:
         online_link="",
         chair_id=chair.id,
     )
-    return int(new) + len(ensure_weekly_conferences(hub_today()))
+    created = int(new)
+    for name in STANDING_ATTENDEES:
+        _, new = _get_or_create(
+            StandingAttendee, {"slot_id": slot.id, "agency_id": agencies[name].id}
+        )
+        created += new
+    return created + len(ensure_weekly_conferences(hub_today()))
+
+
+def _build_case_review_application(hub: Hub) -> int:
+    """An ASB case review application on the demo's first case, made by the victim and
+    recorded by their SPoC: it goes on the next weekly agenda for the threshold decision."""
+    from datetime import timedelta
+
+    from hub.conferences import case_reviews
+    from hub.models import Case, CaseReview
+    from hub.permissions import hub_today
+
+    case = db.session.execute(
+        select(Case).where(Case.hub_id == hub.id).order_by(Case.id).limit(1)
+    ).scalar_one_or_none()
+    if (
+        case is None
+        or db.session.execute(select(CaseReview.id).where(CaseReview.case_id == case.id)).first()
+    ):
+        return 0
+    spoc = db.session.execute(
+        select(User).where(User.email == "victim.spoc@copeland.example")
+    ).scalar_one()
+    case_reviews.open_review(
+        hub,
+        source="application",
+        applicant="victim",
+        complaints_reported=3,
+        received_on=hub_today() - timedelta(days=1),
+        actor=spoc,
+        case=case,
+    )
+    return 1
 
 
 def build_demo() -> dict:
@@ -233,5 +281,6 @@ def build_demo() -> dict:
         people.append((email, f"{labels} — {agency_name}"))
     created += _build_agreements(hub, agencies)
     created += build_demo_referrals(hub)
-    created += _build_conference_slot(hub)
+    created += _build_conference_slot(hub, agencies)
+    created += _build_case_review_application(hub)
     return {"hub": hub.name, "created": created, "people": people}

@@ -543,3 +543,36 @@ def test_building_an_agenda_takes_the_same_statements_however_many_cases(ctx, wo
         counts.append(len(statements))
         assert added == len(on_agenda(meeting)) >= n
     assert counts[0] == counts[1]
+
+
+def test_the_slot_keeps_its_standing_attendees(app, client, world):
+    client.sign_in(world.email["hub_manager"])
+    path = f"/hubs/{world.hub_slug}/conferences/slot"
+    a = world.agency_ids
+    form = {"weekday": "2", "time": "10:00", "standing": [a["council"], a["police"]]}
+    outsider = client.submit(path, {**form, "standing": [a["council"], a["outsider"]]})
+    assert outsider.status_code == 400
+    assert "Choose agencies that are partners of this hub" in outsider.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.execute(select(ConferenceSlot)).first() is None
+    assert client.submit(path, form).status_code == 302
+    with app.app_context():
+        slot = db.session.execute(select(ConferenceSlot)).scalar_one()
+        assert {s.agency_id for s in slot.standing_attendees} == {a["council"], a["police"]}
+        version = slot.version
+    page = client.get(path).get_data(as_text=True)
+    assert f'value="{a["police"]}" checked' in page
+    # Unticking one removes it; the change is audited with before and after.
+    changed = {**form, "standing": [a["police"]], "version": str(version)}
+    assert client.submit(path, changed).status_code == 302
+    with app.app_context():
+        slot = db.session.execute(select(ConferenceSlot)).scalar_one()
+        assert [s.agency_id for s in slot.standing_attendees] == [a["police"]]
+        entry = db.session.execute(
+            select(AuditEntry)
+            .where(AuditEntry.action == "conference_slot_saved")
+            .order_by(AuditEntry.id.desc())
+            .limit(1)
+        ).scalar_one()
+        assert entry.details["before"]["standing"] == sorted([a["council"], a["police"]])
+        assert entry.details["after"]["standing"] == [a["police"]]

@@ -92,10 +92,11 @@ def slot(slug: str):
             flash("Conference slot saved", "success")
             return redirect(url_for("conferences.index", slug=hub.slug))
     elif current is not None:
-        form = {
-            k: str(v if v is not None else "") for k, v in slot_service.slot_dict(current).items()
-        }
+        values = slot_service.slot_dict(current)
+        standing = values.pop("standing")
+        form = {k: str(v if v is not None else "") for k, v in values.items()}
         form["version"] = str(current.version)
+        form["standing"] = [str(i) for i in standing]
     else:
         form = {"time": "10:00", "agenda_hours_before": "48", "weeks_ahead": "4"}
     body = render_template(
@@ -105,6 +106,10 @@ def slot(slug: str):
         errors=errors,
         weekdays=slot_service.WEEKDAYS[:5],
         people=slot_service.chair_choices(hub),
+        partners=sorted(hub.agencies, key=lambda a: a.name),
+        standing=set(
+            form.getlist("standing") if hasattr(form, "getlist") else form.get("standing", [])
+        ),
     )
     return body, status
 

@@ -19,6 +19,7 @@ from hub.models import (
     ConferenceStatus,
     Hub,
     Role,
+    StandingAttendee,
     User,
     UserRole,
 )
@@ -165,9 +166,24 @@ def chair_choices(hub: Hub) -> list[User]:
     )
 
 
+def _standing_ids(hub: Hub, form) -> set[int]:
+    """The agencies ticked as standing attendees: partners of the hub only."""
+    values = form.getlist("standing") if hasattr(form, "getlist") else form.get("standing", [])
+    partners = {a.id for a in hub.agencies}
+    try:
+        ids = {int(v) for v in values}
+    except (TypeError, ValueError):
+        ids = {-1}
+    if not ids <= partners:
+        raise ValidationError({"standing": ["Choose agencies that are partners of this hub"]})
+    return ids
+
+
 def save_slot(hub: Hub, form, user) -> ConferenceSlot:
-    """Create or change a hub's weekly slot. Raises ValidationError, nothing written."""
+    """Create or change a hub's weekly slot and its standing attendees. Raises
+    ValidationError, nothing written."""
     data = SlotSchema().load(_clean(form))
+    standing = _standing_ids(hub, form)
     allowed = {u.id for u in chair_choices(hub)}
     for key in ("chair_id", "deputy_id"):
         if data.get(key) is not None and data[key] not in allowed:
@@ -184,6 +200,11 @@ def save_slot(hub: Hub, form, user) -> ConferenceSlot:
         db.session.add(slot)
     for key, value in data.items():
         setattr(slot, key, value)
+    have = {a.agency_id: a for a in slot.standing_attendees}
+    for agency_id in set(have) - standing:
+        slot.standing_attendees.remove(have[agency_id])
+    for agency_id in sorted(standing - set(have)):
+        slot.standing_attendees.append(StandingAttendee(agency_id=agency_id))
     slot.updated_at = utcnow()
     db.session.flush()
     audit.record(
@@ -233,7 +254,7 @@ def _follow_slot(slot: ConferenceSlot, user) -> None:
 
 
 def slot_dict(slot: ConferenceSlot) -> dict:
-    return {
+    values = {
         k: getattr(slot, k)
         for k in (
             "weekday",
@@ -246,6 +267,8 @@ def slot_dict(slot: ConferenceSlot) -> dict:
             "weeks_ahead",
         )
     }
+    values["standing"] = sorted(a.agency_id for a in slot.standing_attendees)
+    return values
 
 
 # -- the calendar invitation -----------------------------------------------------------------
