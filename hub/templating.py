@@ -57,7 +57,12 @@ MENU = [
     ),
     ("board.my_work_home", "My work", _in_a_hub, ("board.my_work_home", "board.my_work")),
     ("cases.notifications", "Notifications", _in_a_hub, ("cases.notifications",)),
-    ("conferences.home", "Conferences", _in_a_hub, ("conferences.",)),
+    (
+        "conferences.home",
+        "Conferences",
+        _in_a_hub,
+        ("conferences.", "conference_", "case_reviews."),
+    ),
     (
         "admin.index",
         "Administration",
