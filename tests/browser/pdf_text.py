@@ -6,11 +6,15 @@ import re
 import zlib
 
 _OBJECT = re.compile(rb"(\d+) 0 obj\s*(.*?)endobj", re.S)
-_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
+_STREAM = re.compile(rb"stream\r?\n")
 
 
 def _stream(body: bytes) -> bytes:
-    raw = _STREAM.search(body).group(1)
+    # Exactly /Length bytes: compressed data may itself end in a CR, which a pattern for the
+    # line break before "endstream" would eat.
+    length = int(re.search(rb"/Length (\d+)", body).group(1))
+    start = _STREAM.search(body).end()
+    raw = body[start : start + length]
     return zlib.decompress(raw) if b"/FlateDecode" in body else raw
 
 
