@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from marshmallow import Schema, fields, validate
+from sqlalchemy import and_, exists, func, or_, select, union_all
 from sqlalchemy import case as sql_case
-from sqlalchemy import exists, func, or_, select, union_all
+from sqlalchemy.orm import aliased
 
 from hub import permissions as perm
 from hub.casework.stages import ORDER
@@ -57,7 +58,7 @@ def today() -> date:
     return utcnow().astimezone(LONDON).date()
 
 
-def latest_reassessment_due():
+def _latest_reassessment_due():
     """Scalar SQL: when the case's next risk assessment falls due (latest signed one)."""
     return (
         select(RiskAssessment.next_due_on)
@@ -66,6 +67,27 @@ def latest_reassessment_due():
         .limit(1)
         .correlate(Case)
         .scalar_subquery()
+    )
+
+
+def reassessment_overdue(day: date):
+    """SQL: the case's latest signed assessment set a reassessment date before `day`. Written
+    as "an overdue signed assessment with none signed after it" so the planner can answer it
+    for thousands of cases with two hash joins rather than a lookup per case."""
+    signed, later = RiskAssessment, aliased(RiskAssessment)
+    superseded = exists().where(
+        later.case_id == signed.case_id,
+        later.signed_at.is_not(None),
+        or_(
+            later.signed_at > signed.signed_at,
+            and_(later.signed_at == signed.signed_at, later.id > signed.id),
+        ),
+    )
+    return exists().where(
+        signed.case_id == Case.id,
+        signed.signed_at.is_not(None),
+        signed.next_due_on < day,
+        ~superseded,
     )
 
 
@@ -103,7 +125,7 @@ def _filtered(user, hub, f: dict):
             or_(
                 _overdue_action_exists(now),
                 Case.next_review_on < now,
-                latest_reassessment_due() < now,
+                _latest_reassessment_due() < now,
             )
         )
     return query
@@ -255,7 +277,7 @@ def _add_counts(cards: list[Card]) -> None:
             select(
                 Case.id,
                 sql_case((Case.next_review_on < now, 1), else_=0)
-                + sql_case((latest_reassessment_due() < now, 1), else_=0),
+                + sql_case((_latest_reassessment_due() < now, 1), else_=0),
             ).where(Case.id.in_(ids))
         ).all()
     )
@@ -379,7 +401,7 @@ def my_work(user, hub) -> dict:
             CaseAction.status == "open",
         ),
     )
-    due = latest_reassessment_due().label("reassessment_due")
+    due = _latest_reassessment_due().label("reassessment_due")
     reviews = list(
         db.session.execute(
             select(Case, due)

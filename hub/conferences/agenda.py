@@ -18,6 +18,7 @@ from marshmallow import ValidationError
 from sqlalchemy import (
     Integer,
     and_,
+    bindparam,
     case,
     exists,
     false,
@@ -32,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import selectinload
 
 from hub import audit
-from hub.casework.board import latest_reassessment_due
+from hub.casework.board import reassessment_overdue
 from hub.conferences.slot import DEFAULT_AGENDA_HOURS, scoring_slot, slot_for
 from hub.extensions import db
 from hub.models import (
@@ -126,7 +127,7 @@ def _due_cases(conference: Conference, due_before: datetime):
         ),
         AgendaReason.REVIEW_DUE: Case.next_review_on <= day,
         AgendaReason.OVERDUE_ACTIONS: overdue_action,
-        AgendaReason.OVERDUE_REASSESSMENT: latest_reassessment_due() < day,
+        AgendaReason.OVERDUE_REASSESSMENT: reassessment_overdue(day),
         AgendaReason.READY_FOR_EVALUATION: Case.stage == Stage.EVALUATION.value,
     }
     open_case = and_(
@@ -205,25 +206,28 @@ def build_agenda(conference: Conference, now: datetime) -> int:
 
 def _link_case_reviews(conference: Conference) -> None:
     """Point each case item at the case's ASB case review application awaiting its threshold
-    decision, so the chair can record that decision on the item."""
-    review = (
-        select(func.min(CaseReview.id))
+    decision, so the chair can record that decision on the item. Applications awaiting a
+    decision are few, so they are read first and each links with one keyed update."""
+    awaiting = db.session.execute(
+        select(CaseReview.case_id, func.min(CaseReview.id))
         .where(
-            CaseReview.case_id == AgendaItem.case_id,
+            CaseReview.hub_id == conference.hub_id,
             CaseReview.status == CaseReviewStatus.RECEIVED.value,
+            CaseReview.case_id.is_not(None),
         )
-        .scalar_subquery()
-    )
+        .group_by(CaseReview.case_id)
+    ).all()
+    if not awaiting:
+        return
     db.session.execute(
-        update(AgendaItem)
+        update(AgendaItem.__table__)
         .where(
             AgendaItem.conference_id == conference.id,
-            AgendaItem.case_id.is_not(None),
+            AgendaItem.case_id == bindparam("case"),
             AgendaItem.case_review_id.is_(None),
-            review.is_not(None),
         )
-        .values(case_review_id=review)
-        .execution_options(synchronize_session=False)
+        .values(case_review_id=bindparam("review")),
+        [{"case": case_id, "review": review_id} for case_id, review_id in awaiting],
     )
 
 

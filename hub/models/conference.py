@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -189,23 +190,35 @@ class Attendance(db.Model):
     user = relationship("User", foreign_keys=[user_id])
 
 
+def _where_set(name: str, *columns: str, unique: bool = False) -> Index:
+    """An index of the rows whose last column is set, on PostgreSQL and SQLite alike."""
+    where = text(f"{columns[-1]} IS NOT NULL")
+    return Index(name, *columns, unique=unique, postgresql_where=where, sqlite_where=where)
+
+
 class AgendaItem(db.Model):
     """A referral or a case to discuss. A removed item stays (removed=True) so the builder
     does not put it back."""
 
     __tablename__ = "agenda_item"
+    # An item is a referral's or a case's (a referral's gains its case when the conference
+    # opens one). Each index skips the rows whose column is empty: every index entry is paid
+    # for on each of the thousands of rows a large hub's agenda build inserts.
     __table_args__ = (
-        UniqueConstraint("conference_id", "referral_id"),
-        UniqueConstraint("conference_id", "case_id"),
+        _where_set(
+            "uq_agenda_item_conference_referral", "conference_id", "referral_id", unique=True
+        ),
+        _where_set("uq_agenda_item_conference_case", "conference_id", "case_id", unique=True),
+        _where_set("ix_agenda_item_referral", "referral_id"),
+        _where_set("ix_agenda_item_case", "case_id"),
+        _where_set("ix_agenda_item_case_review", "case_review_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # No index of its own: both unique constraints lead with it. Every index here is paid for
-    # on each of the thousands of rows a large hub's agenda build inserts.
     conference_id: Mapped[int] = mapped_column(ForeignKey("conference.id", ondelete="CASCADE"))
-    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"), index=True)
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
-    case_review_id: Mapped[int | None] = mapped_column(ForeignKey("case_review.id"), index=True)
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    case_review_id: Mapped[int | None] = mapped_column(ForeignKey("case_review.id"))
     reason: Mapped[str] = mapped_column(String(24))
     position: Mapped[int] = mapped_column(Integer)
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
