@@ -10,6 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from hub import audit
 from hub import permissions as perm
+from hub.conferences import agenda
 from hub.extensions import db
 from hub.models import (
     Agency,
@@ -139,6 +140,7 @@ def decide(referral: Referral, form: dict, *, user) -> Referral:
         db.session.execute(
             update(Incident).where(Incident.referral_id == referral.id).values(case_id=case.id)
         )
+        agenda.referral_now_a_case(referral, case)
     try:
         db.session.flush()
     except StaleDataError:

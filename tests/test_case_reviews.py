@@ -2,6 +2,7 @@
 agenda; the chair records the partners' threshold decision on it, once; a review found due has
 its outcome recorded. Every refusal gives a field message and writes nothing."""
 
+import re
 from datetime import date, datetime
 
 import pytest
@@ -185,7 +186,7 @@ def test_a_threshold_decision_needs_a_choice_and_a_reason(ctx, world, data, fiel
 def test_no_threshold_decision_on_an_item_without_an_application(ctx, world):
     s = build(world)
     messages = refused(s, lambda: decide(s, "case", "review_threshold", met="yes", reason="x"))
-    assert "No ASB case review application is on the agenda" in messages["kind"][0]
+    assert "No ASB case review application awaits a decision" in messages["kind"][0]
 
 
 def test_a_conference_does_not_refer_a_case_already_awaiting_a_decision(ctx, world):
@@ -263,3 +264,40 @@ def test_the_chairs_page_offers_the_threshold_decision(app, client, world):
             ).scalar()
             == 0
         )
+
+
+def test_the_threshold_is_decided_on_an_item_the_builder_did_not_link(ctx, world):
+    """A case a coordinator added, or an urgent conference: the case's application awaiting
+    its decision is found and linked when the chair decides."""
+    s = build(world)
+    review = case_reviews.open_review(
+        hub(), source="application", received_on=date(2026, 11, 20), actor=s.chair, case=s.case
+    )
+    assert s.items["case"].case_review_id is None
+    decide(s, "case", "review_threshold", met="no", reason="One complaint in six months")
+    assert (review.status, s.items["case"].case_review_id) == ("not_met", review.id)
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_after_a_clash_the_outcome_form_can_be_sent_again(app, client, world):
+    with app.app_context():
+        copeland = hub()
+        case = make_case(copeland, "CPL-ACR-1", copeland.agencies[0])
+        review = case_reviews.open_review(
+            copeland, source="application", received_on=date(2026, 11, 2), actor=None, case=case
+        )
+        review.status, review.threshold_met = "review_due", True
+        db.session.commit()
+        review_id, stale = review.id, review.version
+        review.outcome = "Draft notes"  # someone else's save moves the version on
+        db.session.commit()
+    client.sign_in(world.email["coordinator"])
+    path = f"/case-reviews/{review_id}"
+    refused = client.submit(f"{path}/outcome", {"outcome": "Mine", "version": stale}, path)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and 'href="#form"' in html and 'id="form"' in html
+    assert ">Mine</textarea>" in html  # what was typed is kept
+    current = re.search(r'name="version" value="(\d+)"', html).group(1)
+    assert int(current) == stale + 1
+    again = client.submit(f"{path}/outcome", {"outcome": "Mine", "version": current}, path)
+    assert again.status_code == 302

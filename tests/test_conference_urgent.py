@@ -389,3 +389,26 @@ def test_only_coordinators_and_hub_managers_answer(app, client, world):
     browser.sign_in(world.email["coordinator"])
     page = browser.get("/notifications").get_data(as_text=True)
     assert f'href="/conferences/{conference_id}"' in page and "Urgent conference proposed" in page
+
+
+def test_an_urgent_item_a_coordinator_removes_is_not_proposed_again(ctx, world, outbox):
+    """High on Tuesday noon, due the next Tuesday: it joins Wednesday's weekly conference as
+    an urgent item. The coordinator removes it (it is being handled elsewhere); the hourly
+    job neither puts it back nor, once Wednesday is near, proposes an urgent conference."""
+    from hub.conferences import agenda as conference_agenda
+
+    copeland = hub()
+    add_slot(copeland.id)
+    conference_slot.ensure_weekly_conferences(date(2026, 12, 18))
+    w1 = conferences(copeland.id, "weekly")[0]
+    high = refer("2026-12-22T12:00", HIGH)
+    assert urgent_of(high) == [w1]
+    (item,) = [i for i in conference_agenda.agenda_items(w1) if i.referral_id == high.id]
+    conference_agenda.remove_item(w1, item, user("coord@police.example"))
+    told = len(notices())
+    for moment in ("2026-12-22T13:00", "2026-12-23T08:30", "2026-12-23T09:30"):
+        with time_machine.travel(at(moment), tick=False):
+            assert urgent.propose_due(at(moment)) == []
+            jobs.conference_job()
+    assert conferences(copeland.id, "urgent") == [] and len(notices()) == told
+    assert [r for r, _ in on_agenda(w1)].count(high.reference) == 0

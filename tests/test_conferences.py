@@ -576,3 +576,69 @@ def test_the_slot_keeps_its_standing_attendees(app, client, world):
         ).scalar_one()
         assert entry.details["before"]["standing"] == sorted([a["council"], a["police"]])
         assert entry.details["after"]["standing"] == [a["police"]]
+
+
+def test_a_referral_triaged_before_the_meeting_becomes_its_case_on_the_agenda(ctx, world):
+    from referrals import triage
+
+    copeland = hub()
+    add_slot(copeland.id)
+    referral = refer("2026-11-19T09:00", risk={"fear_for_safety": True})
+    conference_slot.ensure_weekly_conferences(date(2026, 11, 19))
+    conference = weekly(copeland.id)[0]
+    conference_agenda.build_agenda(conference, at("2026-11-23T10:00"))
+    assert on_agenda(conference) == [(referral.reference, "new_referral")]
+    with time_machine.travel(at("2026-11-23T11:00"), tick=False):
+        triage.decide(
+            referral,
+            {"decision": "new_case", "title": "Noise, Mill Street", "reason": ""},
+            user=user(world.email["coordinator"]),
+        )
+    (item,) = conference_agenda.agenda_items(conference)
+    assert (item.referral_id, item.case_id) == (referral.id, referral.case_id)
+    # The case awaits its conference, but it is already on this agenda: not listed twice.
+    assert conference_agenda.build_agenda(conference, at("2026-11-23T12:00")) == 0
+
+
+def test_new_cases_come_critical_first_then_by_deadline(ctx, world):
+    copeland = hub()
+    add_slot(copeland.id)
+    council = _agencies(copeland)["council"]
+    conference_slot.ensure_weekly_conferences(date(2026, 11, 19))
+    conference = weekly(copeland.id)[0]
+    for reference, band, due in (
+        ("CPL-STANDARD", "standard", "2026-11-24T17:00"),
+        ("CPL-CRITICAL-LATER", "critical", "2026-11-27T17:00"),
+        ("CPL-CRITICAL", "critical", "2026-11-24T17:00"),
+    ):
+        case = make_case(copeland, reference, council, band=band, stage="awaiting_conference")
+        case.conference_due_by = at(due)
+    db.session.flush()
+    conference_agenda.build_agenda(conference, at("2026-11-23T10:00"))
+    assert [ref for ref, _ in on_agenda(conference)] == [
+        "CPL-CRITICAL",
+        "CPL-CRITICAL-LATER",
+        "CPL-STANDARD",
+    ]
+
+
+def test_an_application_about_a_closed_case_still_comes_to_conference(ctx, world):
+    copeland = hub()
+    add_slot(copeland.id)
+    closed = make_case(copeland, "CPL-CLOSED", _agencies(copeland)["council"], stage="closed")
+    closed.next_review_on = date(2026, 11, 1)  # a closed case is not reviewed
+    db.session.add(
+        CaseReview(
+            hub_id=copeland.id,
+            reference="ACR-CPL-2026-0001",
+            case_id=closed.id,
+            source="application",
+            applicant="victim",
+            received_on=date(2026, 11, 20),
+        )
+    )
+    db.session.flush()
+    conference_slot.ensure_weekly_conferences(date(2026, 11, 19))
+    conference = weekly(copeland.id)[0]
+    conference_agenda.build_agenda(conference, at("2026-11-23T10:00"))
+    assert on_agenda(conference) == [("CPL-CLOSED", "case_review")]

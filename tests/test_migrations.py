@@ -27,3 +27,86 @@ def test_migrations_from_empty_match_the_models():
             db.engine.dispose()
     finally:
         cleanup()
+
+
+@pytest.mark.own_database
+def test_upgrading_a_hub_with_conferences_keeps_every_row():
+    """Rebuilding agenda_item (SQLite's batch mode drops and recreates a table) must not
+    cascade into the decisions and notes that refer to its rows."""
+    from sqlalchemy import func, insert, select
+
+    from hub.models import Agency, AgendaItem, Conference, ConferenceDecision, Hub, User
+    from hub.timeutil import utcnow
+
+    url, options, cleanup = _database("migrate_data")
+    try:
+        app = make_app(url, options)
+        with app.app_context():
+            upgrade(revision="urgent1notices")
+            now = utcnow()
+            with db.engine.begin() as conn:
+                hub = conn.execute(
+                    insert(Hub).values(slug="m", name="M", area="", created_at=now)
+                ).inserted_primary_key[0]
+                agency = conn.execute(
+                    insert(Agency).values(name="A", kind="council", created_at=now)
+                ).inserted_primary_key[0]
+                person = conn.execute(
+                    insert(User).values(
+                        email="m@example.org",
+                        name="M",
+                        agency_id=agency,
+                        is_active_account=True,
+                        session_version=1,
+                        created_at=now,
+                    )
+                ).inserted_primary_key[0]
+                conference = conn.execute(
+                    insert(Conference).values(
+                        hub_id=hub,
+                        kind="weekly",
+                        starts_at=now,
+                        place="",
+                        online_link="",
+                        status="held",
+                        created_at=now,
+                        reason="",
+                        minutes_remarks="",
+                        edit_version=1,
+                    )
+                ).inserted_primary_key[0]
+                item = conn.execute(
+                    insert(AgendaItem.__table__).values(
+                        conference_id=conference,
+                        reason="added_by_coordinator",
+                        position=1,
+                        removed=False,
+                        created_at=now,
+                    )
+                ).inserted_primary_key[0]
+                conn.execute(
+                    insert(ConferenceDecision).values(
+                        conference_id=conference,
+                        item_id=item,
+                        kind="band",
+                        summary="Band set",
+                        reason="",
+                        details={},
+                        decided_by_id=person,
+                        decided_at=now,
+                    )
+                )
+
+            def decisions() -> int:
+                with db.engine.connect() as conn:
+                    return conn.execute(
+                        select(func.count()).select_from(ConferenceDecision)
+                    ).scalar()
+
+            upgrade()
+            assert decisions() == 1
+            downgrade(revision="urgent1notices")
+            assert decisions() == 1
+            db.engine.dispose()
+    finally:
+        cleanup()

@@ -19,7 +19,6 @@ from hub.models import (
     AttendanceStatus,
     Band,
     CaseReviewApplicant,
-    CaseReviewStatus,
     Conference,
     ConferenceKind,
     ConferenceStatus,
@@ -108,9 +107,7 @@ def _live_page(
             or case.stage in (Stage.REFERRED.value, Stage.AWAITING_CONFERENCE.value),
             "categories": sorted(perm.shared_categories(user.agency_id, conference.hub_id)),
             # An ASB case review application awaiting the partners' threshold decision.
-            "review": item.case_review
-            if item.case_review_id and item.case_review.status == CaseReviewStatus.RECEIVED
-            else None,
+            "review": running.review_on_item(item),
         }
     attendance = running.attendance_of(conference)
     body = render_template(

@@ -12,6 +12,7 @@ of the hub): an agenda item is unique per (conference, referral) and (conference
 removed item is kept (removed=True) so a rebuild never puts it back.
 """
 
+import logging
 from datetime import datetime, timedelta
 
 from marshmallow import ValidationError
@@ -30,6 +31,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from hub import audit
@@ -54,6 +56,8 @@ from hub.models import (
 from hub.models.referral import ReferralStatus
 from hub.timeutil import LONDON
 from scoring import BANDS, next_conference
+
+log = logging.getLogger("hub.conferences")
 
 # The order of the reasons a case is on the agenda: a case due for several is listed once,
 # under the first.
@@ -85,10 +89,9 @@ def following_weekly(conference: Conference) -> datetime:
 
 def _due_referrals(conference: Conference, due_before: datetime, now: datetime):
     """SQL: (referral id, order) for each referral awaiting triage to add."""
-    urgency = case(
-        *((Referral.band == band, rank) for rank, band in enumerate(BANDS)), else_=len(BANDS)
+    order = func.row_number().over(
+        order_by=(_urgency(Referral.band), Referral.conference_due_by, Referral.id)
     )
-    order = func.row_number().over(order_by=(urgency, Referral.conference_due_by, Referral.id))
     return select(Referral.id, order).where(
         Referral.hub_id == conference.hub_id,
         Referral.status == ReferralStatus.SUBMITTED.value,
@@ -111,35 +114,42 @@ def _received_review():
     )
 
 
+def _urgency(band_column):
+    """SQL: 0 for critical, up to 3 for standard: the order a coordinator reads them in."""
+    return case(*((band_column == band, n) for n, band in enumerate(BANDS)), else_=len(BANDS))
+
+
 def _due_cases(conference: Conference, due_before: datetime):
-    """SQL: (case id, reason, order) for each open case to add, under its first reason."""
+    """SQL: (case id, reason, order) for each case to add, under its first reason, and within
+    a reason critical first, then the nearest deadline. Only open cases, except that an ASB
+    case review application comes to conference whatever became of its case."""
     day = conference.starts_at.astimezone(LONDON).date()
     overdue_action = exists().where(
         CaseAction.case_id == Case.id,
         CaseAction.status == ActionStatus.OPEN.value,
         CaseAction.due_on < day,
     )
+    is_open = Case.stage != Stage.CLOSED.value
     conditions = {
         AgendaReason.CASE_REVIEW: _received_review(),
         AgendaReason.NEW_CASE: and_(
             Case.stage.in_(_AWAITING_CONFERENCE),
             or_(Case.conference_due_by.is_(None), Case.conference_due_by < due_before),
         ),
-        AgendaReason.REVIEW_DUE: Case.next_review_on <= day,
-        AgendaReason.OVERDUE_ACTIONS: overdue_action,
-        AgendaReason.OVERDUE_REASSESSMENT: reassessment_overdue(day),
+        AgendaReason.REVIEW_DUE: and_(is_open, Case.next_review_on <= day),
+        AgendaReason.OVERDUE_ACTIONS: and_(is_open, overdue_action),
+        AgendaReason.OVERDUE_REASSESSMENT: and_(is_open, reassessment_overdue(day)),
         AgendaReason.READY_FOR_EVALUATION: Case.stage == Stage.EVALUATION.value,
     }
-    open_case = and_(
+    in_hub = and_(
         Case.hub_id == conference.hub_id,
-        Case.stage != Stage.CLOSED.value,
         Case.id.not_in(_on_agenda(conference, AgendaItem.case_id)),
     )
     # One branch per reason, each planned on its own (an index where it has one).
     reasons = union_all(
         *(
             select(Case.id.label("case_id"), literal(n, Integer).label("rank")).where(
-                open_case, conditions[r]
+                in_hub, conditions[r]
             )
             for n, r in enumerate(CASE_REASONS)
         )
@@ -150,8 +160,15 @@ def _due_cases(conference: Conference, due_before: datetime):
         .subquery()
     )
     reason = case(*((first.c.rank == n, r.value) for n, r in enumerate(CASE_REASONS)))
-    order = func.row_number().over(order_by=(first.c.rank, first.c.case_id))
-    return select(first.c.case_id, reason, order)
+    order = func.row_number().over(
+        order_by=(
+            first.c.rank,
+            _urgency(Case.band),
+            Case.conference_due_by.asc().nulls_last(),
+            Case.id,
+        )
+    )
+    return select(first.c.case_id, reason, order).join(Case, Case.id == first.c.case_id)
 
 
 def build_agenda(conference: Conference, now: datetime) -> int:
@@ -231,6 +248,29 @@ def _link_case_reviews(conference: Conference) -> None:
     )
 
 
+def referral_now_a_case(referral: Referral, case: Case) -> None:
+    """A referral triaged into a case: its items on agendas still to be held become the case's
+    (where the case is not already on that agenda), so the chair decides on the case and the
+    next build does not list it a second time."""
+    to_come = select(Conference.id).where(
+        Conference.status.in_(
+            (ConferenceStatus.PROPOSED, ConferenceStatus.SCHEDULED, ConferenceStatus.LIVE)
+        )
+    )
+    listed = select(AgendaItem.conference_id).where(AgendaItem.case_id == case.id)
+    db.session.execute(
+        update(AgendaItem)
+        .where(
+            AgendaItem.referral_id == referral.id,
+            AgendaItem.case_id.is_(None),
+            AgendaItem.conference_id.in_(to_come),
+            AgendaItem.conference_id.not_in(listed),
+        )
+        .values(case_id=case.id)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
 def build_due_agendas(now: datetime) -> int:
     """Build the agenda of every weekly conference whose agenda is open. Returns the number of
     items added."""
@@ -243,7 +283,16 @@ def build_due_agendas(now: datetime) -> int:
             Conference.starts_at <= horizon,
         )
     ).scalars()
-    return sum(build_agenda(c, now) for c in list(conferences))
+    added = 0
+    for conference in list(conferences):
+        # Each in a savepoint: an item a coordinator or an urgent proposal adds at the same
+        # moment (a unique clash) costs this conference one hour, not every hub its agenda.
+        try:
+            with db.session.begin_nested():
+                added += build_agenda(conference, now)
+        except IntegrityError:
+            log.warning("agenda of conference %s clashed with another writer", conference.id)
+    return added
 
 
 def _last_position(conference: Conference) -> int:

@@ -12,7 +12,9 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
 
 from hub import audit
 from hub.extensions import db
@@ -22,6 +24,8 @@ from hub.timeutil import utcnow
 from referrals.triage import hub_prefix
 
 OUTCOME_LIMIT = 5000
+CHECK = "Check the review and try again."
+STALE = "Someone else changed this review while you were editing. Check it and try again."
 
 
 def next_reference(hub: Hub, on: date) -> str:
@@ -155,15 +159,22 @@ def record_application(hub: Hub, form: Mapping, actor) -> CaseReview:
                 ]
             }
         )
-    return open_review(
-        hub,
-        source="application",
-        received_on=data["received_on"],
-        actor=actor,
-        case=case,
-        applicant=data["applicant"],
-        complaints_reported=data["complaints_reported"],
-    )
+    try:
+        with db.session.begin_nested():
+            return open_review(
+                hub,
+                source="application",
+                received_on=data["received_on"],
+                actor=actor,
+                case=case,
+                applicant=data["applicant"],
+                complaints_reported=data["complaints_reported"],
+            )
+    except IntegrityError:
+        # Another application, for this case or under the same number, at the same moment.
+        raise ValidationError(
+            {"case_reference": [f"Another application was recorded just now. {CHECK}"]}
+        ) from None
 
 
 # -- the threshold decision and the outcome ----------------------------------------------------
@@ -181,6 +192,12 @@ def decide_threshold(review: CaseReview, *, met: bool, actor, conference) -> Non
     )
     review.threshold_met = met
     review.decided_at = utcnow()
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise ValidationError(
+            {"kind": [f"{review.reference} has just had its threshold decision. {CHECK}"]}
+        ) from None
     audit.record(
         "case_review_threshold_decided",
         user=actor,
@@ -213,15 +230,23 @@ class OutcomeSchema(Schema):
 def record_outcome(review: CaseReview, form: Mapping, actor) -> None:
     """The review has been held: its outcome and recommendations, naming no one. Only for a
     review found due; a stale form is refused."""
-    data = OutcomeSchema().load(_answers(form, OutcomeSchema()))
     if review.status != CaseReviewStatus.REVIEW_DUE.value:
-        raise ValidationError({"outcome": [f"{review.reference} is not awaiting its outcome"]})
+        raise ValidationError({"form": [f"{review.reference} is not awaiting its outcome"]})
+    try:
+        data = OutcomeSchema().load(_answers(form, OutcomeSchema()))
+    except ValidationError as err:
+        messages = dict(err.messages)
+        if messages.pop("version", None):
+            messages["form"] = [f"The page was out of date. {CHECK}"]
+        raise ValidationError(messages) from None
     if data["version"] != review.version:
-        raise ValidationError(
-            {"form": ["Someone else changed this review while you were editing. Check it."]}
-        )
+        raise ValidationError({"form": [STALE]})
     review.status = CaseReviewStatus.COMPLETED.value
     review.outcome = data["outcome"]
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise ValidationError({"form": [STALE]}) from None
     audit.record(
         "case_review_completed",
         user=actor,

@@ -28,6 +28,7 @@ from hub.models import (
     Case,
     CaseMembership,
     CaseNote,
+    CaseReviewStatus,
     Conference,
     ConferenceDecision,
     ConferenceStatus,
@@ -696,17 +697,31 @@ def _case_review(conference, case: Case, data, actor):
     }
 
 
+def review_on_item(item: AgendaItem):
+    """The ASB case review application to decide on this case item: the one the agenda builder
+    linked, or, on an item it did not build (an urgent conference, a coordinator's addition,
+    an application received since), the case's application awaiting its decision."""
+    linked = item.case_review
+    if linked is not None and linked.status == CaseReviewStatus.RECEIVED.value:
+        return linked
+    return case_reviews.awaiting_decision(item.case) if item.case_id else None
+
+
 def _review_threshold(conference, item: AgendaItem, case: Case, data, actor):
     """Whether the application this item carries meets the ASB case review threshold. The
     decision names no one, so like adding a member it needs no access to the case's records:
     it is the partnership's, recorded by whoever runs the conference."""
     if not perm.can_run_conferences(actor, conference.hub):
         raise ValidationError({"form": ["Only a coordinator or hub manager can record this"]})
-    review = item.case_review
+    review = review_on_item(item)
+    if review is None and item.case_review is not None:
+        decided = item.case_review.reference
+        raise ValidationError({"kind": [f"{decided} has already had its threshold decision"]})
     if review is None:
         raise ValidationError(
-            {"kind": [f"No ASB case review application is on the agenda for {case.reference}"]}
+            {"kind": [f"No ASB case review application awaits a decision on {case.reference}"]}
         )
+    item.case_review_id = review.id
     if data["met"] not in ("yes", "no"):
         raise ValidationError({"met": ["Choose whether the threshold is met"]})
     reason = data["reason"].strip()
@@ -821,5 +836,6 @@ __all__ = [
     "item_notes",
     "record_attendance",
     "record_decision",
+    "review_on_item",
     "start_conference",
 ]

@@ -95,13 +95,12 @@ def proposed_start(due_by: datetime, now: datetime, slot: ScoringSlot) -> dateti
 
 
 def _uncovered():
-    """SQL: the referral has never been on an urgent conference's agenda (so one declined or
-    removed by a coordinator is not proposed again) and is on no other conference's agenda in
-    time for its deadline."""
+    """SQL: the referral has never been convened for urgently, on an urgent conference or as
+    an urgent item of a weekly one (so one declined or removed by a coordinator is not
+    proposed again), and is on no other conference's agenda in time for its deadline."""
     on_urgent = exists().where(
         AgendaItem.referral_id == Referral.id,
-        AgendaItem.conference_id == Conference.id,
-        Conference.kind == ConferenceKind.URGENT.value,
+        AgendaItem.reason == AgendaReason.URGENT.value,
     )
     in_time = exists().where(
         AgendaItem.referral_id == Referral.id,
@@ -192,14 +191,14 @@ def _put_on_urgent(referral: Referral, slot: ConferenceSlot, now: datetime) -> C
         conference = _create(referral.hub_id, slot, start, now, due)
         created = True
     if not _add_item(conference, referral, now):
-        return conference  # another process put it there first, and told the coordinators
+        return None  # another process put it there first, and told the coordinators
     if conference.kind == ConferenceKind.URGENT.value:
         line = (
             f"{referral.band.capitalize()} referral {referral.reference} is due by "
             f"{format_local(due)}, before the weekly conference that would take it."
         )
         conference.reason = f"{conference.reason}\n{line}" if conference.reason else line
-    if conference.agenda_built_at is None:
+    if conference.kind == ConferenceKind.URGENT.value and conference.agenda_built_at is None:
         conference.agenda_built_at = now  # built at once, not the slot's hours before
     audit.record(
         "urgent_conference_proposed" if created else "urgent_conference_item_added",

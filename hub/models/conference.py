@@ -205,6 +205,8 @@ class AgendaItem(db.Model):
     # opens one). Each index skips the rows whose column is empty: every index entry is paid
     # for on each of the thousands of rows a large hub's agenda build inserts.
     __table_args__ = (
+        # An agenda in order, and where the next item goes.
+        Index("ix_agenda_item_conference_position", "conference_id", "position"),
         _where_set(
             "uq_agenda_item_conference_referral", "conference_id", "referral_id", unique=True
         ),
@@ -325,7 +327,18 @@ class CaseReview(db.Model):
     applicant's details stay in the case's records."""
 
     __tablename__ = "case_review"
-    __table_args__ = (UniqueConstraint("reference"), Index("ix_case_review_hub", "hub_id"))
+    __table_args__ = (
+        UniqueConstraint("reference"),
+        Index("ix_case_review_hub", "hub_id"),
+        # One application per case awaits its threshold decision at a time.
+        Index(
+            "uq_case_review_awaiting",
+            "case_id",
+            unique=True,
+            postgresql_where=text("status = 'received'"),
+            sqlite_where=text("status = 'received'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     hub_id: Mapped[int] = mapped_column(ForeignKey("hub.id", ondelete="CASCADE"))

@@ -1,5 +1,6 @@
 """agenda builder and case review applications: the open cases of a hub indexed for the
-builder, agenda items indexed only where a column is set, and what an application says
+builder, agenda items indexed by position and only where a column is set, and what an
+application says
 
 Revision ID: g1agenda
 Revises: urgent1notices
@@ -25,6 +26,7 @@ def _set(column):
 def upgrade():
     with op.batch_alter_table('agenda_item', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_agenda_item_conference_id'))
+        batch_op.create_index('ix_agenda_item_conference_position', ['conference_id', 'position'], unique=False)
         batch_op.drop_index(batch_op.f('ix_agenda_item_case_id'))
         batch_op.drop_index(batch_op.f('ix_agenda_item_case_review_id'))
         batch_op.drop_index(batch_op.f('ix_agenda_item_referral_id'))
@@ -42,10 +44,12 @@ def upgrade():
     with op.batch_alter_table('case_review', schema=None) as batch_op:
         batch_op.add_column(sa.Column('applicant', sa.String(length=12), nullable=True))
         batch_op.add_column(sa.Column('complaints_reported', sa.Integer(), nullable=True))
+        batch_op.create_index('uq_case_review_awaiting', ['case_id'], unique=True, postgresql_where=sa.text("status = 'received'"), sqlite_where=sa.text("status = 'received'"))
 
 
 def downgrade():
     with op.batch_alter_table('case_review', schema=None) as batch_op:
+        batch_op.drop_index('uq_case_review_awaiting', postgresql_where=sa.text("status = 'received'"), sqlite_where=sa.text("status = 'received'"))
         batch_op.drop_column('complaints_reported')
         batch_op.drop_column('applicant')
 
@@ -63,4 +67,5 @@ def downgrade():
         batch_op.create_index(batch_op.f('ix_agenda_item_referral_id'), ['referral_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_agenda_item_case_review_id'), ['case_review_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_agenda_item_case_id'), ['case_id'], unique=False)
+        batch_op.drop_index('ix_agenda_item_conference_position')
         batch_op.create_index(batch_op.f('ix_agenda_item_conference_id'), ['conference_id'], unique=False)
