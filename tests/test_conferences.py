@@ -12,13 +12,13 @@ from sqlalchemy import func, select
 
 from hub import jobs
 from hub.conferences import agenda as conference_agenda
+from hub.conferences import case_reviews
 from hub.conferences import slot as conference_slot
 from hub.extensions import db
 from hub.models import (
     AgendaItem,
     AuditEntry,
     CaseAction,
-    CaseReview,
     Conference,
     ConferenceSlot,
     Referral,
@@ -470,16 +470,14 @@ def test_new_cases_reassessments_and_case_reviews_come_to_the_agenda(ctx, world)
     # application, and the item points at it for the threshold decision.
     applied = make_case(copeland, "CPL-APPLIED", a["council"])
     applied.next_review_on = date(2026, 11, 20)
-    review = CaseReview(
-        hub_id=copeland.id,
-        reference="ACR-CPL-2026-0001",
-        case_id=applied.id,
+    review = case_reviews.open_review(
+        copeland,
         source="application",
         applicant="victim",
         received_on=date(2026, 11, 18),
+        actor=None,
+        case=applied,
     )
-    db.session.add(review)
-    db.session.flush()
 
     conference_agenda.build_agenda(conference, at("2026-11-23T10:00"))
     assert on_agenda(conference) == [
@@ -500,16 +498,14 @@ def test_an_application_received_after_the_case_was_listed_is_linked_to_its_item
     conference_agenda.build_agenda(conference, at("2026-11-23T10:00"))
     (item,) = conference_agenda.agenda_items(conference)
     assert item.case_review_id is None
-    review = CaseReview(
-        hub_id=copeland.id,
-        reference="ACR-CPL-2026-0001",
-        case_id=case.id,
+    review = case_reviews.open_review(
+        copeland,
         source="application",
         applicant="on_behalf",
         received_on=date(2026, 11, 23),
+        actor=None,
+        case=case,
     )
-    db.session.add(review)
-    db.session.flush()
     assert conference_agenda.build_agenda(conference, at("2026-11-23T11:00")) == 0
     db.session.refresh(item)
     assert (item.reason, item.case_review_id) == ("review_due", review.id)
@@ -627,17 +623,9 @@ def test_an_application_about_a_closed_case_still_comes_to_conference(ctx, world
     add_slot(copeland.id)
     closed = make_case(copeland, "CPL-CLOSED", _agencies(copeland)["council"], stage="closed")
     closed.next_review_on = date(2026, 11, 1)  # a closed case is not reviewed
-    db.session.add(
-        CaseReview(
-            hub_id=copeland.id,
-            reference="ACR-CPL-2026-0001",
-            case_id=closed.id,
-            source="application",
-            applicant="victim",
-            received_on=date(2026, 11, 20),
-        )
+    case_reviews.open_review(
+        copeland, source="application", received_on=date(2026, 11, 20), actor=None, case=closed
     )
-    db.session.flush()
     conference_slot.ensure_weekly_conferences(date(2026, 11, 19))
     conference = weekly(copeland.id)[0]
     conference_agenda.build_agenda(conference, at("2026-11-23T10:00"))

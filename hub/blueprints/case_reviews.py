@@ -11,7 +11,7 @@ from hub import permissions as perm
 from hub.conferences import case_reviews as service
 from hub.extensions import db
 from hub.forms import FormErrors
-from hub.models import CaseReview, CaseReviewApplicant, CaseReviewStatus, ConferenceDecision, Hub
+from hub.models import CaseReview, CaseReviewApplicant, CaseReviewStatus, Hub
 
 bp = Blueprint("case_reviews", __name__)
 
@@ -71,16 +71,7 @@ def new(slug: str):
 
 
 def _review_page(review: CaseReview, errors: FormErrors | None = None, form=None, status=200):
-    decisions = list(
-        db.session.execute(
-            select(ConferenceDecision)
-            .where(
-                ConferenceDecision.case_id == review.case_id,
-                ConferenceDecision.details["case_review_id"].as_integer() == review.id,
-            )
-            .order_by(ConferenceDecision.id)
-        ).scalars()
-    )
+    decisions = service.decisions_on(review)
     body = render_template(
         "case_reviews/show.html",
         hub=review.hub,

@@ -107,9 +107,7 @@ def slot(slug: str):
         weekdays=slot_service.WEEKDAYS[:5],
         people=slot_service.chair_choices(hub),
         partners=sorted(hub.agencies, key=lambda a: a.name),
-        standing=set(
-            form.getlist("standing") if hasattr(form, "getlist") else form.get("standing", [])
-        ),
+        standing=set(slot_service.standing_ticked(form)),
     )
     return body, status
 

@@ -108,7 +108,7 @@ def notify_followers(case: Case, entry: Activity, actor) -> None:
         db.session.add(
             Notification(user_id=user.id, case_id=case.id, activity_id=entry.id, text=text)
         )
-        _queue_mail(
+        queue_mail(
             user.email,
             f"Focus Hub: update on case {case.reference}",
             f"There is an update on case {case.reference} you follow in Focus Hub.\n\n"
@@ -119,7 +119,7 @@ def notify_followers(case: Case, entry: Activity, actor) -> None:
     db.session.flush()
 
 
-def _queue_mail(to: str, subject: str, body: str) -> None:
+def queue_mail(to: str, subject: str, body: str) -> None:
     """Emails wait for the commit: a write that is rolled back never announces itself."""
     db.session.info.setdefault(_MAIL_QUEUE, []).append((to, subject, body))
 

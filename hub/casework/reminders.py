@@ -14,13 +14,14 @@ Notices name the case reference, what is overdue and its date, never an action's
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from hub import audit, mail
 from hub import permissions as perm
-from hub.casework.activity import _queue_mail  # emails wait for the commit, as casework's do
+from hub.casework.activity import queue_mail
 from hub.conferences.urgent import coordinators
 from hub.extensions import db
 from hub.models import (
@@ -114,11 +115,12 @@ def overdue_reminders(today: date) -> list[tuple[Overdue, list[User]]]:
     costs nothing more. Returns what was sent and to whom; the caller commits."""
     due = overdue_actions(today) + overdue_reassessments(today)
     done = _reminded([item.key for item in due])
+    hub_coordinators = cache(coordinators)  # read once per hub in this run, not per item
     sent = []
     for item in due:
         if item.key in done:
             continue
-        recipients = _recipients(item)
+        recipients = _recipients(item, hub_coordinators)
         if not recipients:
             _record_nobody(item)
         elif once(item.key, JOB):  # False: another scheduler sent it meanwhile
@@ -137,13 +139,13 @@ def _may_work(user: User, case: Case) -> bool:
     return user.is_active_account and perm.can_access_case(user, case, perm.Action.WRITE)
 
 
-def _recipients(item: Overdue) -> list[User]:
+def _recipients(item: Overdue, hub_coordinators) -> list[User]:
     """Whom the work belongs to while they may still work the case; otherwise the hub's
     coordinators who may, those of the lead agency first for a reassessment (the lead agency
     owns the plan the assessment serves)."""
     if _may_work(item.person, item.case):
         return [item.person]
-    entitled = [c for c in coordinators(item.case.hub_id) if _may_work(c, item.case)]
+    entitled = [c for c in hub_coordinators(item.case.hub_id) if _may_work(c, item.case)]
     if item.kind == REASSESSMENT:
         return [c for c in entitled if c.agency_id == item.case.lead_agency_id] or entitled
     return entitled
@@ -180,7 +182,7 @@ def _remind(item: Overdue, recipients: list[User]) -> None:
         )
     for user in recipients:
         db.session.add(Notification(user_id=user.id, case_id=case.id, text=line))
-        _queue_mail(
+        queue_mail(
             user.email,
             f"Focus Hub: {what} is overdue on case {case.reference}",
             f"{line}\n\nSign in to see it:\n{link}\n\n{why}",

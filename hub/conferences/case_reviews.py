@@ -18,7 +18,14 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from hub import audit
 from hub.extensions import db
-from hub.models import Case, CaseReview, CaseReviewApplicant, CaseReviewStatus, Hub
+from hub.models import (
+    Case,
+    CaseReview,
+    CaseReviewApplicant,
+    CaseReviewStatus,
+    ConferenceDecision,
+    Hub,
+)
 from hub.permissions import hub_today
 from hub.timeutil import utcnow
 from referrals.triage import hub_prefix
@@ -253,6 +260,22 @@ def record_outcome(review: CaseReview, form: Mapping, actor) -> None:
         hub=review.hub,
         target=review,
         details={"before": {"status": "review_due"}, "after": {"status": review.status}},
+    )
+
+
+def decisions_on(review: CaseReview) -> list[ConferenceDecision]:
+    """The conference decisions about this review (its referral by a conference, its
+    threshold), oldest first, each with its conference."""
+    return list(
+        db.session.execute(
+            select(ConferenceDecision)
+            .where(
+                ConferenceDecision.case_id == review.case_id,
+                ConferenceDecision.details["case_review_id"].as_integer() == review.id,
+            )
+            .options(joinedload(ConferenceDecision.conference))
+            .order_by(ConferenceDecision.id)
+        ).scalars()
     )
 
 

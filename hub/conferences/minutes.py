@@ -445,7 +445,7 @@ def circulate(conference: Conference, actor) -> list[User]:
     when = format_local(conference.starts_at, "%-d %B %Y")
     link = mail.external_url("conference_minutes.show", conference_id=conference.id)
     for user in people:
-        activity._queue_mail(  # sent after the commit, dropped on a rollback
+        activity.queue_mail(  # sent after the commit, dropped on a rollback
             user.email,
             f"Focus Hub: minutes of the {kind} on {when}",
             f"The minutes of the {conference.hub.name} {kind} on {when} are approved.\n\n"

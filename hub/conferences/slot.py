@@ -166,9 +166,14 @@ def chair_choices(hub: Hub) -> list[User]:
     )
 
 
+def standing_ticked(form) -> list[str]:
+    """The standing attendee boxes ticked: a submitted form's list, or a prepared dict's."""
+    return form.getlist("standing") if hasattr(form, "getlist") else form.get("standing", [])
+
+
 def _standing_ids(hub: Hub, form) -> set[int]:
     """The agencies ticked as standing attendees: partners of the hub only."""
-    values = form.getlist("standing") if hasattr(form, "getlist") else form.get("standing", [])
+    values = standing_ticked(form)
     partners = {a.id for a in hub.agencies}
     try:
         ids = {int(v) for v in values}

@@ -24,7 +24,7 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.exc import IntegrityError
 
 from hub import audit, mail
-from hub.casework.activity import _queue_mail  # emails wait for the commit, as casework's do
+from hub.casework.activity import queue_mail
 from hub.conferences.slot import scoring_slot, slot_for
 from hub.extensions import db
 from hub.models import (
@@ -320,7 +320,7 @@ def _tell_coordinators(conference: Conference, referral: Referral, created: bool
         action = "It is on the agenda of the coming weekly conference. Sign in to see it"
     for user in coordinators(referral.hub_id):
         db.session.add(Notification(user_id=user.id, conference_id=conference.id, text=text))
-        _queue_mail(
+        queue_mail(
             user.email,
             "Focus Hub: a referral needs an urgent conference",
             "A referral to your hub is due for a conference before the weekly conference "
