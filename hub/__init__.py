@@ -18,7 +18,8 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     _configure_logging(app)
 
-    from hub import errors, sessions, templating
+    from hub import sessions
+    from hub.core import errors, templating
     from hub.extensions import csrf, db, htmx, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -41,7 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     sessions.init_app(app)
 
-    from hub import security
+    from hub.core import security
 
     security.init_app(app)
 

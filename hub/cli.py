@@ -18,7 +18,7 @@ hub_cli = AppGroup("hub", help="Focus Hub administration.")
 @click.option("--if-empty", is_flag=True, help="Only build the demo if there are no users yet.")
 def demo_command(if_empty: bool) -> None:
     """Build the demo hub, its partners and a person in every role. Safe to run twice."""
-    from hub.demo import DEMO_PASSWORD, build_demo
+    from hub.demo.build import DEMO_PASSWORD, build_demo
 
     if if_empty and db.session.execute(select(User.id).limit(1)).first():
         click.echo("The database already has users: demo not loaded.")
@@ -102,7 +102,7 @@ def scheduler_command() -> None:
 
     from flask import current_app
 
-    from hub.scheduler import run_scheduler
+    from hub.clock.scheduler import run_scheduler
 
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -113,9 +113,9 @@ def scheduler_command() -> None:
 @hub_cli.command("jobs")
 def jobs_command() -> None:
     """List the hub's scheduled jobs and when the scheduler last beat."""
+    from hub.clock.scheduler import JOBS, _load_jobs
+    from hub.core.timeutil import format_local
     from hub.models import SchedulerHeartbeat
-    from hub.scheduler import JOBS, _load_jobs
-    from hub.timeutil import format_local
 
     _load_jobs()
     for spec in sorted(JOBS.values(), key=lambda s: s.name):
@@ -131,7 +131,7 @@ def jobs_command() -> None:
 @click.argument("name")
 def run_job_command(name: str) -> None:
     """Run one job now, in this process (it stays idempotent)."""
-    from hub.scheduler import JOBS, _load_jobs
+    from hub.clock.scheduler import JOBS, _load_jobs
 
     _load_jobs()
     if name not in JOBS:
@@ -147,7 +147,7 @@ def run_job_command(name: str) -> None:
 def isa_reminders_command(days: int | None) -> None:
     """Email hub managers before an agreement's review or expiry date; never twice."""
     from hub.permissions import hub_today
-    from hub.sharing import isa_reminders
+    from hub.sharing.agreements import isa_reminders
 
     sent = isa_reminders(hub_today(), days)
     click.echo(f"ISA reminders sent: {len(sent)}.")

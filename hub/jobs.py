@@ -1,17 +1,18 @@
 """Every area's scheduled jobs, registered with hub.scheduler. Each is idempotent."""
 
-import hub.scheduler  # noqa: F401 - the heartbeat
-from hub import permissions, sharing
+import hub.clock.scheduler  # noqa: F401 - the heartbeat
+from hub import permissions
 from hub.casework import reminders
+from hub.clock.scheduler import scheduled
 from hub.conferences import agenda, slot, urgent
-from hub.scheduler import scheduled
-from hub.timeutil import utcnow
+from hub.core.timeutil import utcnow
+from hub.sharing import agreements
 
 
 @scheduled("isa_reminders", "cron", run_at_start=True, hour=7, minute=0)
 def isa_reminders() -> None:
     """Email hub managers before an agreement's review or expiry date."""
-    sharing.isa_reminders(permissions.hub_today())
+    agreements.isa_reminders(permissions.hub_today())
 
 
 @scheduled("overdue_reminders", "cron", run_at_start=True, hour=7, minute=30)

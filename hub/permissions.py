@@ -15,6 +15,7 @@ from flask_login import current_user
 from sqlalchemy import Select, and_, exists, false, or_, select
 
 from hub import audit
+from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db, login_manager
 from hub.models import (
     Agency,
@@ -32,7 +33,6 @@ from hub.models import (
     Role,
     User,
 )
-from hub.timeutil import LONDON, utcnow
 
 # -- who holds what --------------------------------------------------------------------------
 

@@ -16,12 +16,12 @@ from sqlalchemy.exc import IntegrityError
 from hub import audit
 from hub import permissions as perm
 from hub.conferences import urgent
+from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
 from hub.models import ConferenceSlot as HubConferenceSlot
 from hub.models import Hub, HubScoringSettings, Incident, Referral, ReferralPerson
 from hub.models.referral import ReferralStatus
 from hub.models.sharing import DataCategory
-from hub.timeutil import LONDON, utcnow
 from referrals.matching import MatchKeys, find_matches
 from referrals.normalise import address_key, name_key
 from referrals.schemas import ReferralSchema

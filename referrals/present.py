@@ -3,8 +3,8 @@ people matched: they get a yes/no and the counts; coordinators get the board car
 
 from hub import audit
 from hub import permissions as perm
+from hub.core.timeutil import LONDON
 from hub.models import Referral
-from hub.timeutil import LONDON
 
 OPEN_CASE_MESSAGE = "An open case may concern this; the hub's coordinator has been told."
 

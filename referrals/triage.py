@@ -11,6 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from hub import audit
 from hub import permissions as perm
 from hub.conferences import agenda
+from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
 from hub.models import (
     Agency,
@@ -24,7 +25,6 @@ from hub.models import (
     Stage,
 )
 from hub.models.referral import ReferralStatus, TriageDecision
-from hub.timeutil import LONDON, utcnow
 from referrals.schemas import DecisionSchema
 from scoring import band_rank
 

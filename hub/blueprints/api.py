@@ -7,10 +7,10 @@ from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields
 
 from hub import accounts
-from hub.errors import api_error
+from hub.core.errors import api_error
+from hub.core.security import hash_token
 from hub.extensions import csrf, limiter
 from hub.permissions import requires
-from hub.security import hash_token
 
 
 class HubApi(Api):

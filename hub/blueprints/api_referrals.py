@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from hub import permissions as perm
 from hub.blueprints.api import _api_limit, _rate_key, authenticate
-from hub.errors import api_error
+from hub.core.errors import api_error
 from hub.extensions import csrf, db, limiter
 from hub.models import Hub, Referral
 from referrals import intake, present

@@ -6,10 +6,10 @@ from flask import Blueprint, jsonify, render_template
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
+from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import SchedulerHeartbeat
 from hub.permissions import requires
-from hub.timeutil import utcnow
 
 bp = Blueprint("main", __name__)
 

@@ -10,7 +10,7 @@ import logging
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from hub import mail
+from hub.core import mail
 from hub.extensions import db
 from hub.models import Activity, Case, CaseFollow, CaseMembership, Notification, User
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased
 
 from hub import permissions as perm
 from hub.casework.stages import ORDER
+from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
 from hub.models import (
     Agency,
@@ -24,7 +25,6 @@ from hub.models import (
     RiskAssessment,
     Stage,
 )
-from hub.timeutil import LONDON, utcnow
 
 COLUMN_LIMIT = 25  # cards per stage column on the whole board; a column's own page has more
 PAGE_SIZE = 50

@@ -19,10 +19,12 @@ from functools import cache
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
-from hub import audit, mail
+from hub import audit
 from hub import permissions as perm
 from hub.casework.activity import queue_mail
+from hub.clock.scheduler import once
 from hub.conferences.urgent import coordinators
+from hub.core import mail
 from hub.extensions import db
 from hub.models import (
     ActionStatus,
@@ -34,7 +36,6 @@ from hub.models import (
     Stage,
     User,
 )
-from hub.scheduler import once
 
 JOB = "overdue_reminders"
 ACTION = "action_overdue"

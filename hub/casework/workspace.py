@@ -13,6 +13,7 @@ from hub import audit
 from hub import permissions as perm
 from hub.casework.changes import conference_date as changes_conference_date
 from hub.casework.changes import member_agencies, plan_of
+from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
 from hub.models import (
     Activity,
@@ -27,7 +28,6 @@ from hub.models import (
     RiskAssessment,
     User,
 )
-from hub.timeutil import LONDON, utcnow
 
 FEED_SIZE = 15
 

@@ -37,6 +37,7 @@ from sqlalchemy.orm import selectinload
 from hub import audit
 from hub.casework.board import reassessment_overdue
 from hub.conferences.slot import DEFAULT_AGENDA_HOURS, scoring_slot, slot_for
+from hub.core.timeutil import LONDON
 from hub.extensions import db
 from hub.models import (
     ActionStatus,
@@ -54,7 +55,6 @@ from hub.models import (
     Stage,
 )
 from hub.models.referral import ReferralStatus
-from hub.timeutil import LONDON
 from scoring import BANDS, next_conference
 
 log = logging.getLogger("hub.conferences")

@@ -14,10 +14,12 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
-from hub import audit, mail
+from hub import audit
 from hub import permissions as perm
 from hub.casework import activity
 from hub.conferences.agenda import agenda_items
+from hub.core import mail
+from hub.core.timeutil import LONDON, format_local, utcnow
 from hub.extensions import db
 from hub.models import (
     Agency,
@@ -40,7 +42,6 @@ from hub.models import (
     User,
     UserRole,
 )
-from hub.timeutil import LONDON, format_local, utcnow
 
 NOT_SHOWN = "Details are shown only to member agencies"
 REMARKS_LIMIT = 5000

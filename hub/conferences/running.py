@@ -11,13 +11,14 @@ from datetime import date, timedelta
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import func, select
 
-from hub import audit, sharing
+from hub import audit
 from hub import permissions as perm
 from hub.casework import changes, stages
 from hub.casework.activity import log
 from hub.conferences import case_reviews
 from hub.conferences.agenda import agenda_items
 from hub.conferences.slot import slot_for
+from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
 from hub.models import (
     Agency,
@@ -41,7 +42,7 @@ from hub.models import (
     User,
     UserRole,
 )
-from hub.timeutil import LONDON, utcnow
+from hub.sharing import agreements
 
 
 class ConferenceChanged(ValidationError):
@@ -571,7 +572,7 @@ def _lead(conference, case: Case, data, actor):
 
 
 def _add_member(conference, case: Case, data, actor):
-    membership = sharing.add_member(
+    membership = agreements.add_member(
         case,
         {
             "agency_id": data["agency_id"],

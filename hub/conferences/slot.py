@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from hub import audit
+from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
 from hub.models import (
     Conference,
@@ -23,7 +24,6 @@ from hub.models import (
     User,
     UserRole,
 )
-from hub.timeutil import LONDON, utcnow
 from scoring import ConferenceSlot as ScoringSlot
 from scoring import next_conference
 

@@ -23,9 +23,11 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.exc import IntegrityError
 
-from hub import audit, mail
+from hub import audit
 from hub.casework.activity import queue_mail
 from hub.conferences.slot import scoring_slot, slot_for
+from hub.core import mail
+from hub.core.timeutil import LONDON, format_local
 from hub.extensions import db
 from hub.models import (
     AgendaItem,
@@ -43,7 +45,6 @@ from hub.models import (
     UserRole,
 )
 from hub.models.referral import ReferralStatus
-from hub.timeutil import LONDON, format_local
 from scoring import ConferenceSlot as ScoringSlot
 from scoring import add_working_days, next_conference
 

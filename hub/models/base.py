@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
-from hub.timeutil import utcnow
+from hub.core.timeutil import utcnow
 
 
 class UTCDateTime(TypeDecorator):

@@ -8,6 +8,8 @@ from datetime import date
 
 from sqlalchemy import select
 
+from hub.core.security import hash_password
+from hub.demo.referrals import build_demo_referrals
 from hub.extensions import db
 from hub.models import (
     Agency,
@@ -21,8 +23,6 @@ from hub.models import (
     User,
     UserRole,
 )
-from hub.security import hash_password
-from referrals.demo import build_demo_referrals
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - the demo's published password
 

@@ -4,7 +4,7 @@ from flask import Flask, request, url_for
 from flask_login import current_user
 
 from hub import permissions
-from hub.timeutil import format_local
+from hub.core.timeutil import format_local
 
 
 def init_app(app: Flask) -> None:

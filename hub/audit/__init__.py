@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from flask import g, has_request_context, request
 from sqlalchemy import select, text
 
+from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import AuditEntry
-from hub.timeutil import utcnow
 
 GENESIS = "0" * 64
 # Serialises writers on PostgreSQL so two transactions cannot chain to the same predecessor.

@@ -28,9 +28,9 @@ from flask import Flask
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
+from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import JobRun, SchedulerHeartbeat
-from hub.timeutil import utcnow
 
 log = logging.getLogger("hub.scheduler")
 RUNNER = f"{socket.gethostname()}:{os.getpid()}"
@@ -180,7 +180,7 @@ def build_scheduler(app: Flask) -> BackgroundScheduler:
     for spec in JOBS.values():
         trigger_args = overrides.get(spec.name, spec.trigger_args)
         scheduler.add_job(
-            "hub.scheduler:run_job",
+            "hub.clock.scheduler:run_job",
             spec.trigger,
             args=[spec.name],
             id=spec.name,

@@ -15,9 +15,9 @@ from datetime import date, datetime, time, timedelta
 from marshmallow import Schema, ValidationError, fields, validates_schema
 from sqlalchemy import and_, func, or_, select
 
+from hub.core.timeutil import LONDON
 from hub.extensions import db
 from hub.models import Agency, AuditEntry, Case, Hub, HubAgency, User
-from hub.timeutil import LONDON
 
 PAGE_SIZE = 50
 EXPORT_LIMIT = 100_000
