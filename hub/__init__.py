@@ -1,14 +1,23 @@
-"""Focus Hub: the application factory."""
+"""Focus Hub: the application factory.
+
+The hub/ package's root holds only the application's frame: this factory, config.py,
+extensions.py, cli.py (the commands, and every area's scheduled jobs) and permissions.py
+(the one permission module). Framework glue is in hub/core/; each domain area is a package of
+its own (docs/architecture.md)."""
 
 import logging
 import sys
+from pathlib import Path
 
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 
+from hub import sessions
 from hub.config import ConfigError, load_config
+from hub.core import errors, security, templating
+from hub.extensions import csrf, db, htmx, limiter, login_manager, migrate
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -17,10 +26,6 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     _configure_logging(app)
-
-    from hub import sessions
-    from hub.core import errors, templating
-    from hub.extensions import csrf, db, htmx, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_project_dir(app) / "migrations"))
@@ -41,17 +46,17 @@ def create_app(config: dict | None = None) -> Flask:
     templating.init_app(app)
     errors.init_app(app)
     sessions.init_app(app)
-
-    from hub.core import security
-
     security.init_app(app)
 
+    # The routes and the commands reach every area (referrals/ among them), and this module
+    # runs first whenever any hub.x module is imported: imported at the top, they would load
+    # the areas in the middle of whichever module was being imported (a referrals module
+    # would find itself half-built). So they are imported when an application is built, as
+    # Flask's factory pattern does.
     from hub.blueprints import register_blueprints
-
-    register_blueprints(app)
-
     from hub.cli import hub_cli
 
+    register_blueprints(app)
     app.cli.add_command(hub_cli)
 
     if app.config.get("CHECK_DATABASE_ON_START", True):
@@ -59,9 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
-def _project_dir(app: Flask):
-    from pathlib import Path
-
+def _project_dir(app: Flask) -> Path:
     return Path(app.root_path).parent
 
 
@@ -99,8 +102,6 @@ def _tune_sqlite(engine) -> None:
 
 def _check_database(app: Flask) -> None:
     """Fail at start-up, in plain words, when the database cannot be reached."""
-    from hub.extensions import db
-
     with app.app_context():
         try:
             with db.engine.connect() as conn:

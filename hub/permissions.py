@@ -32,7 +32,9 @@ from hub.models import (
     RecordRestriction,
     Role,
     User,
+    UserRole,
 )
+from hub.models.referral import Referral, ReferralStatus
 
 # -- who holds what --------------------------------------------------------------------------
 
@@ -63,6 +65,23 @@ def can_manage_hub(user, hub: Hub) -> bool:
 
 def managed_hub_ids(user) -> set[int]:
     return {r.hub_id for r in user.roles if r.role == Role.HUB_MANAGER and r.hub_id is not None}
+
+
+def coordinators(hub_id: int) -> list[User]:
+    """The hub's active coordinators, who are told of what needs a conference."""
+    return list(
+        db.session.execute(
+            select(User)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(
+                UserRole.hub_id == hub_id,
+                UserRole.role == Role.COORDINATOR.value,
+                User.is_active_account.is_(True),
+            )
+            .distinct()
+            .order_by(User.id)
+        ).scalars()
+    )
 
 
 def is_agency_manager(user, agency_id: int) -> bool:
@@ -402,8 +421,6 @@ def triage_hub_ids(user) -> set[int]:
 
 def referrals_visible(user) -> Select:
     """SQL: the referrals this user may see (the Python twin is can_see_referral)."""
-    from hub.models.referral import Referral, ReferralStatus
-
     if not user.is_authenticated:
         return select(Referral).where(false())
     own_hubs = [h.id for h in hubs_of(user)]

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hub import audit
 from hub import permissions as perm
-from hub.conferences import urgent
+from hub.core import signals
 from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
 from hub.models import ConferenceSlot as HubConferenceSlot
@@ -257,9 +257,9 @@ def submit_referral(
             }
         },
     )
-    # A deadline before the weekly conference that would take it: propose an urgent one now,
-    # in this transaction, and tell the coordinators.
-    urgent.propose_for(referral, now, weekly)
+    # A deadline before the weekly conference that would take it: the conferences area
+    # proposes an urgent one now, in this transaction, and tells the coordinators.
+    signals.referral_submitted.send(referral, now=now, weekly=weekly)
     return referral, True
 
 

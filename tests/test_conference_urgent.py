@@ -10,9 +10,8 @@ from itertools import count
 import time_machine
 from sqlalchemy import func, select
 
-from hub import jobs
+from hub.conferences import jobs, urgent
 from hub.conferences import slot as conference_slot
-from hub.conferences import urgent
 from hub.core.timeutil import LONDON
 from hub.extensions import db
 from hub.models import (

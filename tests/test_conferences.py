@@ -10,9 +10,8 @@ from icalendar import Calendar
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
-from hub import jobs
 from hub.conferences import agenda as conference_agenda
-from hub.conferences import case_reviews
+from hub.conferences import case_reviews, jobs
 from hub.conferences import slot as conference_slot
 from hub.core.timeutil import LONDON
 from hub.extensions import db

@@ -373,9 +373,8 @@ def test_finding_what_is_due_takes_the_same_statements_however_many_cases(w, _tr
 
 
 def test_the_scheduler_and_run_job_know_the_job(app, world, outbox):
-    from hub.clock.scheduler import JOBS, _load_jobs
+    from hub.clock.scheduler import JOBS
 
-    _load_jobs()
     spec = JOBS["overdue_reminders"]
     assert (spec.trigger, spec.trigger_args, spec.run_at_start) == (
         "cron",

@@ -1,4 +1,5 @@
-"""Writing and verifying the audit log.
+"""The audit log: append-only and tamper-evident. Writing and verifying it is here (record,
+verify_chain); reading it, for a hub's managers, is hub.audit.reading.
 
 Each entry carries the SHA-256 of its own content and of the entry before it, so an edit or
 deletion of any row breaks the chain at that point. Callers add the entry in the same
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from flask import g, has_request_context, request
 from sqlalchemy import select, text
 
+from hub.core import signals
 from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import AuditEntry
@@ -94,6 +96,17 @@ def record(
     else:
         session.flush()
     return entry
+
+
+@signals.csrf_refused.connect
+def _record_csrf_refusal(_app, *, user, method: str, path: str, **_) -> None:
+    record(
+        "csrf_refused",
+        outcome="denied",
+        user=user,
+        details={"method": method, "path": path},
+        commit=True,
+    )
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ hubs' managers: they concern the person, not either hub. Entries of other hubs n
 
 import csv
 import io
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -158,8 +159,6 @@ def _cell(value) -> str:
 
 
 def export_csv(hub: Hub, filters: dict) -> tuple[str, int]:
-    import json
-
     rows = db.session.execute(hub_entries(hub, filters).limit(EXPORT_LIMIT)).scalars()
     out = io.StringIO()
     writer = csv.writer(out)

@@ -17,6 +17,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from hub import accounts, audit
 from hub.core.forms import FormErrors
+from hub.core.security import password_problem
 from hub.core.timeutil import utcnow
 from hub.extensions import db, limiter
 from hub.permissions import requires
@@ -109,8 +110,6 @@ def set_password(token: str):
         return render_template("auth/set_password_expired.html"), 404
     errors = FormErrors()
     if request.method == "POST":
-        from hub.core.security import password_problem
-
         password = request.form.get("password", "")
         problem = password_problem(password)
         if problem:

@@ -21,9 +21,7 @@ from sqlalchemy.orm import aliased
 
 from hub import audit
 from hub import permissions as perm
-from hub.casework.activity import queue_mail
 from hub.clock.scheduler import once
-from hub.conferences.urgent import coordinators
 from hub.core import mail
 from hub.extensions import db
 from hub.models import (
@@ -116,7 +114,7 @@ def overdue_reminders(today: date) -> list[tuple[Overdue, list[User]]]:
     costs nothing more. Returns what was sent and to whom; the caller commits."""
     due = overdue_actions(today) + overdue_reassessments(today)
     done = _reminded([item.key for item in due])
-    hub_coordinators = cache(coordinators)  # read once per hub in this run, not per item
+    hub_coordinators = cache(perm.coordinators)  # read once per hub in this run, not per item
     sent = []
     for item in due:
         if item.key in done:
@@ -183,7 +181,7 @@ def _remind(item: Overdue, recipients: list[User]) -> None:
         )
     for user in recipients:
         db.session.add(Notification(user_id=user.id, case_id=case.id, text=line))
-        queue_mail(
+        mail.queue_mail(
             user.email,
             f"Focus Hub: {what} is overdue on case {case.reference}",
             f"{line}\n\nSign in to see it:\n{link}\n\n{why}",

@@ -28,6 +28,7 @@ from hub.models import (
     RiskAssessment,
     User,
 )
+from hub.models.referral import Referral, ReferralPerson
 
 FEED_SIZE = 15
 
@@ -215,8 +216,6 @@ def spoc_candidates(case: Case) -> list[User]:
 def referrals(user, case: Case) -> list[tuple]:
     """The case's referrals as a timeline, oldest first, each with the people named in it
     that the user may see: (referral, [people]). Two queries, however many referrals."""
-    from hub.models.referral import Referral, ReferralPerson
-
     rows = list(
         db.session.execute(
             perm.visible_records(user, Referral, case.hub)

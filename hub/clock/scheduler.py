@@ -53,7 +53,7 @@ JOBS: dict[str, JobSpec] = {}
 def scheduled(
     name: str, trigger: str, description: str = "", run_at_start: bool = False, **trigger_args
 ):
-    """Register a function as a hub job. Its module must be imported by hub.jobs."""
+    """Register a function as a hub job: an area's jobs.py, which hub/cli.py loads."""
 
     def register(func):
         doc = description or func.__doc__ or ""
@@ -161,12 +161,7 @@ class Leadership:
 # -- the scheduler ------------------------------------------------------------------------------
 
 
-def _load_jobs() -> None:
-    import hub.jobs  # noqa: F401 - registers every area's jobs
-
-
 def build_scheduler(app: Flask) -> BackgroundScheduler:
-    _load_jobs()
     with app.app_context():
         store = SQLAlchemyJobStore(engine=db.engine, tablename="scheduler_job")
     scheduler = BackgroundScheduler(

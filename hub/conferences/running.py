@@ -43,6 +43,7 @@ from hub.models import (
     UserRole,
 )
 from hub.sharing import agreements
+from referrals import triage
 
 
 class ConferenceChanged(ValidationError):
@@ -440,8 +441,6 @@ def _new_decision(conference, item, kind, actor, summary, **values) -> Conferenc
 
 
 def _decide_referral(conference, item, kind, data, actor) -> ConferenceDecision:
-    from referrals import triage
-
     referral: Referral = item.referral
     if kind not in (DecisionKind.OPEN_CASE, DecisionKind.DECLINE):
         raise ValidationError(

@@ -6,6 +6,7 @@ ensure_weekly_conferences is idempotent: a conference is unique per (hub, kind, 
 
 from datetime import date, datetime, time, timedelta
 
+from icalendar import Calendar, Event
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -281,8 +282,6 @@ def slot_dict(slot: ConferenceSlot) -> dict:
 
 def ics(conference: Conference, url: str) -> bytes:
     """An RFC 5545 invitation: when, where and a link; nothing about any case or person."""
-    from icalendar import Calendar, Event
-
     cal = Calendar()
     cal.add("prodid", "-//Focus Hub//Case conferences//EN")
     cal.add("version", "2.0")
