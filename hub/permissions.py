@@ -511,7 +511,7 @@ def deny(what: str, *, hub=None, target_type: str | None = None, target_id=None)
         hub=hub,
         target_type=target_type,
         target_id=target_id,
-        details={"what": what, "method": request.method, "path": request.path},
+        details={"what": what, "method": request.method, "path": audit.as_code(request.path)},
         commit=True,
     )
     abort(404)

@@ -5,7 +5,7 @@ assessment set.
 A reminder goes to whoever the work belongs to (the action's owner, the assessor) while they
 may still work the case; otherwise to the hub's coordinators who may (for a reassessment, the
 lead agency's first). Every recipient passes hub.permissions. Each reminder is claimed once per
-record and due date (hub.scheduler.once), so a rerun, a restart or a second scheduler never
+record and due date (hub.clock.scheduler.once), so a rerun, a restart or a second scheduler never
 sends it twice, and a new due date that passes in turn is reminded again.
 
 Notices name the case reference, what is overdue and its date, never an action's description
@@ -159,7 +159,7 @@ def _record_nobody(item: Overdue) -> None:
             outcome="failed",
             hub=item.case.hub_id,
             target=item.case,
-            details=_details(item) | {"reason": "nobody who may work the case can be reminded"},
+            details=_details(item) | {"reason": "no_recipient"},  # nobody who may work it
         )
 
 

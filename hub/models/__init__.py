@@ -1,6 +1,6 @@
 """Every model, imported here so Alembic and the app see the whole schema."""
 
-from hub.models.audit import AuditEntry
+from hub.models.audit import AuditAnchor, AuditEntry
 from hub.models.case import (
     Band,
     Case,
@@ -11,6 +11,7 @@ from hub.models.case import (
     Stage,
 )
 from hub.models.casework import (
+    ActionRevision,
     ActionStatus,
     Activity,
     AssessmentKind,
@@ -77,6 +78,7 @@ __all__ = [
     "ConferenceKind",
     "ConferenceSlot",
     "ConferenceStatus",
+    "ActionRevision",
     "ActionStatus",
     "Activity",
     "AssessmentKind",
@@ -110,6 +112,7 @@ __all__ = [
     "Agency",
     "AgencyKind",
     "ApiToken",
+    "AuditAnchor",
     "AuditEntry",
     "Hub",
     "HubAgency",

@@ -22,7 +22,7 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column; use hub.timeutil.utcnow()")
+            raise ValueError("naive datetime given to a UTC column; use hub.core.timeutil.utcnow()")
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
@@ -30,6 +30,12 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# Marks a column that holds personal data: a person's particulars or words someone wrote about
+# a case. Nothing here may be copied into the audit log (tests/test_audit_content.py checks
+# every entry the suite writes against every value of these columns).
+PERSONAL = {"personal": True}
 
 
 def created_now() -> datetime:
