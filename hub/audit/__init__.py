@@ -24,6 +24,7 @@ from urllib.parse import quote
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import select, text
 
+from hub import take_write_lock
 from hub.core import signals
 from hub.core.timeutil import utcnow
 from hub.extensions import db
@@ -233,6 +234,8 @@ def record(
     session = db.session
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK_KEY})
+    else:
+        take_write_lock(session)  # before reading the head, so no one chains to it meanwhile
     prev = session.execute(
         select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1)
     ).scalar_one_or_none()
