@@ -34,7 +34,7 @@ from hub.models import (
     User,
     UserRole,
 )
-from hub.models.referral import Referral, ReferralStatus
+from hub.models.referral import Referral, ReferralPerson, ReferralStatus
 
 # -- who holds what --------------------------------------------------------------------------
 
@@ -488,8 +488,6 @@ def referral_people(user, referral) -> list:
     """The people named in a referral this user may see: all of them for the referring
     agency and, before it is on a case, for its triage; else those the case's rule lets
     through (category "identity", restrictions)."""
-    from hub.models.referral import ReferralPerson
-
     if referral.agency_id == user.agency_id or referral.case_id is None:
         return list(referral.people)
     return list(

@@ -24,8 +24,8 @@ from urllib.parse import quote
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import select, text
 
-from hub import take_write_lock
 from hub.core import signals
+from hub.core.database import take_write_lock
 from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import AuditAnchor, AuditEntry
