@@ -7,6 +7,7 @@ from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from hub.config import ConfigError, load_config
 
@@ -16,9 +17,13 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config(app.instance_path))
     if config:
         app.config.update(config)
+    if app.config["TRUSTED_PROXIES"]:
+        proxies = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     _configure_logging(app)
 
-    from hub import errors, sessions, templating
+    from hub import errors, templating
+    from hub.accounts import sessions
     from hub.extensions import csrf, db, htmx, limiter, login_manager, migrate
 
     db.init_app(app)

@@ -7,7 +7,8 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from hub import accounts, audit
+from hub import audit
+from hub.accounts import sign_in, tokens
 from hub.extensions import db
 from hub.models import User
 
@@ -64,11 +65,11 @@ def users_command(as_json: bool) -> None:
 @click.option("--name", default="Command-line token", help="What the token is for.")
 def token_command(email: str, name: str) -> None:
     """Issue a personal API token for EMAIL; the token is printed as the last line."""
-    user = accounts.find_user_by_email(email)
+    user = sign_in.find_user_by_email(email)
     if user is None or not user.is_active:
         click.echo(f"No active user has the email address {email}.", err=True)
         sys.exit(1)
-    token, _row = accounts.issue_token(user, name)
+    token, _row = tokens.issue_token(user, name)
     db.session.commit()
     click.echo(f"API token for {user.email} ({name}). It is shown once: keep it safe.")
     click.echo(token)

@@ -2,6 +2,7 @@
 
 import hub.scheduler  # noqa: F401 - the heartbeat
 from hub import permissions, sharing
+from hub.accounts import jobs as account_jobs  # noqa: F401 - registers the accounts' jobs
 from hub.casework import reminders
 from hub.conferences import agenda, slot, urgent
 from hub.scheduler import scheduled

@@ -1,7 +1,7 @@
 """The foundation's routes: home, health check, signing in and out, your account, the
 administration pages and the API."""
 
-from hub import accounts
+from hub.accounts import tokens
 from tests.authz import NOBODY, SIGNED_IN, Route, expect
 
 ADMINS = {"hub_manager": 200, "other_hub": 200, "sysadmin": 200}  # the user_admin policy
@@ -11,7 +11,7 @@ HUB_ADMIN_WRITE = expect(404, anonymous=302, hub_manager=302, sysadmin=302)
 
 
 def setup(m) -> dict:
-    _token, row = accounts.issue_token(m.users["member"], "to revoke")
+    _token, row = tokens.issue_token(m.users["member"], "to revoke")
     return {"member_token_id": row.id}
 
 
