@@ -48,7 +48,7 @@ def disable_unused_accounts(now: datetime) -> tuple[list[int], list[int]]:
                 User.is_active_account.is_(True),
                 User.awaiting_approval.is_(False),
                 func.coalesce(User.last_sign_in_at, User.created_at)
-                < now - (UNUSED_LIMIT - NOTICE),
+                <= now - (UNUSED_LIMIT - NOTICE),
             )
         ).scalars()
     )

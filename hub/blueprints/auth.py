@@ -200,14 +200,14 @@ def second_factor():
                 session.pop(_PENDING, None)
                 return _open_session(user, "password+totp", next_url)
             if two_factor.use_recovery_code(user, code):
-                session.pop(_PENDING, None)
+                left = two_factor.recovery_codes_left(user)
+                response = _open_session(user, "password+recovery_code", next_url)
                 flash(
-                    "You used a recovery code. You have "
-                    f"{two_factor.recovery_codes_left(user)} left: make new ones on your "
+                    f"You used a recovery code. You have {left} left: make new ones on your "
                     "account page if you are running low.",
                     "info",
                 )
-                return _open_session(user, "password+recovery_code", next_url)
+                return response
             locked = sign_in.record_failure(
                 user.email, user, step="two_factor", ip_address=request.remote_addr
             )
