@@ -39,7 +39,7 @@ ATTEMPT_LIFETIME_SECONDS = 600  # from leaving for the provider to coming back
 _CLIENT_TTL_SECONDS = 3600  # re-read the discovery document (and keys) hourly
 _LEEWAY_SECONDS = 60  # clock difference tolerated between the provider and the hub
 _HTTP_TIMEOUT_SECONDS = 10
-_clients: dict[int, tuple[int, float, FlaskOAuth2App]] = {}
+_clients: dict[tuple, tuple[float, FlaskOAuth2App]] = {}
 
 
 class SsoError(Exception):
@@ -93,13 +93,13 @@ def _normalised_issuer(issuer: str) -> str:
 def _client(provider: IdentityProvider) -> FlaskOAuth2App:
     """authlib's client for a provider, kept per worker until the provider's settings change
     or an hour passes (so a provider's new keys or endpoints are picked up)."""
-    cached = _clients.get(provider.id)
-    if (
-        cached
-        and cached[0] == provider.version
-        and time.monotonic() - cached[1] < _CLIENT_TTL_SECONDS
-    ):
-        return cached[2]
+    # Keyed by everything the client is built from, so a changed provider is never served
+    # by a client built for its old settings.
+    key = (provider.id, provider.version, provider.issuer, provider.client_id)
+    key += (provider.client_secret_sealed, provider.scopes)
+    cached = _clients.get(key)
+    if cached and time.monotonic() - cached[0] < _CLIENT_TTL_SECONDS:
+        return cached[1]
     try:
         secret = unseal(provider.client_secret_sealed)
     except UnreadableSecret:
@@ -118,7 +118,9 @@ def _client(provider: IdentityProvider) -> FlaskOAuth2App:
             "default_timeout": _HTTP_TIMEOUT_SECONDS,
         },
     )
-    _clients[provider.id] = (provider.version, time.monotonic(), client)
+    for old in [k for k in _clients if k[0] == provider.id]:
+        del _clients[old]
+    _clients[key] = (time.monotonic(), client)
     return client
 
 
@@ -190,13 +192,17 @@ def finish(provider: IdentityProvider, args: dict, browser_state: str | None) ->
     """The provider has sent the browser back. Check everything, then find, link or create
     the person. Raises SsoError; the caller audits the outcome and commits either way."""
     state = args.get("state") or ""
-    if not state or browser_state is None or state != browser_state:
+    ours = bool(state) and state == browser_state
+    if args.get("error"):
+        # The provider refused: the person cancelled, or their account there is disabled.
+        # Nothing is accepted, so this is said whether or not the state came back with it.
+        if ours:
+            _spend_state(provider, state)
+        raise SsoError("provider_refused")
+    if not ours:
         # Not the sign-in this browser began (a planted link): spend nothing of anyone's.
         raise SsoError("state_mismatch")
     attempt = _spend_state(provider, state)
-    if args.get("error"):
-        # The provider refused: the person cancelled, or their account there is disabled.
-        raise SsoError("provider_refused")
     if not args.get("code"):
         raise SsoError("no_code")
     client = _client(provider)
