@@ -32,6 +32,11 @@ def demo_command(if_empty: bool) -> None:
     )
     for email, role in summary["people"]:
         click.echo(f"  {email:<45} {role}")
+    click.echo(
+        "Two-factor sign-in is not required in the demo hub, so a password alone signs in. "
+        "Try it from 'Your account'; the system administrator can require it for the hub at "
+        "/admin/sign-in, as every real hub does by default."
+    )
 
 
 @hub_cli.command("users")
