@@ -11,11 +11,13 @@ import re
 from functools import cache
 from pathlib import Path
 
+from marshmallow import ValidationError
+
 from hub import audit
 from hub.accounts import oidc, sessions, tokens
 from hub.accounts.sign_in import email_key, find_user_by_email
 from hub.models import User
-from hub.security import hash_password
+from hub.security import check_password, hash_password
 
 MIN_LENGTH = 12
 MAX_LENGTH = 200  # long enough for any passphrase; argon2 hashes it in constant memory
@@ -95,6 +97,17 @@ def password_problem(password: str, user: User | None = None) -> str | None:
     if any(word in b for b in squashed for word in personal):
         return "Password must not contain your name or email address"
     return None
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """A person changes their own password, proving they know the current one. Raises
+    ValidationError with field messages; the caller commits."""
+    if not check_password(user.password_hash, current):
+        raise ValidationError({"current": ["Your current password is not right"]})
+    problem = password_problem(new, user)
+    if problem:
+        raise ValidationError({"password": [problem]})
+    set_password(user, new)
 
 
 def set_password(user: User, password: str, *, actor: User | None = None) -> None:

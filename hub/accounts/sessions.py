@@ -31,10 +31,6 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _device(user_agent: str) -> str:
-    return user_agent[:200]
-
-
 def start(user: User, *, provider_id: int | None = None) -> str:
     """Open a session for a person who has just proved who they are; returns the token the
     cookie carries. The caller commits, then puts the token in the cookie with sign_in()."""
@@ -48,7 +44,7 @@ def start(user: User, *, provider_id: int | None = None) -> str:
             last_seen_at=now,
             expires_at=now + current_app.config["PERMANENT_SESSION_LIFETIME"],
             ip_address=request.remote_addr,
-            user_agent=_device(request.headers.get("User-Agent", "")),
+            user_agent=request.headers.get("User-Agent", "")[:200],
             identity_provider_id=provider_id,
         )
     )

@@ -12,7 +12,6 @@ from hub.extensions import db, limiter
 from hub.forms import FormErrors
 from hub.models import ApiToken, UserSession
 from hub.permissions import deny, requires
-from hub.security import check_password
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -161,15 +160,11 @@ def change_password():
         form = {k: v for k, v in request.form.items() if k in ("current", "password", "confirm")}
         try:
             data = ChangePasswordSchema().load({k: v for k, v in form.items() if v})
-            if not check_password(current_user.password_hash, data["current"]):
-                raise ValidationError({"current": ["Your current password is not right"]})
-            problem = passwords.password_problem(data["password"], current_user)
-            if problem:
-                raise ValidationError({"password": [problem]})
+            passwords.change_password(current_user, data["current"], data["password"])
         except ValidationError as exc:
+            db.session.rollback()
             errors = FormErrors(exc.messages)
         else:
-            passwords.set_password(current_user, data["password"])
             db.session.commit()
             sessions.sign_out_here()
             flash(
