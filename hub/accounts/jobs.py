@@ -96,7 +96,7 @@ def _switch_off(user: User) -> None:
         target=user,
         target_type="user",
         details={
-            "reason": "unused_90_days",
+            "reason": "unused",
             "before": {"active": True},
             "after": {"active": False},
         },

@@ -293,7 +293,7 @@ def _link_or_create(provider: IdentityProvider, email: str, name: str, subject: 
             user=user,
             target=user,
             target_type="user",
-            details={"provider": provider.id},
+            details={"provider_id": provider.id},
         )
         return user
     user = User(
@@ -312,7 +312,7 @@ def _link_or_create(provider: IdentityProvider, email: str, name: str, subject: 
         user=user,
         target=user,
         target_type="user",
-        details={"provider": provider.id, "agency_id": provider.agency_id},
+        details={"provider_id": provider.id, "agency_id": provider.agency_id},
     )
     approvals.ask_for_approval(user)
     return user
@@ -384,7 +384,6 @@ def save_provider(data: dict, *, actor: User, provider: IdentityProvider | None 
         details={
             "agency_id": provider.agency_id,
             "fields": sorted(data) + (["client_secret"] if secret else []),
-            "domains": sorted(domains),
         },
     )
     return provider

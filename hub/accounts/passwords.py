@@ -128,7 +128,7 @@ def request_reset(email: str) -> None:
         or user.uses_single_sign_on
         or oidc.provider_for_email(email)
     ):
-        details = {} if user else {"email_key": email_key(email)[:16]}
+        details = {} if user else {"email_digest": email_key(email)}
         audit.record("password_reset_requested", outcome="ignored", user=user, details=details)
         return
     audit.record("password_reset_requested", user=user)

@@ -5,8 +5,6 @@ Changing SECRET_KEY makes them unreadable: system administrators then enter each
 client secret again, and people set up two-factor sign-in again (the README says so)."""
 
 import base64
-import hashlib
-import hmac
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -34,10 +32,3 @@ def unseal(sealed: str) -> str:
         return _fernet().decrypt(sealed.encode()).decode()
     except InvalidToken:
         raise UnreadableSecret from None
-
-
-def keyed_hash(value: str) -> str:
-    """A stable, non-reversible stand-in for a value (an email address typed at sign-in) that
-    the audit log and lockout count by: without SECRET_KEY it cannot be matched to an address."""
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()

@@ -90,7 +90,7 @@ def end_all(user: User, *, reason: str, actor: User | None, keep: UserSession | 
             user=actor,
             target=user,
             target_type="user",
-            details={"reason": reason, "sessions": ended},
+            details={"reason": reason, "count": ended},
         )
     return ended
 
@@ -136,7 +136,7 @@ def check(token: str) -> Check:
     else:
         return Check(row, "live")
     if end(row, outcome):
-        audit.record("sign_out", user=row.user, details={"reason": outcome, "session": row.id})
+        audit.record("sign_out", user=row.user, details={"reason": outcome})
     return Check(row, outcome)
 
 

@@ -14,7 +14,6 @@ from sqlalchemy import delete, func, select
 
 from hub import audit
 from hub.accounts import sessions
-from hub.accounts.sealing import keyed_hash
 from hub.extensions import db
 from hub.models import SignInFailure, User
 from hub.security import check_password
@@ -30,7 +29,7 @@ def email_domain(email: str) -> str:
 
 
 def email_key(email: str) -> str:
-    return keyed_hash(normalise_email(email))
+    return audit.digest(normalise_email(email))
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -57,16 +56,16 @@ def record_failure(email: str, user: User | None, *, step: str, ip_address: str 
     db.session.add(SignInFailure(email_key=key, ip_address=ip_address))
     db.session.flush()
     locked = _recent_failures(key) >= current_app.config["LOCKOUT_THRESHOLD"]
-    details = {"step": step, "locked_now": locked}
+    details = {"kind": step, "locked_now": locked}
     if user is None:
-        details["email_key"] = key[:16]  # ties attempts on one address together, reveals none
+        details["email_digest"] = key  # ties attempts on one address together, reveals none
     audit.record("sign_in", outcome="failed", user=user, details=details)
     if locked:
         audit.record(
             "account_locked",
             outcome="denied",
             user=user,
-            details={} if user else {"email_key": key[:16]},
+            details={} if user else {"email_digest": key},
         )
     return locked
 
@@ -89,7 +88,7 @@ def check_password_step(email: str, password: str, ip_address: str | None) -> Pa
         check_password(None, password)  # keep timing even
         details = {"reason": "locked"}
         if user is None:
-            details["email_key"] = email_key(email)[:16]
+            details["email_digest"] = email_key(email)
         audit.record("sign_in", outcome="denied", user=user, details=details)
         db.session.commit()
         return PasswordCheck(None, locked=True)

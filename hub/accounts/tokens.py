@@ -107,7 +107,7 @@ def send_password_link(user: User, purpose: str, *, actor: User | None = None) -
         user=actor or user,
         target=user,
         target_type="user",
-        details={"purpose": purpose},
+        details={"kind": purpose},
     )
     subject, body = _EMAIL[purpose]
     link = mail.external_url("auth.set_password", token=token)

@@ -122,7 +122,7 @@ def use_recovery_code(user: User, code: str) -> bool:
         audit.record(
             "two_factor_recovery_code_used",
             user=user,
-            details={"codes_left": recovery_codes_left(user)},
+            details={"count": recovery_codes_left(user)},
         )
     return spent == 1
 

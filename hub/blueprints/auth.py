@@ -300,7 +300,7 @@ def sso_callback(slug: str):
             "sign_in",
             outcome="denied",
             user=result.user,
-            details={"method": "sso", "provider": provider.id, "reason": "awaiting_approval"},
+            details={"method": "sso", "provider_id": provider.id, "reason": "awaiting_approval"},
         )
         db.session.commit()
         return render_template("auth/awaiting_approval.html", agency=provider.agency), 403
@@ -311,7 +311,7 @@ def _sso_problem(provider: IdentityProvider, reason: str):
     audit.record(
         "sign_in",
         outcome="failed",
-        details={"method": "sso", "provider": provider.id, "reason": reason},
+        details={"method": "sso", "provider_id": provider.id, "reason": reason},
     )
     db.session.commit()
     message = SSO_MESSAGES.get(reason, SSO_DEFAULT_MESSAGE)

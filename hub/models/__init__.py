@@ -8,7 +8,7 @@ from hub.models.accounts import (
     SsoSignIn,
     UserSession,
 )
-from hub.models.audit import AuditEntry
+from hub.models.audit import AuditAnchor, AuditEntry
 from hub.models.case import (
     Band,
     Case,
@@ -19,6 +19,7 @@ from hub.models.case import (
     Stage,
 )
 from hub.models.casework import (
+    ActionRevision,
     ActionStatus,
     Activity,
     AssessmentKind,
@@ -85,6 +86,7 @@ __all__ = [
     "ConferenceKind",
     "ConferenceSlot",
     "ConferenceStatus",
+    "ActionRevision",
     "ActionStatus",
     "Activity",
     "AssessmentKind",
@@ -118,6 +120,7 @@ __all__ = [
     "Agency",
     "AgencyKind",
     "ApiToken",
+    "AuditAnchor",
     "AuditEntry",
     "Hub",
     "HubAgency",

@@ -7,7 +7,7 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.extensions import db
-from hub.models.base import UTCDateTime, created_now
+from hub.models.base import PERSONAL, UTCDateTime, created_now
 from hub.models.org import Agency
 from hub.models.user import User
 
@@ -30,8 +30,8 @@ class UserSession(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the longest it may last
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_reason: Mapped[str | None] = mapped_column(String(30))
-    ip_address: Mapped[str | None] = mapped_column(String(45))
-    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    ip_address: Mapped[str | None] = mapped_column(String(45), info=PERSONAL)
+    user_agent: Mapped[str] = mapped_column(String(200), default="", info=PERSONAL)
     # Signed in through this provider (for single logout at the provider), else None.
     identity_provider_id: Mapped[int | None] = mapped_column(
         ForeignKey("identity_provider.id", ondelete="SET NULL")

@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.extensions import db
-from hub.models.base import UTCDateTime, created_now
+from hub.models.base import PERSONAL, UTCDateTime, created_now
 from hub.models.org import Agency, Hub
 
 
@@ -51,8 +51,8 @@ class User(UserMixin, db.Model):
     __tablename__ = "user_account"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254), unique=True, info=PERSONAL)
+    name: Mapped[str] = mapped_column(String(200), info=PERSONAL)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     password_hash: Mapped[str | None] = mapped_column(String(200))
     # Single sign-on: the identity provider this person signs in with, and who they are there
@@ -61,7 +61,7 @@ class User(UserMixin, db.Model):
         ForeignKey("identity_provider.id", ondelete="SET NULL"), index=True
     )
     oidc_issuer: Mapped[str | None] = mapped_column(String(300))
-    oidc_subject: Mapped[str | None] = mapped_column(String(300))
+    oidc_subject: Mapped[str | None] = mapped_column(String(300), info=PERSONAL)
     is_active_account: Mapped[bool] = mapped_column(default=True)
     # Made by a first single sign-on: no session until a manager of the agency approves.
     awaiting_approval: Mapped[bool] = mapped_column(server_default=false())

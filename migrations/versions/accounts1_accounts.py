@@ -3,7 +3,7 @@ for single sign-on, people awaiting approval, notices before unused accounts are
 failed sign-ins keyed by a hash of the address, never the address.
 
 Revision ID: accounts1
-Revises: g1agenda
+Revises: h1auditmeta
 Create Date: 2026-12-05 23:12:47.346764
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'accounts1'
-down_revision = 'g1agenda'
+down_revision = 'h1auditmeta'
 branch_labels = None
 depends_on = None
 

@@ -60,4 +60,4 @@ def test_sign_out_everywhere(app, client, world):
         entry = db.session.execute(
             select(AuditEntry).where(AuditEntry.action == "sessions_revoked")
         ).scalar_one()
-        assert entry.details == {"reason": "signed_out_everywhere", "sessions": 2}
+        assert entry.details == {"reason": "signed_out_everywhere", "count": 2}

@@ -55,7 +55,7 @@ def test_notice_a_week_before_then_switched_off(app, world, start, outbox):
             .all()
         )
         assert len(entries) == everyone
-        assert all(e.details["reason"] == "unused_90_days" for e in entries)
+        assert all(e.details["reason"] == "unused" for e in entries)
 
 
 def test_signing_in_after_the_notice_keeps_the_account(app, client, world, start, outbox):
