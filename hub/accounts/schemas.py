@@ -115,22 +115,23 @@ class IdentityProviderSchema(Schema):
         if "openid" not in value.split():
             raise ValidationError("The scopes must include openid")
 
+    @validates("domains")
+    def _domains(self, value, **_):
+        domains = _split_domains(value)
+        bad = [d for d in domains if not _DOMAIN.match(d)]
+        if not domains:
+            raise ValidationError("Enter at least one email domain, like cumbria.police.uk")
+        if bad:
+            raise ValidationError(f"Enter domains like cumbria.police.uk, not {', '.join(bad)}")
+
     @post_load
     def _tidy(self, data, **_):
-        domains = sorted({d.strip().lower() for d in re.split(r"[\s,;]+", data["domains"]) if d})
-        bad = [d for d in domains if not _DOMAIN.match(d)]
-        if not domains or bad:
-            raise ValidationError(
-                {
-                    "domains": [
-                        f"Enter domains like cumbria.police.uk, not {', '.join(bad)}"
-                        if bad
-                        else "Enter at least one email domain"
-                    ]
-                }
-            )
-        data["domains"] = domains
+        data["domains"] = _split_domains(data["domains"])
         data["scopes"] = " ".join(data["scopes"].split())
         if not data.get("client_secret"):
             data.pop("client_secret", None)
         return data
+
+
+def _split_domains(value: str) -> list[str]:
+    return sorted({d.strip().lower() for d in re.split(r"[\s,;]+", value) if d.strip()})
