@@ -1,16 +1,34 @@
-"""`flask --app wsgi hub …`: the demo, listing users, issuing tokens, verifying the audit log."""
+"""`flask --app wsgi hub …`: the demo, listing users, issuing tokens, verifying the audit log,
+and the hub's clock (the scheduler and its jobs).
+
+Every area declares its scheduled jobs in its own jobs.py; they are loaded here, with the
+commands that list and run them, so the clock itself imports no area."""
 
 import json
+import signal
 import sys
+import threading
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from hub import audit
+from hub import audit, permissions
+from hub.accounts import jobs as account_jobs
 from hub.accounts import sign_in, tokens
+from hub.casework import jobs as casework_jobs
+from hub.clock import scheduler
+from hub.conferences import jobs as conference_jobs
+from hub.core.timeutil import format_local
+from hub.demo.build import DEMO_PASSWORD, build_demo
 from hub.extensions import db
-from hub.models import User
+from hub.models import SchedulerHeartbeat, User
+from hub.sharing import agreements
+from hub.sharing import jobs as sharing_jobs
+
+# The jobs each area registers with the clock (@scheduled) as its module loads.
+AREA_JOBS = (account_jobs, casework_jobs, conference_jobs, sharing_jobs)
 
 hub_cli = AppGroup("hub", help="Focus Hub administration.")
 
@@ -19,8 +37,6 @@ hub_cli = AppGroup("hub", help="Focus Hub administration.")
 @click.option("--if-empty", is_flag=True, help="Only build the demo if there are no users yet.")
 def demo_command(if_empty: bool) -> None:
     """Build the demo hub, its partners and a person in every role. Safe to run twice."""
-    from hub.demo import DEMO_PASSWORD, build_demo
-
     if if_empty and db.session.execute(select(User.id).limit(1)).first():
         click.echo("The database already has users: demo not loaded.")
         return
@@ -109,28 +125,16 @@ def audit_verify_command() -> None:
 def scheduler_command() -> None:
     """Run the hub's scheduler in the foreground. Start one per deployment; a second one
     waits on standby and takes over if the first stops."""
-    import signal
-    import threading
-
-    from flask import current_app
-
-    from hub.scheduler import run_scheduler
-
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    run_scheduler(current_app._get_current_object(), stop)
+    scheduler.run_scheduler(current_app._get_current_object(), stop)
 
 
 @hub_cli.command("jobs")
 def jobs_command() -> None:
     """List the hub's scheduled jobs and when the scheduler last beat."""
-    from hub.models import SchedulerHeartbeat
-    from hub.scheduler import JOBS, _load_jobs
-    from hub.timeutil import format_local
-
-    _load_jobs()
-    for spec in sorted(JOBS.values(), key=lambda s: s.name):
+    for spec in sorted(scheduler.JOBS.values(), key=lambda s: s.name):
         args = ", ".join(f"{k}={v}" for k, v in spec.trigger_args.items())
         first_line = (spec.description or "").strip().splitlines()[0]
         click.echo(f"{spec.name:<28} {spec.trigger}({args:<24}) {first_line}")
@@ -143,13 +147,10 @@ def jobs_command() -> None:
 @click.argument("name")
 def run_job_command(name: str) -> None:
     """Run one job now, in this process (it stays idempotent)."""
-    from hub.scheduler import JOBS, _load_jobs
-
-    _load_jobs()
-    if name not in JOBS:
+    if name not in scheduler.JOBS:
         click.echo(f"No job is called {name}. `flask --app wsgi hub jobs` lists them.", err=True)
         sys.exit(1)
-    JOBS[name].func()
+    scheduler.JOBS[name].func()
     db.session.commit()
     click.echo(f"Ran {name}.")
 
@@ -158,10 +159,7 @@ def run_job_command(name: str) -> None:
 @click.option("--days", type=int, default=None, help="Days ahead to remind (ISA_REMINDER_DAYS).")
 def isa_reminders_command(days: int | None) -> None:
     """Email hub managers before an agreement's review or expiry date; never twice."""
-    from hub.permissions import hub_today
-    from hub.sharing import isa_reminders
-
-    sent = isa_reminders(hub_today(), days)
+    sent = agreements.isa_reminders(permissions.hub_today(), days)
     click.echo(f"ISA reminders sent: {len(sent)}.")
     for isa_id, kind, due_on in sent:
         click.echo(f"  agreement {isa_id}: {kind} on {due_on.isoformat()}")

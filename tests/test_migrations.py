@@ -35,9 +35,9 @@ def test_upgrading_a_hub_with_conferences_keeps_every_row():
     cascade into the decisions and notes that refer to its rows."""
     from sqlalchemy import column, func, insert, select, table
 
+    from hub.core.timeutil import utcnow
     from hub.models import Agency, AgendaItem, Conference, ConferenceDecision, Hub
     from hub.models.base import UTCDateTime
-    from hub.timeutil import utcnow
 
     url, options, cleanup = _database("migrate_data")
     try:

@@ -5,9 +5,9 @@ Approval lets them sign in; what they may do is then the roles a manager gives t
 from marshmallow import ValidationError
 from sqlalchemy import Select, select
 
-from hub import audit, mail
+from hub import audit
 from hub import permissions as perm
-from hub.casework.activity import queue_mail
+from hub.core import mail
 from hub.extensions import db
 from hub.models import Role, User, UserRole
 
@@ -37,7 +37,7 @@ def ask_for_approval(user: User) -> None:
     possible). Sent when the caller commits."""
     link = mail.external_url("account_admin.approvals")
     for approver in _approvers(user):
-        queue_mail(
+        mail.queue_mail(
             approver.email,
             "Someone is waiting for approval on Focus Hub",
             f"Someone from {user.agency.name} has signed in to Focus Hub with their "

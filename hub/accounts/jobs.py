@@ -10,13 +10,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select
 
-from hub import audit, mail
+from hub import audit
 from hub.accounts import sessions
-from hub.casework.activity import queue_mail
+from hub.clock.scheduler import once, scheduled
+from hub.core import mail
+from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import ApiToken, PasswordLink, SignInFailure, SsoSignIn, User, UserSession
-from hub.scheduler import once, scheduled
-from hub.timeutil import utcnow
 
 UNUSED_LIMIT = timedelta(days=90)
 NOTICE = timedelta(days=7)
@@ -78,7 +78,7 @@ def disable_unused_accounts(now: datetime) -> tuple[list[int], list[int]]:
 def _warn(user: User, now: datetime) -> None:
     user.dormancy_notice_at = now
     audit.record("dormancy_notice_sent", target=user, target_type="user")
-    queue_mail(
+    mail.queue_mail(
         user.email,
         "Your Focus Hub account will be switched off in 7 days",
         "You have not used your Focus Hub account for nearly 90 days. Accounts nobody uses "
@@ -101,7 +101,7 @@ def _switch_off(user: User) -> None:
             "after": {"active": False},
         },
     )
-    queue_mail(
+    mail.queue_mail(
         user.email,
         "Your Focus Hub account has been switched off",
         "Your Focus Hub account was not used for 90 days, so it has been switched off.\n\n"

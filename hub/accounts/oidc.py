@@ -25,13 +25,14 @@ from joserfc.errors import JoseError
 from marshmallow import ValidationError
 from sqlalchemy import select, update
 
-from hub import audit, mail
+from hub import audit
 from hub.accounts import approvals
 from hub.accounts.sealing import UnreadableSecret, seal, unseal
 from hub.accounts.sign_in import email_domain, find_user_by_email, normalise_email
+from hub.core import mail
+from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import IdentityProvider, IdentityProviderDomain, SsoSignIn, User
-from hub.timeutil import utcnow
 
 log = logging.getLogger("hub.accounts.oidc")
 

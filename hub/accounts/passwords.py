@@ -16,8 +16,8 @@ from marshmallow import ValidationError
 from hub import audit
 from hub.accounts import oidc, sessions, tokens
 from hub.accounts.sign_in import email_key, find_user_by_email
+from hub.core.security import check_password, hash_password
 from hub.models import User
-from hub.security import check_password, hash_password
 
 MIN_LENGTH = 12
 MAX_LENGTH = 200  # long enough for any passphrase; argon2 hashes it in constant memory

@@ -17,9 +17,10 @@ from flask_login import current_user, logout_user
 from sqlalchemy import select, update
 
 from hub import audit
+from hub.core.signals import account_deactivated
+from hub.core.timeutil import utcnow
 from hub.extensions import db, htmx, login_manager
 from hub.models import User, UserSession
-from hub.timeutil import utcnow
 
 # Writing last_seen_at on every request would turn every read into a write; once a minute
 # is precise enough for a 30-minute idle limit.
@@ -93,6 +94,11 @@ def end_all(user: User, *, reason: str, actor: User | None, keep: UserSession | 
             details={"reason": reason, "count": ended},
         )
     return ended
+
+
+@account_deactivated.connect
+def _end_sessions_of_a_deactivated_account(user: User, *, actor: User | None, **_) -> None:
+    end_all(user, reason="deactivated", actor=actor)
 
 
 def live_sessions(user: User) -> list[UserSession]:

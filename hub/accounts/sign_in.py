@@ -14,10 +14,10 @@ from sqlalchemy import delete, func, select
 
 from hub import audit
 from hub.accounts import sessions
+from hub.core.security import check_password
+from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import SignInFailure, User
-from hub.security import check_password
-from hub.timeutil import utcnow
 
 
 def normalise_email(email: str) -> str:

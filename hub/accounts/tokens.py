@@ -11,12 +11,12 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
-from hub import audit, mail
-from hub.casework.activity import queue_mail
+from hub import audit
+from hub.core import mail
+from hub.core.security import hash_token, new_api_token
+from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import ApiToken, PasswordLink, User
-from hub.security import hash_token, new_api_token
-from hub.timeutil import utcnow
 
 # -- API tokens ---------------------------------------------------------------------------------
 
@@ -111,7 +111,7 @@ def send_password_link(user: User, purpose: str, *, actor: User | None = None) -
     )
     subject, body = _EMAIL[purpose]
     link = mail.external_url("auth.set_password", token=token)
-    queue_mail(user.email, subject, body.format(link=link))
+    mail.queue_mail(user.email, subject, body.format(link=link))
 
 
 def password_link(token: str) -> PasswordLink | None:

@@ -22,9 +22,9 @@ from hub import audit
 from hub import permissions as perm
 from hub.accounts import sessions
 from hub.accounts.sealing import UnreadableSecret, seal, unseal
+from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import RecoveryCode, Role, User
-from hub.timeutil import utcnow
 
 ISSUER = "Focus Hub"
 RECOVERY_CODES = 10

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from hub.accounts import passwords, sessions, tokens, two_factor
 from hub.accounts.schemas import ChangePasswordSchema, CodeSchema
+from hub.core.forms import FormErrors
 from hub.extensions import db, limiter
-from hub.forms import FormErrors
 from hub.models import ApiToken, UserSession
 from hub.permissions import deny, requires
 

@@ -11,8 +11,8 @@ from hub import audit
 from hub import permissions as perm
 from hub.accounts import approvals, oidc, two_factor
 from hub.accounts.schemas import IdentityProviderSchema
+from hub.core.forms import FormErrors
 from hub.extensions import db
-from hub.forms import FormErrors
 from hub.models import Agency, Hub, IdentityProvider, User
 
 bp = Blueprint("account_admin", __name__, url_prefix="/admin")

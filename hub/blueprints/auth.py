@@ -17,14 +17,15 @@ from flask import (
 from flask_login import current_user, login_user
 from marshmallow import ValidationError
 
-from hub import audit, mail
+from hub import audit
 from hub.accounts import oidc, passwords, sessions, sign_in, tokens, two_factor
 from hub.accounts.schemas import CodeSchema, EmailSchema, NewPasswordSchema, PasswordSignInSchema
+from hub.core import mail
+from hub.core.forms import FormErrors
+from hub.core.timeutil import utcnow
 from hub.extensions import db, limiter
-from hub.forms import FormErrors
 from hub.models import IdentityProvider, User
 from hub.permissions import requires
-from hub.timeutil import utcnow
 
 bp = Blueprint("auth", __name__)
 

@@ -12,9 +12,9 @@ import time_machine
 from sqlalchemy import select
 
 from hub.accounts import oidc
+from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import AuditEntry, IdentityProvider, User, UserSession
-from hub.timeutil import utcnow
 from tests.accounts.conftest import provider_user
 
 

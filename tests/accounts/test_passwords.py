@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from hub.accounts.passwords import common_passwords, password_problem
 from hub.accounts.sealing import seal
+from hub.core.security import check_password
+from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import AuditEntry, IdentityProvider, IdentityProviderDomain, User
-from hub.security import check_password
-from hub.timeutil import utcnow
 
 
 @pytest.mark.parametrize(

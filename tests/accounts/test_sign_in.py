@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from hub import audit, organisation
 from hub.accounts import passwords
+from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import AuditEntry, SignInFailure, User, UserSession
-from hub.timeutil import utcnow
 from tests.conftest import page_text
 
 

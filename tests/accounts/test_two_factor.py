@@ -11,9 +11,9 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from hub.accounts import two_factor
+from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import AuditEntry, Hub, RecoveryCode, User
-from hub.timeutil import utcnow
 
 
 @pytest.fixture

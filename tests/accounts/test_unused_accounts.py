@@ -8,9 +8,11 @@ import time_machine
 from sqlalchemy import select, update
 
 from hub.accounts import jobs
+from hub.cli import AREA_JOBS
+from hub.clock.scheduler import JOBS
+from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import ApiToken, AuditEntry, User, UserSession
-from hub.timeutil import utcnow
 
 DAY = timedelta(days=1)
 
@@ -106,9 +108,7 @@ def test_switching_off_ends_sessions(app, client, world, start):
         assert reasons == ["unused"]
 
 
-def test_the_job_is_registered():
-    from hub.scheduler import JOBS, _load_jobs
-
-    _load_jobs()
+def test_the_jobs_are_registered():
+    assert jobs in AREA_JOBS  # loaded with every area's jobs by the commands
     assert JOBS["dormant_accounts"].func is jobs.dormant_accounts_job
-    assert "sign_in_housekeeping" in JOBS
+    assert JOBS["sign_in_housekeeping"].func is jobs.sign_in_housekeeping_job

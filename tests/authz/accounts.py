@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from hub.accounts import tokens
 from hub.accounts.sealing import seal
+from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import IdentityProvider, IdentityProviderDomain, User, UserSession
-from hub.timeutil import utcnow
 from tests.authz import NOBODY, SIGNED_IN, Route, expect
 
 EVERYONE_REDIRECTED = expect(302)

@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 from sqlalchemy import select
 
 from hub import audit
-from hub.accounts import sessions
+from hub.core.signals import account_deactivated
 from hub.extensions import db
 from hub.models import Agency, AgencyKind, Hub, HubAgency, Role, User, UserRole
 
@@ -172,7 +172,7 @@ def set_user_active(user: User, active: bool, *, actor) -> None:
     user.is_active_account = active
     user.dormancy_notice_at = None  # switched back on: a fresh 90 days before any notice
     if not active:
-        sessions.end_all(user, reason="deactivated", actor=actor)
+        account_deactivated.send(user, actor=actor)
     audit.record(
         "user_activated" if active else "user_deactivated",
         user=actor,
