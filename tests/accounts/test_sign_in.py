@@ -8,11 +8,12 @@ from datetime import timedelta
 import time_machine
 from sqlalchemy import func, select
 
-from hub import audit, organisation
+from hub import audit
 from hub.accounts import passwords
 from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import AuditEntry, SignInFailure, User, UserSession
+from hub.organisation import admin as admin_service
 from tests.conftest import page_text
 
 
@@ -246,7 +247,7 @@ def test_deactivation_ends_a_session_in_use(app, client, world):
     with app.test_request_context():
         admin = db.session.get(User, world.user_id["sysadmin"])
         person = db.session.get(User, world.user_id["referrer"])
-        organisation.set_user_active(person, False, actor=admin)
+        admin_service.set_user_active(person, False, actor=admin)
         db.session.commit()
         assert db.session.execute(select(UserSession.ended_reason)).scalar_one() == "deactivated"
     assert client.get("/").status_code == 302
