@@ -57,6 +57,8 @@ def reads_first(view):
 def _reads_first() -> bool:
     view = current_app.view_functions.get(request.endpoint or "")
     return getattr(view, "reads_first", False)
+
+
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 

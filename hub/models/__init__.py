@@ -1,5 +1,13 @@
 """Every model, imported here so Alembic and the app see the whole schema."""
 
+from hub.models.accounts import (
+    IdentityProvider,
+    IdentityProviderDomain,
+    PasswordLink,
+    RecoveryCode,
+    SsoSignIn,
+    UserSession,
+)
 from hub.models.audit import AuditAnchor, AuditEntry
 from hub.models.case import (
     Band,
@@ -120,6 +128,13 @@ __all__ = [
     "SignInFailure",
     "User",
     "UserRole",
+    # accounts
+    "IdentityProvider",
+    "IdentityProviderDomain",
+    "PasswordLink",
+    "RecoveryCode",
+    "SsoSignIn",
+    "UserSession",
     # referrals
     "HubScoringSettings",
     "Incident",
