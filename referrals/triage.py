@@ -7,11 +7,11 @@ import re
 from marshmallow import ValidationError
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, select, update
-from sqlalchemy.orm.exc import StaleDataError
 
 from hub import audit
 from hub import permissions as perm
 from hub.core import signals
+from hub.core.locking import StaleForm, flush_or_stale
 from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
 from hub.models import (
@@ -97,7 +97,7 @@ def decide(referral: Referral, form: dict, *, user) -> Referral:
     if referral.status != ReferralStatus.SUBMITTED.value or (
         data["version"] is not None and data["version"] != referral.version
     ):
-        raise ValidationError({"decision": [STALE]})
+        raise StaleForm(STALE, field="decision")
     decision = data["decision"]
     reason = data["reason"].strip()
     now = utcnow()
@@ -140,11 +140,7 @@ def decide(referral: Referral, form: dict, *, user) -> Referral:
             update(Incident).where(Incident.referral_id == referral.id).values(case_id=case.id)
         )
         signals.referral_joined_case.send(referral, case=case)
-    try:
-        db.session.flush()
-    except StaleDataError:
-        db.session.rollback()
-        raise ValidationError({"decision": [STALE]}) from None
+    flush_or_stale(lambda: StaleForm(STALE, field="decision"))
     audit.record(
         "referral_triaged",
         user=user,

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from hub.casework import changes
 from hub.conferences import running
+from hub.core.locking import StaleForm
 from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import (
@@ -186,7 +187,7 @@ def test_a_stale_start_form_is_refused(setting):
     s = setting
     s.conference.status = ConferenceStatus.SCHEDULED.value
     db.session.flush()
-    with pytest.raises(running.ConferenceChanged):
+    with pytest.raises(StaleForm):
         running.start_conference(s.conference, s.conference.edit_version - 1, actor=s.chair)
 
 
@@ -522,14 +523,14 @@ def test_stale_case_or_conference_versions_are_refused(setting):
     s = setting
     before = snapshot(s.case)
     form = {"kind": "next_review", "review_on": "2099-01-01", "case_version": s.case.version - 1}
-    with pytest.raises(running.ConferenceChanged):
+    with pytest.raises(StaleForm):
         running.record_decision(
             s.conference,
             s.items["case"],
             {**form, "version": s.conference.edit_version},
             actor=s.chair,
         )
-    with pytest.raises(running.ConferenceChanged):
+    with pytest.raises(StaleForm):
         running.record_decision(
             s.conference,
             s.items["case"],

@@ -19,9 +19,10 @@ from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from hub import permissions as perm
-from hub.casework import StaleEdit, activity, changes, stages, workspace
+from hub.casework import activity, changes, stages, workspace
 from hub.conferences import minutes
 from hub.core.forms import FormErrors
+from hub.core.locking import StaleForm
 from hub.core.timeutil import utcnow
 from hub.extensions import db, htmx
 from hub.models import (
@@ -225,7 +226,7 @@ def _done(case: Case, tab: str, message: str):
 def _refused(case: Case, tab: str, exc: Exception, form: dict):
     db.session.rollback()
     case = db.session.get(Case, case.id)
-    if isinstance(exc, StaleEdit):
+    if isinstance(exc, StaleForm):
         return _render(case, tab, form=form, stale=exc, status=409)
     return _render(case, tab, errors=FormErrors(exc.messages), form=form, status=400)
 
@@ -239,7 +240,7 @@ def _write(case_id: int, tab: str, fn, message: str, **kw):
         form["answers"] = request.form.getlist("answers")
     try:
         fn(case, form, actor=current_user, **kw)
-    except (ValidationError, StaleEdit) as exc:
+    except ValidationError as exc:
         if "restricted_to" in form:
             form["restricted_to"] = [str(v) for v in form["restricted_to"]]
         return _refused(case, tab, exc, form)
@@ -266,11 +267,11 @@ def move_stage(case_id: int):
     back_to_board = form.get("return_to") == "board"
     try:
         stages.move_stage(case, form.get("stage", ""), form.get("version"), actor=current_user)
-    except (ValidationError, StaleEdit) as exc:
+    except ValidationError as exc:
         if not back_to_board:
             return _refused(case, "overview", exc, form)
         db.session.rollback()
-        if isinstance(exc, StaleEdit):
+        if isinstance(exc, StaleForm):
             text = f"{case.reference} was changed by someone else since the board loaded."
         else:
             text = f"{case.reference} cannot move: " + "; ".join(exc.messages.get("stage", []))
@@ -334,17 +335,17 @@ def _action_or_deny(case: Case, action_id: int) -> CaseAction:
     return action
 
 
-def _attempt(write) -> tuple[FormErrors, StaleEdit | None, int]:
+def _attempt(write) -> tuple[FormErrors, StaleForm | None, int]:
     """Run a write on an edit page: (no errors, None, 200) when it worked; otherwise nothing
     is kept and the page is shown again with field errors (400) or what changed (409)."""
     try:
         write()
+    except StaleForm as exc:
+        db.session.rollback()
+        return FormErrors(), exc, 409
     except ValidationError as exc:
         db.session.rollback()
         return FormErrors(exc.messages), None, 400
-    except StaleEdit as exc:
-        db.session.rollback()
-        return FormErrors(), exc, 409
     return FormErrors(), None, 200
 
 

@@ -8,9 +8,10 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import NotFound
 
 from hub import permissions as perm
-from hub.casework import StaleEdit, changes, workspace
+from hub.casework import changes, workspace
 from hub.conferences import running
 from hub.core.forms import FormErrors
+from hub.core.locking import StaleForm
 from hub.extensions import db, htmx
 from hub.models import (
     AgendaItem,
@@ -146,9 +147,7 @@ def _refused(conference_id: int, item_id, exc: ValidationError, form: dict, kind
     for key in ("item", "kind", "stage"):
         if key in messages:
             messages.setdefault("form", messages.pop(key))
-    status = 409 if isinstance(exc, running.ConferenceChanged | StaleEdit) else 400
-    if isinstance(exc, StaleEdit):
-        messages = {"form": ["The case changed since you opened the page. Check it and try again."]}
+    status = 409 if isinstance(exc, StaleForm) else 400
     problems = FormErrors({kind: messages} if kind else messages)
     return _live_page(
         conference, item_id, problems=problems, form=form, form_kind=kind, status=status
@@ -230,7 +229,7 @@ def decide(conference_id: int, item_id: int):
     kind = form.get("kind") if form.get("kind") in {k.value for k in DecisionKind} else None
     try:
         decision = running.record_decision(conference, item, form, actor=current_user)
-    except (ValidationError, StaleEdit) as exc:
+    except ValidationError as exc:
         return _refused(conference_id, item_id, exc, form, kind)
     return _done(conference, item_id, f"Recorded: {decision.summary}", "decisions")
 

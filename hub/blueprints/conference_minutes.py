@@ -10,6 +10,7 @@ from sqlalchemy import select
 from hub import permissions as perm
 from hub.conferences import minutes as minutes_service
 from hub.core.forms import FormErrors
+from hub.core.locking import StaleForm
 from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import (
@@ -88,7 +89,7 @@ def _write(conference_id: int, may, change, message):
     except ValidationError as err:
         db.session.rollback()
         conference = db.session.get(Conference, conference_id)
-        status = 409 if minutes_service.is_stale(err) else 400
+        status = 409 if isinstance(err, StaleForm) else 400
         form = {k: v for k, v in request.form.items() if k != "csrf_token"}
         return _minutes_page(conference, FormErrors(err.messages), form, status)
     db.session.commit()

@@ -12,6 +12,7 @@ from werkzeug.datastructures import MultiDict
 from hub import audit
 from hub import permissions as perm
 from hub.core.forms import FormErrors
+from hub.core.locking import StaleForm
 from hub.extensions import db
 from hub.models import (
     Case,
@@ -216,7 +217,7 @@ def isa_edit(slug: str, isa_id: int):
         isa = _isa_or_deny(hub, isa_id)
         _audit_refusal("isa_change_refused", hub, isa, exc.messages)
         form = request.form
-        if isinstance(exc, agreements.StaleEdit):
+        if isinstance(exc, StaleForm):
             # Keep what the person typed, but let the next save apply to the current version.
             form = MultiDict(request.form)
             form["version"] = str(isa.version)

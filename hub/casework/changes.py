@@ -2,17 +2,17 @@
 the evaluation. Each validates first (nothing written on refusal), refuses stale saves, audits,
 and logs an Activity entry (which notifies followers). Callers commit."""
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.exc import StaleDataError
 
 from hub import audit
 from hub import permissions as perm
-from hub.casework import StaleEdit
 from hub.casework.activity import log
+from hub.core.locking import StaleForm, check_version, flush_or_stale
 from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
 from hub.models import (
@@ -38,6 +38,7 @@ from scoring import DEFAULT_RULESET, ScoreInput, band_rank, deadline_for, score_
 from scoring.rules import CATEGORIES, OVERRIDE_ANSWERS, RISK_FACTORS
 
 RULESET = DEFAULT_RULESET  # hubs do not yet keep their own ruleset
+CASE_CHANGED = "The case changed since you opened the page. Check it and try again."
 
 
 def _text(required_message: str | None = None, max_length: int = 5000, **kw):
@@ -87,23 +88,10 @@ def _member_ids(case: Case) -> set[int]:
     return set(db.session.execute(perm.active_member_agency_ids(case.id)).scalars())
 
 
-def _check_version(obj, submitted, differences) -> None:
-    """Refuse a save from a form opened before the last save: nothing silently overwritten."""
-    try:
-        version = int(submitted)
-    except (TypeError, ValueError):
-        version = None
-    if version != obj.version:
-        raise StaleEdit(differences())
-
-
-def _flush_or_stale(differences) -> None:
-    """Two saves that passed the version check together: the loser's UPDATE matches no row."""
-    try:
-        db.session.flush()
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleEdit(differences()) from None
+def stale_case(differences) -> Callable[[], StaleForm]:
+    """The refusal of a stale save on a case: with what changed, field by field, so the page
+    can show it beside what the user typed."""
+    return lambda: StaleForm(CASE_CHANGED, differences=differences())
 
 
 def _diff(labels: dict[str, str], obj, data: dict) -> list[tuple[str, str, str]]:
@@ -235,7 +223,7 @@ def update_case(case: Case, data: dict, *, actor) -> list[str]:
             if _show(saved[k]) != _show(typed[k])
         ]
 
-    _check_version(case, data["version"], differences)
+    check_version(case.version, data["version"], stale_case(differences))
     members = _member_ids(case)
     if data["lead_agency_id"] is not None and data["lead_agency_id"] not in members:
         raise ValidationError({"lead_agency_id": ["Choose an agency that is a member of the case"]})
@@ -265,7 +253,7 @@ def update_case(case: Case, data: dict, *, actor) -> list[str]:
         case.lead_agency_id = data["lead_agency_id"]
         case.lead_agreed_at = utcnow() if case.lead_agency_id else None
         case.lead_agreed_by_id = actor.id if case.lead_agency_id else None
-    _flush_or_stale(differences)
+    flush_or_stale(stale_case(differences))
     db.session.refresh(case)
     after = _case_dict(case)
     keys = [k for k in CASE_LABELS if before[k] != after[k]]
@@ -349,17 +337,19 @@ def save_plan(case: Case, data: dict, *, actor) -> Plan:
     if plan is None:
         if data["version"] not in (None, "", "0"):
             # Someone created the plan after this form was opened.
-            raise StaleEdit(_diff(PLAN_LABELS, _latest_plan(case), data))
+            raise StaleForm(CASE_CHANGED, differences=_diff(PLAN_LABELS, _latest_plan(case), data))
         plan = Plan(case_id=case.id)
         db.session.add(plan)
     else:
-        _check_version(plan, data["version"], lambda: _diff(PLAN_LABELS, plan, data))
+        check_version(
+            plan.version, data["version"], stale_case(lambda: _diff(PLAN_LABELS, plan, data))
+        )
     before = {k: getattr(plan, k) or "" for k in PLAN_LABELS}
     for key in PLAN_LABELS:
         setattr(plan, key, data[key])
     plan.updated_at = utcnow()
     plan.updated_by_id = actor.id
-    _flush_or_stale(lambda: _diff(PLAN_LABELS, _latest_plan(case), data))
+    flush_or_stale(stale_case(lambda: _diff(PLAN_LABELS, _latest_plan(case), data)))
     snapshot = {k: data[k] for k in PLAN_LABELS}
     db.session.add(
         PlanRevision(plan_id=plan.id, version=plan.version, snapshot=snapshot, saved_by_id=actor.id)
@@ -385,13 +375,17 @@ def sign_off_plan(case: Case, data: dict, *, actor) -> Plan:
     plan = plan_of(case)
     if plan is None or not plan.objective:
         raise ValidationError({"form": ["Write the plan's objective before it is signed off"]})
-    _check_version(plan, data.get("version"), lambda: [("Plan", f"version {plan.version}", "")])
+    check_version(
+        plan.version,
+        data.get("version"),
+        stale_case(lambda: [("Plan", f"version {plan.version}", "")]),
+    )
     if not perm.can_supervise_case(actor, case):
         raise ValidationError({"form": ["Only a coordinator or hub manager can sign off a plan"]})
     plan.signed_off_at = utcnow()
     plan.signed_off_by_id = actor.id
     plan.signed_off_version = plan.version + 1  # this save bumps the version
-    _flush_or_stale(lambda: [("Plan", "changed", "")])
+    flush_or_stale(stale_case(lambda: [("Plan", "changed", "")]))
     audit.record("plan_signed_off", user=actor, hub=case.hub_id, target=case)
     log(case, actor, "plan_signed_off", f"Signed off the plan (version {plan.version})")
     return plan
@@ -503,13 +497,13 @@ def update_action(case: Case, action: CaseAction, data: dict, *, actor) -> CaseA
         typed = {**data}
         return _diff(ACTION_LABELS, action, typed)
 
-    _check_version(action, data["version"], differences)
+    check_version(action.version, data["version"], stale_case(differences))
     _check_owner(case, data)
     before = _action_dict(action)
     for key in ("description", "agency_id", "owner_id", "due_on", "status", "outcome"):
         setattr(action, key, data[key])
     action.updated_at = utcnow()
-    _flush_or_stale(differences)
+    flush_or_stale(stale_case(differences))
     after = _action_dict(action)
     if before != after:
         _record_action_revision(action, actor)
@@ -710,13 +704,13 @@ def record_intervention(case: Case, data: dict, *, actor) -> Intervention:
 def update_intervention(case: Case, item: Intervention, data: dict, *, actor) -> Intervention:
     data = InterventionSchema().load(data)
     differences = lambda: _diff(INTERVENTION_LABELS, item, data)  # noqa: E731
-    _check_version(item, data["version"], differences)
+    check_version(item.version, data["version"], stale_case(differences))
     _check_category(actor, case, data["category"])
     if item.origin_agency_id != actor.agency_id:
         raise ValidationError({"form": ["Only the issuing agency can update this record"]})
     for key in ("type", "category", *INTERVENTION_LABELS):
         setattr(item, key, data[key])
-    _flush_or_stale(differences)
+    flush_or_stale(stale_case(differences))
     audit.record(
         "intervention_updated",
         user=actor,

@@ -14,9 +14,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.exc import StaleDataError
 
 from hub import audit
+from hub.core.locking import StaleForm, check_version, flush_or_stale
 from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import (
@@ -199,12 +199,11 @@ def decide_threshold(review: CaseReview, *, met: bool, actor, conference) -> Non
     )
     review.threshold_met = met
     review.decided_at = utcnow()
-    try:
-        db.session.flush()
-    except StaleDataError:
-        raise ValidationError(
-            {"kind": [f"{review.reference} has just had its threshold decision. {CHECK}"]}
-        ) from None
+    flush_or_stale(
+        lambda: StaleForm(
+            f"{review.reference} has just had its threshold decision. {CHECK}", field="kind"
+        )
+    )
     audit.record(
         "case_review_threshold_decided",
         user=actor,
@@ -246,14 +245,10 @@ def record_outcome(review: CaseReview, form: Mapping, actor) -> None:
         if messages.pop("version", None):
             messages["form"] = [f"The page was out of date. {CHECK}"]
         raise ValidationError(messages) from None
-    if data["version"] != review.version:
-        raise ValidationError({"form": [STALE]})
+    check_version(review.version, data["version"], lambda: StaleForm(STALE))
     review.status = CaseReviewStatus.COMPLETED.value
     review.outcome = data["outcome"]
-    try:
-        db.session.flush()
-    except StaleDataError:
-        raise ValidationError({"form": [STALE]}) from None
+    flush_or_stale(lambda: StaleForm(STALE))
     audit.record(
         "case_review_completed",
         user=actor,

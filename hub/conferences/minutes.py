@@ -18,6 +18,7 @@ from hub import audit
 from hub import permissions as perm
 from hub.conferences.agenda import agenda_items
 from hub.core import mail
+from hub.core.locking import StaleForm, check_version
 from hub.core.timeutil import LONDON, format_local, utcnow
 from hub.extensions import db
 from hub.models import (
@@ -282,18 +283,13 @@ STALE_MESSAGE = (
 )
 
 
-def is_stale(err: ValidationError) -> bool:
-    return "version" in err.messages
+def _stale() -> StaleForm:
+    return StaleForm(STALE_MESSAGE, field="version")
 
 
 def _check_version(conference: Conference, form: Mapping) -> int:
-    try:
-        version = int(form.get("version", ""))
-    except (TypeError, ValueError):
-        version = None
-    if version != conference.edit_version:
-        raise ValidationError({"version": [STALE_MESSAGE]})
-    return version
+    check_version(conference.edit_version, form.get("version"), _stale)
+    return conference.edit_version
 
 
 def _guarded_update(conference: Conference, version: int, **values) -> None:
@@ -310,7 +306,7 @@ def _guarded_update(conference: Conference, version: int, **values) -> None:
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise ValidationError({"version": [STALE_MESSAGE]})
+        raise _stale()
     db.session.refresh(conference)
 
 

@@ -3,7 +3,7 @@ and records decisions that are written straight into the case (or the referral) 
 casework, triage and sharing services, in the same transaction. Partners follow the decisions.
 
 Every function validates first and raises marshmallow ValidationError (nothing written), or
-ConferenceChanged for a form opened before someone else's change; every write is audited; the
+StaleForm for a form opened before someone else's change; every write is audited; the
 caller commits. Nothing about a conference changes once its minutes are approved."""
 
 from datetime import date, timedelta
@@ -18,6 +18,7 @@ from hub.casework.activity import log
 from hub.conferences import case_reviews
 from hub.conferences.agenda import agenda_items
 from hub.conferences.slot import slot_for
+from hub.core.locking import StaleForm, check_version
 from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
 from hub.models import (
@@ -45,9 +46,9 @@ from hub.models import (
 from hub.sharing import agreements
 from referrals import triage
 
-
-class ConferenceChanged(ValidationError):
-    """The form was opened before someone else changed the conference or the case."""
+CONFERENCE_CHANGED = (
+    "Someone else changed this conference since you opened the page. Check the page and try again."
+)
 
 
 def _today() -> date:
@@ -56,13 +57,6 @@ def _today() -> date:
 
 def _on(moment) -> str:
     return moment.astimezone(LONDON).strftime("%-d %B %Y")
-
-
-def _version(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _check_not_approved(conference: Conference) -> None:
@@ -78,15 +72,7 @@ def _check_not_approved(conference: Conference) -> None:
 
 
 def _check_edit_version(conference: Conference, submitted) -> None:
-    if _version(submitted) != conference.edit_version:
-        raise ConferenceChanged(
-            {
-                "form": [
-                    "Someone else changed this conference since you opened the page. "
-                    "Check the page and try again."
-                ]
-            }
-        )
+    check_version(conference.edit_version, submitted, lambda: StaleForm(CONFERENCE_CHANGED))
 
 
 def _check_live(conference: Conference) -> None:
@@ -386,15 +372,14 @@ def _agency_id(data: dict, message: str) -> int:
 
 
 def _check_case_version(case: Case, submitted) -> None:
-    if _version(submitted) != case.version:
-        raise ConferenceChanged(
-            {
-                "form": [
-                    f"Case {case.reference} changed since you opened the page. "
-                    "Check it and record the decision again."
-                ]
-            }
-        )
+    check_version(
+        case.version,
+        submitted,
+        lambda: StaleForm(
+            f"Case {case.reference} changed since you opened the page. "
+            "Check it and record the decision again."
+        ),
+    )
 
 
 def record_decision(
@@ -822,7 +807,6 @@ def decisions_for(user, conference: Conference) -> list[dict]:
 
 
 __all__ = [
-    "ConferenceChanged",
     "add_item_note",
     "agenda_items",
     "attendance_of",

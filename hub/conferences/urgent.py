@@ -27,6 +27,7 @@ from hub import audit
 from hub import permissions as perm
 from hub.conferences.slot import scoring_slot, slot_for
 from hub.core import mail, signals
+from hub.core.locking import StaleForm, check_version
 from hub.core.timeutil import LONDON, format_local
 from hub.extensions import db
 from hub.models import (
@@ -371,15 +372,14 @@ def _check_answerable(conference: Conference, form) -> None:
         or conference.status != ConferenceStatus.PROPOSED.value
     ):
         raise ValidationError({"form": ["This conference is not a proposed urgent conference"]})
-    if (form.get("edit_version") or "").strip() != str(conference.edit_version):
-        raise ValidationError(
-            {
-                "form": [
-                    "Someone else answered or changed this conference while you were looking at "
-                    "it. Check it again."
-                ]
-            }
-        )
+    check_version(
+        conference.edit_version,
+        form.get("edit_version"),
+        lambda: StaleForm(
+            "Someone else answered or changed this conference while you were looking at it. "
+            "Check it again."
+        ),
+    )
 
 
 def confirm(conference: Conference, form, user, now: datetime) -> list[str]:

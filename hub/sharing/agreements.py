@@ -11,10 +11,10 @@ from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from hub import audit
 from hub.core import mail
+from hub.core.locking import StaleForm, check_version, flush_or_stale
 from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import (
@@ -259,8 +259,11 @@ def create_isa(hub: Hub, data: dict, *, actor) -> InformationSharingAgreement:
     return isa
 
 
-class StaleEdit(ValidationError):
-    pass
+ISA_CHANGED = (
+    "Someone else changed this agreement while you were editing it. Check the current version "
+    "below, then make your changes again."
+)
+ISA_CHANGED_MEANWHILE = "Someone else changed this agreement while you were editing it."
 
 
 def update_isa(
@@ -268,26 +271,13 @@ def update_isa(
 ) -> InformationSharingAgreement:
     """Refuses a save made from an older version of the agreement (another manager saved in
     between), so nobody's change is silently overwritten."""
-    if str(version) != str(isa.version):
-        raise StaleEdit(
-            {
-                "version": [
-                    "Someone else changed this agreement while you were editing it. Check the "
-                    "current version below, then make your changes again."
-                ]
-            }
-        )
+    check_version(isa.version, version, lambda: StaleForm(ISA_CHANGED, field="version"))
     hub = db.session.get(Hub, isa.hub_id)
     data = _load_isa(hub, data, exclude_id=isa.id)
     before = snapshot(isa)
     _apply(isa, data)
-    try:
-        db.session.flush()
-    except StaleDataError:
-        # Another save landed between our read and this write: the version column caught it.
-        raise StaleEdit(
-            {"version": ["Someone else changed this agreement while you were editing it."]}
-        ) from None
+    # Another save landing between our read and this write: the version column catches it.
+    flush_or_stale(lambda: StaleForm(ISA_CHANGED_MEANWHILE, field="version"))
     after = _record_version(isa, actor)
     audit.record(
         "isa_updated",
