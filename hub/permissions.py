@@ -703,19 +703,23 @@ def readable_referrals(user, referral_ids) -> set[int]:
     return set(db.session.execute(query).scalars())
 
 
+def decision_readable(decision, cases: set[int], referrals: set[int]) -> bool:
+    """A conference decision reads in full to whoever may read its case's details (or, for a
+    decision on a referral, see the referral): `cases` and `referrals` are those the reader
+    may (readable_cases, readable_referrals). Anyone in the hub may know that a decision was
+    recorded on a reference; only these say what it was."""
+    if decision.case_id is not None:
+        return decision.case_id in cases
+    return decision.referral_id in referrals
+
+
 def readable_decisions(user, hub: Hub, decisions) -> set[int]:
-    """Of these conference decisions, the ids of those the user may read in full: a decision
-    on a case whose details they may read, or on a referral they may see. Anyone in the hub
-    may know that a decision was recorded on a reference; only these say what it was. Two
-    queries, however many decisions."""
+    """Of these conference decisions, the ids of those the user may read in full (two
+    queries, however many decisions)."""
     decisions = list(decisions)
     cases = readable_cases(user, hub, {d.case_id for d in decisions})
     referrals = readable_referrals(user, {d.referral_id for d in decisions if d.case_id is None})
-    return {
-        d.id
-        for d in decisions
-        if (d.case_id in cases if d.case_id is not None else d.referral_id in referrals)
-    }
+    return {d.id for d in decisions if decision_readable(d, cases, referrals)}
 
 
 # -- denial and the two loaders -----------------------------------------------------------------

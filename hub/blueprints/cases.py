@@ -19,7 +19,19 @@ from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from hub import permissions as perm
-from hub.casework import activity, changes, stages, workspace
+from hub.casework import (
+    actions,
+    activity,
+    assessments,
+    cases,
+    interventions,
+    membership,
+    notes,
+    plans,
+    scores,
+    stages,
+    workspace,
+)
 from hub.conferences import minutes
 from hub.core.forms import FormErrors
 from hub.core.locking import StaleForm
@@ -94,7 +106,7 @@ def _tab_context(case: Case, tab: str) -> dict:
     elif tab == "risk":
         ctx["assessments"] = workspace.assessments(user, case)
         ctx["reassessment_due"] = workspace.reassessment_due(case)
-        ctx["review_every_days"] = changes.RULESET.review_days[case.band]
+        ctx["review_every_days"] = scores.for_hub(case.hub_id).ruleset.review_days[case.band]
         ctx["categories"] = sorted(perm.shared_categories(user.agency_id, case.hub_id))
     elif tab == "plan":
         ctx["plan"], ctx["revisions"] = workspace.plan_view(user, case)
@@ -102,7 +114,7 @@ def _tab_context(case: Case, tab: str) -> dict:
         ctx["evaluations"] = workspace.evaluations(case)
     elif tab == "actions":
         ctx["actions"] = workspace.actions(case)
-        ctx["members"] = changes.member_agencies(case)
+        ctx["members"] = membership.member_agencies(case)
         ctx["people"] = workspace.spoc_candidates(case)
         ctx["marker"] = workspace.feed_marker(user, case)
     elif tab == "referrals":
@@ -250,13 +262,13 @@ def _write(case_id: int, tab: str, fn, message: str, **kw):
 @bp.post("/cases/<int:case_id>/notes")
 @perm.requires("signed_in")
 def add_note(case_id: int):
-    return _write(case_id, "overview", changes.add_note, "Your note is added.")
+    return _write(case_id, "overview", notes.add_note, "Your note is added.")
 
 
 @bp.post("/cases/<int:case_id>/details")
 @perm.requires("signed_in")
 def update_details(case_id: int):
-    return _write(case_id, "overview", changes.update_case, "The case details are saved.")
+    return _write(case_id, "overview", cases.update_case, "The case details are saved.")
 
 
 @bp.post("/cases/<int:case_id>/stage")
@@ -307,25 +319,25 @@ def follow(case_id: int):
 @bp.post("/cases/<int:case_id>/plan")
 @perm.requires("signed_in")
 def save_plan(case_id: int):
-    return _write(case_id, "plan", changes.save_plan, "The plan is saved.")
+    return _write(case_id, "plan", plans.save_plan, "The plan is saved.")
 
 
 @bp.post("/cases/<int:case_id>/plan/sign-off")
 @perm.requires("signed_in")
 def sign_off_plan(case_id: int):
-    return _write(case_id, "plan", changes.sign_off_plan, "The plan is signed off.")
+    return _write(case_id, "plan", plans.sign_off_plan, "The plan is signed off.")
 
 
 @bp.post("/cases/<int:case_id>/evaluation")
 @perm.requires("signed_in")
 def record_evaluation(case_id: int):
-    return _write(case_id, "plan", changes.record_evaluation, "The evaluation is recorded.")
+    return _write(case_id, "plan", plans.record_evaluation, "The evaluation is recorded.")
 
 
 @bp.post("/cases/<int:case_id>/actions")
 @perm.requires("signed_in")
 def add_action(case_id: int):
-    return _write(case_id, "actions", changes.add_action, "The action is added.")
+    return _write(case_id, "actions", actions.add_action, "The action is added.")
 
 
 def _action_or_deny(case: Case, action_id: int) -> CaseAction:
@@ -359,7 +371,7 @@ def edit_action(case_id: int, action_id: int):
     if request.method == "POST":
         form = _form()
         errors, stale, status = _attempt(
-            lambda: changes.update_action(case, action, form, actor=current_user)
+            lambda: actions.update_action(case, action, form, actor=current_user)
         )
         if status == 200:
             return _done(case, "actions", "The action is updated.")
@@ -372,17 +384,19 @@ def edit_action(case_id: int, action_id: int):
         form=form,
         errors=errors,
         stale=stale,
-        members=changes.member_agencies(case),
+        members=membership.member_agencies(case),
         people=workspace.spoc_candidates(case),
         today=workspace.today(),
-        history=changes.action_history(action),
+        history=actions.action_history(action),
     ), status
 
 
 @bp.post("/cases/<int:case_id>/risk")
 @perm.requires("signed_in")
 def record_assessment(case_id: int):
-    return _write(case_id, "risk", changes.record_assessment, "The risk assessment is recorded.")
+    return _write(
+        case_id, "risk", assessments.record_assessment, "The risk assessment is recorded."
+    )
 
 
 @bp.post("/cases/<int:case_id>/risk/<int:assessment_id>/sign")
@@ -400,7 +414,7 @@ def sign_assessment(case_id: int, assessment_id: int):
             target_id=assessment_id,
         )
     try:
-        raised = changes.sign_assessment(case, assessment, actor=current_user)
+        raised = assessments.sign_assessment(case, assessment, actor=current_user)
     except ValidationError as exc:
         return _refused(case, "risk", exc, {})
     message = "The risk assessment is signed."
@@ -412,7 +426,9 @@ def sign_assessment(case_id: int, assessment_id: int):
 @bp.post("/cases/<int:case_id>/interventions")
 @perm.requires("signed_in")
 def record_intervention(case_id: int):
-    return _write(case_id, "interventions", changes.record_intervention, "The record is added.")
+    return _write(
+        case_id, "interventions", interventions.record_intervention, "The record is added."
+    )
 
 
 @bp.route("/cases/<int:case_id>/interventions/<int:item_id>", methods=["GET", "POST"])
@@ -426,7 +442,7 @@ def edit_intervention(case_id: int, item_id: int):
     if request.method == "POST":
         form = _form()
         errors, stale, status = _attempt(
-            lambda: changes.update_intervention(case, item, form, actor=current_user)
+            lambda: interventions.update_intervention(case, item, form, actor=current_user)
         )
         if status == 200:
             return _done(case, "interventions", "The record is updated.")

@@ -6,8 +6,9 @@ from flask import Blueprint, flash, make_response, redirect, render_template, re
 from flask_login import current_user
 
 from hub import permissions as perm
-from hub.casework import changes, workspace
-from hub.conferences import running
+from hub.casework import membership, plans, workspace
+from hub.conferences import agenda, running
+from hub.conferences import decisions as decision_service
 from hub.core.forms import FormErrors, attempt
 from hub.extensions import db
 from hub.models import (
@@ -23,7 +24,7 @@ from hub.models import (
     DecisionKind,
     Stage,
 )
-from hub.sharing import agreements
+from hub.sharing import membership as members_service
 
 bp = Blueprint("conference_live", __name__)
 
@@ -42,7 +43,7 @@ def _with_vary(response):
 
 def _item_rows(conference: Conference) -> list[dict]:
     rows = []
-    for item in running.agenda_items(conference):
+    for item in agenda.agenda_items(conference):
         subject = item.case if item.case_id else item.referral
         rows.append(
             {
@@ -77,16 +78,16 @@ def _live_page(
             "case": case,
             "writable": writable,
             "notes": running.item_notes(user, conference, item) if writable else [],
-            "item_decisions": running.decisions_of(conference, item),
-            "members": changes.member_agencies(case) if case else [],
-            "addable": agreements.addable_agencies(case) if case else [],
+            "item_decisions": decision_service.decisions_of(conference, item),
+            "members": membership.member_agencies(case) if case else [],
+            "addable": members_service.addable_agencies(case) if case else [],
             "owners": workspace.spoc_candidates(case) if writable else [],
-            "plan": changes.plan_of(case) if writable else None,
+            "plan": plans.plan_of(case) if writable else None,
             "can_open": case is None
             or case.stage in (Stage.REFERRED.value, Stage.AWAITING_CONFERENCE.value),
             "categories": sorted(perm.shared_categories(user.agency_id, conference.hub_id)),
             # An ASB case review application awaiting the partners' threshold decision.
-            "review": running.review_on_item(item),
+            "review": decision_service.review_on_item(item),
         }
     attendance = running.attendance_of(conference)
     body = render_template(
@@ -216,7 +217,7 @@ def decide(conference: Conference, item_id: int):
     return _recorded(
         conference,
         item_id,
-        running.record_decision,
+        decision_service.record_decision,
         db.session.get(AgendaItem, item_id),
         form,
         form=form,
@@ -233,8 +234,8 @@ def decide(conference: Conference, item_id: int):
 def conference_decisions(conference: Conference) -> dict:
     """For the conference page: the decisions as the signed-in reader may see them."""
     return {
-        "rows": running.decisions_for(current_user, conference),
-        "marker": running.decisions_marker(conference),
+        "rows": decision_service.decisions_for(current_user, conference),
+        "marker": decision_service.decisions_marker(conference),
     }
 
 
@@ -242,7 +243,7 @@ def conference_decisions(conference: Conference) -> dict:
 @perm.requires("see_conference", polled=True)
 def decisions(conference: Conference):
     """Polled every few seconds from the conference page: 204 until a decision is added."""
-    marker = running.decisions_marker(conference)
+    marker = decision_service.decisions_marker(conference)
     if request.args.get("since", type=int) == marker:
         return _with_vary(make_response("", 204))
     body = render_template(

@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from hub import audit
 from hub.casework.activity import log
-from hub.casework.changes import plan_of, stale_case
+from hub.casework.checks import stale_case
+from hub.casework.plans import plan_of
 from hub.core.locking import check_version, flush_or_stale
 from hub.core.timeutil import utcnow
 from hub.extensions import db

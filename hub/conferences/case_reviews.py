@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from hub import audit
+from hub.casework.cases import hub_prefix
 from hub.core.locking import StaleForm, check_version, flush_or_stale
 from hub.core.timeutil import utcnow
 from hub.extensions import db
@@ -28,7 +29,6 @@ from hub.models import (
     Hub,
 )
 from hub.permissions import hub_today
-from referrals.triage import hub_prefix
 
 OUTCOME_LIMIT = 5000
 CHECK = "Check the review and try again."

@@ -97,29 +97,6 @@ class Minutes:
         return self.conference.minutes_approved_at is not None
 
 
-def _ids_in(query, column, ids) -> set[int]:
-    ids = {i for i in ids if i}
-    if not ids:
-        return set()
-    return set(db.session.execute(query.with_only_columns(column).where(column.in_(ids))).scalars())
-
-
-def readable_cases(reader, hub: Hub, case_ids) -> set[int]:
-    """Of these cases, those whose details the reader may see (one query)."""
-    return _ids_in(perm.cases_with_access(reader, hub), Case.id, case_ids)
-
-
-def readable_referrals(reader, referral_ids) -> set[int]:
-    """Of these referrals, those the reader may see (one query)."""
-    return _ids_in(perm.referrals_visible(reader), Referral.id, referral_ids)
-
-
-def decision_visible(decision: ConferenceDecision, cases: set[int], referrals: set[int]) -> bool:
-    if decision.case_id is not None:
-        return decision.case_id in cases
-    return decision.referral_id in referrals
-
-
 def build_minutes(reader, conference: Conference, *, what: str = "conference minutes") -> Minutes:
     """The minutes as this reader may see them. Discussion notes shown are recorded as read
     (and as disclosures where they came from another agency); the caller commits."""
@@ -135,13 +112,13 @@ def build_minutes(reader, conference: Conference, *, what: str = "conference min
     )
     case_ids = {i.case_id for i in items} | {d.case_id for d in decisions}
     case_ids |= {i.referral.case_id for i in items if i.referral_id}
-    cases = readable_cases(reader, hub, case_ids)
-    referrals = readable_referrals(
+    cases = perm.readable_cases(reader, hub, case_ids)
+    referrals = perm.readable_referrals(
         reader, {i.referral_id for i in items} | {d.referral_id for d in decisions}
     )
     by_item: dict[int, list[ConferenceDecision]] = {}
     for d in decisions:
-        if decision_visible(d, cases, referrals):
+        if perm.decision_readable(d, cases, referrals):
             by_item.setdefault(d.item_id, []).append(d)
     notes_by_item = _visible_notes(reader, conference, hub, items, what)
 
@@ -216,8 +193,8 @@ def agenda_for_print(reader, conference: Conference) -> list[MinutesItem]:
     """The agenda as a list of items, with a case's title only for a reader who may see the
     case (the minutes' rule, without decisions or notes)."""
     items = agenda_items(conference)
-    cases = readable_cases(reader, conference.hub, {i.case_id for i in items})
-    referrals = readable_referrals(reader, {i.referral_id for i in items})
+    cases = perm.readable_cases(reader, conference.hub, {i.case_id for i in items})
+    referrals = perm.readable_referrals(reader, {i.referral_id for i in items})
     rows = []
     for number, item in enumerate(items, start=1):
         if item.case_id:
@@ -590,14 +567,9 @@ def decision_log(reader, hub: Hub, filters: dict) -> LogPage:
             .offset((page - 1) * LOG_PAGE_SIZE)
         ).scalars()
     )
-    cases = readable_cases(reader, hub, {d.case_id for d in rows})
-    referrals = readable_referrals(reader, {d.referral_id for d in rows})
+    readable = perm.readable_decisions(reader, hub, rows)
     entries = [
-        LogEntry(
-            d,
-            d.case.reference if d.case_id else d.referral.reference,
-            decision_visible(d, cases, referrals),
-        )
+        LogEntry(d, d.case.reference if d.case_id else d.referral.reference, d.id in readable)
         for d in rows
     ]
     return LogPage(entries, page, pages, total)
