@@ -837,6 +837,7 @@ POLICIES: dict[str, Policy] = {
     "triage": Policy(lambda user: bool(triage_hub_ids(user))),
     "see_referral": Policy(lambda user, referral: can_see_referral(user, referral), REFERRAL),
     "edit_draft": Policy(can_edit_draft, REFERRAL),
+    "triage_referral": Policy(lambda user, referral: can_triage(user, referral.hub_id), REFERRAL),
     # a case
     "read_case": Policy(lambda user, case: can_work_case(user, case, Action.READ), CASE),
     "write_case": Policy(lambda user, case: can_work_case(user, case, Action.WRITE), CASE),

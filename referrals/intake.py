@@ -33,10 +33,6 @@ _RULESETS: dict[tuple[int, str], Ruleset] = {}
 _SCHEMA = ReferralSchema()  # built once: loading is stateless, building is not cheap
 
 
-class DraftNotFound(LookupError):
-    pass
-
-
 def hub_and_settings(slug: str) -> tuple[Hub | None, HubScoringSettings | None]:
     row = db.session.execute(
         select(Hub, HubScoringSettings)
@@ -297,18 +293,6 @@ def save_draft(user, hub: Hub, values: dict, draft: Referral | None = None) -> R
     draft.updated_at = now
     db.session.flush()
     audit.record(action, user=user, hub=hub, target=draft, details={"fields": sorted(values)})
-    return draft
-
-
-def get_draft(user, referral_id: int) -> Referral:
-    draft = db.session.get(Referral, referral_id)
-    if (
-        draft is None
-        or draft.status != ReferralStatus.DRAFT.value
-        or draft.user_id != user.id
-        or not perm.can_refer(user, draft.hub)
-    ):
-        raise DraftNotFound(referral_id)
     return draft
 
 
