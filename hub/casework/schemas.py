@@ -5,7 +5,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from hub.models import (
     ActionStatus,
     AssessmentKind,
+    Band,
     DataCategory,
+    Stage,
 )
 from hub.models.casework import EVALUATION_OUTCOMES, INTERVENTION_TYPES
 from scoring.rules import CATEGORIES, OVERRIDE_ANSWERS, RISK_FACTORS
@@ -162,3 +164,16 @@ class EvaluationSchema(Schema):
     )
     summary = text_field("Summarise the outcome against the success measures")
     lessons = text_field()
+
+
+class BoardFilters(Schema):
+    band = fields.String(load_default=None, validate=validate.OneOf([b.value for b in Band]))
+    lead = fields.Integer(load_default=None)
+    mine = fields.Boolean(load_default=False)  # my agency's cases
+    my_actions = fields.Boolean(load_default=False)
+    overdue = fields.Boolean(load_default=False)
+    sort = fields.String(
+        load_default="deadline", validate=validate.OneOf(["deadline", "reference"])
+    )
+    stage = fields.String(load_default=None, validate=validate.OneOf([s.value for s in Stage]))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))

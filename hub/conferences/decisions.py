@@ -7,7 +7,7 @@ decided. Partners following the conference see each decision as their access all
 Every function validates first and raises marshmallow ValidationError (nothing written), or
 StaleForm for a form opened before someone else's change; the caller commits."""
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import ValidationError
 from sqlalchemy import func, select
 
 from hub import permissions as perm
@@ -23,6 +23,7 @@ from hub.conferences.running import (
     record_change,
     today,
 )
+from hub.conferences.schemas import DecisionSchema, ReviewOn
 from hub.core.locking import StaleForm, check_version
 from hub.core.timeutil import utcnow
 from hub.extensions import db
@@ -41,30 +42,6 @@ from hub.models import (
 )
 from hub.sharing import membership as sharing_membership
 from referrals import triage
-
-
-class DecisionSchema(Schema):
-    kind = fields.String(
-        required=True,
-        validate=validate.OneOf([k.value for k in DecisionKind], error="Choose a decision"),
-        error_messages={"required": "Choose a decision"},
-    )
-    version = fields.Raw(load_default=None)
-    case_version = fields.Raw(load_default=None)
-    reason = fields.String(
-        load_default="",
-        validate=validate.Length(max=2000, error="Use 2000 characters or fewer"),
-    )
-    title = fields.String(load_default="")
-    objective = fields.String(load_default="")
-    success_measures = fields.String(load_default="")
-    agency_id = fields.Raw(load_default=None)
-    owner_id = fields.Raw(load_default=None)
-    description = fields.String(load_default="")
-    due_on = fields.Raw(load_default=None)
-    band = fields.String(load_default="")
-    review_on = fields.Raw(load_default=None)
-    met = fields.String(load_default="")
 
 
 def _agency_id(data: dict, message: str) -> int:
@@ -284,20 +261,10 @@ def _action(conference, case: Case, data, actor):
     return summary, {"action_id": action.id}
 
 
-class _ReviewOn(Schema):
-    review_on = fields.Date(
-        required=True,
-        error_messages={
-            "required": "Enter the next review date",
-            "invalid": "Enter the next review date in the form 2027-03-31",
-        },
-    )
-
-
 def _next_review(conference, case: Case, data, actor):
     if not data.get("review_on"):
         raise ValidationError({"review_on": ["Enter the next review date"]})
-    day = _ReviewOn().load({"review_on": data["review_on"]})["review_on"]
+    day = ReviewOn().load({"review_on": data["review_on"]})["review_on"]
     if day < today():
         raise ValidationError({"review_on": ["The next review date cannot be in the past"]})
     cases.set_next_review_at_conference(case, day, actor=actor, conference=conference)

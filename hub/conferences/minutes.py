@@ -10,13 +10,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from hub import audit
 from hub import permissions as perm
 from hub.conferences.agenda import agenda_items
+from hub.conferences.schemas import DecisionLogFilters
 from hub.core import mail
 from hub.core.locking import StaleForm, check_version
 from hub.core.timeutil import LONDON, format_local, utcnow
@@ -34,7 +35,6 @@ from hub.models import (
     ConferenceDecision,
     ConferenceKind,
     ConferenceStatus,
-    DecisionKind,
     Hub,
     HubAgency,
     Referral,
@@ -361,9 +361,7 @@ def recipients(conference: Conference) -> list[User]:
         Attendance.status == AttendanceStatus.PRESENT.value,
         Attendance.user_id.is_not(None),
     )
-    coordinators = select(UserRole.user_id).where(
-        UserRole.hub_id == hub_id, UserRole.role == Role.COORDINATOR.value
-    )
+    coordinators = perm.hub_people(hub_id, Role.COORDINATOR).with_only_columns(User.id)
     readers = select(UserRole.user_id).where(
         UserRole.hub_id == hub_id,
         UserRole.role.in_(sorted(perm.ROLE_ACTIONS[perm.Action.READ])),
@@ -485,27 +483,6 @@ def case_conferences(case: Case) -> list[CaseConference]:
 
 
 # -- the hub's decision log --------------------------------------------------------------------
-
-
-class DecisionLogFilters(Schema):
-    kind = fields.String(
-        load_default=None,
-        validate=validate.OneOf([k.value for k in DecisionKind], error="Choose a kind of decision"),
-    )
-    date_from = fields.Date(
-        load_default=None, error_messages={"invalid": "Enter the from date as a real date"}
-    )
-    date_to = fields.Date(
-        load_default=None, error_messages={"invalid": "Enter the to date as a real date"}
-    )
-    page = fields.Integer(load_default=1, error_messages={"invalid": "Choose a page"})
-
-    @validates_schema
-    def _range(self, data, **_):
-        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
-            raise ValidationError({"date_to": ["The to date must be on or after the from date"]})
-        if data.get("page", 1) < 1:
-            raise ValidationError({"page": ["Choose a page"]})
 
 
 def parse_log_filters(args: Mapping) -> dict:

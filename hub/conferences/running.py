@@ -7,12 +7,13 @@ its minutes are approved."""
 
 from datetime import date
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import ValidationError
 from sqlalchemy import func, select
 
 from hub import audit
 from hub import permissions as perm
 from hub.casework import notes
+from hub.conferences.schemas import AttendanceSchema
 from hub.conferences.slot import slot_for
 from hub.core.locking import StaleForm, check_version
 from hub.core.timeutil import LONDON, utcnow
@@ -172,26 +173,6 @@ def hub_people(conference: Conference) -> list[User]:
     """Who may be recorded as attending by name: the active people of the hub's partner
     agencies who hold a role in it."""
     return list(db.session.execute(perm.hub_people(conference.hub_id)).scalars())
-
-
-class AttendanceSchema(Schema):
-    agency_id = fields.Integer(
-        required=True,
-        error_messages={"required": "Choose the agency", "invalid": "Choose the agency"},
-    )
-    status = fields.String(
-        required=True,
-        validate=validate.OneOf(
-            [s.value for s in AttendanceStatus], error="Choose present, apologies or absent"
-        ),
-        error_messages={"required": "Choose present, apologies or absent"},
-    )
-    user_id = fields.Integer(load_default=None, error_messages={"invalid": "Choose the person"})
-    name = fields.String(
-        load_default="",
-        validate=validate.Length(max=120, error="Enter a name of 120 characters or fewer"),
-    )
-    version = fields.Raw(load_default=None)
 
 
 def record_attendance(conference: Conference, data: dict, *, actor) -> Attendance:

@@ -19,12 +19,13 @@ reference, band and deadline only.
 
 from datetime import UTC, datetime, time, timedelta
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.exc import IntegrityError
 
 from hub import audit
 from hub import permissions as perm
+from hub.conferences.schemas import ConfirmSchema
 from hub.conferences.slot import scoring_slot, slot_for
 from hub.core import mail, signals
 from hub.core.locking import StaleForm, check_version
@@ -331,28 +332,6 @@ def deadlines(conference: Conference) -> list[tuple[str, datetime]]:
             .order_by(Referral.conference_due_by, Referral.id)
         ).all()
     )
-
-
-class ConfirmSchema(Schema):
-    day = fields.Date(
-        required=True,
-        error_messages={"required": "Enter the date", "invalid": "Enter a real date"},
-    )
-    time = fields.String(
-        required=True,
-        validate=validate.Regexp(
-            r"^([01]\d|2[0-3]):[0-5]\d$", error="Enter the time as HH:MM, like 14:30"
-        ),
-        error_messages={"required": "Enter the time"},
-    )
-    place = fields.String(load_default="", validate=validate.Length(max=200))
-    online_link = fields.String(load_default="", validate=validate.Length(max=500))
-
-    @validates_schema
-    def _link(self, data, **kwargs):
-        link = data.get("online_link") or ""
-        if link and not link.startswith("https://"):
-            raise ValidationError({"online_link": ["Enter a link starting https://"]})
 
 
 def confirm_form(conference: Conference) -> dict:
