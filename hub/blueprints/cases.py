@@ -30,7 +30,7 @@ from hub.casework import (
     stages,
     workspace,
 )
-from hub.conferences import minutes
+from hub.conferences import decision_log
 from hub.core.forms import Attempt, FormErrors, attempt
 from hub.core.locking import StaleForm
 from hub.core.timeutil import utcnow
@@ -108,7 +108,7 @@ def _tab_context(case: Case, tab: str) -> dict:
         ctx["interventions"] = workspace.interventions(user, case)
         ctx["categories"] = sorted(perm.shared_categories(user.agency_id, case.hub_id))
     elif tab == "conferences":
-        ctx["conferences"] = minutes.case_conferences(case)
+        ctx["conferences"] = decision_log.case_conferences(case)
         ctx["conference_kinds"] = ConferenceKind
         ctx["conference_statuses"] = ConferenceStatus
         ctx["decision_kinds"] = DecisionKind

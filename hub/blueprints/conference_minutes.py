@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from hub import permissions as perm
+from hub.conferences import decision_log as decisions_record
 from hub.conferences import minutes as minutes_service
 from hub.core.forms import FormErrors, attempt
 from hub.core.timeutil import utcnow
@@ -142,10 +143,10 @@ def print_agenda(conference: Conference):
 @perm.requires("hub_member")
 def decision_log(hub: Hub):
     form = {k: v for k, v in request.args.items() if k != "page" and v.strip()}
-    parsed = attempt(minutes_service.parse_log_filters, request.args, commit=False)
+    parsed = attempt(decisions_record.parse_log_filters, request.args, commit=False)
     page, errors, status = None, parsed.errors, 400
     if parsed:
-        page, status = minutes_service.decision_log(current_user, hub, parsed.result), 200
+        page, status = decisions_record.decision_log(current_user, hub, parsed.result), 200
     return render_template(
         "conferences/decisions.html",
         hub=hub,
