@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from hub import sessions
+from hub.audit import protection
 from hub.config import ConfigError, load_config
 from hub.core import database, errors, security, templating
 from hub.extensions import csrf, db, htmx, limiter, login_manager, migrate
@@ -90,3 +91,11 @@ def _check_database(app: Flask) -> None:
                 f"Cannot reach the database at {url}: {reason}. Check DATABASE_URL and that "
                 "the database server is running."
             ) from None
+        if app.config["HUB_ENV"] == "production":
+            for problem in protection.problems():
+                logging.getLogger("hub").warning(
+                    "The audit log is not protected from the hub's own database role: %s. "
+                    "Run the hub under a role set up by `flask --app wsgi hub audit "
+                    "grant-app-role ROLE` (README: Running it in production).",
+                    problem,
+                )

@@ -15,6 +15,8 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from hub import accounts, audit, permissions
+from hub.audit import checkpoints, protection
+from hub.audit import jobs as audit_jobs
 from hub.casework import jobs as casework_jobs
 from hub.clock import scheduler
 from hub.conferences import jobs as conference_jobs
@@ -26,7 +28,7 @@ from hub.sharing import agreements
 from hub.sharing import jobs as sharing_jobs
 
 # The jobs each area registers with the clock (@scheduled) as its module loads.
-AREA_JOBS = (casework_jobs, conference_jobs, sharing_jobs)
+AREA_JOBS = (audit_jobs, casework_jobs, conference_jobs, sharing_jobs)
 
 hub_cli = AppGroup("hub", help="Focus Hub administration.")
 
@@ -95,23 +97,58 @@ hub_cli.add_command(audit_cli)
 
 @audit_cli.command("verify")
 def audit_verify_command() -> None:
-    """Check every entry's hash chain; report the first broken link."""
+    """Check every entry's hash chain and the signed checkpoints kept outside the database;
+    report the first broken link and every checkpoint the log no longer matches."""
     report = audit.verify_chain()
-    if report.broken_at is None:
-        click.echo(f"Audit log verified: {report.checked} entries, chain intact.")
-        for anchor in audit.anchors():
-            click.echo(
-                f"Re-chained on {anchor.at:%Y-%m-%d %H:%M} UTC from entry "
-                f"{anchor.first_changed_id} ({anchor.redacted_entries} entries cleaned of "
-                f"personal data); the head before was {anchor.superseded_hash}."
-            )
-        return
+    findings = checkpoints.check()
+    if report.broken_at is not None:
+        click.echo(
+            f"Audit log BROKEN at entry {report.broken_at}: {report.reason} "
+            f"({report.checked} entries verified before it).",
+            err=True,
+        )
+    for finding in findings:
+        click.echo(f"Audit log BROKEN: checkpoint line {finding.line} {finding.problem}.", err=True)
+    if report.broken_at is not None or findings:
+        sys.exit(1)
+    for problem in protection.problems():
+        click.echo(f"Warning: this role could alter the audit log: {problem}.", err=True)
+    lines = len(checkpoints.read())
     click.echo(
-        f"Audit log BROKEN at entry {report.broken_at}: {report.reason} "
-        f"({report.checked} entries verified before it).",
-        err=True,
+        f"Audit log verified: {report.checked} entries, chain intact, and it matches "
+        f"{lines} signed checkpoint{'' if lines == 1 else 's'}."
     )
-    sys.exit(1)
+    for anchor in audit.anchors():
+        click.echo(
+            f"Re-chained on {anchor.at:%Y-%m-%d %H:%M} UTC from entry "
+            f"{anchor.first_changed_id} ({anchor.redacted_entries} entries cleaned of "
+            f"personal data); the head before was {anchor.superseded_hash}."
+        )
+
+
+@audit_cli.command("grant-app-role")
+@click.argument("role")
+def audit_grant_command(role: str) -> None:
+    """PostgreSQL: let ROLE (the role the web and the scheduler run under) read and write the
+    hub's tables but only read and add to the audit log. Run as the tables' owner after every
+    `db upgrade`."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        click.echo("Only PostgreSQL has roles: nothing to do.", err=True)
+        sys.exit(1)
+    protection.grant_app_role(role)
+    db.session.commit()
+    click.echo(f"{role} may now use the hub's tables, and only read and add to the audit log.")
+
+
+@audit_cli.command("checkpoint")
+def audit_checkpoint_command() -> None:
+    """Write down the chain's head now, signed, outside the database (the scheduler does
+    this every 10 minutes)."""
+    made = checkpoints.make()
+    if made is None:
+        click.echo("Nothing new since the last checkpoint.")
+    else:
+        click.echo(f"Checkpoint written: entry {made.entry_id}, {made.entry_hash}.")
 
 
 @hub_cli.command("scheduler")

@@ -86,6 +86,11 @@ def load_config(instance_path: str) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url),
         # Requests over 1 MB are refused with 413 before any view runs.
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
+        # The audit chain's signed checkpoints live outside the database; their key too.
+        "AUDIT_CHECKPOINT_FILE": os.environ.get(
+            "AUDIT_CHECKPOINT_FILE", str(instance / "audit-checkpoints.jsonl")
+        ),
+        "AUDIT_CHECKPOINT_KEY": os.environ.get("AUDIT_CHECKPOINT_KEY", ""),
         "HUB_TIMEZONE": "Europe/London",
         # Sessions: signed cookie, HTTP only, SameSite=Lax; Secure unless explicitly off for
         # plain-http development on localhost.

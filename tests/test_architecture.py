@@ -40,17 +40,18 @@ RANKS = {
     "hub.sessions": 4,  # signed-in sessions: moving into the hub.accounts package
     # Casework owns every write to a case; triage, sharing and conferences call it.
     "hub.casework": 5,
-    # Who may do what; and the clock, which each area's jobs.py registers with.
+    # Who may do what.
     "hub.permissions": 6,
-    "hub.clock": 6,
     "hub.audit": 7,
-    "hub.models": 8,
-    "hub.core": 9,
-    "hub.extensions": 10,
-    "hub.config": 10,
+    # The clock, which each area's jobs.py (the audit log's too) registers with.
+    "hub.clock": 8,
+    "hub.models": 9,
+    "hub.core": 10,
+    "hub.extensions": 11,
+    "hub.config": 11,
     # Pure Python, importing nothing of ours.
-    "scoring": 11,
-    "referrals.normalise": 11,  # the matching keys that search and subject access share
+    "scoring": 12,
+    "referrals.normalise": 12,  # the matching keys that search and subject access share
 }
 
 # The factory imports the routes and the commands when it builds an application (see

@@ -2,7 +2,7 @@
 waiting for a busy file rather than failing, and transactions that take the write lock as
 late as a read allows and as early as a write needs. PostgreSQL needs none of it."""
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from sqlalchemy import event
 
 
@@ -17,7 +17,7 @@ def tune_sqlite(engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA busy_timeout=15000")
         # Readers never block the writer: the web and the scheduler share one file.
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
@@ -27,8 +27,9 @@ def tune_sqlite(engine) -> None:
         # A request that reads (GET) begins a deferred transaction and takes no lock, so a long
         # read such as an export never holds up a writer. Everything else (forms, the API's
         # writes, the scheduler) takes the write lock up front: writers queue for it
-        # (busy_timeout) instead of failing when a read turns into a write.
-        if has_request_context() and request.method in _READ_METHODS:
+        # (busy_timeout) instead of failing when a read turns into a write. A form marked
+        # @reads_first takes it at its first write instead (see there).
+        if has_request_context() and (request.method in _READ_METHODS or _reads_first()):
             conn.exec_driver_sql("BEGIN")
             conn.info[_DEFERRED] = True
         else:
@@ -42,6 +43,20 @@ def tune_sqlite(engine) -> None:
 
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def reads_first(view):
+    """Mark a form whose slow part only reads (signing in hashes a password): its request
+    takes SQLite's write lock at its first write, not for the whole request, so a queue of
+    such requests does not wait on each other's slow part. What it reads before writing may
+    have changed by the time it writes, so use it only where that is harmless."""
+    view.reads_first = True
+    return view
+
+
+def _reads_first() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(view, "reads_first", False)
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
