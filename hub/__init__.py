@@ -18,7 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from hub.accounts import sessions
 from hub.audit import protection
 from hub.config import ConfigError, load_config
-from hub.core import database, errors, security, templating
+from hub.core import database, errors, inputs, security, templating
 from hub.extensions import csrf, db, htmx, limiter, login_manager, migrate
 
 
@@ -52,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     sessions.init_app(app)
     security.init_app(app)
+    inputs.init_app(app)  # before the routes: it bounds their <int:> ids
 
     # The routes and the commands reach every area (referrals/ among them), and this module
     # runs first whenever any hub.x module is imported: imported at the top, they would load

@@ -146,3 +146,21 @@ def test_reads_are_audited_and_disclosures_registered(app, ctx, world):
         isa.id,
         2,
     )
+
+
+def test_a_case_under_many_agreements_with_long_references_still_opens(app, client, world):
+    """Issue 21: six agreements with 40-character references once overflowed the audit
+    entry's legal basis on PostgreSQL, and the case page, its activity and search failed."""
+    with app.app_context():
+        hub, council, police, housing, user = setup(world)
+        for n, category in enumerate(["identity", "incident", "housing", "victim_contact"] * 2):
+            make_isa(hub, [council, housing], [category], reference=f"ISA-{n}-" + "L" * 34)
+        case = make_case(hub, "CPL-LONG", council, housing)
+        make_note(case, council, user["referrer"], category="incident", body="Shouting")
+        make_note(case, council, user["referrer"], category="housing", body="Rent arrears")
+        db.session.commit()
+        case_id = case.id
+    client.sign_in(world.email["case_worker"])
+    for tab in ("", "/activity"):
+        assert client.get(f"/cases/{case_id}{tab}").status_code == 200
+    assert client.get(f"/hubs/{world.hub_slug}/search?q=Shouting").status_code == 200

@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import and_, func, or_, select
 
 from hub.audit.schemas import AuditFilterSchema
+from hub.core.spreadsheet import safe_cell
 from hub.core.timeutil import LONDON
 from hub.extensions import db
 from hub.models import Agency, AuditEntry, Case, Hub, HubAgency, User
@@ -142,12 +143,6 @@ COLUMNS = (
 )
 
 
-def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    # A spreadsheet runs a cell that starts with these as a formula: make it plain text.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def export_csv(hub: Hub, filters: dict) -> tuple[str, int]:
     rows = db.session.execute(hub_entries(hub, filters).limit(EXPORT_LIMIT)).scalars()
     out = io.StringIO()
@@ -158,6 +153,6 @@ def export_csv(hub: Hub, filters: dict) -> tuple[str, int]:
         values = [getattr(e, c) for c in COLUMNS]
         values[1] = e.at.isoformat()
         values[11] = json.dumps(e.details, sort_keys=True)
-        writer.writerow([_cell(v) for v in values])
+        writer.writerow([safe_cell(v) for v in values])
         count += 1
     return out.getvalue(), count

@@ -2,6 +2,8 @@
 
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
+from hub.core.forms import SENSIBLE_DATE
+
 
 class AuditFilterSchema(Schema):
     case = fields.String(load_default=None)  # a case reference
@@ -9,10 +11,14 @@ class AuditFilterSchema(Schema):
     agency_id = fields.Integer(load_default=None, error_messages={"invalid": "Choose an agency"})
     action = fields.String(load_default=None)
     date_from = fields.Date(
-        load_default=None, error_messages={"invalid": "Enter the from date as a real date"}
+        load_default=None,
+        validate=SENSIBLE_DATE,
+        error_messages={"invalid": "Enter the from date as a real date"},
     )
     date_to = fields.Date(
-        load_default=None, error_messages={"invalid": "Enter the to date as a real date"}
+        load_default=None,
+        validate=SENSIBLE_DATE,
+        error_messages={"invalid": "Enter the to date as a real date"},
     )
     page = fields.Integer(load_default=1, error_messages={"invalid": "Choose a page"})
 

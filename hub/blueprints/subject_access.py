@@ -7,7 +7,7 @@ from flask import Blueprint, Response, render_template, request
 from flask_login import current_user
 
 from hub import permissions as perm
-from hub.core.forms import FormErrors
+from hub.core.forms import FormErrors, sensible
 from hub.extensions import db
 from hub.models import Hub
 from hub.sharing import subject_access
@@ -21,9 +21,12 @@ def _date_of_birth(form) -> tuple[date | None, str | None]:
         return None, None
     try:
         day, month, year = (int(p) for p in parts)
-        return date(year, month, day), None
-    except ValueError:
+        born = date(year, month, day)
+    except (ValueError, OverflowError):
         return None, "Date of birth must be a real date, like 2 3 1958"
+    if not sensible(born):
+        return None, "Date of birth must be a real date, like 2 3 1958"
+    return born, None
 
 
 @bp.get("/hubs/<slug>/subject-access")

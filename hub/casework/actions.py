@@ -12,7 +12,7 @@ from hub.casework.membership import member_ids
 from hub.casework.schemas import (
     ActionSchema,
 )
-from hub.core.locking import check_version, flush_or_stale
+from hub.core.locking import add_once, check_version, flush_or_stale, submitted_before
 from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import (
@@ -43,6 +43,9 @@ def _check_owner(case: Case, data: dict) -> None:
 
 def add_action(case: Case, data: dict, *, actor) -> CaseAction:
     data = ActionSchema().load(data)
+    earlier = submitted_before(CaseAction, case.id, data["form_token"])
+    if earlier is not None:
+        return earlier  # the same form sent twice: one action
     _check_owner(case, data)
     action = CaseAction(
         case_id=case.id,
@@ -52,9 +55,11 @@ def add_action(case: Case, data: dict, *, actor) -> CaseAction:
         due_on=data["due_on"],
         status=ActionStatus.OPEN.value,
         created_by_id=actor.id,
+        form_token=data["form_token"],
     )
-    db.session.add(action)
-    db.session.flush()
+    added = add_once(action)
+    if added is not action:
+        return added
     _record_action_revision(action, actor)
     audit.record(
         "action_added",

@@ -7,7 +7,6 @@ import re
 from datetime import date, datetime, time, timedelta
 
 from marshmallow import ValidationError
-from sqlalchemy import func, select
 
 from hub import audit
 from hub import permissions as perm
@@ -18,7 +17,7 @@ from hub.casework.membership import member_ids
 from hub.casework.schemas import (
     CaseDetailsSchema,
 )
-from hub.core.locking import check_version, flush_or_stale
+from hub.core.locking import check_version, flush_or_stale, insert_numbered
 from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
 from hub.models import Agency, Case, MembershipRoute, Stage, User
@@ -166,13 +165,9 @@ def hub_prefix(slug: str) -> str:
     return (letters[0] + "".join(consonants) + letters[1:] + "xx")[:3].upper()
 
 
-def next_case_reference(hub) -> str:
-    year = utcnow().astimezone(LONDON).year
-    prefix = f"{hub_prefix(hub.slug)}-{year}-"
-    count = db.session.execute(
-        select(func.count()).select_from(Case).where(Case.reference.like(prefix + "%"))
-    ).scalar_one()
-    return f"{prefix}{count + 1:04d}"
+def case_reference_prefix(hub) -> str:
+    """'CPL-2026-': a hub's cases are numbered per year."""
+    return f"{hub_prefix(hub.slug)}-{utcnow().astimezone(LONDON).year}-"
 
 
 def open_case(referral, title: str, *, actor, now: datetime) -> Case:
@@ -180,7 +175,6 @@ def open_case(referral, title: str, *, actor, now: datetime) -> Case:
     coordinator's own (which runs the conference) become its first members."""
     case = Case(
         hub_id=referral.hub_id,
-        reference=next_case_reference(referral.hub),
         title=title,
         stage=Stage.AWAITING_CONFERENCE.value,
         band=referral.band,
@@ -192,8 +186,7 @@ def open_case(referral, title: str, *, actor, now: datetime) -> Case:
         opened_at=now,
         opened_by_id=actor.id,
     )
-    db.session.add(case)
-    db.session.flush()
+    insert_numbered(case, Case.reference, case_reference_prefix(referral.hub))
     audit.record(
         "case_opened",
         user=actor,

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from marshmallow import ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from hub import audit
 from hub import permissions as perm
@@ -45,8 +46,12 @@ def add_member(
         added_by_id=actor.id,
         added_at=now or utcnow(),
     )
-    db.session.add(membership)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(membership)
+            db.session.flush()
+    except IntegrityError:
+        return None  # another request made it a member a moment ago
     audit.record(
         "case_member_added",
         user=actor,

@@ -10,6 +10,7 @@ from hub.casework.checks import check_category
 from hub.casework.schemas import (
     NoteSchema,
 )
+from hub.core.locking import add_once, submitted_before
 from hub.extensions import db
 from hub.models import (
     Case,
@@ -21,6 +22,9 @@ from hub.models import (
 
 def add_note(case: Case, data: dict, *, actor) -> CaseNote:
     data = NoteSchema().load(data)
+    earlier = submitted_before(CaseNote, case.id, data["form_token"])
+    if earlier is not None:
+        return earlier  # the same form sent twice: one note
     check_category(actor, case, data["category"])
     restricted_to = set(data["restricted_to"])
     if data["sharing"] == "restricted":
@@ -49,9 +53,11 @@ def add_note(case: Case, data: dict, *, actor) -> CaseNote:
         origin_agency_id=actor.agency_id,
         author_id=actor.id,
         restricted=data["sharing"] == "restricted",
+        form_token=data["form_token"],
     )
-    db.session.add(note)
-    db.session.flush()
+    added = add_once(note)
+    if added is not note:
+        return added
     for agency_id in sorted(restricted_to):
         db.session.add(
             RecordRestriction(record_type=note.record_type, record_id=note.id, agency_id=agency_id)

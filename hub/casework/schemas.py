@@ -51,6 +51,14 @@ def category_field():
 ANSWERS = RISK_FACTORS + OVERRIDE_ANSWERS
 
 
+def form_token_field():
+    """The one-time token of a form that adds a record (hub.core.locking.add_once)."""
+    return fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^[0-9a-f]{1,40}$", error="Send the form again"),
+    )
+
+
 class NoteSchema(Schema):
     body = text_field("Enter the note")
     category = category_field()
@@ -59,6 +67,7 @@ class NoteSchema(Schema):
         validate=validate.OneOf(["members", "restricted"], error="Choose who may see the note"),
     )
     restricted_to = fields.List(fields.Integer(), load_default=list)
+    form_token = form_token_field()
 
 
 class CaseDetailsSchema(Schema):
@@ -105,6 +114,7 @@ class ActionSchema(Schema):
     )
     outcome = text_field(max_length=2000)
     version = fields.Raw(load_default=None)
+    form_token = form_token_field()
 
 
 class AssessmentSchema(Schema):

@@ -38,6 +38,7 @@ from hub import audit
 from hub.casework.board import reassessment_overdue
 from hub.conferences.slot import DEFAULT_AGENDA_HOURS, scoring_slot, slot_for
 from hub.core import signals
+from hub.core.locking import flush_or_refuse
 from hub.core.timeutil import LONDON
 from hub.extensions import db
 from hub.models import (
@@ -372,7 +373,7 @@ def add_case(conference: Conference, reference: str, user) -> AgendaItem:
         db.session.add(item)
     item.removed = False
     item.position = position
-    db.session.flush()
+    flush_or_refuse({"reference": [f"{case.reference} is already on the agenda"]})
     _audit_item("agenda_item_added", user, conference, item, {"after": {"case": case.reference}})
     return item
 

@@ -11,14 +11,14 @@ from collections.abc import Mapping
 from datetime import date
 
 from marshmallow import Schema, ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from hub import audit
 from hub.casework.cases import hub_prefix
 from hub.conferences.schemas import ApplicationSchema, OutcomeSchema
-from hub.core.locking import StaleForm, check_version, flush_or_stale
+from hub.core.locking import StaleForm, check_version, flush_or_stale, insert_numbered
 from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import (
@@ -33,13 +33,9 @@ CHECK = "Check the review and try again."
 STALE = "Someone else changed this review while you were editing. Check it and try again."
 
 
-def next_reference(hub: Hub, on: date) -> str:
-    """'ACR-CPL-2026-0001': numbered per hub and year."""
-    prefix = f"ACR-{hub_prefix(hub.slug)}-{on.year}-"
-    count = db.session.execute(
-        select(func.count()).select_from(CaseReview).where(CaseReview.reference.like(prefix + "%"))
-    ).scalar_one()
-    return f"{prefix}{count + 1:04d}"
+def reference_prefix(hub: Hub, on: date) -> str:
+    """'ACR-CPL-2026-': reviews are numbered per hub and year."""
+    return f"ACR-{hub_prefix(hub.slug)}-{on.year}-"
 
 
 def awaiting_decision(case: Case) -> CaseReview | None:
@@ -67,7 +63,6 @@ def open_review(
     one (source "conference"). Audited; the caller commits."""
     review = CaseReview(
         hub_id=hub.id,
-        reference=next_reference(hub, received_on),
         case_id=case.id if case else None,
         referral_id=referral.id if referral else None,
         source=source,
@@ -77,8 +72,7 @@ def open_review(
         status=CaseReviewStatus.RECEIVED.value,
         created_by_id=actor.id if actor else None,
     )
-    db.session.add(review)
-    db.session.flush()
+    insert_numbered(review, CaseReview.reference, reference_prefix(hub, received_on))
     audit.record(
         "case_review_opened",
         user=actor,

@@ -8,14 +8,14 @@ its minutes are approved."""
 from datetime import date
 
 from marshmallow import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from hub import audit
 from hub import permissions as perm
 from hub.casework import notes
 from hub.conferences.schemas import AttendanceSchema
 from hub.conferences.slot import slot_for
-from hub.core.locking import StaleForm, check_version
+from hub.core.locking import StaleForm, check_version, flush_or_stale
 from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
 from hub.models import (
@@ -192,14 +192,12 @@ def record_attendance(conference: Conference, data: dict, *, actor) -> Attendanc
         name = ""
     if data["status"] == AttendanceStatus.PRESENT.value and not (data["user_id"] or name):
         raise ValidationError({"user_id": ["Choose who attended, or type their name"]})
+    key = Attendance.key_of(data["user_id"], name)
     existing = db.session.execute(
         select(Attendance).where(
             Attendance.conference_id == conference.id,
             Attendance.agency_id == data["agency_id"],
-            Attendance.user_id.is_(None)
-            if data["user_id"] is None
-            else Attendance.user_id == data["user_id"],
-            func.lower(Attendance.name) == name.lower(),
+            Attendance.person_key == key,
         )
     ).scalar_one_or_none()
     before = existing.status if existing else None
@@ -208,12 +206,13 @@ def record_attendance(conference: Conference, data: dict, *, actor) -> Attendanc
         agency_id=data["agency_id"],
         user_id=data["user_id"],
         name=name,
+        person_key=key,
     )
     row.status = data["status"]
     row.recorded_by_id = actor.id
     row.recorded_at = utcnow()
     db.session.add(row)
-    db.session.flush()
+    flush_or_stale(lambda: StaleForm())  # the same person recorded by someone else just now
     record_change(
         conference,
         actor,

@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from hub.core.forms import SENSIBLE_DATE
 from hub.models import AttendanceStatus, CaseReviewApplicant, DecisionKind
 from hub.permissions import hub_today
 
@@ -100,10 +101,14 @@ class DecisionLogFilters(Schema):
         validate=validate.OneOf([k.value for k in DecisionKind], error="Choose a kind of decision"),
     )
     date_from = fields.Date(
-        load_default=None, error_messages={"invalid": "Enter the from date as a real date"}
+        load_default=None,
+        validate=SENSIBLE_DATE,
+        error_messages={"invalid": "Enter the from date as a real date"},
     )
     date_to = fields.Date(
-        load_default=None, error_messages={"invalid": "Enter the to date as a real date"}
+        load_default=None,
+        validate=SENSIBLE_DATE,
+        error_messages={"invalid": "Enter the to date as a real date"},
     )
     page = fields.Integer(load_default=1, error_messages={"invalid": "Choose a page"})
 
@@ -176,6 +181,7 @@ class SlotSchema(Schema):
 class ConfirmSchema(Schema):
     day = fields.Date(
         required=True,
+        validate=SENSIBLE_DATE,
         error_messages={"required": "Enter the date", "invalid": "Enter a real date"},
     )
     time = fields.String(

@@ -24,6 +24,7 @@ from marshmallow import ValidationError
 from sqlalchemy import and_, case, func, or_, select, type_coerce
 
 from hub import audit
+from hub.core.forms import sensible
 from hub.core.locking import StaleForm
 from hub.core.timeutil import LONDON
 from hub.extensions import db
@@ -239,6 +240,9 @@ def date_range(args, today: date) -> tuple[date, date, dict]:
             values[key] = date.fromisoformat(raw) if raw else default
         except ValueError:
             errors[key] = ["Enter a real date, like 2026-11-30"]
+            values[key] = default
+        if not sensible(values[key]):
+            errors[key] = ["Enter a date between 1900 and 2199"]
             values[key] = default
     if not errors and values["from"] > values["to"]:
         errors["from"] = ["The start date must be on or before the end date"]

@@ -6,7 +6,8 @@ import logging
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import DataError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 
 from hub.core import signals
 from hub.extensions import db
@@ -89,6 +90,8 @@ def handle_http_exception(exc: HTTPException):
             message = "The request has errors: see fields."
         return api_error(status, message or CODES.get(status, "Error"), fields)
     title, text = PAGE_TEXT.get(status, PAGE_TEXT[400] if status < 500 else PAGE_TEXT[500])
+    if status == 400 and exc.description != BadRequest.description:
+        text = exc.description  # our own words about what was wrong
     if isinstance(exc, CSRFError):
         _audit_csrf_refusal()
         title = "Your form could not be sent"
@@ -110,8 +113,20 @@ def _audit_csrf_refusal() -> None:
     )
 
 
+OUT_OF_RANGE = (
+    "Something you sent is out of range (a number too large, or a date too far away), so it "
+    "could not be stored. Check it and try again. Nothing was saved."
+)
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
+
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)
+    def _out_of_range(exc):  # the database, or date arithmetic, refused a value: not a bug
+        db.session.rollback()
+        return handle_http_exception(BadRequest(OUT_OF_RANGE))
 
     @app.errorhandler(Exception)
     def _unexpected(exc):  # a bug: log it with the request id, tell the person plainly

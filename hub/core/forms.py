@@ -3,11 +3,21 @@ one way a blueprint runs a change a form asked for (attempt)."""
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 
-from marshmallow import ValidationError
+from marshmallow import ValidationError, validate
 
 from hub.core.locking import StaleForm
 from hub.extensions import db
+
+# Dates the hub deals in. A year like 9999 is a slip or a probe, and arithmetic on it (the
+# day after, a deadline) would fail: refuse it with the field's message instead.
+EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)
+SENSIBLE_DATE = validate.Range(min=EARLIEST, max=LATEST, error="Enter a date between 1900 and 2199")
+
+
+def sensible(day: date) -> bool:
+    return EARLIEST <= day <= LATEST
 
 
 def _flatten(messages, prefix: str = "") -> dict[str, str]:

@@ -12,6 +12,8 @@ its error summary):
 from collections.abc import Callable
 
 from marshmallow import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from hub.extensions import db
@@ -51,10 +53,73 @@ def check_version(current: int, submitted, stale: Callable[[], StaleForm]) -> No
 
 
 def flush_or_stale(stale: Callable[[], StaleForm]) -> None:
-    """Write now; when another save won the race since the version check, roll back and
-    refuse (raise stale())."""
+    """Write now; when another save won the race since the version check (its UPDATE came
+    first, or it created the one row there may be), roll back and refuse (raise stale())."""
     try:
         db.session.flush()
-    except StaleDataError:
+    except (StaleDataError, IntegrityError):
         db.session.rollback()
         raise stale() from None
+
+
+def flush_or_refuse(messages: dict) -> None:
+    """Write now; when a unique rule refuses it (another request wrote the same thing a moment
+    ago), undo just this write and refuse with these field messages."""
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise ValidationError(messages) from None
+
+
+# -- a form sent twice ---------------------------------------------------------------------------
+#
+# A form that adds a record (a note, an action) carries a one-time token (form_token, made when
+# the page is drawn). The same form sent again, by a double click or a retry after a network
+# error, finds the record the first sending made and adds nothing.
+
+
+def submitted_before(model, case_id: int, token: str | None):
+    """The record this form already made on the case, if it was sent before."""
+    if not token:
+        return None
+    query = select(model).where(model.case_id == case_id, model.form_token == token)
+    return db.session.execute(query).scalar_one_or_none()
+
+
+def add_once(record):
+    """Add a record made from a form with a one-time token. When two sendings of the same form
+    race, the second finds the first's record and returns it, having written nothing."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(record)
+            db.session.flush()
+    except IntegrityError:
+        earlier = submitted_before(type(record), record.case_id, record.form_token)
+        if earlier is None:
+            raise
+        return earlier
+    return record
+
+
+# -- references numbered per hub and year -----------------------------------------------------
+
+
+def insert_numbered(record, column, prefix: str, attempts: int = 20) -> None:
+    """Give `record` the next reference after the highest one starting with `prefix`
+    ("CPL-2026-0042"), and insert it. Two requests numbering at once clash on the unique
+    reference; the loser takes the number after the winner's."""
+    for attempt in range(attempts):
+        highest = db.session.execute(
+            select(func.max(column)).where(column.like(prefix + "%"))
+        ).scalar()
+        number = int(highest[len(prefix) :]) + 1 if highest else 1
+        setattr(record, column.key, f"{prefix}{number:04d}")
+        try:
+            with db.session.begin_nested():
+                db.session.add(record)
+                db.session.flush()
+            return
+        except IntegrityError:
+            if attempt == attempts - 1:
+                raise

@@ -2,12 +2,16 @@
 service menu) come from the shell blueprint, hub.blueprints.main, which may ask
 hub.permissions."""
 
+import secrets
+
 from flask import Flask
 
 from hub.core.timeutil import format_local
 
 
 def init_app(app: Flask) -> None:
+    # A one-time token for a form that adds a record: sent twice, it adds one (core.locking).
+    app.jinja_env.globals["new_form_token"] = lambda: secrets.token_hex(16)
     app.jinja_env.filters["local_time"] = format_local
     app.jinja_env.filters["local_date"] = lambda v: format_local(v, "%-d %B %Y")
     app.jinja_env.trim_blocks = True

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Index, text
 from sqlalchemy.types import TypeDecorator
 
 from hub.core.timeutil import utcnow
@@ -36,6 +36,20 @@ class UTCDateTime(TypeDecorator):
 # a case. Nothing here may be copied into the audit log (tests/test_audit_content.py checks
 # every entry the suite writes against every value of these columns).
 PERSONAL = {"personal": True}
+
+
+def once_per_form(table: str) -> Index:
+    """A record made from a form carries the form's one-time token: the same form sent twice
+    makes one record (hub.core.locking.add_once)."""
+    where = text("form_token IS NOT NULL")
+    return Index(
+        f"uq_{table}_form_token",
+        "case_id",
+        "form_token",
+        unique=True,
+        postgresql_where=where,
+        sqlite_where=where,
+    )
 
 
 def created_now() -> datetime:

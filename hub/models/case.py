@@ -7,7 +7,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstr
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from hub.extensions import db
-from hub.models.base import PERSONAL, UTCDateTime, created_now
+from hub.models.base import PERSONAL, UTCDateTime, created_now, once_per_form
 from hub.models.org import Agency, Hub
 
 
@@ -99,7 +99,18 @@ class CaseMembership(db.Model):
     (removed_at) rather than deleting the row, so the history stays."""
 
     __tablename__ = "case_membership"
-    __table_args__ = (Index("ix_case_membership_active", "case_id", "agency_id", "removed_at"),)
+    __table_args__ = (
+        Index("ix_case_membership_active", "case_id", "agency_id", "removed_at"),
+        # One active membership per agency and case, however two requests interleave.
+        Index(
+            "uq_case_membership_active",
+            "case_id",
+            "agency_id",
+            unique=True,
+            postgresql_where=text("removed_at IS NULL"),
+            sqlite_where=text("removed_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
@@ -140,11 +151,13 @@ class CaseNote(PersonalRecord, db.Model):
     """A note or update on a case from a member agency."""
 
     __tablename__ = "case_note"
+    __table_args__ = (once_per_form("case_note"),)
     record_type = "case_note"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
     body: Mapped[str] = mapped_column(Text, info=PERSONAL)
+    form_token: Mapped[str | None] = mapped_column(String(40))
     author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now, index=True)
     # Set when the note was taken in discussion of this agenda item at a conference.

@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.extensions import db
-from hub.models.base import PERSONAL, UTCDateTime, created_now
+from hub.models.base import PERSONAL, UTCDateTime, created_now, once_per_form
 from hub.models.case import Case, PersonalRecord
 from hub.models.org import Agency
 from hub.models.user import User
@@ -115,6 +115,7 @@ class CaseAction(db.Model):
     __table_args__ = (
         Index("ix_case_action_case_status_due", "case_id", "status", "due_on"),
         Index("ix_case_action_owner_status", "owner_id", "status"),
+        once_per_form("case_action"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -129,6 +130,7 @@ class CaseAction(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
     version: Mapped[int] = mapped_column(default=1)
+    form_token: Mapped[str | None] = mapped_column(String(40))
 
     agency: Mapped[Agency] = relationship()
     owner: Mapped[User] = relationship(foreign_keys=[owner_id])

@@ -175,19 +175,35 @@ class Attendance(db.Model):
     (user_id) or by name where they do not."""
 
     __tablename__ = "conference_attendance"
-    __table_args__ = (Index("ix_conference_attendance_conference", "conference_id", "agency_id"),)
+    __table_args__ = (
+        Index("ix_conference_attendance_conference", "conference_id", "agency_id"),
+        # One row per agency and person: "u12" for a user, "n:jane smith" for a typed name.
+        UniqueConstraint("conference_id", "agency_id", "person_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conference_id: Mapped[int] = mapped_column(ForeignKey("conference.id", ondelete="CASCADE"))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     name: Mapped[str] = mapped_column(String(120), default="", info=PERSONAL)
+    person_key: Mapped[str] = mapped_column(
+        String(130),
+        default=lambda ctx: Attendance.key_of(
+            ctx.current_parameters["user_id"], ctx.current_parameters["name"] or ""
+        ),
+        info=PERSONAL,
+    )
     status: Mapped[str] = mapped_column(String(10), default=AttendanceStatus.PRESENT.value)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
 
     agency = relationship("Agency")
     user = relationship("User", foreign_keys=[user_id])
+
+    @staticmethod
+    def key_of(user_id: int | None, name: str) -> str:
+        """Who the row is about, as one value the unique rule can compare."""
+        return f"u{user_id}" if user_id is not None else "n:" + " ".join(name.lower().split())
 
 
 def _where_set(name: str, *columns: str, unique: bool = False) -> Index:

@@ -61,6 +61,9 @@ def add_member(case: Case, data: dict, *, actor, may_use_hub_manager_route: bool
         raise ValidationError({"agency_id": ["Choose an agency that is a partner in this hub"]})
     if agency.id not in {a.id for a in addable_agencies(case)}:
         raise ValidationError({"agency_id": [f"{agency.name} is already a member of this case"]})
-    return casework_membership.add_member(
+    membership = casework_membership.add_member(
         case, agency.id, route=data["route"], reason=data["reason"].strip(), actor=actor
     )
+    if membership is None:  # added by someone else between the check above and this write
+        raise ValidationError({"agency_id": [f"{agency.name} is already a member of this case"]})
+    return membership
