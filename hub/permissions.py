@@ -711,12 +711,77 @@ def conference_runners(hub_id: int) -> list[User]:
     return list(db.session.execute(query).scalars())
 
 
+# -- working records: the plan, actions and conference decisions --------------------------------
+#
+# The partnership's own record of a case's problem and its response, written for every member
+# and agreed at conference: no one agency originates them, so none restricts them (what must
+# be restricted goes in a note, which can be) and reading one is not a disclosure from one
+# agency to another. They describe the incidents and the people involved, so they are incident
+# data: an agency reads them as a member of the case under an agreement in force covering
+# "incident", like any incident record, and every read is audited.
+
+WORKING_CATEGORY = "incident"
+
+
+def working_cases(user, hub: Hub, action: Action = Action.READ) -> Select:
+    """SQL: the cases whose working records the user may reach for `action`."""
+    if WORKING_CATEGORY not in shared_categories(user.agency_id, hub.id):
+        return select(Case).where(false())
+    return cases_with_access(user, hub, action)
+
+
+def can_read_working_records(user, case: Case, action: Action = Action.READ) -> bool:
+    """The Python twin of working_cases, for one case."""
+    return can_access_case(user, case, action) and WORKING_CATEGORY in shared_categories(
+        user.agency_id, case.hub_id
+    )
+
+
+def working_records_read(user, hub_id: int, *, what: str, records: dict, case=None) -> None:
+    """Audit a read of working records (the plan, actions, decisions): of one case, or of
+    several (a list) with case None. Call it for what the page shows; the caller commits."""
+    ids = {kind: sorted(found) for kind, found in records.items() if found}
+    if not ids:
+        return
+    isa_id = sharing_agreements(user.agency_id, hub_id).get(WORKING_CATEGORY)
+    basis = "s115 Crime and Disorder Act 1998"
+    if isa_id:  # none for a referral's decision read by its triage, before any case
+        basis += "; ISA " + db.session.get(InformationSharingAgreement, isa_id).reference
+    audit.record(
+        "personal_data_read",
+        user=user,
+        hub=hub_id,
+        target=case,
+        target_type=None if case is not None else "hub",
+        target_id=None if case is not None else hub_id,
+        legal_basis=basis,
+        details={"what": what, "categories": [WORKING_CATEGORY], "records": ids},
+    )
+
+
+def list_read(user, hub_id: int, *, what: str, records: dict, legal_basis: str | None) -> None:
+    """Audit a list of personal data shown outside any one case (a referral list, the triage
+    queue), naming each record it showed. The caller commits."""
+    ids = {kind: sorted(found) for kind, found in records.items() if found}
+    if ids:
+        audit.record(
+            "personal_data_read",
+            user=user,
+            hub=hub_id,
+            target_type="hub",
+            target_id=hub_id,
+            legal_basis=legal_basis,
+            details={"what": what, "records": ids},
+        )
+
+
 def readable_cases(user, hub: Hub, case_ids) -> set[int]:
-    """Of these cases, those whose details the user may read (one query)."""
+    """Of these cases, those whose working records (decisions among them) the user may read
+    (one query)."""
     ids = {i for i in case_ids if i}
     if not ids:
         return set()
-    query = cases_with_access(user, hub).with_only_columns(Case.id).where(Case.id.in_(ids))
+    query = working_cases(user, hub).with_only_columns(Case.id).where(Case.id.in_(ids))
     return set(db.session.execute(query).scalars())
 
 

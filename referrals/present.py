@@ -14,8 +14,11 @@ def local_iso(value):
     return value.astimezone(LONDON).isoformat() if value else None
 
 
-def summary_dict(referral: Referral) -> dict:
-    """Fields for lists: the referral's status, score and outcome."""
+def summary_dict(referral: Referral, user) -> dict:
+    """Fields for lists: the referral's status, score and outcome. Another agency's referral
+    on a case (seen under the case's rule) lists without its words: they are read, audited and
+    registered as a disclosure, on its own page."""
+    words = referral.agency_id == user.agency_id or referral.case_id is None
     return {
         "id": referral.id,
         "reference": referral.reference,
@@ -23,13 +26,13 @@ def summary_dict(referral: Referral) -> dict:
         "status": referral.status,
         "about": referral.about,
         "category": referral.asb_category,
-        "summary": referral.summary,
+        "summary": referral.summary if words else None,
         "score": referral.score,
         "band": referral.band,
         "conference_due_by": local_iso(referral.conference_due_by),
         "submitted_at": local_iso(referral.submitted_at),
         "decision": referral.decision,
-        "decision_reason": referral.decision_reason,
+        "decision_reason": referral.decision_reason if words else None,
         "decided_at": local_iso(referral.decided_at),
     }
 
@@ -37,7 +40,7 @@ def summary_dict(referral: Referral) -> dict:
 def outcome_dict(referral: Referral, user) -> dict:
     """The score and matching outcome (the POST response)."""
     open_case = bool(referral.suggested_case_ids)
-    data = summary_dict(referral) | {
+    data = summary_dict(referral, user) | {
         "ruleset_version": referral.ruleset_version,
         "explanation": referral.explanation or [],
         "overridden_by": referral.overridden_by,
@@ -101,6 +104,27 @@ def full_dict(referral: Referral, user) -> dict:
     return data
 
 
+TRIAGE_BASIS = "s115 Crime and Disorder Act 1998: referral to the hub for triage"
+
+
+def audit_list(user, referrals, *, what: str) -> None:
+    """Audit a list of referrals that shows their words (a summary): one entry per hub,
+    naming each referral. Another agency's on a case shows none (summary_dict)."""
+    by_hub: dict[int, list[Referral]] = {}
+    for referral in referrals:
+        if referral.agency_id == user.agency_id or referral.case_id is None:
+            by_hub.setdefault(referral.hub_id, []).append(referral)
+    for hub_id, shown in by_hub.items():
+        own = all(r.agency_id == user.agency_id for r in shown)
+        perm.list_read(
+            user,
+            hub_id,
+            what=what,
+            records={"referral": [r.id for r in shown]},
+            legal_basis=None if own else TRIAGE_BASIS,
+        )
+
+
 def audit_read(referral: Referral, user, people: list) -> None:
     """Audit a read of a referral and the people shown with it. Another agency's referral on
     a case is read under the case's agreement: audited and registered as a disclosure."""
@@ -112,8 +136,6 @@ def audit_read(referral: Referral, user, people: list) -> None:
         user=user,
         hub=referral.hub_id,
         target=referral,
-        legal_basis=None
-        if referral.agency_id == user.agency_id
-        else "s115 Crime and Disorder Act 1998: referral to the hub for triage",
+        legal_basis=None if referral.agency_id == user.agency_id else TRIAGE_BASIS,
         details={"what": "referral", "people": len(people)},
     )

@@ -154,14 +154,19 @@ def index(args):
         query = query.where(Referral.status == args["status"])
     if args["band"]:
         query = query.where(Referral.band == args["band"])
-    rows = db.session.execute(
-        query.order_by(Referral.id.desc()).limit(args["limit"]).offset(args["offset"])
-    ).scalars()
-    return {
-        "items": [present.summary_dict(r) for r in rows],
+    rows = list(
+        db.session.execute(
+            query.order_by(Referral.id.desc()).limit(args["limit"]).offset(args["offset"])
+        ).scalars()
+    )
+    body = {
+        "items": [present.summary_dict(r, current_user) for r in rows],
         "limit": args["limit"],
         "offset": args["offset"],
     }
+    present.audit_list(current_user, rows, what="referral list")
+    db.session.commit()
+    return body
 
 
 @bp.get("/<int:referral_id>")

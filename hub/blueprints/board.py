@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from hub import permissions as perm
 from hub.casework import board as service
+from hub.core.database import commit_reads
 from hub.extensions import db, htmx
 from hub.models import Band, Hub, Stage
 
@@ -59,4 +60,6 @@ def search(hub: Hub):
 @bp.get("/hubs/<slug>/my-work")
 @perm.requires("hub_member")
 def my_work(hub: Hub):
-    return render_template("board/my_work.html", hub=hub, **service.my_work(current_user, hub))
+    html = render_template("board/my_work.html", hub=hub, **service.my_work(current_user, hub))
+    commit_reads()  # the actions read are audited
+    return html

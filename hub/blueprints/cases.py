@@ -93,12 +93,16 @@ def _tab_context(case: Case, tab: str) -> dict:
         ctx["reassessment_due"] = workspace.reassessment_due(case)
         ctx["review_every_days"] = scores.for_hub(case.hub_id).ruleset.review_days[case.band]
         ctx["categories"] = sorted(perm.shared_categories(user.agency_id, case.hub_id))
+    elif tab in ("plan", "actions", "conferences") and not perm.can_read_working_records(
+        user, case
+    ):
+        ctx["not_covered"] = True  # working records are incident data (hub.permissions)
     elif tab == "plan":
         ctx["plan"], ctx["revisions"] = workspace.plan_view(user, case)
         ctx["can_supervise"] = perm.can_supervise_case(user, case)
         ctx["evaluations"] = workspace.evaluations(case)
     elif tab == "actions":
-        ctx["actions"] = workspace.actions(case)
+        ctx["actions"] = workspace.actions(user, case)
         ctx["members"] = membership.member_agencies(case)
         ctx["people"] = workspace.spoc_candidates(case)
         ctx["marker"] = workspace.feed_marker(user, case)
@@ -108,7 +112,7 @@ def _tab_context(case: Case, tab: str) -> dict:
         ctx["interventions"] = workspace.interventions(user, case)
         ctx["categories"] = sorted(perm.shared_categories(user.agency_id, case.hub_id))
     elif tab == "conferences":
-        ctx["conferences"] = decision_log.case_conferences(case)
+        ctx["conferences"] = decision_log.case_conferences(user, case)
         ctx["conference_kinds"] = ConferenceKind
         ctx["conference_statuses"] = ConferenceStatus
         ctx["decision_kinds"] = DecisionKind
@@ -188,7 +192,7 @@ def live(case: Case, part: str):
         ctx["feed"] = workspace.feed(current_user, case)
         template = "cases/_feed.html"
     else:
-        ctx["actions"] = workspace.actions(case)
+        ctx["actions"] = workspace.actions(current_user, case) or []
         template = "cases/_actions_list.html"
     body = render_template(template, **ctx)
     if with_lead:
@@ -327,7 +331,9 @@ def edit_action(case: Case, action_id: int):
     action = perm.record_or_deny(
         CaseAction,
         action_id,
-        lambda user, action: action.case_id == case.id,
+        # An action is a working record: incident data (hub.permissions).
+        lambda user, action: action.case_id == case.id
+        and perm.can_read_working_records(user, case, perm.Action.WRITE),
         "case_action",
         hub=case.hub_id,
     )

@@ -8,6 +8,7 @@ from flask_login import current_user
 from hub import permissions as perm
 from hub.conferences import decision_log as decisions_record
 from hub.conferences import minutes as minutes_service
+from hub.core.database import commit_reads
 from hub.core.forms import FormErrors, attempt
 from hub.core.timeutil import utcnow
 from hub.extensions import db
@@ -147,7 +148,7 @@ def decision_log(hub: Hub):
     page, errors, status = None, parsed.errors, 400
     if parsed:
         page, status = decisions_record.decision_log(current_user, hub, parsed.result), 200
-    return render_template(
+    html = render_template(
         "conferences/decisions.html",
         hub=hub,
         page=page,
@@ -155,4 +156,6 @@ def decision_log(hub: Hub):
         errors=errors or FormErrors(),
         decision_kinds=DecisionKind,
         not_shown=minutes_service.NOT_SHOWN,
-    ), status
+    )
+    commit_reads()  # the decisions read are audited
+    return html, status

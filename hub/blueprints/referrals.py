@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from hub import permissions as perm
+from hub.core.database import commit_reads
 from hub.core.forms import FormErrors, attempt
 from hub.extensions import db
 from hub.models import Case, Hub, Referral, Stage
@@ -63,13 +64,18 @@ def _top_field(name: str) -> str:
 @bp.get("/")
 @requires_referrer
 def index():
-    rows = db.session.execute(
-        perm.referrals_visible(current_user)
-        .where(Referral.agency_id == current_user.agency_id)
-        .order_by(Referral.updated_at.desc())
-        .limit(200)
-    ).scalars()
-    return render_template("referrals/index.html", referrals=list(rows))
+    rows = list(
+        db.session.execute(
+            perm.referrals_visible(current_user)
+            .where(Referral.agency_id == current_user.agency_id)
+            .order_by(Referral.updated_at.desc())
+            .limit(200)
+        ).scalars()
+    )
+    html = render_template("referrals/index.html", referrals=rows)
+    present.audit_list(current_user, rows, what="my referrals")
+    commit_reads()
+    return html
 
 
 # -- the question flow -------------------------------------------------------------------------
@@ -315,7 +321,10 @@ def show(referral: Referral):
 def queue():
     query = triage.triage_queue(current_user).options(joinedload(Referral.agency))
     rows = list(db.session.execute(query.limit(500)).scalars())
-    return render_template("referrals/triage_queue.html", referrals=rows)
+    html = render_template("referrals/triage_queue.html", referrals=rows)
+    present.audit_list(current_user, rows, what="triage queue")
+    commit_reads()
+    return html
 
 
 @triage_bp.route("/<int:referral_id>", methods=["GET", "POST"])

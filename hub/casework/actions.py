@@ -7,7 +7,7 @@ from sqlalchemy.orm import joinedload
 
 from hub import audit
 from hub.casework.activity import log
-from hub.casework.checks import diff, show, stale_case
+from hub.casework.checks import check_working_records, diff, show, stale_case
 from hub.casework.membership import member_ids
 from hub.casework.schemas import (
     ActionSchema,
@@ -43,6 +43,7 @@ def _check_owner(case: Case, data: dict) -> None:
 
 def add_action(case: Case, data: dict, *, actor) -> CaseAction:
     data = ActionSchema().load(data)
+    check_working_records(actor, case)
     earlier = submitted_before(CaseAction, case.id, data["form_token"])
     if earlier is not None:
         return earlier  # the same form sent twice: one action
@@ -109,6 +110,7 @@ def action_history(action: CaseAction) -> list[ActionRevision]:
 
 def update_action(case: Case, action: CaseAction, data: dict, *, actor) -> CaseAction:
     data = ActionSchema().load(data)
+    check_working_records(actor, case)
 
     def differences():
         typed = {**data}

@@ -365,7 +365,7 @@ def search(user, hub, text: str) -> dict:
 def my_work(user, hub) -> dict:
     """My open actions, and review dates of the cases I work on (follow, am SPoC for, or own
     actions on), soonest first: cases my agency can still reach only."""
-    reachable = perm.cases_with_access(user, hub).with_only_columns(Case.id)
+    reachable = perm.working_cases(user, hub).with_only_columns(Case.id)
     my_actions = list(
         db.session.execute(
             select(CaseAction, Case.reference)
@@ -395,5 +395,8 @@ def my_work(user, hub) -> dict:
             .where(or_(Case.next_review_on.is_not(None), due.is_not(None)))
             .order_by(Case.next_review_on.is_(None), Case.next_review_on, Case.reference)
         ).all()
+    )
+    perm.working_records_read(
+        user, hub.id, what="my work", records={"case_action": [a.id for a, _ in my_actions]}
     )
     return {"actions": my_actions, "reviews": reviews, "today": today()}

@@ -45,3 +45,16 @@ def show(value) -> str:
     if isinstance(value, date | datetime):
         return value.isoformat()
     return str(value)
+
+
+NOT_COVERED = (
+    "Your agency's information-sharing agreements in this hub do not cover incident data, "
+    "which the plan and actions are: ask your hub manager"
+)
+
+
+def check_working_records(user, case: Case) -> None:
+    """Refuse a write to the plan or an action by an agency whose agreements do not cover
+    them (hub.permissions: working records)."""
+    if not perm.can_read_working_records(user, case, perm.Action.WRITE):
+        raise ValidationError({"form": [NOT_COVERED]})

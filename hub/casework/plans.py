@@ -7,7 +7,7 @@ from sqlalchemy import select
 from hub import audit
 from hub import permissions as perm
 from hub.casework.activity import log
-from hub.casework.checks import CASE_CHANGED, diff, stale_case
+from hub.casework.checks import CASE_CHANGED, check_working_records, diff, stale_case
 from hub.casework.schemas import (
     EvaluationSchema,
     PlanSchema,
@@ -40,6 +40,7 @@ def plan_of(case: Case) -> Plan | None:
 
 def save_plan(case: Case, data: dict, *, actor) -> Plan:
     data = PlanSchema().load(data)
+    check_working_records(actor, case)
     plan = plan_of(case)
     if plan is None:
         if data["version"] not in (None, "", "0"):

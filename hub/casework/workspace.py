@@ -9,7 +9,6 @@ from types import SimpleNamespace
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased, joinedload, lazyload
 
-from hub import audit
 from hub import permissions as perm
 from hub.casework.cases import conference_date
 from hub.casework.membership import member_agencies
@@ -109,14 +108,22 @@ def reassessment_due(case: Case) -> date | None:
     return db.session.execute(query).scalar()
 
 
-def actions(case: Case) -> list[CaseAction]:
+def actions(user, case: Case) -> list[CaseAction] | None:
+    """The case's actions, or None when the user's agreements do not cover working records
+    (hub.permissions: working records). Reading them is audited."""
+    if not perm.can_read_working_records(user, case):
+        return None
     query = (
         select(CaseAction)
         .where(CaseAction.case_id == case.id)
         .options(joinedload(CaseAction.agency), joinedload(CaseAction.owner))
         .order_by(CaseAction.status, CaseAction.due_on, CaseAction.id)
     )
-    return list(db.session.execute(query).unique().scalars())
+    rows = list(db.session.execute(query).unique().scalars())
+    perm.working_records_read(
+        user, case.hub_id, what="actions", records={"case_action": [a.id for a in rows]}, case=case
+    )
+    return rows
 
 
 def interventions(user, case: Case) -> list[Intervention]:
@@ -142,21 +149,19 @@ def evaluations(case: Case) -> list[Evaluation]:
 
 
 def plan_view(user, case: Case):
-    """The plan and how many versions it has had. The plan's analysis names victims and
-    offenders, so reading it is audited like any personal data."""
+    """The plan and how many versions it has had; (None, None) when the user's agreements do
+    not cover working records. The plan's analysis names victims and offenders, so reading it
+    is audited like any personal data."""
+    if not perm.can_read_working_records(user, case):
+        return None, None
     plan = plan_of(case)
     revisions = 0
     if plan is not None:
         revisions = db.session.execute(
             select(func.count(PlanRevision.id)).where(PlanRevision.plan_id == plan.id)
         ).scalar()
-        audit.record(
-            "personal_data_read",
-            user=user,
-            hub=case.hub_id,
-            target=case,
-            legal_basis="s115 Crime and Disorder Act 1998",
-            details={"what": "plan", "plan_id": plan.id, "version": plan.version},
+        perm.working_records_read(
+            user, case.hub_id, what="plan", records={"case_plan": [plan.id]}, case=case
         )
     return plan, revisions
 

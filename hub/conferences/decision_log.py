@@ -33,10 +33,11 @@ class CaseConference:
     decisions: list[ConferenceDecision] = field(default_factory=list)
 
 
-def case_conferences(case: Case) -> list[CaseConference]:
+def case_conferences(reader, case: Case) -> list[CaseConference]:
     """Every conference at which the case (or a referral now on it) was on the agenda or
     was decided on, newest first, with its decisions on this case. For a reader already
-    entitled to the case; two queries however many conferences."""
+    entitled to the case's working records (the read of the decisions is audited); two
+    queries however many conferences."""
     referrals_of_case = select(Referral.id).where(Referral.case_id == case.id)
     items = db.session.execute(
         select(AgendaItem)
@@ -59,8 +60,13 @@ def case_conferences(case: Case) -> list[CaseConference]:
         )
         .order_by(ConferenceDecision.decided_at, ConferenceDecision.id)
     ).scalars()
+    shown = []
     for d in decisions:
         found.setdefault(d.conference_id, CaseConference(d.conference)).decisions.append(d)
+        shown.append(d.id)
+    perm.working_records_read(
+        reader, case.hub_id, what="conference decisions", records={"decision": shown}, case=case
+    )
     return sorted(found.values(), key=lambda r: (r.conference.starts_at, r.conference.id))[::-1]
 
 
@@ -127,6 +133,9 @@ def decision_log(reader, hub: Hub, filters: dict) -> LogPage:
         ).scalars()
     )
     readable = perm.readable_decisions(reader, hub, rows)
+    perm.working_records_read(
+        reader, hub.id, what="decision log", records={"decision": sorted(readable)}
+    )
     entries = [
         LogEntry(d, d.case.reference if d.case_id else d.referral.reference, d.id in readable)
         for d in rows

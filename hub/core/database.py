@@ -5,6 +5,8 @@ late as a read allows and as early as a write needs. PostgreSQL needs none of it
 from flask import current_app, has_request_context, request
 from sqlalchemy import event
 
+from hub.extensions import db
+
 
 def tune_sqlite(engine) -> None:
     """SQLite: enforce foreign keys, wait rather than fail on a busy file, and let SQLAlchemy
@@ -81,3 +83,14 @@ def _begin_writing(connection) -> None:
     raw = connection.connection.dbapi_connection
     raw.execute("COMMIT")
     raw.execute("BEGIN IMMEDIATE")
+
+
+def commit_reads() -> None:
+    """Commit what a page's reads recorded (audit entries, the disclosure register) once the
+    page is rendered. Nothing is read after, so loaded rows are kept, not expired."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True

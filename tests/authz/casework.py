@@ -302,7 +302,7 @@ ROUTES = [
         },
     ),
     # The plan and the evaluation.
-    Route("cases.save_plan", "POST", f"{CASE}/plan", CASE_WRITE, data=PLAN),
+    Route("cases.save_plan", "POST", f"{CASE}/plan", INCIDENT_CREATE, data=PLAN),
     Route(
         "cases.sign_off_plan",
         "POST",
@@ -317,14 +317,14 @@ ROUTES = [
         CASE_WRITE,
         data={"outcome": "improved", "summary": "Two complaints in eight weeks, down from ten"},
     ),
-    # Actions: case data (no category).
-    Route("cases.add_action", "POST", f"{CASE}/actions", CASE_WRITE, data=ACTION),
-    Route("cases.edit_action", "GET", f"{CASE}/actions/{{action_id}}", CASE_PAGE),
+    # Actions: working records, incident data (hub.permissions).
+    Route("cases.add_action", "POST", f"{CASE}/actions", INCIDENT_CREATE, data=ACTION),
+    Route("cases.edit_action", "GET", f"{CASE}/actions/{{action_id}}", INCIDENT_PAGE),
     Route(
         "cases.edit_action",
         "POST",
         f"{CASE}/actions/{{action_id}}",
-        CASE_WRITE,
+        INCIDENT_WRITE,
         data={**ACTION, "status": "done", "outcome": "Letter sent", "version": "{action_version}"},
     ),
     Route("cases.edit_action", "GET", f"{CASE}/actions/{{foreign_action_id}}", FOREIGN),
