@@ -36,7 +36,7 @@ from hub.models import (
     RiskAssessment,
     Stage,
 )
-from hub.models.casework import EVALUATION_OUTCOMES, INTERVENTION_TYPES
+from hub.models.casework import EVALUATION_OUTCOMES, INTERVENTION_TYPES, SUBJECT_AGE_GROUPS
 from hub.timeutil import utcnow
 from scoring.rules import CATEGORIES, OVERRIDE_ANSWERS, RISK_FACTORS
 
@@ -159,6 +159,7 @@ def _labels() -> dict:
         "factors": RISK_FACTORS,
         "overrides": OVERRIDE_ANSWERS,
         "interventions": INTERVENTION_TYPES,
+        "age_groups": SUBJECT_AGE_GROUPS,
         "evaluation_outcomes": EVALUATION_OUTCOMES,
     }
 

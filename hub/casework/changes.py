@@ -4,7 +4,7 @@ and logs an Activity entry (which notifies followers). Callers commit."""
 
 from datetime import date, datetime, time, timedelta
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -31,7 +31,7 @@ from hub.models import (
     RiskAssessment,
     User,
 )
-from hub.models.casework import EVALUATION_OUTCOMES, INTERVENTION_TYPES
+from hub.models.casework import EVALUATION_OUTCOMES, INTERVENTION_TYPES, SUBJECT_AGE_GROUPS
 from hub.timeutil import LONDON, utcnow
 from scoring import DEFAULT_RULESET, ScoreInput, band_rank, deadline_for, score_referral
 from scoring.rules import CATEGORIES, OVERRIDE_ANSWERS, RISK_FACTORS
@@ -596,6 +596,7 @@ def sign_assessment(case: Case, assessment: RiskAssessment, *, actor, now=None) 
 INTERVENTION_LABELS = {
     "issuing_officer": "Issuing officer",
     "subject": "Subject",
+    "subject_age_group": "Subject's age group",
     "conditions": "Conditions",
     "served_on": "Served",
     "expires_on": "Expires",
@@ -614,6 +615,13 @@ class InterventionSchema(Schema):
     )
     issuing_officer = _text("Enter the issuing officer's name", max_length=200)
     subject = _text("Enter the person or place it was used on", max_length=200)
+    subject_age_group = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(
+            ["", *SUBJECT_AGE_GROUPS], error="Choose the subject's age group"
+        ),
+    )
     conditions = _text()
     served_on = _date("Enter the date served")
     expires_on = _date("Enter the expiry date")
@@ -623,6 +631,11 @@ class InterventionSchema(Schema):
     outcome = _text()
     category = _category_field()
     version = fields.Raw(load_default=None)
+
+    @post_load
+    def _age_group_or_none(self, data, **_):
+        data["subject_age_group"] = data.get("subject_age_group") or None
+        return data
 
     @validates_schema
     def _dates_in_order(self, data, **_):

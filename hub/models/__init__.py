@@ -1,5 +1,13 @@
 """Every model, imported here so Alembic and the app see the whole schema."""
 
+from hub.models.analytics import (
+    ContextIncident,
+    HubArea,
+    ImportStatus,
+    MonthlyReport,
+    PoliceUkImport,
+    PoliceUkUpload,
+)
 from hub.models.audit import AuditEntry
 from hub.models.case import (
     Band,
@@ -117,6 +125,13 @@ __all__ = [
     "SignInFailure",
     "User",
     "UserRole",
+    # analytics
+    "ContextIncident",
+    "HubArea",
+    "ImportStatus",
+    "MonthlyReport",
+    "PoliceUkImport",
+    "PoliceUkUpload",
     # referrals
     "HubScoringSettings",
     "Incident",

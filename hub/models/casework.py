@@ -166,6 +166,8 @@ class Intervention(PersonalRecord, db.Model):
     type: Mapped[str] = mapped_column(String(40), index=True)
     issuing_officer: Mapped[str] = mapped_column(String(200))
     subject: Mapped[str] = mapped_column(String(200))  # the person or place it was used on
+    # For the powers return: under_18 | adult | place; None when not recorded.
+    subject_age_group: Mapped[str | None] = mapped_column(String(10))
     conditions: Mapped[str] = mapped_column(Text, default="")
     served_on: Mapped[date | None] = mapped_column(Date)
     expires_on: Mapped[date | None] = mapped_column(Date)
@@ -188,6 +190,13 @@ class Intervention(PersonalRecord, db.Model):
     @property
     def is_statutory(self) -> bool:
         return INTERVENTION_TYPES[self.type][1]
+
+
+SUBJECT_AGE_GROUPS = {
+    "under_18": "Under 18",
+    "adult": "18 and over",
+    "place": "A place, not a person",
+}
 
 
 class Evaluation(db.Model):
