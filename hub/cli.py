@@ -8,10 +8,13 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from hub import accounts, audit
+from hub.analytics import commands as analytics_commands
 from hub.extensions import db
 from hub.models import User
 
 hub_cli = AppGroup("hub", help="Focus Hub administration.")
+hub_cli.add_command(analytics_commands.import_police_uk)
+hub_cli.add_command(analytics_commands.monthly_report)
 
 
 @hub_cli.command("demo")

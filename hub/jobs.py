@@ -2,6 +2,7 @@
 
 import hub.scheduler  # noqa: F401 - the heartbeat
 from hub import permissions, sharing
+from hub.analytics import police_uk, reports
 from hub.casework import reminders
 from hub.conferences import agenda, slot, urgent
 from hub.scheduler import scheduled
@@ -27,3 +28,15 @@ def conference_job() -> None:
     slot.ensure_weekly_conferences(permissions.hub_today())
     urgent.propose_due(utcnow())
     agenda.build_due_agendas(utcnow())
+
+
+@scheduled("police_uk_imports", "interval", run_at_start=True, seconds=10)
+def police_uk_imports() -> None:
+    """Run uploaded police.uk imports, and resume any whose runner stopped mid-way."""
+    police_uk.run_waiting(utcnow())
+
+
+@scheduled("monthly_reports", "cron", run_at_start=True, hour=6, minute=30)
+def monthly_reports() -> None:
+    """From the first working day of a month, file each hub's report for the month before."""
+    reports.due_reports(utcnow())

@@ -628,3 +628,31 @@ def can_see_timeliness(user, hub: Hub) -> bool:
     """Whether conferences kept their deadlines, and why not: for the hub's managers (and
     system administrators) and its coordinators. References and times only, nothing personal."""
     return can_manage_hub(user, hub) or can_run_conferences(user, hub)
+
+
+# -- analytics ----------------------------------------------------------------------------------
+#
+# Figures (counts, never names) are for the hub's analysts, coordinators and managers. Names in
+# the repeat lists still pass visible_records(), so an analyst (whose role reads no case data)
+# sees counts and references only.
+
+
+def can_see_analytics(user, hub: Hub) -> bool:
+    return can_manage_hub(user, hub) or (
+        is_in_hub(user, hub) and has_hub_role(user, hub, Role.ANALYST, Role.COORDINATOR)
+    )
+
+
+def analytics_hubs(user) -> list[Hub]:
+    if not user.is_authenticated:
+        return []
+    if is_sysadmin(user):
+        return list(db.session.execute(select(Hub).order_by(Hub.name)).scalars())
+    return [h for h in hubs_of(user) if can_see_analytics(user, h)]
+
+
+def can_import_context(user, hub: Hub) -> bool:
+    """police.uk imports and the hub's area: hub managers and analysts."""
+    return can_manage_hub(user, hub) or (
+        is_in_hub(user, hub) and has_hub_role(user, hub, Role.ANALYST)
+    )

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 # Series colours (GOV.UK palette); every series also has a label in the legend and the table.
 PALETTE = ["#1d70b8", "#f47738", "#00703c", "#912b88", "#d4351c", "#505a5f", "#28a197"]
+# A heat map's six shades, from none to most; the figure is in each cell's title and the table.
+HEAT = ["#f3f2f1", "#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c"]
 BAND_COLOURS = {
     "critical": "#d4351c",
     "high": "#f47738",
@@ -132,7 +134,7 @@ class Chart:
                         "y": r * cell_h,
                         "width": round(cell_w - 1, 1),
                         "height": cell_h - 1,
-                        "shade": shade,
+                        "colour": HEAT[shade],
                     }
                 )
         return cells
@@ -146,10 +148,14 @@ class Chart:
     def header(self) -> list[str]:
         if self.heat:
             return ["", *self.categories]
-        return ["", *(s.label for s in self.series), "Total"] if len(self.series) > 1 else [
-            "",
-            self.series[0].label if self.series else "Count",
-        ]
+        return (
+            ["", *(s.label for s in self.series), "Total"]
+            if len(self.series) > 1
+            else [
+                "",
+                self.series[0].label if self.series else "Count",
+            ]
+        )
 
     def rows(self) -> list[list]:
         if self.heat:

@@ -195,10 +195,7 @@ def deadlines_chart(counts: dict[str, dict[str, int]]) -> Chart:
         "conference-deadlines",
         "Conference deadlines met and missed, by band",
         [b.capitalize() for b in bands],
-        [
-            Series(o, OUTCOME_LABELS[o], [counts[b][o] for b in bands], colours[o])
-            for o in OUTCOMES
-        ],
+        [Series(o, OUTCOME_LABELS[o], [counts[b][o] for b in bands], colours[o]) for o in OUTCOMES],
         description="For referrals received in the period that need a conference: whether "
         "it was held by the band's deadline.",
     )

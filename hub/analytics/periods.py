@@ -111,9 +111,7 @@ def month_index(column, filters: Filters):
     """SQL: which of the period's months (0, 1, …) a UTC timestamp falls in, London time. A
     CASE over the months' London midnights, so both databases agree exactly."""
     months = filters.months
-    whens = [
-        (column < london_midnight(add_months(m, 1)), literal(i)) for i, m in enumerate(months)
-    ]
+    whens = [(column < london_midnight(add_months(m, 1)), literal(i)) for i, m in enumerate(months)]
     return case(*whens, else_=literal(len(months)))
 
 

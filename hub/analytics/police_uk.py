@@ -24,13 +24,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from marshmallow import ValidationError
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hub import audit
 from hub.analytics.area import AreaCheck, places_of
 from hub.extensions import db
-from hub.models import ContextIncident, Hub, ImportStatus, PoliceUkImport
+from hub.models import ContextIncident, Hub, ImportStatus, PoliceUkImport, PoliceUkUpload
 from hub.models.analytics import ASB
 from hub.timeutil import utcnow
 from referrals.normalise import grid_cell
@@ -282,9 +283,7 @@ def _insert_new(rows: list[dict]) -> int:
 Progress = Callable[[PoliceUkImport], None]
 
 
-def start(
-    hub: Hub, *, source: str, all_crimes: bool, user=None, uploads=()
-) -> PoliceUkImport:
+def start(hub: Hub, *, source: str, all_crimes: bool, user=None, uploads=()) -> PoliceUkImport:
     """Record a new import (queued). `uploads`: PoliceUkUpload rows to attach."""
     job = PoliceUkImport(
         hub_id=hub.id,
@@ -392,6 +391,39 @@ def _drop_uploads(job: PoliceUkImport) -> None:
         upload.content = None
 
 
+MAX_FILES = 24
+
+
+def accept_upload(hub: Hub, files: list[tuple[str, bytes]], *, all_crimes: bool, user):
+    """Queue an upload for the scheduler: the files are kept with the import until it has
+    run. Raises ValidationError (field "files") for no file, or one that is not a CSV."""
+    if not files:
+        raise ValidationError({"files": ["Choose one or more police.uk street files (.csv)"]})
+    if len(files) > MAX_FILES:
+        raise ValidationError({"files": [f"Choose {MAX_FILES} files or fewer at a time"]})
+    for name, content in files:
+        if not name.lower().endswith(".csv"):
+            raise ValidationError({"files": [f"{name} is not a .csv file"]})
+        if not content.strip():
+            raise ValidationError({"files": [f"{name} is empty"]})
+    uploads = [
+        PoliceUkUpload(position=i, filename=name[:200], size=len(content), content=content)
+        for i, (name, content) in enumerate(files)
+    ]
+    return start(hub, source="upload", all_crimes=all_crimes, user=user, uploads=uploads)
+
+
+def recent(hub: Hub, limit: int = 20) -> list[PoliceUkImport]:
+    return list(
+        db.session.execute(
+            select(PoliceUkImport)
+            .where(PoliceUkImport.hub_id == hub.id)
+            .order_by(PoliceUkImport.id.desc())
+            .limit(limit)
+        ).scalars()
+    )
+
+
 # -- the scheduler's side: uploads waiting, and imports that stopped ---------------------------
 
 STALE_AFTER = timedelta(minutes=2)  # a running import commits far more often than this
@@ -452,4 +484,6 @@ def run_waiting(now: datetime) -> list[int]:
 
 def skip_lines(job: PoliceUkImport) -> list[tuple[str, int]]:
     """(reason in words, rows) for the report, in the order SKIP_REASONS lists them."""
-    return [(label, job.skipped[key]) for key, label in SKIP_REASONS.items() if job.skipped.get(key)]
+    return [
+        (label, job.skipped[key]) for key, label in SKIP_REASONS.items() if job.skipped.get(key)
+    ]

@@ -7,6 +7,7 @@ def register_blueprints(app: Flask) -> None:
     from hub.blueprints import (
         account,
         admin,
+        analytics,
         api,
         audit_log,
         auth,
@@ -39,4 +40,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(conference_minutes.bp)  # minutes, printing, decision log
     app.register_blueprint(conference_timeliness.bp)  # urgent conferences, timeliness
     app.register_blueprint(case_reviews.bp)  # ASB case review applications and outcomes
+    app.register_blueprint(analytics.bp)  # dashboard, hotspots, repeats, returns, police.uk
     api.init_app(app)

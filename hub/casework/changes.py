@@ -618,9 +618,7 @@ class InterventionSchema(Schema):
     subject_age_group = fields.String(
         load_default=None,
         allow_none=True,
-        validate=validate.OneOf(
-            ["", *SUBJECT_AGE_GROUPS], error="Choose the subject's age group"
-        ),
+        validate=validate.OneOf(["", *SUBJECT_AGE_GROUPS], error="Choose the subject's age group"),
     )
     conditions = _text()
     served_on = _date("Enter the date served")
