@@ -249,6 +249,7 @@ class Classifier:
                 "import_id": self.import_id,
                 "source_key": key,
                 "month": first_day,
+                "month_index": first_day.year * 12 + first_day.month - 1,
                 "crime_type": kind[:60],
                 "is_asb": is_asb,
                 "reported_by": reported_by[:100],

@@ -38,6 +38,7 @@ from hub.models import (
 )
 from hub.models.casework import EVALUATION_OUTCOMES, INTERVENTION_TYPES, SUBJECT_AGE_GROUPS
 from hub.timeutil import utcnow
+from referrals.matching import place_history
 from scoring.rules import CATEGORIES, OVERRIDE_ANSWERS, RISK_FACTORS
 
 bp = Blueprint("cases", __name__)
@@ -106,6 +107,7 @@ def _tab_context(case: Case, tab: str) -> dict:
         ctx["marker"] = workspace.feed_marker(user, case)
     elif tab == "referrals":
         ctx["timeline"] = workspace.referrals(user, case)
+        ctx["place_history"] = place_history(case.hub_id, case.id, workspace.today())
     elif tab == "interventions":
         ctx["interventions"] = workspace.interventions(user, case)
         ctx["categories"] = sorted(perm.shared_categories(user.agency_id, case.hub_id))

@@ -135,7 +135,8 @@ class ContextIncident(db.Model):
     __table_args__ = (
         UniqueConstraint("hub_id", "source_key"),
         Index("ix_context_incident_month", "hub_id", "month", "is_asb"),
-        Index("ix_context_incident_cell", "hub_id", "cell", "month"),
+        Index("ix_context_incident_cell", "hub_id", "cell", "month_index"),
+        Index("ix_context_incident_latest", "hub_id", "month_index"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -145,6 +146,8 @@ class ContextIncident(db.Model):
     )
     source_key: Mapped[str] = mapped_column(String(80))
     month: Mapped[date] = mapped_column(Date)  # the first day of the published month
+    # year * 12 + month - 1: "the latest N months" in plain integer SQL on both databases.
+    month_index: Mapped[int] = mapped_column(Integer)
     crime_type: Mapped[str] = mapped_column(String(60))
     is_asb: Mapped[bool] = mapped_column(Boolean)
     reported_by: Mapped[str] = mapped_column(String(100), default="")

@@ -4,7 +4,7 @@ the dashboard reads
 
 Revision ID: analytics1
 Revises: g1agenda
-Create Date: 2026-12-05 23:06:37.117313
+Create Date: 2026-12-05 23:15:16.445621
 
 """
 from alembic import op
@@ -72,6 +72,7 @@ def upgrade():
     sa.Column('import_id', sa.Integer(), nullable=True),
     sa.Column('source_key', sa.String(length=80), nullable=False),
     sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('month_index', sa.Integer(), nullable=False),
     sa.Column('crime_type', sa.String(length=60), nullable=False),
     sa.Column('is_asb', sa.Boolean(), nullable=False),
     sa.Column('reported_by', sa.String(length=100), nullable=False),
@@ -88,8 +89,9 @@ def upgrade():
     sa.UniqueConstraint('hub_id', 'source_key', name=op.f('uq_context_incident_hub_id_source_key'))
     )
     with op.batch_alter_table('context_incident', schema=None) as batch_op:
-        batch_op.create_index('ix_context_incident_cell', ['hub_id', 'cell', 'month'], unique=False)
+        batch_op.create_index('ix_context_incident_cell', ['hub_id', 'cell', 'month_index'], unique=False)
         batch_op.create_index(batch_op.f('ix_context_incident_import_id'), ['import_id'], unique=False)
+        batch_op.create_index('ix_context_incident_latest', ['hub_id', 'month_index'], unique=False)
         batch_op.create_index('ix_context_incident_month', ['hub_id', 'month', 'is_asb'], unique=False)
 
     op.create_table('police_uk_upload',
@@ -134,6 +136,7 @@ def downgrade():
     op.drop_table('police_uk_upload')
     with op.batch_alter_table('context_incident', schema=None) as batch_op:
         batch_op.drop_index('ix_context_incident_month')
+        batch_op.drop_index('ix_context_incident_latest')
         batch_op.drop_index(batch_op.f('ix_context_incident_import_id'))
         batch_op.drop_index('ix_context_incident_cell')
 
