@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from hub import accounts, audit
 from hub.analytics import commands as analytics_commands
+from hub.analytics import demo as analytics_demo
 from hub.extensions import db
 from hub.models import User
 
@@ -27,12 +28,18 @@ def demo_command(if_empty: bool) -> None:
         click.echo("The database already has users: demo not loaded.")
         return
     summary = build_demo()
+    city = analytics_demo.build(DEMO_PASSWORD)
     db.session.commit()
     click.echo(f"Demo hub: {summary['hub']} ({summary['created']} records created).")
+    added, skipped = city["import"]
+    click.echo(
+        f"Demo hub: {city['hub']}, with police.uk's City of London months "
+        f"({added} rows added, {sum(skipped.values())} skipped)."
+    )
     click.echo(
         "Sign in at http://127.0.0.1:5000/sign-in with any of these, password " + DEMO_PASSWORD
     )
-    for email, role in summary["people"]:
+    for email, role in summary["people"] + city["people"]:
         click.echo(f"  {email:<45} {role}")
 
 
