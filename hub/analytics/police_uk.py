@@ -54,8 +54,8 @@ BATCH = 5000
 
 SKIP_REASONS = {
     "no_month": "No month, or not a month like 2017-02",
-    "bad_coordinates": "Missing or impossible coordinates (police.uk's “No Location”)",
     "not_asb": "Another crime type (only antisocial behaviour was asked for)",
+    "bad_coordinates": "Missing or impossible coordinates (police.uk's “No Location”)",
     "outside_area": "Outside the hub's area",
     "already_imported": "Already imported (the same Crime ID, or the same row)",
 }
@@ -235,12 +235,12 @@ class Classifier:
         first_day = _month(month)
         if first_day is None:
             return Row(reason="no_month")
-        point = _coordinates(lon, lat)
-        if point is None:
-            return Row(reason="bad_coordinates")
         is_asb = kind == ASB
         if not is_asb and not self.all_crimes:
             return Row(reason="not_asb")
+        point = _coordinates(lon, lat)
+        if point is None:
+            return Row(reason="bad_coordinates")
         if not self.area.contains(code, name):
             return Row(reason="outside_area")
         return Row(
