@@ -4,7 +4,7 @@ so the templates only place shapes."""
 
 import csv
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # Series colours (GOV.UK palette); every series also has a label in the legend and the table.
 PALETTE = ["#1d70b8", "#f47738", "#00703c", "#912b88", "#d4351c", "#505a5f", "#28a197"]
@@ -38,7 +38,7 @@ class Chart:
     unit: str = "referrals"
     description: str = ""
     heat: bool = False
-    notes: list[str] = field(default_factory=list)
+    axis: str = ""  # what the categories are ("Month", "Agency"): the table's first header
 
     def __post_init__(self):
         for i, s in enumerate(self.series):

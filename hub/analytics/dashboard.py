@@ -88,6 +88,7 @@ def referrals_over_time(hub: Hub, filters: Filters) -> tuple[Chart, Chart]:
         labels,
         [Series(b, b.capitalize(), v, BAND_COLOURS.get(b, "")) for b, v in by_band.items()],
         description="Each month's referrals, stacked by the urgency band they were scored in.",
+        axis="Month",
     )
     categories = Chart(
         "referrals-by-category",
@@ -95,6 +96,7 @@ def referrals_over_time(hub: Hub, filters: Filters) -> tuple[Chart, Chart]:
         labels,
         [Series(c, CATEGORIES.get(c, c), v) for c, v in by_category.items()],
         description="Each month's referrals, stacked by personal, nuisance and environmental ASB.",
+        axis="Month",
     )
     return bands, categories
 
@@ -198,6 +200,7 @@ def deadlines_chart(counts: dict[str, dict[str, int]]) -> Chart:
         [Series(o, OUTCOME_LABELS[o], [counts[b][o] for b in bands], colours[o]) for o in OUTCOMES],
         description="For referrals received in the period that need a conference: whether "
         "it was held by the band's deadline.",
+        axis="Band",
     )
 
 
@@ -227,6 +230,7 @@ def actions_by_agency(hub: Hub, today: date) -> Chart:
         ],
         unit="actions",
         description="Actions still open on the hub's cases, by the agency that owns each.",
+        axis="Agency",
     )
 
 
@@ -258,6 +262,7 @@ def outcomes_by_intervention(hub: Hub, filters: Filters) -> Chart:
         ],
         unit="cases",
         description="Cases evaluated in the period, under each intervention or power they used.",
+        axis="Intervention or power",
     )
 
 
@@ -282,6 +287,7 @@ def referral_times(hub: Hub, filters: Filters) -> Chart:
         "form records the day an incident began, not its time, and police.uk publishes months "
         "only, so the time a referral was made stands in for the time of the incident.",
         heat=True,
+        axis="Weekday",
     )
 
 
@@ -347,6 +353,7 @@ def context_by_month(hub: Hub, filters: Filters) -> Chart:
         unit="incidents",
         description="Street-level records published by police.uk (Open Government Licence), "
         "imported into the hub. police.uk publishes each month about two months later.",
+        axis="Month",
     )
 
 

@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from marshmallow import ValidationError
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hub import audit
@@ -264,24 +264,24 @@ class Classifier:
         )
 
 
-def _insert_new(rows: list[dict]) -> int:
-    """Insert the rows the hub does not hold yet; how many were new (INSERT ... ON CONFLICT
-    DO NOTHING RETURNING counts only the rows it wrote)."""
+def _insert_new(rows: list[dict]) -> None:
+    """Insert the rows the hub does not hold yet: one executemany of INSERT ... ON CONFLICT
+    DO NOTHING (pipelined by psycopg; SQLite's own executemany)."""
     if not rows:
-        return 0
+        return
     dialect = db.session.get_bind().dialect.name
     build = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    added = 0
-    # One multi-row VALUES per 1,000 rows: 15,000 parameters, within both databases' limits.
-    for start in range(0, len(rows), 1000):
-        statement = (
-            build(ContextIncident)
-            .values(rows[start : start + 1000])
-            .on_conflict_do_nothing(index_elements=["hub_id", "source_key"])
-            .returning(ContextIncident.id)
-        )
-        added += len(db.session.execute(statement).all())
-    return added
+    statement = build(ContextIncident).on_conflict_do_nothing(
+        index_elements=["hub_id", "source_key"]
+    )
+    db.session.execute(statement, rows)
+
+
+def _added_by(job: PoliceUkImport) -> int:
+    """Rows this import has written, counted in the table (exact, across resumed runs)."""
+    return db.session.execute(
+        select(func.count()).where(ContextIncident.import_id == job.id)
+    ).scalar_one()
 
 
 # -- running an import --------------------------------------------------------------------------
@@ -340,9 +340,10 @@ def run(job: PoliceUkImport, sources: list[SourceFile], commit: Progress) -> Pol
     batch: list[dict] = []
 
     def flush() -> None:
-        added = _insert_new(batch)
-        skipped["already_imported"] += len(batch) - added
-        job.added += added
+        _insert_new(batch)
+        added = _added_by(job)
+        skipped["already_imported"] += len(batch) - (added - job.added)
+        job.added = added
         job.skipped = dict(skipped)
         job.rows_done = seen
         job.heartbeat_at = utcnow()

@@ -45,6 +45,7 @@ def _chart_dict(chart: Chart) -> dict:
         "unit": chart.unit,
         "description": chart.description,
         "heat": chart.heat,
+        "axis": chart.axis,
     }
 
 
