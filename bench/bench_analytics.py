@@ -23,7 +23,7 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import event, text  # noqa: E402
 
 from hub import create_app  # noqa: E402
-from hub.config import normalise_database_url  # noqa: E402
+from hub.config import engine_options, normalise_database_url  # noqa: E402
 from hub.extensions import db  # noqa: E402
 
 URL = normalise_database_url(
@@ -219,8 +219,12 @@ def main() -> None:
         app = create_app(
             {
                 "SQLALCHEMY_DATABASE_URI": URL,
+                # The production settings (random_page_cost), in the benchmark's own schema.
                 "SQLALCHEMY_ENGINE_OPTIONS": {
-                    "connect_args": {"options": f"-csearch_path={schema}"}
+                    "connect_args": {
+                        "options": f"-csearch_path={schema} "
+                        + engine_options(URL)["connect_args"]["options"]
+                    }
                 },
                 "SECRET_KEY": "bench",
                 "WTF_CSRF_ENABLED": False,

@@ -58,8 +58,11 @@ def figures(hub: Hub, month: date, now: datetime) -> dict:
     period = for_month(month)
     trend = Filters(add_months(month, -(TREND_MONTHS - 1)), month)
     last_day = add_months(month, 1) - timedelta(days=1)
-    head = dashboard.headline(hub, period)
     by_band, by_category = dashboard.referrals_over_time(hub, trend)
+    context = dashboard.context_by_month(hub, trend)
+    head = dashboard.headline(
+        hub, period, by_band.total(len(trend.months) - 1), context.series[0].values[-1]
+    )
     deadlines = dashboard.deadline_counts(hub, period, now)
     rows = powers.powers_return(hub, period)
     lists = {k: repeats.top(None, hub, k, 90, last_day, limit=5) for k in repeats.KINDS}
@@ -79,7 +82,7 @@ def figures(hub: Hub, month: date, now: datetime) -> dict:
                 dashboard.deadlines_chart(deadlines),
                 dashboard.actions_by_agency(hub, last_day),
                 dashboard.outcomes_by_intervention(hub, period),
-                dashboard.context_by_month(hub, trend),
+                context,
             )
         ],
         "reviews": asdict(dashboard.case_review_figures(hub, period)),

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.extensions import db
 from hub.models.base import UTCDateTime, created_now
-from hub.models.casework import CaseAction
+from hub.models.casework import CaseAction, Evaluation, Intervention
 from hub.models.org import Hub
 from hub.models.referral import Referral
 
@@ -179,6 +179,22 @@ class MonthlyReport(db.Model):
 
 
 # Indexes the dashboard's aggregates read, declared here beside their reader rather than in
-# each area's model: the referrals a hub received in a period, and the open actions by agency.
-Index("ix_referral_hub_submitted", Referral.hub_id, Referral.submitted_at)
+# each area's model: the referrals a hub received in a period, the open actions by agency,
+# the evaluations recorded and the interventions served in a period.
+# PostgreSQL answers the referral figures from the index alone (its INCLUDE columns).
+Index(
+    "ix_referral_hub_submitted",
+    Referral.hub_id,
+    Referral.submitted_at,
+    postgresql_include=[
+        "band",
+        "asb_category",
+        "status",
+        "decision",
+        "case_id",
+        "conference_due_by",
+    ],
+)
 Index("ix_case_action_status_agency", CaseAction.status, CaseAction.agency_id, CaseAction.due_on)
+Index("ix_case_evaluation_recorded", Evaluation.recorded_at, Evaluation.case_id, Evaluation.outcome)
+Index("ix_intervention_served", Intervention.served_on, Intervention.type, Intervention.case_id)
