@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import time_machine
 from sqlalchemy import func, select
 
-from hub.analytics import reports, repeats
+from hub.analytics import repeats, reports
 from hub.extensions import db
 from hub.models import AuditEntry, Hub, MonthlyReport, User
 from referrals import intake, triage

@@ -4,8 +4,8 @@ system administrators. Everyone else gets the same 404 as a missing page."""
 
 from datetime import date
 
-from hub.extensions import db
 from hub.analytics import reports
+from hub.extensions import db
 from hub.models import PoliceUkImport
 from tests.authz import Route, expect
 
