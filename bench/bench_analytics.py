@@ -161,6 +161,11 @@ def load(conn, password_hash: str) -> None:
         **common,
     )
     q(
+        """INSERT INTO context_month_count (hub_id, month, is_asb, incidents)
+           SELECT hub_id, month, is_asb, count(*) FROM context_incident
+           GROUP BY hub_id, month, is_asb"""
+    )
+    q(
         """INSERT INTO case_action (case_id, agency_id, owner_id, description, due_on, status,
              outcome, created_at, updated_at, version)
            SELECT :first_case + g % :cases, (ARRAY[:c, :p])[1 + g % 2], :u, 'Bench action',

@@ -27,7 +27,7 @@ from hub.models import (
     CaseReview,
     Conference,
     ConferenceStatus,
-    ContextIncident,
+    ContextMonthCount,
     Evaluation,
     Hub,
     Intervention,
@@ -338,13 +338,13 @@ def case_review_figures(hub: Hub, filters: Filters) -> ReviewFigures:
 def context_by_month(hub: Hub, filters: Filters) -> Chart:
     """police.uk incidents in the hub's area each month: ASB, and other crime if imported."""
     rows = db.session.execute(
-        select(ContextIncident.month, ContextIncident.is_asb, func.count())
-        .where(
-            ContextIncident.hub_id == hub.id,
-            ContextIncident.month >= filters.start,
-            ContextIncident.month <= filters.end,
+        select(
+            ContextMonthCount.month, ContextMonthCount.is_asb, ContextMonthCount.incidents
+        ).where(
+            ContextMonthCount.hub_id == hub.id,
+            ContextMonthCount.month >= filters.start,
+            ContextMonthCount.month <= filters.end,
         )
-        .group_by(ContextIncident.month, ContextIncident.is_asb)
     ).all()
     index = {m: i for i, m in enumerate(filters.months)}
     asb, other = [0] * len(index), [0] * len(index)
@@ -391,8 +391,8 @@ def headline(hub: Hub, filters: Filters, referrals: int, context_asb: int) -> He
                 Intervention.served_on < filters.after,
             )
             .scalar_subquery(),
-            select(func.max(ContextIncident.month))
-            .where(ContextIncident.hub_id == hub.id)
+            select(func.max(ContextMonthCount.month))
+            .where(ContextMonthCount.hub_id == hub.id)
             .scalar_subquery(),
         )
     ).one()

@@ -25,13 +25,20 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from marshmallow import ValidationError
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hub import audit
 from hub.analytics.area import AreaCheck, places_of
 from hub.extensions import db
-from hub.models import ContextIncident, Hub, ImportStatus, PoliceUkImport, PoliceUkUpload
+from hub.models import (
+    ContextIncident,
+    ContextMonthCount,
+    Hub,
+    ImportStatus,
+    PoliceUkImport,
+    PoliceUkUpload,
+)
 from hub.models.analytics import ASB
 from hub.timeutil import utcnow
 from referrals.normalise import grid_cell
@@ -277,6 +284,31 @@ def _insert_new(rows: list[dict]) -> None:
     db.session.execute(statement, rows)
 
 
+def recount(hub_id: int, months: set[date]) -> None:
+    """Bring the hub's monthly counts up to date for the months a batch touched: two
+    statements, counting those months' rows afresh (exact, however often re-run)."""
+    if not months:
+        return
+    db.session.execute(
+        delete(ContextMonthCount).where(
+            ContextMonthCount.hub_id == hub_id, ContextMonthCount.month.in_(months)
+        )
+    )
+    db.session.execute(
+        insert(ContextMonthCount).from_select(
+            ["hub_id", "month", "is_asb", "incidents"],
+            select(
+                ContextIncident.hub_id,
+                ContextIncident.month,
+                ContextIncident.is_asb,
+                func.count(),
+            )
+            .where(ContextIncident.hub_id == hub_id, ContextIncident.month.in_(months))
+            .group_by(ContextIncident.hub_id, ContextIncident.month, ContextIncident.is_asb),
+        )
+    )
+
+
 def _added_by(job: PoliceUkImport) -> int:
     """Rows this import has written, counted in the table (exact, across resumed runs)."""
     return db.session.execute(
@@ -341,6 +373,7 @@ def run(job: PoliceUkImport, sources: list[SourceFile], commit: Progress) -> Pol
 
     def flush() -> None:
         _insert_new(batch)
+        recount(hub.id, {row["month"] for row in batch})
         added = _added_by(job)
         skipped["already_imported"] += len(batch) - (added - job.added)
         job.added = added

@@ -2,6 +2,7 @@
 
 from hub.models.analytics import (
     ContextIncident,
+    ContextMonthCount,
     HubArea,
     ImportStatus,
     MonthlyReport,
@@ -127,6 +128,7 @@ __all__ = [
     "UserRole",
     # analytics
     "ContextIncident",
+    "ContextMonthCount",
     "HubArea",
     "ImportStatus",
     "MonthlyReport",

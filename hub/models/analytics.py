@@ -160,6 +160,21 @@ class ContextIncident(db.Model):
     outcome: Mapped[str] = mapped_column(String(150), default="")
 
 
+class ContextMonthCount(db.Model):
+    """How many context incidents (ASB, or other crime) a hub holds for a month: kept exact by
+    the import, the only writer of context incidents, so the dashboard reads a few rows
+    instead of counting a million."""
+
+    __tablename__ = "context_month_count"
+    __table_args__ = (UniqueConstraint("hub_id", "month", "is_asb"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hub.id", ondelete="CASCADE"))
+    month: Mapped[date] = mapped_column(Date)
+    is_asb: Mapped[bool] = mapped_column(Boolean)
+    incidents: Mapped[int] = mapped_column(Integer)
+
+
 class MonthlyReport(db.Model):
     """The monthly partnership report for one hub and month, built once by the scheduler on
     the first working day of the month after (or on request) and filed: its figures as they

@@ -4,6 +4,7 @@ monthly report. Times are UTC; the comments give them in London time."""
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
+from hub.analytics import police_uk
 from hub.extensions import db
 from hub.models import (
     Agency,
@@ -219,4 +220,5 @@ def build(world) -> SimpleNamespace:
             )
         )
     db.session.flush()
+    police_uk.recount(hub.id, {date(2026, 11, 1), date(2026, 10, 1)})
     return SimpleNamespace(hub=hub, case_a=case_a, case_b=case_b)

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from hub.analytics import area
+from hub.analytics import area, police_uk
 from hub.extensions import db
 from hub.models import ContextIncident, Incident, Referral
 from referrals.normalise import grid_cell
@@ -69,6 +69,8 @@ def figures(live_server):
                     cell=grid_cell(lat, lon),
                 )
             )
+        db.session.flush()
+        police_uk.recount(hub.id, {date(2026, m, 1) for m in range(6, 11)})
         db.session.commit()
         db.session.remove()
     return SimpleNamespace(email="analyst@browser-analytics.example")
