@@ -11,7 +11,7 @@ import io
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
 
-from flask import render_template
+from flask import current_app
 from fpdf import FPDF
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -177,7 +177,8 @@ def build_pdf(hub: Hub, data: dict, built_at: datetime) -> bytes:
         if chart.empty:
             pdf.multi_cell(0, 5, "Nothing to show for this period.", new_x="LMARGIN", new_y="NEXT")
             continue
-        svg = render_template("analytics/_chart_svg.html", chart=chart)
+        # The template alone, without the page's context (no request, no signed-in user).
+        svg = current_app.jinja_env.get_template("analytics/_chart_svg.html").render(chart=chart)
         pdf.image(io.BytesIO(svg.encode()), w=170)
         legend = "   ".join(f"{s.label}" for s in chart.series) if len(chart.series) > 1 else ""
         if legend:
