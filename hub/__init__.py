@@ -3,7 +3,7 @@
 import logging
 import sys
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
@@ -91,9 +91,46 @@ def _tune_sqlite(engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        # IMMEDIATE: take the write lock up front, so concurrent writers (web, scheduler)
-        # wait their turn instead of failing when a read turns into a write.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A request that reads (GET) begins a deferred transaction and takes no lock, so a long
+        # read such as an export never holds up a writer. Everything else (forms, the API's
+        # writes, the scheduler) takes the write lock up front: writers queue for it
+        # (busy_timeout) instead of failing when a read turns into a write.
+        if has_request_context() and request.method in _READ_METHODS:
+            conn.exec_driver_sql("BEGIN")
+            conn.info[_DEFERRED] = True
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.info.pop(_DEFERRED, None)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_write(conn, cursor, statement, *args):
+        if conn.info.get(_DEFERRED) and statement.lstrip()[:7].upper().startswith(_WRITES):
+            _begin_writing(conn)
+
+
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+def take_write_lock(session) -> None:
+    """SQLite: turn a request's read-only transaction into a write transaction before writing,
+    so the write queues for the lock (busy_timeout) instead of failing when another writer
+    committed since the read began (WAL's SQLITE_BUSY_SNAPSHOT, which no waiting cures). The
+    audit log calls it before reading the chain's head. Elsewhere a no-op."""
+    connection = session.connection()
+    if connection.info.get(_DEFERRED):
+        _begin_writing(connection)
+
+
+_DEFERRED = "sqlite_read_transaction"
+
+
+def _begin_writing(connection) -> None:
+    # The transaction so far only read, so ending it loses nothing.
+    del connection.info[_DEFERRED]
+    raw = connection.connection.dbapi_connection
+    raw.execute("COMMIT")
+    raw.execute("BEGIN IMMEDIATE")
 
 
 def _check_database(app: Flask) -> None:

@@ -69,10 +69,15 @@ def sign_in(email: str, password: str, ip_address: str | None) -> SignInResult:
         "sign_in",
         outcome="failed",
         user=user,
-        details={"email": email, "locked_now": locked},
+        details={"email_digest": audit.digest(email), "locked_now": locked},
     )
     if locked:
-        audit.record("account_locked", outcome="denied", user=user, details={"email": email})
+        audit.record(
+            "account_locked",
+            outcome="denied",
+            user=user,
+            details={"email_digest": audit.digest(email)},
+        )
     db.session.commit()
     return SignInResult(None, locked=locked)
 

@@ -3,17 +3,29 @@
 Each entry carries the SHA-256 of its own content and of the entry before it, so an edit or
 deletion of any row breaks the chain at that point. Callers add the entry in the same
 transaction as the change it records, so there is never a write without its audit entry.
+
+An entry says who did what to which record, when, from where, with what outcome and legal
+basis: never what anyone wrote or who a record is about. The log is append-only and readable
+by people the section 115 rule does not let see case content, so a copy of personal data here
+would escape that rule and could never be corrected or erased. `record` therefore refuses
+details it does not know to be metadata (see DETAIL_KEYS); a before/after of a record's content
+lives in the record's own version history, which the entry points to by id and version.
 """
 
 import hashlib
+import hmac
 import json
+import re
 from dataclasses import dataclass
+from datetime import date, datetime
+from urllib.parse import quote
 
-from flask import g, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import select, text
 
+from hub import take_write_lock
 from hub.extensions import db
-from hub.models import AuditEntry
+from hub.models import AuditAnchor, AuditEntry
 from hub.timeutil import utcnow
 
 GENESIS = "0" * 64
@@ -44,6 +56,158 @@ def _canonical(entry: AuditEntry) -> str:
     )
 
 
+# The only keys an entry's details may carry, at any depth. Each names metadata: ids, codes,
+# counts, versions, dates of events, field names. A key that could hold free text or a person's
+# particulars (a reason, a title, a name, an email) is deliberately absent.
+DETAIL_KEYS = frozenset(
+    [
+        "action_id",
+        "active",
+        "after",
+        "agency_id",
+        "agency_ids",
+        "agenda_hours_before",
+        "applicant",
+        "approved_at",
+        "approved_by",
+        "attendance_id",
+        "band",
+        "before",
+        "case",
+        "case_id",
+        "case_review_id",
+        "cases",
+        "categories",
+        "category",
+        "chair_id",
+        "changed",
+        "circulated_at",
+        "conference_due_by",
+        "conference_id",
+        "count",
+        "decision",
+        "decision_id",
+        "deputy_id",
+        "due_by",
+        "due_on",
+        "email_digest",
+        "expires_on",
+        "fields",
+        "filters",
+        "for_user",
+        "format",
+        "found",
+        "from",
+        "isa_ids",
+        "item",
+        "item_id",
+        "items_added",
+        "kind",
+        "lead_agency_id",
+        "lead_agreed_conference_id",
+        "length",
+        "locked_now",
+        "method",
+        "n",
+        "named",
+        "next_conference_on",
+        "next_review_on",
+        "outcome",
+        "owner_id",
+        "path",
+        "people",
+        "person_records",
+        "place",
+        "plan_id",
+        "position",
+        "reason",
+        "received_on",
+        "recipients",
+        "record",
+        "record_id",
+        "records",
+        "redacted",
+        "reference",
+        "referral",
+        "referral_id",
+        "referrals",
+        "removed",
+        "repeat",
+        "replaced",
+        "restricted_to",
+        "review_on",
+        "role",
+        "route",
+        "rows",
+        "ruleset_version",
+        "scope",
+        "score",
+        "search_digest",
+        "signatories",
+        "signposted_agency_id",
+        "source",
+        "spoc_user_id",
+        "stage",
+        "standing",
+        "starts_at",
+        "starts_on",
+        "status",
+        "subject",
+        "suggested_cases",
+        "threshold_met",
+        "time",
+        "type",
+        "user_id",
+        "version",
+        "victim",
+        "weekday",
+        "weeks_ahead",
+        "what",
+    ]
+)
+# Values must be short codes: enum values, references, ISO dates, paths. No spaces and no "@",
+# so a sentence, a name with a surname or an email address cannot pass.
+_CODE = re.compile(r"[A-Za-z0-9_.:+/%~\-]{0,200}\Z")
+# What was read is named by the code in lower-case words: no capitals, digits or signs.
+_WHAT = re.compile(r"[a-z ()]{1,60}\Z")
+_RECORD_TYPE = re.compile(r"[a-z_]{1,40}\Z")
+# Reasons are codes too, from this list; the words a person typed stay on their record.
+REASON_CODES = frozenset({"idle", "locked", "no_recipient", "slot_changed", "revoked", "expired"})
+
+
+class AuditContentError(ValueError):
+    """An audit entry would carry content that is not metadata: a programming error."""
+
+
+def check_details(details, path: str = "details") -> None:
+    """Raise AuditContentError unless `details` holds only metadata (see DETAIL_KEYS).
+    Under "records", keys are record types ("case_note") and values their ids."""
+    if details is None or isinstance(details, bool | int | float | date | datetime):
+        return
+    if isinstance(details, str):
+        if not _CODE.match(details):
+            raise AuditContentError(f"{path} holds text, not a code: audit metadata only")
+        return
+    if isinstance(details, list | tuple):
+        for i, value in enumerate(details):
+            check_details(value, f"{path}[{i}]")
+        return
+    if isinstance(details, dict):
+        for key, value in details.items():
+            known = key in DETAIL_KEYS or (isinstance(key, str) and key.isdigit())
+            if not known and path.endswith(".records") and _RECORD_TYPE.match(str(key)):
+                known = True
+            if not known:
+                raise AuditContentError(f"{path} has key {key!r}, which is not audit metadata")
+            if key == "reason" and value not in REASON_CODES:
+                raise AuditContentError(f"{path}.reason must be one of {sorted(REASON_CODES)}")
+            if key == "what" and isinstance(value, str) and _WHAT.match(value):
+                continue  # the code's own words for a page ("case activity")
+            check_details(value, f"{path}.{key}")
+        return
+    raise AuditContentError(f"{path} holds a {type(details).__name__}: audit metadata only")
+
+
 def entry_hash(entry: AuditEntry) -> str:
     return hashlib.sha256(_canonical(entry).encode()).hexdigest()
 
@@ -62,10 +226,14 @@ def record(
     details: dict | None = None,
     commit: bool = False,
 ) -> AuditEntry:
-    """Append one entry. `target` may be any model with an id; its class names the type."""
+    """Append one entry. `target` may be any model with an id; its class names the type.
+    `details` must be metadata only (check_details), or AuditContentError is raised."""
+    check_details(details)
     session = db.session
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK_KEY})
+    else:
+        take_write_lock(session)  # before reading the head, so no one chains to it meanwhile
     prev = session.execute(
         select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1)
     ).scalar_one_or_none()
@@ -80,7 +248,7 @@ def record(
         agency_id=agency_id if agency_id is not None else getattr(user, "agency_id", None),
         hub_id=getattr(hub, "id", hub if isinstance(hub, int) else None),
         target_type=target_type,
-        target_id=None if target_id is None else str(target_id),
+        target_id=None if target_id is None else as_code(target_id, 60),
         ip_address=request.remote_addr if has_request_context() else None,
         request_id=g.get("request_id") if has_request_context() else None,
         legal_basis=legal_basis,
@@ -96,11 +264,37 @@ def record(
     return entry
 
 
+def as_code(value, limit: int = 200) -> str:
+    """A URL-typed value (a path, a slug) as a code an entry can hold: percent-encoded, so
+    spaces, NUL bytes and other characters cannot reach the log raw, and cut to `limit`."""
+    return quote(str(value), safe="/:+-._~")[:limit]
+
+
+def digest(*values) -> str:
+    """A keyed fingerprint of what someone typed (an email address at sign-in, a subject-access
+    search): entries about the same input can be matched, and an investigator holding the
+    input can confirm it, but the log never holds the input itself."""
+    key = current_app.config["SECRET_KEY"].encode()
+    text = "\x1f".join("" if v is None else str(v).strip().lower() for v in values)
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def field_names(messages) -> list[str]:
+    """The names of the fields a refused form got wrong, as codes (a tampered form can send
+    any name)."""
+    return sorted(as_code(k, 60) for k in messages)
+
+
 @dataclass(frozen=True)
 class ChainReport:
     checked: int
     broken_at: int | None  # id of the first entry that does not verify
     reason: str | None
+
+
+def anchors() -> list[AuditAnchor]:
+    """The chain's anchors, oldest first (see migration h1auditmeta)."""
+    return list(db.session.execute(select(AuditAnchor).order_by(AuditAnchor.id)).scalars())
 
 
 def verify_chain(batch: int = 1000) -> ChainReport:

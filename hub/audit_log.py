@@ -100,6 +100,7 @@ class Page:
     page: int
     pages: int
     total: int
+    case_references: dict  # an entry's target_id -> the case's reference, for case targets
 
 
 def page_of(hub: Hub, filters: dict) -> Page:
@@ -109,8 +110,18 @@ def page_of(hub: Hub, filters: dict) -> Page:
     ).scalar_one()
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(filters.get("page", 1), pages)
-    entries = db.session.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars()
-    return Page(list(entries), page, pages, total)
+    entries = list(
+        db.session.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars()
+    )
+    case_ids = {
+        int(e.target_id)
+        for e in entries
+        if e.target_type == "case" and (e.target_id or "").isdigit()
+    }
+    references = db.session.execute(
+        select(Case.id, Case.reference).where(Case.hub_id == hub.id, Case.id.in_(case_ids))
+    ).all()
+    return Page(entries, page, pages, total, {str(i): ref for i, ref in references})
 
 
 def choices(hub: Hub) -> dict:

@@ -94,6 +94,12 @@ def audit_verify_command() -> None:
     report = audit.verify_chain()
     if report.broken_at is None:
         click.echo(f"Audit log verified: {report.checked} entries, chain intact.")
+        for anchor in audit.anchors():
+            click.echo(
+                f"Re-chained on {anchor.at:%Y-%m-%d %H:%M} UTC from entry "
+                f"{anchor.first_changed_id} ({anchor.redacted_entries} entries cleaned of "
+                f"personal data); the head before was {anchor.superseded_hash}."
+            )
         return
     click.echo(
         f"Audit log BROKEN at entry {report.broken_at}: {report.reason} "

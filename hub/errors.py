@@ -106,7 +106,7 @@ def _audit_csrf_refusal() -> None:
         "csrf_refused",
         outcome="denied",
         user=current_user if current_user.is_authenticated else None,
-        details={"method": request.method, "path": request.path},
+        details={"method": request.method, "path": audit.as_code(request.path)},
         commit=True,
     )
 

@@ -86,7 +86,7 @@ def create_hub(data: dict, *, actor) -> Hub:
     hub = Hub(**data)
     db.session.add(hub)
     db.session.flush()
-    audit.record("hub_created", user=actor, hub=hub, target=hub, details={"after": data})
+    audit.record("hub_created", user=actor, hub=hub, target=hub, details={"fields": sorted(data)})
     return hub
 
 
@@ -96,7 +96,13 @@ def create_agency(data: dict, *, actor, hub: Hub | None = None) -> Agency:
     agency = Agency(**data)
     db.session.add(agency)
     db.session.flush()
-    audit.record("agency_created", user=actor, hub=hub, target=agency, details={"after": data})
+    audit.record(
+        "agency_created",
+        user=actor,
+        hub=hub,
+        target=agency,
+        details={"fields": sorted(data), "kind": agency.kind},
+    )
     if hub is not None:
         add_agency_to_hub(hub, agency, actor=actor)
     return agency
@@ -152,7 +158,7 @@ def create_user(data: dict, *, actor, allowed_agency_ids: set[int] | None) -> Us
         user=actor,
         target=user,
         target_type="user",
-        details={"after": {"name": user.name, "email": user.email, "agency_id": agency.id}},
+        details={"fields": ["agency_id", "email", "name"], "after": {"agency_id": agency.id}},
     )
     return user
 

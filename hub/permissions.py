@@ -277,14 +277,23 @@ def _restriction_clause(model, agency_id: int):
 def visible_records(user, model: type[PersonalRecord], hub: Hub, action: Action = Action.READ):
     """SQL: the records of `model` (which has case_id) this user may see, all four rules.
     Callers add their own filters (a case, an order) on top."""
-    categories = shared_categories(user.agency_id, hub.id) if user.is_authenticated else set()
     # Joined to Case either way, so callers may add Case columns to what is returned.
     query = select(model).join(Case, Case.id == model.case_id)
+    return query.where(Case.hub_id == hub.id, _case_record_clause(user, model, hub, action))
+
+
+def _case_record_clause(user, model: type[PersonalRecord], hub: Hub, action: Action = Action.READ):
+    """The four rules for records of `model` on the hub's cases, as a WHERE clause; the
+    caller joins Case (or correlates model.case_id)."""
+    categories = shared_categories(user.agency_id, hub.id) if user.is_authenticated else set()
     if not (is_in_hub(user, hub) and role_allows(user, hub.id, action) and categories):
-        return query.where(false())
-    return query.where(
-        Case.hub_id == hub.id,
-        _membership_clause(user.agency_id),
+        return false()
+    return and_(
+        exists().where(
+            CaseMembership.case_id == model.case_id,
+            CaseMembership.agency_id == user.agency_id,
+            CaseMembership.removed_at.is_(None),
+        ),
         model.category.in_(sorted(categories)),
         _restriction_clause(model, user.agency_id),
     )
@@ -370,11 +379,22 @@ def record_read(user, case: Case, records, *, what: str) -> None:
 
 # -- referrals ----------------------------------------------------------------------------------
 #
-# Any user of a partner agency with a role in a hub may refer to it. A referral is seen by its
-# referring agency and, once submitted, by the hub's coordinators and hub managers (who triage
-# it); a draft only by its author. Once on a case, its records also pass visible_records().
+# Any user of a partner agency with a role in a hub may refer to it. A draft is seen only by its
+# author. A submitted referral is seen by the people of its referring agency whose role works
+# with referrals (REFERRAL_ROLES: not analysts, data protection officers or administrators,
+# whose roles read no case data), and, until triage puts it on a case, by the hub's
+# coordinators and hub managers, who triage it: a referral to the hub is the basis of that
+# disclosure. Once on a case, it is one of the case's records and follows the case's section
+# 115 rule like any other (visible_records): another agency reads it only as a member of the
+# case, under an agreement covering its category, and the read is registered as a disclosure.
 
 TRIAGE_ROLES = (Role.COORDINATOR, Role.HUB_MANAGER)
+REFERRAL_ROLES = frozenset({Role.REFERRER}) | ROLE_ACTIONS[Action.READ]
+
+
+def _referral_role_hub_ids(user) -> set[int]:
+    in_hub = {h.id for h in hubs_of(user)}
+    return {r.hub_id for r in user.roles if r.role in REFERRAL_ROLES and r.hub_id in in_hub}
 
 
 def can_refer(user, hub: Hub) -> bool:
@@ -406,28 +426,62 @@ def referrals_visible(user) -> Select:
 
     if not user.is_authenticated:
         return select(Referral).where(false())
+    submitted = Referral.status != ReferralStatus.DRAFT.value
     own_hubs = [h.id for h in hubs_of(user)]
     conditions = [
+        and_(Referral.status == ReferralStatus.DRAFT.value, Referral.user_id == user.id),
         and_(
+            submitted,
             Referral.agency_id == user.agency_id,
-            Referral.hub_id.in_(own_hubs),
-            or_(Referral.status != ReferralStatus.DRAFT.value, Referral.user_id == user.id),
-        )
+            Referral.hub_id.in_(_referral_role_hub_ids(user)),
+        ),
     ]
     triage = triage_hub_ids(user)
     if triage:
-        conditions.append(
-            and_(Referral.hub_id.in_(triage), Referral.status != ReferralStatus.DRAFT.value)
-        )
-    return select(Referral).where(or_(*conditions))
+        conditions.append(and_(submitted, Referral.hub_id.in_(triage), Referral.case_id.is_(None)))
+    for hub in hubs_of(user):
+        if hub.id in _referral_role_hub_ids(user):
+            conditions.append(
+                and_(
+                    submitted,
+                    Referral.hub_id == hub.id,
+                    Referral.case_id.is_not(None),
+                    _case_record_clause(user, Referral, hub),
+                )
+            )
+    return select(Referral).where(Referral.hub_id.in_(own_hubs), or_(*conditions))
 
 
 def can_see_referral(user, referral) -> bool:
+    """The Python twin of referrals_visible, for one referral."""
     if not user.is_authenticated or not any(h.id == referral.hub_id for h in hubs_of(user)):
         return False
     if referral.status == "draft":
         return referral.user_id == user.id
-    return referral.agency_id == user.agency_id or referral.hub_id in triage_hub_ids(user)
+    if referral.hub_id not in _referral_role_hub_ids(user):
+        return False
+    if referral.agency_id == user.agency_id:
+        return True
+    if referral.case_id is None:
+        return referral.hub_id in triage_hub_ids(user)
+    return can_see_record(user, referral, referral.case)
+
+
+def referral_people(user, referral) -> list:
+    """The people named in a referral this user may see: all of them for the referring
+    agency and, before it is on a case, for its triage; else those the case's rule lets
+    through (category "identity", restrictions)."""
+    from hub.models.referral import ReferralPerson
+
+    if referral.agency_id == user.agency_id or referral.case_id is None:
+        return list(referral.people)
+    return list(
+        db.session.execute(
+            visible_records(user, ReferralPerson, referral.hub)
+            .where(ReferralPerson.referral_id == referral.id)
+            .order_by(ReferralPerson.position)
+        ).scalars()
+    )
 
 
 # -- section 115 administration (issue 4): agreements, membership, audit, register -----------
@@ -494,7 +548,7 @@ def deny(what: str, *, hub=None, target_type: str | None = None, target_id=None)
         hub=hub,
         target_type=target_type,
         target_id=target_id,
-        details={"what": what, "method": request.method, "path": request.path},
+        details={"what": what, "method": request.method, "path": audit.as_code(request.path)},
         commit=True,
     )
     abort(404)

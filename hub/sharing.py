@@ -229,6 +229,17 @@ def _record_version(isa: InformationSharingAgreement, actor) -> dict:
     return after
 
 
+# An agreement's fields that are codes and dates; its words (title, purpose, the signing
+# officers' names) are kept in its version history, which the audit entry points to.
+ISA_CODES = ("status", "starts_on", "review_on", "expires_on", "categories")
+
+
+def _isa_codes(values: dict) -> dict:
+    codes = {k: values[k] for k in ISA_CODES}
+    codes["signatories"] = [s["agency_id"] for s in values["signatories"]]
+    return codes
+
+
 def create_isa(hub: Hub, data: dict, *, actor) -> InformationSharingAgreement:
     data = _load_isa(hub, data)
     isa = InformationSharingAgreement(hub_id=hub.id)
@@ -236,7 +247,13 @@ def create_isa(hub: Hub, data: dict, *, actor) -> InformationSharingAgreement:
     db.session.add(isa)
     db.session.flush()
     after = _record_version(isa, actor)
-    audit.record("isa_created", user=actor, hub=hub, target=isa, details={"after": after})
+    audit.record(
+        "isa_created",
+        user=actor,
+        hub=hub,
+        target=isa,
+        details={"version": isa.version, "after": _isa_codes(after)},
+    )
     db.session.flush()
     return isa
 
@@ -276,7 +293,12 @@ def update_isa(
         user=actor,
         hub=hub,
         target=isa,
-        details={"version": isa.version, "before": before, "after": after},
+        details={
+            "version": isa.version,
+            "changed": sorted(k for k in after if after[k] != before.get(k)),
+            "before": _isa_codes(before),
+            "after": _isa_codes(after),
+        },
     )
     db.session.flush()
     return isa
@@ -443,9 +465,7 @@ def add_member(case: Case, data: dict, *, actor, may_use_hub_manager_route: bool
         user=actor,
         hub=case.hub_id,
         target=case,
-        details={
-            "after": {"agency_id": agency.id, "route": data["route"], "reason": membership.reason}
-        },
+        details={"after": {"agency_id": agency.id, "route": data["route"]}},
     )
     return membership
 
@@ -471,7 +491,7 @@ def remove_member(case: Case, membership: CaseMembership, reason: str, *, actor)
         target=case,
         details={
             "before": {"agency_id": membership.agency_id, "route": membership.route},
-            "after": {"removed": True, "reason": reason},
+            "after": {"removed": True},
         },
     )
 

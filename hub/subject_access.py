@@ -12,11 +12,13 @@ from sqlalchemy import select
 
 from hub import audit
 from hub.extensions import db
-from hub.models import Case, CaseNote, Hub
+from hub.models import Agency, Case, CaseNote, Hub
 from hub.models.casework import Intervention, RiskAssessment
 from hub.models.referral import Referral, ReferralPerson, ReferralStatus
 from hub.timeutil import utcnow
 from referrals.normalise import name_key, normalise_postcode
+
+LEGAL_BASIS = "UK GDPR Article 15 (right of access)"
 
 
 def find_people(
@@ -51,10 +53,9 @@ def find_people(
         "subject_access_search",
         user=actor,
         hub=hub,
-        legal_basis="UK GDPR Article 15 (right of access)",
+        legal_basis=LEGAL_BASIS,
         details={
-            "name_key": key,
-            "date_of_birth": str(date_of_birth or ""),
+            "search_digest": audit.digest(key, date_of_birth, postcode),
             "found": [p.id for p in people],
         },
     )
@@ -85,12 +86,56 @@ def export_person(hub: Hub, person_ids: list[int], *, actor) -> dict:
     interventions = db.session.execute(
         select(Intervention).where(Intervention.case_id.in_(case_ids))
     ).scalars()
+    notes, assessments, interventions = list(notes), list(assessments), list(interventions)
+    agency_ids = {p.referral.agency_id for p in people} | {
+        r.origin_agency_id for r in (*notes, *assessments, *interventions)
+    }
+    categories = sorted(
+        {"identity"}
+        | ({"incident"} if referrals else set())
+        | {n.category for n in notes}
+        | {r.category for r in (*assessments, *interventions)}
+    )
+    entry = audit.record(
+        "subject_access_export",
+        user=actor,
+        hub=hub,
+        legal_basis=LEGAL_BASIS,
+        details={
+            "person_records": [p.id for p in people],
+            "referrals": len(referrals),
+            "cases": sorted(case_ids),
+            "agency_ids": sorted(agency_ids),
+            "categories": categories,
+        },
+    )
     document = {
-        "hub": hub.name,
-        "prepared_at": utcnow().isoformat(),
-        "prepared_by": actor.name,
-        "notice": "Prepared for a right of access request. It may contain other people's "
-        "personal data: review and redact before anything is released.",
+        # What the document is and holds, first, so whoever opens it knows before reading on.
+        "header": {
+            "title": "Right of access: records held about one person",
+            "legal_basis": LEGAL_BASIS,
+            "hub": hub.name,
+            "prepared_at": utcnow().isoformat(),
+            "prepared_by": actor.name,
+            "audit_entry": entry.id,
+            "contains": {
+                "person_records": len(people),
+                "referrals": len(referrals),
+                "cases": len(cases),
+                "case_notes": len(notes),
+                "risk_assessments": len(assessments),
+                "interventions": len(interventions),
+                "data_categories": categories,
+                "recorded_by_agencies": sorted(
+                    db.session.execute(
+                        select(Agency.name).where(Agency.id.in_(agency_ids))
+                    ).scalars()
+                ),
+            },
+            "notice": "Prepared for a right of access request. It may contain other people's "
+            "personal data and other agencies' records: review and redact before anything is "
+            "released. Its export is recorded in the hub's audit log as a disclosure.",
+        },
         "person_records": [
             {
                 "id": p.id,
@@ -163,15 +208,4 @@ def export_person(hub: Hub, person_ids: list[int], *, actor) -> dict:
             for i in interventions
         ],
     }
-    audit.record(
-        "subject_access_export",
-        user=actor,
-        hub=hub,
-        legal_basis="UK GDPR Article 15 (right of access)",
-        details={
-            "person_records": [p.id for p in people],
-            "referrals": len(referrals),
-            "cases": len(cases),
-        },
-    )
     return document

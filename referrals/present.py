@@ -67,7 +67,8 @@ def outcome_dict(referral: Referral, user) -> dict:
 
 
 def full_dict(referral: Referral, user) -> dict:
-    """Everything, people included: personal data, so the read is audited."""
+    """Everything, and the people the user may see: personal data, so the read is audited."""
+    people = perm.referral_people(user, referral)
     data = outcome_dict(referral, user) | {
         "description": referral.description,
         "first_incident_on": referral.first_incident_on.isoformat()
@@ -94,14 +95,19 @@ def full_dict(referral: Referral, user) -> dict:
                 "email": p.email,
                 "vulnerabilities": p.vulnerabilities or [],
             }
-            for p in referral.people
+            for p in people
         ],
     }
-    audit_read(referral, user)
+    audit_read(referral, user, people)
     return data
 
 
-def audit_read(referral: Referral, user) -> None:
+def audit_read(referral: Referral, user, people: list) -> None:
+    """Audit a read of a referral and the people shown with it. Another agency's referral on
+    a case is read under the case's agreement: audited and registered as a disclosure."""
+    if referral.case_id is not None and referral.agency_id != user.agency_id:
+        perm.record_read(user, referral.case, [referral, *people], what="referral")
+        return
     audit.record(
         "referral_read",
         user=user,
@@ -110,5 +116,5 @@ def audit_read(referral: Referral, user) -> None:
         legal_basis=None
         if referral.agency_id == user.agency_id
         else "s115 Crime and Disorder Act 1998: referral to the hub for triage",
-        details={"what": "referral", "people": len(referral.people)},
+        details={"what": "referral", "people": len(people)},
     )

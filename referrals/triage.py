@@ -156,7 +156,6 @@ def decide(referral: Referral, form: dict, *, user) -> Referral:
             "after": {
                 "status": referral.status,
                 "decision": decision,
-                "reason": reason,
                 "case": case.reference if case else None,
                 "signposted_agency_id": referral.signposted_agency_id,
             },
@@ -190,7 +189,7 @@ def _membership(case: Case, agency_id: int, route: str, reason: str, user, now) 
         user=user,
         hub=case.hub_id,
         target=case,
-        details={"after": {"agency_id": agency_id, "route": route, "reason": reason}},
+        details={"after": {"agency_id": agency_id, "route": route}},
     )
 
 

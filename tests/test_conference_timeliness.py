@@ -249,10 +249,12 @@ def test_the_breach_reason_form_refuses_empty_stale_and_non_breach(app, client, 
         entries = db.session.execute(
             select(AuditEntry.details).where(AuditEntry.action == "deadline_breach_reason_recorded")
         ).scalars()
-        assert [e["after"]["reason"] for e in entries] == [
-            "Taken off the agenda in error",
-            "Clerical error",
+        # Both saves are on record; the words are the breach's own, the latest kept.
+        assert [(e["changed"], e["replaced"]) for e in entries] == [
+            (["reason"], False),
+            (["reason"], True),
         ]
+        assert "Clerical error" in db.session.execute(select(DeadlineBreach.reason)).scalars()
     page = client.get(f"/hubs/{world.hub_slug}/conferences/timeliness?from=2026-12-01")
     assert "Clerical error" in page.get_data(as_text=True)
 

@@ -148,6 +148,7 @@ def test_edit_bumps_version_keeps_history_and_audits_before_after(app, client, w
     assert entry.details["before"]["status"] == "in_force"
     assert entry.details["after"]["status"] == "suspended"
     assert "housing" in entry.details["after"]["categories"]
+    assert "status" in entry.details["changed"] and "purpose" not in entry.details["after"]
     history = client.get(f"/hubs/copeland/isas/{isa.id}/history").get_data(as_text=True)
     assert "Version 1" in history and "Version 2" in history and "Suspended" in history
 

@@ -62,7 +62,8 @@ def test_hub_manager_and_coordinator_add_and_remove_members(app, client, world, 
     assert response.status_code == 302
     assert housing in active_agencies(app, case_id)
     [added] = audit_actions(app, "case_member_added")
-    assert added.details["after"]["reason"] == "Tenancy enforcement agreed"
+    # The reason is the membership's own record; the log says who was added, and how.
+    assert added.details == {"after": {"agency_id": housing, "route": "conference"}}
     page = client.get(f"/cases/{case_id}/members").get_data(as_text=True)
     assert "Conference decision" in page and "Tenancy enforcement agreed" in page
     police_membership = memberships[world.agency_ids["police"]]
@@ -72,7 +73,7 @@ def test_hub_manager_and_coordinator_add_and_remove_members(app, client, world, 
     assert response.status_code == 302
     assert world.agency_ids["police"] not in active_agencies(app, case_id)
     [removed] = audit_actions(app, "case_member_removed")
-    assert removed.details["after"]["reason"] == "No longer needed"
+    assert removed.details["after"] == {"removed": True}
     page = client.get(f"/cases/{case_id}/members").get_data(as_text=True)
     assert "Removed" in page and "No longer needed" in page
 

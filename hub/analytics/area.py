@@ -81,6 +81,6 @@ def set_places(hub: Hub, places: list[str], user=None) -> HubArea:
         user=user,
         hub=hub,
         target=row,
-        details={"before": before, "after": places},
+        details={"before": {"count": len(before)}, "after": {"count": len(places)}},
     )
     return row

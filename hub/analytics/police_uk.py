@@ -340,7 +340,11 @@ def start(hub: Hub, *, source: str, all_crimes: bool, user=None, uploads=()) -> 
         user=user,
         hub=hub,
         target=job,
-        details={"source": source, "all_crimes": all_crimes, "files": len(job.uploads)},
+        details={
+            "source": source,
+            "kind": "all_crimes" if all_crimes else "asb",
+            "count": len(job.uploads),
+        },
     )
     return job
 
@@ -404,7 +408,7 @@ def run(job: PoliceUkImport, sources: list[SourceFile], commit: Progress) -> Pol
         hub=hub,
         user=None,
         target=job,
-        details={"read": job.rows_done, "added": job.added, "skipped": job.skipped},
+        details={"rows": job.rows_done, "count": job.added},
     )
     commit(job)
     return job
@@ -418,7 +422,7 @@ def _refuse(job: PoliceUkImport, hub: Hub, message: str, commit: Progress) -> Po
         hub=hub,
         target=job,
         outcome="refused",
-        details={"reason": "malformed file or no area"},
+        details={"status": ImportStatus.REFUSED.value},
     )
     commit(job)
     return job

@@ -261,7 +261,7 @@ def file_report(hub: Hub, month: date, now: datetime | None = None):
     except IntegrityError:  # another scheduler filed it between our look and our insert
         return find(hub, f"{month:%Y-%m}"), False
     audit.record(
-        "monthly_report_filed", hub=hub, target=report, details={"month": month.isoformat()}
+        "monthly_report_filed", hub=hub, target=report, details={"starts_on": month.isoformat()}
     )
     link = mail.external_url("analytics.report_show", slug=hub.slug, month=f"{month:%Y-%m}")
     for user in coordinators(hub.id):

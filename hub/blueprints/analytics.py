@@ -53,7 +53,11 @@ def _csv(name: str, header, rows, hub: Hub, what: str) -> Response:
         hub=hub,
         target_type="hub",
         target_id=hub.id,
-        details={"what": what, "rows": len(rows), "filters": dict(request.args)},
+        details={
+            "what": what,
+            "rows": len(rows),
+            "filters": [audit.as_code(f"{k}:{v}", 40) for k, v in request.args.items()],
+        },
     )
     db.session.commit()
     return Response(
@@ -300,7 +304,7 @@ def report_pdf(slug: str, month: str):
         user=current_user,
         hub=hub,
         target=report,
-        details={"month": month},
+        details={"starts_on": audit.as_code(month, 10)},
         commit=True,
     )
     return Response(

@@ -51,7 +51,7 @@ def view(slug: str):
         "audit_log_viewed",
         user=current_user,
         hub=hub,
-        details={"filters": {k: str(v) for k, v in filters.items()}},
+        details={"filters": sorted(filters)},
         commit=True,
     )
     return html
@@ -79,7 +79,7 @@ def export(slug: str):
         "audit_log_exported",
         user=current_user,
         hub=hub,
-        details={"filters": {k: str(v) for k, v in filters.items()}, "rows": count},
+        details={"filters": sorted(filters), "rows": count},
         commit=True,
     )
     return Response(

@@ -377,6 +377,7 @@ def edit_action(case_id: int, action_id: int):
         members=changes.member_agencies(case),
         people=workspace.spoc_candidates(case),
         today=workspace.today(),
+        history=changes.action_history(action),
     ), status
 
 

@@ -303,11 +303,13 @@ def show(referral_id: int):
     referral = _referral_or_deny(referral_id)
     if referral.status == "draft":
         return redirect(url_for("referrals.check", referral_id=referral.id))
-    present.audit_read(referral, current_user)
+    people = perm.referral_people(current_user, referral)
+    present.audit_read(referral, current_user, people)
     db.session.commit()
     return render_template(
         "referrals/show.html",
         referral=referral,
+        people=people,
         outcome=present.outcome_dict(referral, current_user),
         confirmation=bool(request.args.get("confirmation")) and referral.user_id == current_user.id,
         risk_questions=RISK_QUESTIONS,
@@ -354,7 +356,8 @@ def decide(referral_id: int):
             db.session.commit()
             flash(f"{referral.reference}: {referral.decision_label}.", "success")
             return redirect(url_for("triage.queue"))
-    present.audit_read(referral, current_user)
+    people = list(referral.people)  # awaiting triage: the hub's triage reads them all
+    present.audit_read(referral, current_user, people)
     db.session.commit()
     hub = db.session.get(Hub, referral.hub_id)
     open_cases = db.session.execute(
@@ -365,6 +368,7 @@ def decide(referral_id: int):
     return render_template(
         "referrals/triage.html",
         referral=referral,
+        people=people,
         outcome=present.outcome_dict(referral, current_user),
         suggested=triage.suggested_cases(referral),
         default_title=triage.default_case_title(referral),

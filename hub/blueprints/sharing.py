@@ -135,7 +135,7 @@ def _audit_refusal(action: str, hub: Hub, target, messages: dict) -> None:
         user=current_user,
         hub=hub,
         target=target,
-        details={"fields": sorted(str(k) for k in messages)},
+        details={"fields": audit.field_names(messages)},
         commit=True,
     )
 
@@ -306,7 +306,10 @@ def add_member(case_id: int):
             user=current_user,
             hub=case.hub_id,
             target=case,
-            details={"agency_id": form.get("agency_id"), "fields": sorted(exc.messages)},
+            details={
+                "agency_id": audit.as_code(form.get("agency_id") or "", 20),
+                "fields": audit.field_names(exc.messages),
+            },
             commit=True,
         )
         case = db.session.get(Case, case_id)

@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from hub import audit
@@ -31,7 +32,12 @@ from hub.models import (
     RiskAssessment,
     User,
 )
-from hub.models.casework import EVALUATION_OUTCOMES, INTERVENTION_TYPES, SUBJECT_AGE_GROUPS
+from hub.models.casework import (
+    EVALUATION_OUTCOMES,
+    INTERVENTION_TYPES,
+    SUBJECT_AGE_GROUPS,
+    ActionRevision,
+)
 from hub.timeutil import LONDON, utcnow
 from scoring import DEFAULT_RULESET, ScoreInput, band_rank, deadline_for, score_referral
 from scoring.rules import CATEGORIES, OVERRIDE_ANSWERS, RISK_FACTORS
@@ -249,8 +255,7 @@ def update_case(case: Case, data: dict, *, actor) -> list[str]:
             raise ValidationError(
                 {"spoc_user_id": ["Choose a SPoC from one of the case's member agencies"]}
             )
-    before = {k: _show(getattr(case, k, None)) for k in CASE_LABELS}
-    before["next_conference_on"] = _show(conference_date(case))
+    before = _case_dict(case)
     case.title = data["title"]
     case.spoc_user_id = data["spoc_user_id"]
     case.next_review_on = data["next_review_on"]
@@ -267,19 +272,33 @@ def update_case(case: Case, data: dict, *, actor) -> list[str]:
         case.lead_agreed_by_id = actor.id if case.lead_agency_id else None
     _flush_or_stale(differences)
     db.session.refresh(case)
-    after = {k: _show(getattr(case, k, None)) for k in CASE_LABELS}
-    after["next_conference_on"] = _show(conference_date(case))
-    changed = [CASE_LABELS[k] for k in CASE_LABELS if before[k] != after[k]]
-    if changed:
+    after = _case_dict(case)
+    keys = [k for k in CASE_LABELS if before[k] != after[k]]
+    if keys:
         audit.record(
             "case_updated",
             user=actor,
             hub=case.hub_id,
             target=case,
-            details={"before": before, "after": after},
+            details={
+                "changed": keys,
+                "before": {k: before[k] for k in keys if k != "title"},
+                "after": {k: after[k] for k in keys if k != "title"},
+            },
         )
-        log(case, actor, "case_updated", "Changed " + ", ".join(c.lower() for c in changed))
-    return changed
+        log(
+            case,
+            actor,
+            "case_updated",
+            "Changed " + ", ".join(CASE_LABELS[k].lower() for k in keys),
+        )
+    return [CASE_LABELS[k] for k in keys]
+
+
+def _case_dict(case: Case) -> dict:
+    values = {k: _show(getattr(case, k, None)) for k in CASE_LABELS}
+    values["next_conference_on"] = _show(conference_date(case))
+    return values
 
 
 def _agency_name(agency_id):
@@ -350,7 +369,7 @@ def save_plan(case: Case, data: dict, *, actor) -> Plan:
     db.session.add(
         PlanRevision(plan_id=plan.id, version=plan.version, snapshot=snapshot, saved_by_id=actor.id)
     )
-    changed = [PLAN_LABELS[k] for k in PLAN_LABELS if before[k] != data[k]]
+    changed = [k for k in PLAN_LABELS if before[k] != data[k]]  # the revision holds the words
     audit.record(
         "plan_saved",
         user=actor,
@@ -435,12 +454,13 @@ def add_action(case: Case, data: dict, *, actor) -> CaseAction:
     )
     db.session.add(action)
     db.session.flush()
+    _record_action_revision(action, actor)
     audit.record(
         "action_added",
         user=actor,
         hub=case.hub_id,
         target=action,
-        details={"case_id": case.id, "after": _action_dict(action)},
+        details={"case_id": case.id, "version": action.version, "after": _action_codes(action)},
     )
     log(case, actor, "action_added", f"Added an action: {action.description}")
     return action
@@ -448,6 +468,37 @@ def add_action(case: Case, data: dict, *, actor) -> CaseAction:
 
 def _action_dict(action: CaseAction) -> dict:
     return {k: _show(getattr(action, k)) for k in ACTION_LABELS}
+
+
+# An action's fields that hold no one's words, so its audit entries may carry their values.
+ACTION_CODES = ("agency_id", "owner_id", "due_on", "status")
+
+
+def _action_codes(action: CaseAction) -> dict:
+    return {k: _show(getattr(action, k)) for k in ACTION_CODES}
+
+
+def _record_action_revision(action: CaseAction, actor) -> None:
+    db.session.add(
+        ActionRevision(
+            action_id=action.id,
+            version=action.version,
+            snapshot=_action_dict(action),
+            saved_by_id=actor.id,
+        )
+    )
+
+
+def action_history(action: CaseAction) -> list[ActionRevision]:
+    """Every saved version of an action, newest first, each with who saved it."""
+    return list(
+        db.session.execute(
+            select(ActionRevision)
+            .options(joinedload(ActionRevision.saved_by))
+            .where(ActionRevision.action_id == action.id)
+            .order_by(ActionRevision.version.desc())
+        ).scalars()
+    )
 
 
 def update_action(case: Case, action: CaseAction, data: dict, *, actor) -> CaseAction:
@@ -466,12 +517,20 @@ def update_action(case: Case, action: CaseAction, data: dict, *, actor) -> CaseA
     _flush_or_stale(differences)
     after = _action_dict(action)
     if before != after:
+        _record_action_revision(action, actor)
+        keys = [k for k in ACTION_LABELS if before[k] != after[k]]
         audit.record(
             "action_updated",
             user=actor,
             hub=case.hub_id,
             target=action,
-            details={"case_id": case.id, "before": before, "after": after},
+            details={
+                "case_id": case.id,
+                "version": action.version,
+                "changed": keys,
+                "before": {k: before[k] for k in keys if k in ACTION_CODES},
+                "after": {k: after[k] for k in keys if k in ACTION_CODES},
+            },
         )
         status = ActionStatus(action.status).label.lower()
         log(case, actor, "action_updated", f"Updated an action ({status}): {action.description}")

@@ -160,7 +160,7 @@ def _record_nobody(item: Overdue) -> None:
             outcome="failed",
             hub=item.case.hub_id,
             target=item.case,
-            details=_details(item) | {"reason": "nobody who may work the case can be reminded"},
+            details=_details(item) | {"reason": "no_recipient"},  # nobody who may work it
         )
 
 

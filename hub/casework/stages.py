@@ -102,7 +102,7 @@ def close_unopened(case: Case, reason: str, version, *, actor) -> None:
         user=actor,
         hub=case.hub_id,
         target=case,
-        details={"before": {"stage": before}, "after": {"stage": case.stage}, "reason": reason},
+        details={"before": {"stage": before}, "after": {"stage": case.stage}},
     )
     log(case, actor, "stage_changed", "Declined at conference: the case is closed")
 

@@ -612,7 +612,6 @@ def _band(conference, case: Case, data, actor):
         details={
             "before": before,
             "after": {"band": band, "next_review_on": _iso(case.next_review_on)},
-            "reason": reason,
             "conference_id": conference.id,
         },
     )

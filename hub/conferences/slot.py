@@ -217,7 +217,7 @@ def save_slot(hub: Hub, form, user) -> ConferenceSlot:
         user=user,
         hub=hub,
         target=slot,
-        details={"before": before, "after": slot_dict(slot)},
+        details=_slot_change(before, slot_dict(slot)),
     )
     _follow_slot(slot, user)
     return slot
@@ -249,13 +249,27 @@ def _follow_slot(slot: ConferenceSlot, user) -> None:
                 target=conference,
                 details={
                     "before": {"status": conference.status},
-                    "after": {"status": status, "why": "the weekly slot changed"},
+                    "after": {"status": status},
+                    "reason": "slot_changed",
                 },
             )
             conference.status = status
         if wanted:
             conference.place, conference.online_link = slot.place, slot.online_link
     ensure_weekly_conferences(today)
+
+
+# The slot's fields that are words (a place, a link): audited by name, not by value.
+SLOT_WORDS = ("place", "online_link")
+
+
+def _codes(values: dict | None) -> dict | None:
+    return None if values is None else {k: v for k, v in values.items() if k not in SLOT_WORDS}
+
+
+def _slot_change(before: dict | None, after: dict) -> dict:
+    changed = sorted(k for k in after if before is None or before[k] != after[k])
+    return {"changed": changed, "before": _codes(before), "after": _codes(after)}
 
 
 def slot_dict(slot: ConferenceSlot) -> dict:

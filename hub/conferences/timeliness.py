@@ -287,7 +287,7 @@ def record_reason(hub: Hub, referral_id: int, form, user, now: datetime) -> Dead
     breach = db.session.execute(
         select(DeadlineBreach).where(DeadlineBreach.referral_id == referral_id)
     ).scalar_one_or_none()
-    before = {"reason": breach.reason} if breach else None
+    replaced = breach is not None
     if breach is None:
         breach = DeadlineBreach(referral_id=referral_id)
         db.session.add(breach)
@@ -301,8 +301,9 @@ def record_reason(hub: Hub, referral_id: int, form, user, now: datetime) -> Dead
         hub=hub,
         target=breach,
         details={
-            "before": before,
-            "after": {"referral": row.reference, "outcome": row.outcome.value, "reason": reason},
+            "changed": ["reason"],
+            "replaced": replaced,
+            "after": {"referral": row.reference, "outcome": row.outcome.value},
         },
     )
     return breach

@@ -463,6 +463,7 @@ def decline(conference: Conference, form, user, now: datetime) -> None:
         ).scalars()
     )
     text = f"Urgent conference declined: {reason}"
+    conference.reason = f"{conference.reason}\n{text}" if conference.reason else text
     for referral_id in referral_ids:
         if referral_id not in recorded:  # a reason a person already gave is kept
             db.session.add(
@@ -475,7 +476,7 @@ def decline(conference: Conference, form, user, now: datetime) -> None:
         user=user,
         hub=conference.hub,
         target=conference,
-        details={"before": before, "after": _answer_dict(conference) | {"reason": reason}},
+        details={"before": before, "after": _answer_dict(conference)},
     )
 
 
@@ -483,8 +484,6 @@ def _answer_dict(conference: Conference) -> dict:
     return {
         "status": conference.status,
         "starts_at": conference.starts_at.isoformat(),
-        "place": conference.place,
-        "online_link": conference.online_link,
     }
 
 

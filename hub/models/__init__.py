@@ -9,7 +9,7 @@ from hub.models.analytics import (
     PoliceUkImport,
     PoliceUkUpload,
 )
-from hub.models.audit import AuditEntry
+from hub.models.audit import AuditAnchor, AuditEntry
 from hub.models.case import (
     Band,
     Case,
@@ -20,6 +20,7 @@ from hub.models.case import (
     Stage,
 )
 from hub.models.casework import (
+    ActionRevision,
     ActionStatus,
     Activity,
     AssessmentKind,
@@ -86,6 +87,7 @@ __all__ = [
     "ConferenceKind",
     "ConferenceSlot",
     "ConferenceStatus",
+    "ActionRevision",
     "ActionStatus",
     "Activity",
     "AssessmentKind",
@@ -119,6 +121,7 @@ __all__ = [
     "Agency",
     "AgencyKind",
     "ApiToken",
+    "AuditAnchor",
     "AuditEntry",
     "Hub",
     "HubAgency",

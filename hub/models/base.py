@@ -32,5 +32,11 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# Marks a column that holds personal data: a person's particulars or words someone wrote about
+# a case. Nothing here may be copied into the audit log (tests/test_audit_content.py checks
+# every entry the suite writes against every value of these columns).
+PERSONAL = {"personal": True}
+
+
 def created_now() -> datetime:
     return utcnow()

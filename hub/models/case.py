@@ -7,7 +7,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstr
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from hub.extensions import db
-from hub.models.base import UTCDateTime, created_now
+from hub.models.base import PERSONAL, UTCDateTime, created_now
 from hub.models.org import Agency, Hub
 
 
@@ -60,7 +60,7 @@ class Case(db.Model):
     hub_id: Mapped[int] = mapped_column(ForeignKey("hub.id"), index=True)
     reference: Mapped[str] = mapped_column(String(30))
     # A short, non-personal title ("Noise and intimidation, Mill Street flats").
-    title: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200), info=PERSONAL)
     stage: Mapped[str] = mapped_column(String(24), default=Stage.REFERRED.value)
     band: Mapped[str] = mapped_column(String(10))
     score: Mapped[int] = mapped_column(default=0)
@@ -105,12 +105,12 @@ class CaseMembership(db.Model):
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     route: Mapped[str] = mapped_column(String(12))
-    reason: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    removal_reason: Mapped[str | None] = mapped_column(Text)
+    removal_reason: Mapped[str | None] = mapped_column(Text, info=PERSONAL)
 
     case: Mapped[Case] = relationship()
     agency: Mapped[Agency] = relationship()
@@ -144,7 +144,7 @@ class CaseNote(PersonalRecord, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text, info=PERSONAL)
     author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now, index=True)
     # Set when the note was taken in discussion of this agenda item at a conference.

@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.extensions import db
-from hub.models.base import UTCDateTime, created_now
+from hub.models.base import PERSONAL, UTCDateTime, created_now
 from hub.models.case import Case, PersonalRecord
 from hub.models.org import Agency
 from hub.models.user import User
@@ -42,8 +42,8 @@ class RiskAssessment(PersonalRecord, db.Model):
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(12))
     problem_type: Mapped[str] = mapped_column(String(16))  # personal | nuisance | environmental
-    answers: Mapped[dict] = mapped_column(JSON, default=dict)
-    summary: Mapped[str] = mapped_column(Text, default="")
+    answers: Mapped[dict] = mapped_column(JSON, default=dict, info=PERSONAL)
+    summary: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
     score: Mapped[int] = mapped_column(default=0)
     band: Mapped[str] = mapped_column(String(10))
     explanation: Mapped[list] = mapped_column(JSON, default=list)
@@ -66,14 +66,14 @@ class Plan(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
-    objective: Mapped[str] = mapped_column(Text, default="")
-    success_measures: Mapped[str] = mapped_column(Text, default="")
-    scanning: Mapped[str] = mapped_column(Text, default="")
-    analysis_victim: Mapped[str] = mapped_column(Text, default="")
-    analysis_offender: Mapped[str] = mapped_column(Text, default="")
-    analysis_location: Mapped[str] = mapped_column(Text, default="")
-    response: Mapped[str] = mapped_column(Text, default="")
-    assessment: Mapped[str] = mapped_column(Text, default="")
+    objective: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
+    success_measures: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
+    scanning: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
+    analysis_victim: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
+    analysis_offender: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
+    analysis_location: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
+    response: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
+    assessment: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     signed_off_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -93,7 +93,7 @@ class PlanRevision(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("case_plan.id", ondelete="CASCADE"), index=True)
     version: Mapped[int] = mapped_column()
-    snapshot: Mapped[dict] = mapped_column(JSON)
+    snapshot: Mapped[dict] = mapped_column(JSON, info=PERSONAL)
     saved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
 
@@ -121,10 +121,10 @@ class CaseAction(db.Model):
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
-    description: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, info=PERSONAL)
     due_on: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(10), default=ActionStatus.OPEN.value)
-    outcome: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
@@ -134,6 +134,23 @@ class CaseAction(db.Model):
     owner: Mapped[User] = relationship(foreign_keys=[owner_id])
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class ActionRevision(db.Model):
+    """Each saved version of an action: its history, so an update never overwrites what was
+    recorded before, and the audit log can point here instead of copying the words."""
+
+    __tablename__ = "case_action_revision"
+    __table_args__ = (UniqueConstraint("action_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("case_action.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column()
+    snapshot: Mapped[dict] = mapped_column(JSON, info=PERSONAL)
+    saved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
+
+    saved_by: Mapped[User | None] = relationship()
 
 
 # Early interventions first, then statutory powers (Anti-social Behaviour, Crime and Policing
@@ -164,17 +181,19 @@ class Intervention(PersonalRecord, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
     type: Mapped[str] = mapped_column(String(40), index=True)
-    issuing_officer: Mapped[str] = mapped_column(String(200))
-    subject: Mapped[str] = mapped_column(String(200))  # the person or place it was used on
+    issuing_officer: Mapped[str] = mapped_column(String(200), info=PERSONAL)
+    subject: Mapped[str] = mapped_column(
+        String(200), info=PERSONAL
+    )  # the person or place it was used on
     # For the powers return: under_18 | adult | place; None when not recorded.
-    subject_age_group: Mapped[str | None] = mapped_column(String(10))
-    conditions: Mapped[str] = mapped_column(Text, default="")
+    subject_age_group: Mapped[str | None] = mapped_column(String(10), info=PERSONAL)
+    conditions: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
     served_on: Mapped[date | None] = mapped_column(Date)
     expires_on: Mapped[date | None] = mapped_column(Date)
     review_on: Mapped[date | None] = mapped_column(Date)
-    breaches: Mapped[str] = mapped_column(Text, default="")
-    appeal: Mapped[str] = mapped_column(Text, default="")
-    outcome: Mapped[str] = mapped_column(Text, default="")
+    breaches: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
+    appeal: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
+    outcome: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
     version: Mapped[int] = mapped_column(default=1)
@@ -208,8 +227,8 @@ class Evaluation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
     outcome: Mapped[str] = mapped_column(String(20))  # resolved | improved | unchanged | worse
-    summary: Mapped[str] = mapped_column(Text)
-    lessons: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str] = mapped_column(Text, info=PERSONAL)
+    lessons: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
 
@@ -240,7 +259,7 @@ class Activity(db.Model):
     kind: Mapped[str] = mapped_column(String(30))
     # Plain words about the change; for a personal record, kept free of its content (the feed
     # shows the record itself, through the permission rule).
-    summary: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text, info=PERSONAL)
     category: Mapped[str | None] = mapped_column(String(30))  # None: case data, any member
     restricted: Mapped[bool] = mapped_column(default=False)
     record_type: Mapped[str | None] = mapped_column(String(30))
@@ -281,7 +300,7 @@ class Notification(db.Model):
     activity_id: Mapped[int | None] = mapped_column(
         ForeignKey("case_activity.id", ondelete="SET NULL")
     )
-    text: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(String(300), info=PERSONAL)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

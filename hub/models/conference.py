@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.extensions import db
-from hub.models.base import UTCDateTime, created_now
+from hub.models.base import PERSONAL, UTCDateTime, created_now
 from hub.models.org import Hub
 
 
@@ -137,14 +137,14 @@ class Conference(db.Model):
     agenda_built_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
     # Why an urgent conference was proposed, in words that name no one.
-    reason: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
     # Running it: who chaired, and when it was opened and closed.
     chair_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Minutes are built from the decisions; the chair adds general remarks that name no one,
     # approves them (after which nothing about this conference changes) and circulates them.
-    minutes_remarks: Mapped[str] = mapped_column(Text, default="")
+    minutes_remarks: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
     minutes_approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     minutes_approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     minutes_circulated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -181,7 +181,7 @@ class Attendance(db.Model):
     conference_id: Mapped[int] = mapped_column(ForeignKey("conference.id", ondelete="CASCADE"))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    name: Mapped[str] = mapped_column(String(120), default="")
+    name: Mapped[str] = mapped_column(String(120), default="", info=PERSONAL)
     status: Mapped[str] = mapped_column(String(10), default=AttendanceStatus.PRESENT.value)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
@@ -279,9 +279,9 @@ class ConferenceDecision(db.Model):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
     referral_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
-    summary: Mapped[str] = mapped_column(Text)
-    reason: Mapped[str] = mapped_column(Text, default="")
-    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    summary: Mapped[str] = mapped_column(Text, info=PERSONAL)
+    reason: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
+    details: Mapped[dict] = mapped_column(JSON, default=dict, info=PERSONAL)
     action_id: Mapped[int | None] = mapped_column(ForeignKey("case_action.id"))
     decided_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
@@ -355,7 +355,7 @@ class CaseReview(db.Model):
     received_on: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(10), default=CaseReviewStatus.RECEIVED.value)
     threshold_met: Mapped[bool | None] = mapped_column(Boolean)
-    outcome: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
@@ -376,7 +376,7 @@ class DeadlineBreach(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id", ondelete="CASCADE"))
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text, info=PERSONAL)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
 

@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.extensions import db
-from hub.models.base import UTCDateTime, created_now
+from hub.models.base import PERSONAL, UTCDateTime, created_now
 from hub.models.case import PersonalRecord
 from hub.models.org import Agency, Hub
 
@@ -138,21 +138,21 @@ class Referral(PersonalRecord, db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     reference: Mapped[str | None] = mapped_column(String(30))
     status: Mapped[str] = mapped_column(String(12), default=ReferralStatus.DRAFT.value)
-    draft: Mapped[dict | None] = mapped_column(JSON)
+    draft: Mapped[dict | None] = mapped_column(JSON, info=PERSONAL)
 
     about: Mapped[str | None] = mapped_column(String(10))
     asb_category: Mapped[str | None] = mapped_column(String(15))
-    summary: Mapped[str | None] = mapped_column(String(200))
-    description: Mapped[str | None] = mapped_column(Text)
+    summary: Mapped[str | None] = mapped_column(String(200), info=PERSONAL)
+    description: Mapped[str | None] = mapped_column(Text, info=PERSONAL)
     first_incident_on: Mapped[date | None] = mapped_column(Date)
     incident_count: Mapped[int | None] = mapped_column(Integer)
-    address: Mapped[str | None] = mapped_column(String(300))
-    postcode: Mapped[str | None] = mapped_column(String(8))
+    address: Mapped[str | None] = mapped_column(String(300), info=PERSONAL)
+    postcode: Mapped[str | None] = mapped_column(String(8), info=PERSONAL)
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
     consent_given: Mapped[bool | None] = mapped_column(Boolean)
-    consent_reason: Mapped[str | None] = mapped_column(Text)
-    risk: Mapped[dict | None] = mapped_column(JSON)
+    consent_reason: Mapped[str | None] = mapped_column(Text, info=PERSONAL)
+    risk: Mapped[dict | None] = mapped_column(JSON, info=PERSONAL)
 
     score: Mapped[int | None] = mapped_column(Integer)
     band: Mapped[str | None] = mapped_column(String(10))
@@ -162,7 +162,7 @@ class Referral(PersonalRecord, db.Model):
     review_every_days: Mapped[int | None] = mapped_column(Integer)
     next_review_on: Mapped[date | None] = mapped_column(Date)
     case_review_threshold_met: Mapped[bool] = mapped_column(default=False)
-    case_review_reason: Mapped[str | None] = mapped_column(Text)
+    case_review_reason: Mapped[str | None] = mapped_column(Text, info=PERSONAL)
     repeat: Mapped[dict | None] = mapped_column(JSON)
     # Open cases matching seems to concern: shown to coordinators only, never the referrer.
     suggested_case_ids: Mapped[list | None] = mapped_column(JSON)
@@ -173,7 +173,7 @@ class Referral(PersonalRecord, db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     decision: Mapped[str | None] = mapped_column(String(15))
-    decision_reason: Mapped[str | None] = mapped_column(Text)
+    decision_reason: Mapped[str | None] = mapped_column(Text, info=PERSONAL)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     signposted_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
@@ -222,16 +222,16 @@ class ReferralPerson(PersonalRecord, db.Model):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
     position: Mapped[int] = mapped_column(default=0)
     role: Mapped[str] = mapped_column(String(20))
-    name: Mapped[str] = mapped_column(String(200))
-    name_key: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200), info=PERSONAL)
+    name_key: Mapped[str] = mapped_column(String(200), info=PERSONAL)
     is_group: Mapped[bool] = mapped_column(default=False)
-    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    date_of_birth: Mapped[date | None] = mapped_column(Date, info=PERSONAL)
     age_band: Mapped[str | None] = mapped_column(String(10))
-    address: Mapped[str | None] = mapped_column(String(300))
-    address_key: Mapped[str | None] = mapped_column(String(300))
-    phone: Mapped[str | None] = mapped_column(String(40))
-    email: Mapped[str | None] = mapped_column(String(254))
-    vulnerabilities: Mapped[list] = mapped_column(JSON, default=list)
+    address: Mapped[str | None] = mapped_column(String(300), info=PERSONAL)
+    address_key: Mapped[str | None] = mapped_column(String(300), info=PERSONAL)
+    phone: Mapped[str | None] = mapped_column(String(40), info=PERSONAL)
+    email: Mapped[str | None] = mapped_column(String(254), info=PERSONAL)
+    vulnerabilities: Mapped[list] = mapped_column(JSON, default=list, info=PERSONAL)
 
     referral: Mapped[Referral] = relationship(back_populates="people")
 
@@ -261,11 +261,11 @@ class Incident(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     hub_id: Mapped[int] = mapped_column(ForeignKey("hub.id"))
     occurred_on: Mapped[date] = mapped_column(Date)
-    victim_key: Mapped[str | None] = mapped_column(String(120))
-    victim_addr_key: Mapped[str | None] = mapped_column(String(200))
-    subject_key: Mapped[str | None] = mapped_column(String(120))
-    subject_addr_key: Mapped[str | None] = mapped_column(String(200))
-    place_key: Mapped[str | None] = mapped_column(String(200))
+    victim_key: Mapped[str | None] = mapped_column(String(120), info=PERSONAL)
+    victim_addr_key: Mapped[str | None] = mapped_column(String(200), info=PERSONAL)
+    subject_key: Mapped[str | None] = mapped_column(String(120), info=PERSONAL)
+    subject_addr_key: Mapped[str | None] = mapped_column(String(200), info=PERSONAL)
+    place_key: Mapped[str | None] = mapped_column(String(200), info=PERSONAL)
     cell: Mapped[str | None] = mapped_column(String(24))
     hate: Mapped[bool] = mapped_column(default=False)
     referral_id: Mapped[int | None] = mapped_column(

@@ -7,7 +7,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.extensions import db
-from hub.models.base import UTCDateTime, created_now
+from hub.models.base import PERSONAL, UTCDateTime, created_now
 
 
 class DataCategory(StrEnum):
@@ -89,7 +89,7 @@ class IsaSignatory(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     isa_id: Mapped[int] = mapped_column(ForeignKey("isa.id", ondelete="CASCADE"), index=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
-    signed_by: Mapped[str] = mapped_column(String(200))  # the signing officer
+    signed_by: Mapped[str] = mapped_column(String(200), info=PERSONAL)  # the signing officer
     signed_on: Mapped[date] = mapped_column(Date)
 
     isa: Mapped[InformationSharingAgreement] = relationship(back_populates="signatories")

@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.extensions import db
-from hub.models.base import UTCDateTime, created_now
+from hub.models.base import PERSONAL, UTCDateTime, created_now
 from hub.models.org import Agency, Hub
 
 
@@ -50,8 +50,8 @@ class User(UserMixin, db.Model):
     __tablename__ = "user_account"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254), unique=True, info=PERSONAL)
+    name: Mapped[str] = mapped_column(String(200), info=PERSONAL)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     password_hash: Mapped[str | None] = mapped_column(String(200))
     # Room for single sign-on: the identity provider's issuer and subject for this person.
@@ -134,6 +134,6 @@ class SignInFailure(db.Model):
     __tablename__ = "sign_in_failure"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), index=True)
+    email: Mapped[str] = mapped_column(String(254), index=True, info=PERSONAL)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now, index=True)
     ip_address: Mapped[str | None] = mapped_column(String(45))

@@ -3,7 +3,7 @@ hub covers, monthly reports, the subject's age group on an intervention (for the
 return), and the indexes the dashboard reads
 
 Revision ID: analytics1
-Revises: g1agenda
+Revises: h1auditmeta
 Create Date: 2026-12-05 23:43:36.939328
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'analytics1'
-down_revision = 'g1agenda'
+down_revision = 'h1auditmeta'
 branch_labels = None
 depends_on = None
 
