@@ -113,7 +113,8 @@ def deadline_counts(hub: Hub, filters: Filters, now: datetime) -> dict[str, dict
     """band -> outcome -> referrals, for referrals received in the period that need a
     conference. The same rule as the timeliness page (the first held conference whose agenda
     held the referral or its case, preferring one that discussed it, no earlier than the
-    referral), joined as sets rather than asked per referral. One statement."""
+    referral), joined as sets rather than asked per referral. One statement; its two common
+    table expressions are each read once (PostgreSQL materialises a CTE used more than once)."""
     held = case(
         (
             and_(Conference.started_at.is_not(None), Conference.started_at < Conference.starts_at),
@@ -135,7 +136,7 @@ def deadline_counts(hub: Hub, filters: Filters, now: datetime) -> dict[str, dict
             AgendaItem.removed.is_(False),
             held >= filters.since,  # no earlier than a referral of the period
         )
-        .subquery("items")
+        .cte("items")
     )
     referrals = (
         select(
@@ -147,7 +148,7 @@ def deadline_counts(hub: Hub, filters: Filters, now: datetime) -> dict[str, dict
         )
         .where(*_received(hub, filters), Referral.conference_due_by.is_not(None))
         .where(needs_conference())
-        .subquery("r")
+        .cte("r")
     )
 
     def first_held(link):
