@@ -116,6 +116,7 @@ def _map_csp() -> str:
     tiles = current_app.config.get("MAP_TILE_URL") or ""
     if not tiles:
         return CSP
+    # Leaflet's "{s}" is a subdomain (a, b, c): allow them all with a wildcard.
     parts = urlsplit(tiles.replace("{s}", "a"))
     origin = f"{parts.scheme}://{parts.netloc}".replace("://a.", "://*.")
     return CSP.replace("img-src 'self' data:", f"img-src 'self' data: {origin}")
