@@ -6,8 +6,8 @@ December 2026: 100,000 cases (10,000 open), 120,000 referrals (each on a held we
 conference's agenda), 1,000,000 incidents in the matching history, 1,000,000 police.uk
 context incidents, 300,000 actions, 200,000 interventions, 90,000 evaluations and 2,000 ASB
 case reviews. Then renders each page ROUNDS times (default 100) through the Flask test
-client, signed in as the hub's analyst, and prints p50/p95 of the page time and the
-statements each render ran. Target for the dashboard: p95 under 300 ms, statements constant.
+client, signed in as the hub's analyst, and prints p50/p95 of the page time, the p50 of its
+SQL time and the statements each render ran (BENCH_SHOW_SQL=1: the slowest statements). Target for the dashboard: p95 under 300 ms, statements constant.
 """
 
 from __future__ import annotations
@@ -251,10 +251,17 @@ def main() -> None:
             print(f"loaded in {time.perf_counter() - started:.0f} s")
             engine = db.engine
         statements = [0]
+        sql_ms: list[tuple[float, str]] = []
 
         @event.listens_for(engine, "before_cursor_execute")
-        def _count(*_args):
+        def _count(conn, cursor, statement, *_args):
             statements[0] += 1
+            conn.info["bench_t"] = time.perf_counter()
+
+        @event.listens_for(engine, "after_cursor_execute")
+        def _took(conn, cursor, statement, *_args):
+            took = (time.perf_counter() - conn.info.pop("bench_t")) * 1000
+            sql_ms.append((took, " ".join(statement.split())[:90]))
 
         client = app.test_client()
         response = client.post(
@@ -268,17 +275,19 @@ def main() -> None:
             "repeats (90 days)": "/hubs/bench/analytics/repeats?days=90",
             "powers return (12 m)": "/hubs/bench/analytics/powers?from=2026-01&to=2026-12",
         }
-        print(f"{'page':24} {'p50 ms':>8} {'p95 ms':>8} {'statements':>11}  verdict")
+        print(f"{'page':24} {'p50 ms':>8} {'p95 ms':>8} {'SQL p50':>8} {'statements':>11}  verdict")
         for label, path in pages.items():
             for _ in range(5):  # warm caches and the connection pool
                 assert client.get(path).status_code == 200, path
-            times, counts = [], set()
+            times, counts, sql_total = [], set(), []
             for _ in range(rounds):
                 statements[0] = 0
+                sql_ms.clear()
                 t = time.perf_counter()
                 response = client.get(path)
                 times.append((time.perf_counter() - t) * 1000)
                 counts.add(statements[0])
+                sql_total.append(sum(ms for ms, _ in sql_ms))
                 assert response.status_code == 200
             p50, p95 = percentile(times, 50), percentile(times, 95)
             verdict = ""
@@ -286,7 +295,13 @@ def main() -> None:
                 ok = p95 < TARGET_MS and len(counts) == 1
                 verdict = "ok" if ok else "MISSES TARGET"
             shown = ",".join(str(c) for c in sorted(counts))
-            print(f"{label:24} {p50:8.1f} {p95:8.1f} {shown:>11}  {verdict}")
+            print(
+                f"{label:24} {p50:8.1f} {p95:8.1f} {percentile(sql_total, 50):8.1f} "
+                f"{shown:>11}  {verdict}"
+            )
+            if os.environ.get("BENCH_SHOW_SQL"):  # the last round's statements, slowest first
+                for ms, statement in sorted(sql_ms, reverse=True)[:9]:
+                    print(f"    {ms:6.1f} ms  {statement}")
         with app.app_context():
             db.engine.dispose()
 

@@ -210,6 +210,12 @@ Index(
         "conference_due_by",
     ],
 )
-Index("ix_case_action_status_agency", CaseAction.status, CaseAction.agency_id, CaseAction.due_on)
+Index(
+    "ix_case_action_status_agency",
+    CaseAction.status,
+    CaseAction.agency_id,
+    CaseAction.due_on,
+    CaseAction.case_id,
+)
 Index("ix_case_evaluation_recorded", Evaluation.recorded_at, Evaluation.case_id, Evaluation.outcome)
 Index("ix_intervention_served", Intervention.served_on, Intervention.type, Intervention.case_id)

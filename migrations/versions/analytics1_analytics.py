@@ -118,7 +118,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_police_uk_upload_import_id'), ['import_id'], unique=False)
 
     with op.batch_alter_table('case_action', schema=None) as batch_op:
-        batch_op.create_index('ix_case_action_status_agency', ['status', 'agency_id', 'due_on'], unique=False)
+        batch_op.create_index('ix_case_action_status_agency', ['status', 'agency_id', 'due_on', 'case_id'], unique=False)
 
     with op.batch_alter_table('case_evaluation', schema=None) as batch_op:
         batch_op.create_index('ix_case_evaluation_recorded', ['recorded_at', 'case_id', 'outcome'], unique=False)
