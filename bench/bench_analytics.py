@@ -7,7 +7,8 @@ conference's agenda), 1,000,000 incidents in the matching history, 1,000,000 pol
 context incidents, 300,000 actions, 200,000 interventions, 90,000 evaluations and 2,000 ASB
 case reviews. Then renders each page ROUNDS times (default 100) through the Flask test
 client, signed in as the hub's analyst, and prints p50/p95 of the page time, the p50 of its
-SQL time and the statements each render ran (BENCH_SHOW_SQL=1: the slowest statements). Target for the dashboard: p95 under 300 ms, statements constant.
+SQL time and the statements each render ran (BENCH_SHOW_SQL=1: the slowest statements).
+Target for the dashboard: p95 under 300 ms, statements constant.
 """
 
 from __future__ import annotations
