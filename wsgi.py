@@ -18,6 +18,6 @@ def _serving_web() -> bool:
 # The single-machine default runs the scheduler inside the web process. It takes a lock, so
 # several workers still run each job once; production runs `flask hub scheduler` instead.
 if app.config["SCHEDULER_IN_PROCESS"] and _serving_web():
-    from hub.scheduler import start_in_background
+    from hub.clock.scheduler import start_in_background
 
     start_in_background(app)

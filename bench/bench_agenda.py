@@ -37,9 +37,9 @@ from sqlalchemy import text  # noqa: E402
 from hub import create_app  # noqa: E402
 from hub.conferences import agenda as conference_agenda  # noqa: E402
 from hub.config import normalise_database_url  # noqa: E402
+from hub.core.timeutil import utcnow  # noqa: E402
 from hub.extensions import db  # noqa: E402
 from hub.models import Conference, ConferenceSlot  # noqa: E402
-from hub.timeutil import utcnow  # noqa: E402
 
 URL = normalise_database_url(
     os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")

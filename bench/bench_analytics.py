@@ -240,7 +240,7 @@ def main() -> None:
                 "MAIL_BACKEND": "memory",
             }
         )
-        from hub.security import hash_password
+        from hub.core.security import hash_password
 
         with app.app_context():
             upgrade()

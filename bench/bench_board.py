@@ -183,7 +183,7 @@ def main() -> None:
                 "BASE_URL": "http://bench.test",
             }
         )
-        from hub.security import hash_password
+        from hub.core.security import hash_password
 
         with app.app_context():
             upgrade()

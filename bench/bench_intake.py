@@ -160,7 +160,7 @@ def payloads(count: int, hub_slug: str) -> list[dict]:
 
 def explain(body: dict) -> None:
     """The matching query's plan for one referral, so a regression is easy to see."""
-    from hub.timeutil import utcnow
+    from hub.core.timeutil import utcnow
     from referrals.matching import COUNTS, MatchKeys, counts_params
     from referrals.schemas import ReferralSchema
 

@@ -11,10 +11,10 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload
 
 from hub import audit
+from hub.core.security import check_password, hash_password, hash_token, new_api_token
+from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import ApiToken, SignInFailure, User
-from hub.security import check_password, hash_password, hash_token, new_api_token
-from hub.timeutil import utcnow
 
 
 def normalise_email(email: str) -> str:

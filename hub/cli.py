@@ -1,17 +1,37 @@
-"""`flask --app wsgi hub …`: the demo, listing users, issuing tokens, verifying the audit log."""
+"""`flask --app wsgi hub …`: the demo, listing users, issuing tokens, verifying the audit log,
+and the hub's clock (the scheduler and its jobs).
+
+Every area declares its scheduled jobs in its own jobs.py; they are loaded here, with the
+commands that list and run them, so the clock itself imports no area."""
 
 import json
+import signal
 import sys
+import threading
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from hub import accounts, audit
+from hub import accounts, audit, permissions
 from hub.analytics import commands as analytics_commands
 from hub.analytics import demo as analytics_demo
+from hub.analytics import jobs as analytics_jobs
+from hub.audit import checkpoints, protection
+from hub.audit import jobs as audit_jobs
+from hub.casework import jobs as casework_jobs
+from hub.clock import scheduler
+from hub.conferences import jobs as conference_jobs
+from hub.core.timeutil import format_local
+from hub.demo.build import DEMO_PASSWORD, build_demo
 from hub.extensions import db
-from hub.models import User
+from hub.models import SchedulerHeartbeat, User
+from hub.sharing import agreements
+from hub.sharing import jobs as sharing_jobs
+
+# The jobs each area registers with the clock (@scheduled) as its module loads.
+AREA_JOBS = (analytics_jobs, audit_jobs, casework_jobs, conference_jobs, sharing_jobs)
 
 hub_cli = AppGroup("hub", help="Focus Hub administration.")
 hub_cli.add_command(analytics_commands.import_police_uk)
@@ -22,8 +42,6 @@ hub_cli.add_command(analytics_commands.monthly_report)
 @click.option("--if-empty", is_flag=True, help="Only build the demo if there are no users yet.")
 def demo_command(if_empty: bool) -> None:
     """Build the demo hub, its partners and a person in every role. Safe to run twice."""
-    from hub.demo import DEMO_PASSWORD, build_demo
-
     if if_empty and db.session.execute(select(User.id).limit(1)).first():
         click.echo("The database already has users: demo not loaded.")
         return
@@ -90,51 +108,74 @@ hub_cli.add_command(audit_cli)
 
 @audit_cli.command("verify")
 def audit_verify_command() -> None:
-    """Check every entry's hash chain; report the first broken link."""
+    """Check every entry's hash chain and the signed checkpoints kept outside the database;
+    report the first broken link and every checkpoint the log no longer matches."""
     report = audit.verify_chain()
-    if report.broken_at is None:
-        click.echo(f"Audit log verified: {report.checked} entries, chain intact.")
-        for anchor in audit.anchors():
-            click.echo(
-                f"Re-chained on {anchor.at:%Y-%m-%d %H:%M} UTC from entry "
-                f"{anchor.first_changed_id} ({anchor.redacted_entries} entries cleaned of "
-                f"personal data); the head before was {anchor.superseded_hash}."
-            )
-        return
+    findings = checkpoints.check()
+    if report.broken_at is not None:
+        click.echo(
+            f"Audit log BROKEN at entry {report.broken_at}: {report.reason} "
+            f"({report.checked} entries verified before it).",
+            err=True,
+        )
+    for finding in findings:
+        click.echo(f"Audit log BROKEN: checkpoint line {finding.line} {finding.problem}.", err=True)
+    if report.broken_at is not None or findings:
+        sys.exit(1)
+    for problem in protection.problems():
+        click.echo(f"Warning: this role could alter the audit log: {problem}.", err=True)
+    lines = len(checkpoints.read())
     click.echo(
-        f"Audit log BROKEN at entry {report.broken_at}: {report.reason} "
-        f"({report.checked} entries verified before it).",
-        err=True,
+        f"Audit log verified: {report.checked} entries, chain intact, and it matches "
+        f"{lines} signed checkpoint{'' if lines == 1 else 's'}."
     )
-    sys.exit(1)
+    for anchor in audit.anchors():
+        click.echo(
+            f"Re-chained on {anchor.at:%Y-%m-%d %H:%M} UTC from entry "
+            f"{anchor.first_changed_id} ({anchor.redacted_entries} entries cleaned of "
+            f"personal data); the head before was {anchor.superseded_hash}."
+        )
+
+
+@audit_cli.command("grant-app-role")
+@click.argument("role")
+def audit_grant_command(role: str) -> None:
+    """PostgreSQL: let ROLE (the role the web and the scheduler run under) read and write the
+    hub's tables but only read and add to the audit log. Run as the tables' owner after every
+    `db upgrade`."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        click.echo("Only PostgreSQL has roles: nothing to do.", err=True)
+        sys.exit(1)
+    protection.grant_app_role(role)
+    db.session.commit()
+    click.echo(f"{role} may now use the hub's tables, and only read and add to the audit log.")
+
+
+@audit_cli.command("checkpoint")
+def audit_checkpoint_command() -> None:
+    """Write down the chain's head now, signed, outside the database (the scheduler does
+    this every 10 minutes)."""
+    made = checkpoints.make()
+    if made is None:
+        click.echo("Nothing new since the last checkpoint.")
+    else:
+        click.echo(f"Checkpoint written: entry {made.entry_id}, {made.entry_hash}.")
 
 
 @hub_cli.command("scheduler")
 def scheduler_command() -> None:
     """Run the hub's scheduler in the foreground. Start one per deployment; a second one
     waits on standby and takes over if the first stops."""
-    import signal
-    import threading
-
-    from flask import current_app
-
-    from hub.scheduler import run_scheduler
-
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    run_scheduler(current_app._get_current_object(), stop)
+    scheduler.run_scheduler(current_app._get_current_object(), stop)
 
 
 @hub_cli.command("jobs")
 def jobs_command() -> None:
     """List the hub's scheduled jobs and when the scheduler last beat."""
-    from hub.models import SchedulerHeartbeat
-    from hub.scheduler import JOBS, _load_jobs
-    from hub.timeutil import format_local
-
-    _load_jobs()
-    for spec in sorted(JOBS.values(), key=lambda s: s.name):
+    for spec in sorted(scheduler.JOBS.values(), key=lambda s: s.name):
         args = ", ".join(f"{k}={v}" for k, v in spec.trigger_args.items())
         first_line = (spec.description or "").strip().splitlines()[0]
         click.echo(f"{spec.name:<28} {spec.trigger}({args:<24}) {first_line}")
@@ -147,13 +188,10 @@ def jobs_command() -> None:
 @click.argument("name")
 def run_job_command(name: str) -> None:
     """Run one job now, in this process (it stays idempotent)."""
-    from hub.scheduler import JOBS, _load_jobs
-
-    _load_jobs()
-    if name not in JOBS:
+    if name not in scheduler.JOBS:
         click.echo(f"No job is called {name}. `flask --app wsgi hub jobs` lists them.", err=True)
         sys.exit(1)
-    JOBS[name].func()
+    scheduler.JOBS[name].func()
     db.session.commit()
     click.echo(f"Ran {name}.")
 
@@ -162,10 +200,7 @@ def run_job_command(name: str) -> None:
 @click.option("--days", type=int, default=None, help="Days ahead to remind (ISA_REMINDER_DAYS).")
 def isa_reminders_command(days: int | None) -> None:
     """Email hub managers before an agreement's review or expiry date; never twice."""
-    from hub.permissions import hub_today
-    from hub.sharing import isa_reminders
-
-    sent = isa_reminders(hub_today(), days)
+    sent = agreements.isa_reminders(permissions.hub_today(), days)
     click.echo(f"ISA reminders sent: {len(sent)}.")
     for isa_id, kind, due_on in sent:
         click.echo(f"  agreement {isa_id}: {kind} on {due_on.isoformat()}")

@@ -92,6 +92,11 @@ def load_config(instance_path: str) -> dict:
         # none the map shows the cells alone, beside the ranked list and the grid.
         "MAP_TILE_URL": os.environ.get("MAP_TILE_URL", ""),
         "MAP_TILE_ATTRIBUTION": os.environ.get("MAP_TILE_ATTRIBUTION", ""),
+        # The audit chain's signed checkpoints live outside the database; their key too.
+        "AUDIT_CHECKPOINT_FILE": os.environ.get(
+            "AUDIT_CHECKPOINT_FILE", str(instance / "audit-checkpoints.jsonl")
+        ),
+        "AUDIT_CHECKPOINT_KEY": os.environ.get("AUDIT_CHECKPOINT_KEY", ""),
         "HUB_TIMEZONE": "Europe/London",
         # Sessions: signed cookie, HTTP only, SameSite=Lax; Secure unless explicitly off for
         # plain-http development on localhost.

@@ -15,6 +15,7 @@ from flask_login import current_user
 from sqlalchemy import Select, and_, exists, false, or_, select
 
 from hub import audit
+from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db, login_manager
 from hub.models import (
     Agency,
@@ -31,8 +32,9 @@ from hub.models import (
     RecordRestriction,
     Role,
     User,
+    UserRole,
 )
-from hub.timeutil import LONDON, utcnow
+from hub.models.referral import Referral, ReferralPerson, ReferralStatus
 
 # -- who holds what --------------------------------------------------------------------------
 
@@ -63,6 +65,23 @@ def can_manage_hub(user, hub: Hub) -> bool:
 
 def managed_hub_ids(user) -> set[int]:
     return {r.hub_id for r in user.roles if r.role == Role.HUB_MANAGER and r.hub_id is not None}
+
+
+def coordinators(hub_id: int) -> list[User]:
+    """The hub's active coordinators, who are told of what needs a conference."""
+    return list(
+        db.session.execute(
+            select(User)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(
+                UserRole.hub_id == hub_id,
+                UserRole.role == Role.COORDINATOR.value,
+                User.is_active_account.is_(True),
+            )
+            .distinct()
+            .order_by(User.id)
+        ).scalars()
+    )
 
 
 def is_agency_manager(user, agency_id: int) -> bool:
@@ -422,8 +441,6 @@ def triage_hub_ids(user) -> set[int]:
 
 def referrals_visible(user) -> Select:
     """SQL: the referrals this user may see (the Python twin is can_see_referral)."""
-    from hub.models.referral import Referral, ReferralStatus
-
     if not user.is_authenticated:
         return select(Referral).where(false())
     submitted = Referral.status != ReferralStatus.DRAFT.value
@@ -471,8 +488,6 @@ def referral_people(user, referral) -> list:
     """The people named in a referral this user may see: all of them for the referring
     agency and, before it is on a case, for its triage; else those the case's rule lets
     through (category "identity", restrictions)."""
-    from hub.models.referral import ReferralPerson
-
     if referral.agency_id == user.agency_id or referral.case_id is None:
         return list(referral.people)
     return list(

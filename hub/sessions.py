@@ -4,9 +4,9 @@ from flask import Flask, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
 from hub import audit
+from hub.core.timeutil import utcnow
 from hub.extensions import db, htmx, login_manager
 from hub.models import User
-from hub.timeutil import utcnow
 
 
 @login_manager.user_loader

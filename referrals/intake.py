@@ -15,13 +15,13 @@ from sqlalchemy.exc import IntegrityError
 
 from hub import audit
 from hub import permissions as perm
-from hub.conferences import urgent
+from hub.core import signals
+from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
 from hub.models import ConferenceSlot as HubConferenceSlot
 from hub.models import Hub, HubScoringSettings, Incident, Referral, ReferralPerson
 from hub.models.referral import ReferralStatus
 from hub.models.sharing import DataCategory
-from hub.timeutil import LONDON, utcnow
 from referrals.matching import MatchKeys, find_matches
 from referrals.normalise import address_key, name_key
 from referrals.schemas import ReferralSchema
@@ -259,9 +259,9 @@ def submit_referral(
             }
         },
     )
-    # A deadline before the weekly conference that would take it: propose an urgent one now,
-    # in this transaction, and tell the coordinators.
-    urgent.propose_for(referral, now, weekly)
+    # A deadline before the weekly conference that would take it: the conferences area
+    # proposes an urgent one now, in this transaction, and tells the coordinators.
+    signals.referral_submitted.send(referral, now=now, weekly=weekly)
     return referral, True
 
 

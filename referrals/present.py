@@ -3,8 +3,9 @@ people matched: they get a yes/no and the counts; coordinators get the board car
 
 from hub import audit
 from hub import permissions as perm
+from hub.core.timeutil import LONDON
 from hub.models import Referral
-from hub.timeutil import LONDON
+from referrals.triage import suggested_cases
 
 OPEN_CASE_MESSAGE = "An open case may concern this; the hub's coordinator has been told."
 
@@ -57,8 +58,6 @@ def outcome_dict(referral: Referral, user) -> dict:
     elif referral.case_id and referral.agency_id == user.agency_id:
         data["case_reference"] = referral.case.reference  # the referrer's agency is a member
     if perm.can_triage(user, referral.hub_id):
-        from referrals.triage import suggested_cases
-
         data["suggested_cases"] = [
             {"id": c.id, "reference": c.reference, "stage": c.stage, "band": c.band}
             for c in suggested_cases(referral)

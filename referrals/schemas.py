@@ -12,8 +12,8 @@ from marshmallow import (
     validates_schema,
 )
 
+from hub.core.timeutil import LONDON, utcnow
 from hub.models.referral import AGE_BANDS, VULNERABILITIES, About, AsbCategory, PersonRole
-from hub.timeutil import LONDON, utcnow
 from referrals.normalise import normalise_postcode
 from scoring.rules import OVERRIDE_ANSWERS, RISK_FACTORS
 

@@ -5,12 +5,14 @@ sees the decision and reason on their referral. Callers commit."""
 import re
 
 from marshmallow import ValidationError
+from sqlalchemy import case as sql_case
 from sqlalchemy import func, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from hub import audit
 from hub import permissions as perm
-from hub.conferences import agenda
+from hub.core import signals
+from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
 from hub.models import (
     Agency,
@@ -24,7 +26,6 @@ from hub.models import (
     Stage,
 )
 from hub.models.referral import ReferralStatus, TriageDecision
-from hub.timeutil import LONDON, utcnow
 from referrals.schemas import DecisionSchema
 from scoring import band_rank
 
@@ -40,8 +41,6 @@ def triage_queue(user, hub_ids=None):
     if hub_ids is not None:
         hubs &= set(hub_ids)
     band_order = {"critical": 0, "high": 1, "medium": 2, "standard": 3}
-    from sqlalchemy import case as sql_case
-
     return (
         select(Referral)
         .where(Referral.hub_id.in_(hubs), Referral.status == ReferralStatus.SUBMITTED.value)
@@ -140,7 +139,7 @@ def decide(referral: Referral, form: dict, *, user) -> Referral:
         db.session.execute(
             update(Incident).where(Incident.referral_id == referral.id).values(case_id=case.id)
         )
-        agenda.referral_now_a_case(referral, case)
+        signals.referral_joined_case.send(referral, case=case)
     try:
         db.session.flush()
     except StaleDataError:

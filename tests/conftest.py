@@ -65,6 +65,8 @@ def make_app(url: str, engine_options: dict, **overrides):
         "SCHEDULER_IN_PROCESS": False,
         "BASE_URL": "http://hub.test",
         "MAIL_BACKEND": "memory",
+        # Never the repository's instance/ (each test then gets its own: _audit_checkpoints).
+        "AUDIT_CHECKPOINT_FILE": os.path.join(tempfile.mkdtemp(prefix="fh-audit-"), "cp.jsonl"),
     }
     config.update(overrides)
     return create_app(config)
@@ -117,6 +119,12 @@ def _transaction(request, app):
         db.session = original
         outer.rollback()
         connection.close()
+
+
+@pytest.fixture(autouse=True)
+def _audit_checkpoints(app, tmp_path):
+    """Each test its own checkpoint file: the database rolls back, and so must they."""
+    app.config["AUDIT_CHECKPOINT_FILE"] = str(tmp_path / "audit-checkpoints.jsonl")
 
 
 @pytest.fixture

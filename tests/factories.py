@@ -2,9 +2,9 @@
 
 from types import SimpleNamespace
 
+from hub.core.security import hash_password
 from hub.extensions import db
 from hub.models import Agency, Hub, HubAgency, User, UserRole
-from hub.security import hash_password
 
 PASSWORD = "correct horse battery staple"
 _HASH = None

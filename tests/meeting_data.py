@@ -4,6 +4,7 @@ held conference), written directly: the minutes tests and the print browser test
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
+from hub.core.timeutil import LONDON
 from hub.extensions import db
 from hub.models import (
     Agency,
@@ -17,7 +18,6 @@ from hub.models import (
     Referral,
     User,
 )
-from hub.timeutil import LONDON
 from tests.factories import make_case, make_isa, make_note
 
 NOT_SHOWN = "Details are shown only to member agencies"

@@ -4,9 +4,9 @@ import re
 
 from sqlalchemy import select
 
+from hub.core.security import hash_token
 from hub.extensions import db
 from hub.models import ApiToken, AuditEntry
-from hub.security import hash_token
 
 
 def issue_via_cli(app, email: str) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy import select, text
 
 from hub import audit
 from hub.casework import changes
+from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import (
     ActionRevision,
@@ -28,7 +29,6 @@ from hub.models import (
     Hub,
     User,
 )
-from hub.timeutil import utcnow
 from referrals import intake
 from tests import audit_content
 from tests.conftest import _database, make_app
@@ -295,7 +295,7 @@ def _head() -> AuditEntry:
 
 @pytest.mark.own_database
 def test_a_demo_database_with_old_entries_is_rechained_and_still_verifies():
-    from hub.demo import build_demo
+    from hub.demo.build import build_demo
 
     url, options, cleanup = _database("rechain")
     try:

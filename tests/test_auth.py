@@ -6,9 +6,9 @@ from datetime import timedelta
 import time_machine
 from sqlalchemy import func, select
 
+from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import AuditEntry, SignInFailure, User
-from hub.timeutil import utcnow
 from tests.conftest import page_text
 
 

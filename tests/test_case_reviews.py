@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from hub.conferences import agenda as conference_agenda
 from hub.conferences import case_reviews
+from hub.core.timeutil import LONDON
 from hub.extensions import db
 from hub.models import (
     Activity,
@@ -23,7 +24,6 @@ from hub.models import (
     ConferenceDecision,
     ConferenceSlot,
 )
-from hub.timeutil import LONDON
 from tests.factories import make_case
 from tests.referral_data import hub, user
 from tests.test_conference_running import build, decide, refused

@@ -14,6 +14,7 @@ from marshmallow import ValidationError
 from sqlalchemy import func, select
 
 from hub.conferences import minutes as minutes_service
+from hub.core.timeutil import LONDON
 from hub.extensions import db
 from hub.models import (
     Agency,
@@ -27,7 +28,6 @@ from hub.models import (
     Hub,
     User,
 )
-from hub.timeutil import LONDON
 from tests.conftest import count_queries, page_text
 from tests.factories import make_agency, make_user
 from tests.meeting_data import (

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from hub.casework import changes
 from hub.conferences import running
+from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import (
     Activity,
@@ -31,7 +32,6 @@ from hub.models import (
     StandingAttendee,
 )
 from hub.models.casework import EVALUATION_OUTCOMES
-from hub.timeutil import utcnow
 from referrals import intake
 from tests.factories import make_agency, make_case, make_isa
 from tests.referral_data import hub, payload, user

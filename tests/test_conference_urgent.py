@@ -10,9 +10,9 @@ from itertools import count
 import time_machine
 from sqlalchemy import func, select
 
-from hub import jobs
+from hub.conferences import jobs, urgent
 from hub.conferences import slot as conference_slot
-from hub.conferences import urgent
+from hub.core.timeutil import LONDON
 from hub.extensions import db
 from hub.models import (
     AgendaItem,
@@ -23,7 +23,6 @@ from hub.models import (
     Notification,
     Referral,
 )
-from hub.timeutil import LONDON
 from referrals import intake
 from tests.referral_data import hub, payload, user
 from tests.test_conferences import on_agenda

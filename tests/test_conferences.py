@@ -10,10 +10,10 @@ from icalendar import Calendar
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
-from hub import jobs
 from hub.conferences import agenda as conference_agenda
-from hub.conferences import case_reviews
+from hub.conferences import case_reviews, jobs
 from hub.conferences import slot as conference_slot
+from hub.core.timeutil import LONDON
 from hub.extensions import db
 from hub.models import (
     AgendaItem,
@@ -24,7 +24,6 @@ from hub.models import (
     Referral,
     RiskAssessment,
 )
-from hub.timeutil import LONDON
 from referrals import intake
 from tests.conftest import count_queries
 from tests.factories import make_case, make_isa

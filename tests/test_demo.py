@@ -44,7 +44,7 @@ def test_users_json_lists_email_agency_kind_hubs_and_roles(app):
 
 
 def test_a_demo_user_can_sign_in(app, client):
-    from hub.demo import DEMO_PASSWORD
+    from hub.demo.build import DEMO_PASSWORD
 
     app.test_cli_runner().invoke(args=["hub", "demo"])
     client.sign_in("asb.officer@copeland.example", DEMO_PASSWORD)
@@ -52,7 +52,7 @@ def test_a_demo_user_can_sign_in(app, client):
 
 
 def test_the_demo_coordinator_works_a_demo_case_under_its_agreement(app, client):
-    from hub.demo import DEMO_PASSWORD
+    from hub.demo.build import DEMO_PASSWORD
     from hub.models import Case
 
     app.test_cli_runner().invoke(args=["hub", "demo"])

@@ -35,8 +35,8 @@ def test_upgrading_a_hub_with_conferences_keeps_every_row():
     cascade into the decisions and notes that refer to its rows."""
     from sqlalchemy import func, insert, select
 
+    from hub.core.timeutil import utcnow
     from hub.models import Agency, AgendaItem, Conference, ConferenceDecision, Hub, User
-    from hub.timeutil import utcnow
 
     url, options, cleanup = _database("migrate_data")
     try:

@@ -11,6 +11,7 @@ import time_machine
 from sqlalchemy import select
 
 from hub.casework import reminders
+from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
 from hub.models import (
     Agency,
@@ -25,7 +26,6 @@ from hub.models import (
     User,
 )
 from hub.permissions import hub_today
-from hub.timeutil import LONDON, utcnow
 from tests.conftest import count_queries
 from tests.factories import make_case, make_isa, make_user
 
@@ -373,9 +373,8 @@ def test_finding_what_is_due_takes_the_same_statements_however_many_cases(w, _tr
 
 
 def test_the_scheduler_and_run_job_know_the_job(app, world, outbox):
-    from hub.scheduler import JOBS, _load_jobs
+    from hub.clock.scheduler import JOBS
 
-    _load_jobs()
     spec = JOBS["overdue_reminders"]
     assert (spec.trigger, spec.trigger_args, spec.run_at_start) == (
         "cron",

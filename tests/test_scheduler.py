@@ -14,7 +14,7 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-from hub import scheduler
+from hub.clock import scheduler
 from hub.extensions import db
 from hub.models import JobRun
 from tests.conftest import _database, make_app
@@ -58,7 +58,7 @@ CHILD = textwrap.dedent(
     import signal, sys, threading, time
     sys.path.insert(0, {root!r})
     from tests.conftest import make_app
-    from hub import scheduler
+    from hub.clock import scheduler
 
     app = make_app({url!r}, {options!r}, SCHEDULER_LOCK_KEY={key}, SCHEDULER_LOCK_FILE={lock!r},
                    SCHEDULER_STANDBY_SECONDS=0.2)

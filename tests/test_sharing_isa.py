@@ -7,7 +7,6 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from hub import sharing
 from hub.extensions import db
 from hub.models import (
     AuditEntry,
@@ -16,6 +15,7 @@ from hub.models import (
     IsaReminder,
     IsaVersion,
 )
+from hub.sharing import agreements as sharing
 
 
 def isa_form(world, **overrides):

@@ -5,9 +5,9 @@ import pytest
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from hub import sharing
 from hub.extensions import db
 from hub.models import Agency, AuditEntry, CaseMembership, Hub, RecordRestriction, User
+from hub.sharing import agreements as sharing
 from tests.factories import make_case, make_note
 
 

@@ -90,7 +90,7 @@ def test_page_text_hides_only_the_timestamped_tokens(client, world):
 
     import time_machine
 
-    from hub.timeutil import utcnow
+    from hub.core.timeutil import utcnow
     from tests.conftest import page_text
 
     client.sign_in(world.email["referrer"])

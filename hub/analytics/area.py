@@ -6,9 +6,9 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from hub import audit
+from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import Hub, HubArea
-from hub.timeutil import utcnow
 
 LSOA_CODE = re.compile(r"^[EW]01\d{6}$")
 # "City of London 001A" -> "City of London": an LSOA's name is its local authority's and a code.

@@ -11,6 +11,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from hub.analytics import area, police_uk
+from hub.core.security import hash_password
 from hub.extensions import db
 from hub.models import (
     Agency,
@@ -24,7 +25,6 @@ from hub.models import (
     User,
     UserRole,
 )
-from hub.security import hash_password
 from referrals import intake, triage
 
 HUB = {"slug": "city-of-london", "name": "City of London Focus Hub", "area": "City of London"}

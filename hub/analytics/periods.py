@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import case, cast, extract, func, literal
 from sqlalchemy.types import Integer
 
+from hub.core.timeutil import LONDON
 from hub.models.referral import AsbCategory
-from hub.timeutil import LONDON
 
 DEFAULT_MONTHS = 12
 MAX_MONTHS = 36

@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from hub import audit
 from hub.analytics.area import AreaCheck, places_of
+from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import (
     ContextIncident,
@@ -40,7 +41,6 @@ from hub.models import (
     PoliceUkUpload,
 )
 from hub.models.analytics import ASB
-from hub.timeutil import utcnow
 from referrals.normalise import grid_cell
 
 COLUMNS = (

@@ -16,14 +16,15 @@ from fpdf import FPDF
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from hub import audit, mail
+from hub import audit
+from hub import permissions as perm
 from hub.analytics import dashboard, powers, repeats
 from hub.analytics.charts import Chart, Series
 from hub.analytics.periods import Filters, add_months, for_month
-from hub.conferences.urgent import coordinators
+from hub.core import mail
+from hub.core.timeutil import LONDON, format_local, utcnow
 from hub.extensions import db
 from hub.models import Hub, MonthlyReport
-from hub.timeutil import LONDON, format_local, utcnow
 from scoring import is_working_day
 
 TREND_MONTHS = 12
@@ -264,8 +265,8 @@ def file_report(hub: Hub, month: date, now: datetime | None = None):
         "monthly_report_filed", hub=hub, target=report, details={"starts_on": month.isoformat()}
     )
     link = mail.external_url("analytics.report_show", slug=hub.slug, month=f"{month:%Y-%m}")
-    for user in coordinators(hub.id):
-        mail.send(
+    for user in perm.coordinators(hub.id):
+        mail.queue_mail(
             user.email,
             f"{hub.name}: the partnership report for {month:%B %Y} is filed",
             f"The monthly partnership report for {month:%B %Y} is ready to read and print:\n"

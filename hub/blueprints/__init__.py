@@ -2,28 +2,28 @@
 
 from flask import Flask
 
+from hub.blueprints import (
+    account,
+    admin,
+    analytics,
+    api,
+    audit_log,
+    auth,
+    board,
+    case_reviews,
+    cases,
+    conference_live,
+    conference_minutes,
+    conference_timeliness,
+    conferences,
+    main,
+    referrals,
+    sharing,
+    subject_access,
+)
+
 
 def register_blueprints(app: Flask) -> None:
-    from hub.blueprints import (
-        account,
-        admin,
-        analytics,
-        api,
-        audit_log,
-        auth,
-        board,
-        case_reviews,
-        cases,
-        conference_live,
-        conference_minutes,
-        conference_timeliness,
-        conferences,
-        main,
-        referrals,
-        sharing,
-        subject_access,
-    )
-
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)

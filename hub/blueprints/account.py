@@ -5,8 +5,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from hub import accounts
+from hub.core.forms import FormErrors
 from hub.extensions import db
-from hub.forms import FormErrors
 from hub.models import ApiToken
 from hub.permissions import deny, requires
 

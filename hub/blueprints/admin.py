@@ -6,11 +6,13 @@ from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from hub import accounts, mail, organisation
+from hub import accounts
 from hub import permissions as perm
+from hub.core import mail
+from hub.core.forms import FormErrors
 from hub.extensions import db
-from hub.forms import FormErrors
 from hub.models import Agency, AgencyKind, Hub, User, UserRole
+from hub.organisation import admin
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 requires_admin = perm.requires("user_admin")
@@ -53,7 +55,7 @@ def hubs():
     if request.method == "POST":
         form = _form()
         try:
-            hub = organisation.create_hub(form, actor=current_user)
+            hub = admin.create_hub(form, actor=current_user)
         except ValidationError as exc:
             db.session.rollback()
             errors = FormErrors(exc.messages)
@@ -74,7 +76,7 @@ def agencies():
     if request.method == "POST":
         form = _form()
         try:
-            agency = organisation.create_agency(form, actor=current_user)
+            agency = admin.create_agency(form, actor=current_user)
         except ValidationError as exc:
             db.session.rollback()
             errors = FormErrors(exc.messages)
@@ -128,9 +130,9 @@ def add_hub_agency(slug: str):
             agency = db.session.get(Agency, int(agency_id)) if agency_id.isdigit() else None
             if agency is None:
                 raise ValidationError({"agency_id": ["Choose an agency from the list"]})
-            organisation.add_agency_to_hub(hub, agency, actor=current_user)
+            admin.add_agency_to_hub(hub, agency, actor=current_user)
         else:
-            agency = organisation.create_agency(form, actor=current_user, hub=hub)
+            agency = admin.create_agency(form, actor=current_user, hub=hub)
     except ValidationError as exc:
         db.session.rollback()
         return _render_hub(hub, FormErrors(exc.messages), form)
@@ -147,7 +149,7 @@ def remove_hub_agency(slug: str, agency_id: int):
     if agency is None:
         perm.deny("manage_hub", hub=hub, target_type="agency", target_id=agency_id)
     try:
-        organisation.remove_agency_from_hub(hub, agency, actor=current_user)
+        admin.remove_agency_from_hub(hub, agency, actor=current_user)
     except ValidationError as exc:
         db.session.rollback()
         return _render_hub(hub, FormErrors(exc.messages), {})
@@ -181,7 +183,7 @@ def new_user():
         form = _form()
         allowed = None if perm.is_sysadmin(current_user) else {a.id for a in choices}
         try:
-            user = organisation.create_user(form, actor=current_user, allowed_agency_ids=allowed)
+            user = admin.create_user(form, actor=current_user, allowed_agency_ids=allowed)
         except ValidationError as exc:
             db.session.rollback()
             errors = FormErrors(exc.messages)
@@ -229,9 +231,7 @@ def grant_role(user_id: int):
         hub = db.session.get(Hub, int(form["hub_id"]))
     grantable = perm.grantable_roles(current_user, hub)
     try:
-        organisation.grant_role(
-            person, form.get("role", ""), hub, actor=current_user, grantable=grantable
-        )
+        admin.grant_role(person, form.get("role", ""), hub, actor=current_user, grantable=grantable)
     except ValidationError as exc:
         db.session.rollback()
         return _render_user(person, FormErrors(exc.messages), 400)
@@ -250,7 +250,7 @@ def revoke_role(user_id: int, role_id: int):
     if role is None or role.user_id != person.id or role.role not in allowed:
         perm.deny("manage_user", target_type="user_role", target_id=role_id)
     try:
-        organisation.revoke_role(role, actor=current_user)
+        admin.revoke_role(role, actor=current_user)
     except ValidationError as exc:
         db.session.rollback()
         return _render_user(person, FormErrors(exc.messages), 400)
@@ -265,7 +265,7 @@ def set_active(user_id: int):
     person = _user_or_deny(user_id)
     active = request.form.get("active") == "yes"
     try:
-        organisation.set_user_active(person, active, actor=current_user)
+        admin.set_user_active(person, active, actor=current_user)
     except ValidationError as exc:
         db.session.rollback()
         return _render_user(person, FormErrors(exc.messages), 400)

@@ -23,11 +23,11 @@ from hub import audit
 from hub import permissions as perm
 from hub.analytics import area, dashboard, hotspots, periods, police_uk, powers, repeats, reports
 from hub.analytics.charts import HEAT, to_csv
+from hub.core.forms import FormErrors
+from hub.core.security import CSP
+from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
-from hub.forms import FormErrors
 from hub.models import Hub, MonthlyReport, PoliceUkImport, PoliceUkUpload, SchedulerHeartbeat
-from hub.security import CSP
-from hub.timeutil import LONDON, utcnow
 from referrals.matching import WINDOWS
 
 bp = Blueprint("analytics", __name__)

@@ -7,14 +7,15 @@ from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields
 
 from hub import accounts
-from hub.errors import api_error
+from hub.blueprints import api_referrals
+from hub.core.errors import api_error
+from hub.core.security import hash_token
 from hub.extensions import csrf, limiter
 from hub.permissions import requires
-from hub.security import hash_token
 
 
 class HubApi(Api):
-    """flask-smorest, with errors left to hub.errors so every error has one JSON shape."""
+    """flask-smorest, with errors left to hub.core.errors so every error has one JSON shape."""
 
     def _register_error_handlers(self):
         pass
@@ -38,12 +39,6 @@ def _api_limit() -> str:
     return current_app.config["API_RATE_LIMIT"]
 
 
-# Declared once, here: the blueprint object outlives any one app (tests build several).
-limiter.limit(_api_limit, key_func=_rate_key)(bp)
-csrf.exempt(bp)  # bearer tokens are not sent by browsers on their own, so no CSRF risk
-
-
-@bp.before_request
 def authenticate():
     """Every API call names its user by a personal token; a browser cookie is ignored."""
     token = _bearer_token()
@@ -54,6 +49,14 @@ def authenticate():
         return api_error(401, "The API token is not valid, or has been revoked.")
     g._login_user = user  # flask-login's current_user for this request only; no session
     return None
+
+
+# Every blueprint of the API: declared once, here, as the blueprint objects outlive any one
+# app (tests build several). Bearer tokens are not sent by browsers on their own, so no CSRF.
+for _api_bp in (bp, api_referrals.bp):
+    limiter.limit(_api_limit, key_func=_rate_key)(_api_bp)
+    csrf.exempt(_api_bp)
+    _api_bp.before_request(authenticate)
 
 
 class AgencySchema(Schema):
@@ -104,8 +107,6 @@ def init_app(app: Flask) -> None:
     )
     api.spec.options["security"] = [{"bearerAuth": []}]
     api.register_blueprint(bp)
-    from hub.blueprints import api_referrals
-
     api.register_blueprint(api_referrals.bp)
     # The OpenAPI document describes the API and holds no data: anyone may read it.
     endpoint = "api-docs.openapi_json"

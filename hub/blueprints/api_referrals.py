@@ -1,6 +1,7 @@
 """/api/v1/referrals: submit a referral (scored on arrival), read one, list them.
 
-The same bearer-token authentication, rate limit and JSON errors as the rest of /api/v1."""
+The same bearer-token authentication, rate limit and JSON errors as the rest of /api/v1:
+hub.blueprints.api gives them to this blueprint when it registers it."""
 
 from flask import request
 from flask_login import current_user
@@ -8,9 +9,8 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
 from hub import permissions as perm
-from hub.blueprints.api import _api_limit, _rate_key, authenticate
-from hub.errors import api_error
-from hub.extensions import csrf, db, limiter
+from hub.core.errors import api_error
+from hub.extensions import db
 from hub.models import Hub, Referral
 from referrals import intake, present
 from referrals.schemas import ReferralSchema
@@ -21,9 +21,6 @@ bp = Blueprint(
     url_prefix="/api/v1/referrals",
     description="Referrals: any partner refers a person, problem or place; each is scored.",
 )
-limiter.limit(_api_limit, key_func=_rate_key)(bp)
-csrf.exempt(bp)
-bp.before_request(authenticate)
 
 
 class ContributionOut(Schema):

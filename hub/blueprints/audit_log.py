@@ -5,10 +5,11 @@ from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from hub import audit, audit_log
+from hub import audit
 from hub import permissions as perm
+from hub.audit import reading
+from hub.core.forms import FormErrors
 from hub.extensions import db
-from hub.forms import FormErrors
 from hub.models import Hub
 
 bp = Blueprint("audit_log", __name__)
@@ -27,7 +28,7 @@ def view(slug: str):
     hub = _hub_or_deny(slug)
     form = {k: v for k, v in request.args.items() if k != "page"}
     try:
-        filters = audit_log.parse_filters(request.args)
+        filters = reading.parse_filters(request.args)
     except ValidationError as exc:
         return render_template(
             "audit/index.html",
@@ -35,16 +36,16 @@ def view(slug: str):
             page=None,
             form=form,
             errors=FormErrors(exc.messages),
-            choices=audit_log.choices(hub),
+            choices=reading.choices(hub),
         ), 400
-    page = audit_log.page_of(hub, filters)
+    page = reading.page_of(hub, filters)
     html = render_template(
         "audit/index.html",
         hub=hub,
         page=page,
         form=form,
         errors=FormErrors(),
-        choices=audit_log.choices(hub),
+        choices=reading.choices(hub),
     )
     # Recorded after rendering: committing first would expire every entry on the page.
     audit.record(
@@ -62,7 +63,7 @@ def view(slug: str):
 def export(slug: str):
     hub = _hub_or_deny(slug)
     try:
-        filters = audit_log.parse_filters(request.args)
+        filters = reading.parse_filters(request.args)
     except ValidationError as exc:
         form = {k: v for k, v in request.args.items() if k != "page"}
         return render_template(
@@ -71,10 +72,10 @@ def export(slug: str):
             page=None,
             form=form,
             errors=FormErrors(exc.messages),
-            choices=audit_log.choices(hub),
+            choices=reading.choices(hub),
         ), 400
     filters.pop("page", None)
-    body, count = audit_log.export_csv(hub, filters)
+    body, count = reading.export_csv(hub, filters)
     audit.record(
         "audit_log_exported",
         user=current_user,

@@ -16,10 +16,11 @@ from flask_login import current_user, login_user, logout_user
 from marshmallow import Schema, ValidationError, fields, validate
 
 from hub import accounts, audit
+from hub.core.forms import FormErrors
+from hub.core.security import password_problem
+from hub.core.timeutil import utcnow
 from hub.extensions import db, limiter
-from hub.forms import FormErrors
 from hub.permissions import requires
-from hub.timeutil import utcnow
 
 bp = Blueprint("auth", __name__)
 
@@ -109,8 +110,6 @@ def set_password(token: str):
         return render_template("auth/set_password_expired.html"), 404
     errors = FormErrors()
     if request.method == "POST":
-        from hub.security import password_problem
-
         password = request.form.get("password", "")
         problem = password_problem(password)
         if problem:

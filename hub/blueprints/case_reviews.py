@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from hub import permissions as perm
 from hub.conferences import case_reviews as service
+from hub.core.forms import FormErrors
 from hub.extensions import db
-from hub.forms import FormErrors
 from hub.models import CaseReview, CaseReviewApplicant, CaseReviewStatus, Hub
 
 bp = Blueprint("case_reviews", __name__)

@@ -21,8 +21,9 @@ from werkzeug.exceptions import NotFound
 from hub import permissions as perm
 from hub.casework import StaleEdit, activity, changes, stages, workspace
 from hub.conferences import minutes
+from hub.core.forms import FormErrors
+from hub.core.timeutil import utcnow
 from hub.extensions import db, htmx
-from hub.forms import FormErrors
 from hub.models import (
     AssessmentKind,
     Case,
@@ -37,7 +38,6 @@ from hub.models import (
     Stage,
 )
 from hub.models.casework import EVALUATION_OUTCOMES, INTERVENTION_TYPES, SUBJECT_AGE_GROUPS
-from hub.timeutil import utcnow
 from referrals.matching import place_history
 from scoring.rules import CATEGORIES, OVERRIDE_ANSWERS, RISK_FACTORS
 

@@ -8,11 +8,10 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import NotFound
 
 from hub import permissions as perm
-from hub import sharing
 from hub.casework import StaleEdit, changes, workspace
 from hub.conferences import running
+from hub.core.forms import FormErrors
 from hub.extensions import db, htmx
-from hub.forms import FormErrors
 from hub.models import (
     AgendaItem,
     AgendaReason,
@@ -26,6 +25,7 @@ from hub.models import (
     DecisionKind,
     Stage,
 )
+from hub.sharing import agreements
 
 bp = Blueprint("conference_live", __name__)
 
@@ -100,7 +100,7 @@ def _live_page(
             "notes": running.item_notes(user, conference, item) if writable else [],
             "item_decisions": running.decisions_of(conference, item),
             "members": changes.member_agencies(case) if case else [],
-            "addable": sharing.addable_agencies(case) if case else [],
+            "addable": agreements.addable_agencies(case) if case else [],
             "owners": workspace.spoc_candidates(case) if writable else [],
             "plan": changes.plan_of(case) if writable else None,
             "can_open": case is None

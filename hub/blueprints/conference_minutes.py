@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from hub import permissions as perm
 from hub.conferences import minutes as minutes_service
+from hub.core.forms import FormErrors
+from hub.core.timeutil import utcnow
 from hub.extensions import db
-from hub.forms import FormErrors
 from hub.models import (
     AttendanceStatus,
     Conference,
@@ -20,7 +21,6 @@ from hub.models import (
     DecisionKind,
     Hub,
 )
-from hub.timeutil import utcnow
 
 bp = Blueprint("conference_minutes", __name__)
 

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from hub import permissions as perm
 from hub.conferences import timeliness as timeliness_service
 from hub.conferences import urgent as urgent_service
+from hub.core.forms import FormErrors
+from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
-from hub.forms import FormErrors
 from hub.models import Conference, ConferenceKind, ConferenceStatus, Hub, Referral
-from hub.timeutil import LONDON, utcnow
 
 bp = Blueprint("conference_time", __name__)
 

@@ -9,8 +9,9 @@ from sqlalchemy import select
 from hub import permissions as perm
 from hub.conferences import agenda as agenda_service
 from hub.conferences import slot as slot_service
+from hub.core.forms import FormErrors
+from hub.core.timeutil import utcnow
 from hub.extensions import db
-from hub.forms import FormErrors
 from hub.models import (
     AgendaItem,
     AgendaReason,
@@ -20,7 +21,6 @@ from hub.models import (
     ConferenceStatus,
     Hub,
 )
-from hub.timeutil import utcnow
 
 bp = Blueprint("conferences", __name__)
 

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from hub import permissions as perm
+from hub.core.forms import FormErrors
 from hub.extensions import db
-from hub.forms import FormErrors
 from hub.models import Case, Hub, Referral, Stage
 from hub.models.referral import AGE_BANDS, VULNERABILITIES, About, AsbCategory, PersonRole
 from referrals import intake, present, triage, webform

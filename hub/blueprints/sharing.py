@@ -9,10 +9,10 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from hub import audit, sharing
+from hub import audit
 from hub import permissions as perm
+from hub.core.forms import FormErrors
 from hub.extensions import db
-from hub.forms import FormErrors
 from hub.models import (
     Case,
     CaseMembership,
@@ -21,6 +21,7 @@ from hub.models import (
     InformationSharingAgreement,
     IsaStatus,
 )
+from hub.sharing import agreements
 
 bp = Blueprint("sharing", __name__)
 
@@ -147,7 +148,7 @@ def _render_isa_form(hub, form, errors, isa=None):
         isa=isa,
         form=form,
         errors=errors,
-        statuses=[(s.value, sharing.STATUS_LABELS[s]) for s in IsaStatus],
+        statuses=[(s.value, agreements.STATUS_LABELS[s]) for s in IsaStatus],
         categories=list(DataCategory),
         partners=list(hub.agencies),
     ), (400 if errors else 200)
@@ -160,8 +161,8 @@ def isa_list(slug: str):
     return render_template(
         "sharing/isa_list.html",
         hub=hub,
-        isas=sharing.hub_isas(hub),
-        labels=sharing.STATUS_LABELS,
+        isas=agreements.hub_isas(hub),
+        labels=agreements.STATUS_LABELS,
         today=perm.hub_today(),
     )
 
@@ -174,7 +175,7 @@ def isa_new(slug: str):
         return _render_isa_form(hub, MultiDict({"status": IsaStatus.DRAFT.value}), FormErrors())
     data, order = _isa_data(request.form)
     try:
-        isa = sharing.create_isa(hub, data, actor=current_user)
+        isa = agreements.create_isa(hub, data, actor=current_user)
     except ValidationError as exc:
         db.session.rollback()
         _audit_refusal("isa_change_refused", hub, None, exc.messages)
@@ -189,13 +190,13 @@ def isa_new(slug: str):
 def isa_show(slug: str, isa_id: int):
     hub = _hub_for_isas(slug)
     isa = _isa_or_deny(hub, isa_id)
-    names = sharing.agency_names(s.agency_id for s in isa.signatories)
+    names = agreements.agency_names(s.agency_id for s in isa.signatories)
     return render_template(
         "sharing/isa_show.html",
         hub=hub,
         isa=isa,
         names=names,
-        labels=sharing.STATUS_LABELS,
+        labels=agreements.STATUS_LABELS,
         category_text=", ".join(DataCategory(c).label for c in sorted(isa.category_values)),
     )
 
@@ -209,13 +210,13 @@ def isa_edit(slug: str, isa_id: int):
         return _render_isa_form(hub, _form_from_isa(isa), FormErrors(), isa)
     data, order = _isa_data(request.form)
     try:
-        sharing.update_isa(isa, data, actor=current_user, version=request.form.get("version"))
+        agreements.update_isa(isa, data, actor=current_user, version=request.form.get("version"))
     except ValidationError as exc:
         db.session.rollback()
         isa = _isa_or_deny(hub, isa_id)
         _audit_refusal("isa_change_refused", hub, isa, exc.messages)
         form = request.form
-        if isinstance(exc, sharing.StaleEdit):
+        if isinstance(exc, agreements.StaleEdit):
             # Keep what the person typed, but let the next save apply to the current version.
             form = MultiDict(request.form)
             form["version"] = str(isa.version)
@@ -230,15 +231,15 @@ def isa_edit(slug: str, isa_id: int):
 def isa_history(slug: str, isa_id: int):
     hub = _hub_for_isas(slug)
     isa = _isa_or_deny(hub, isa_id)
-    versions = sharing.isa_versions(isa)
+    versions = agreements.isa_versions(isa)
     agency_ids = {s["agency_id"] for v in versions for s in v.snapshot.get("signatories", [])}
     return render_template(
         "sharing/isa_history.html",
         hub=hub,
         isa=isa,
         versions=versions,
-        names=sharing.agency_names(agency_ids),
-        labels={s.value: sharing.STATUS_LABELS[s] for s in IsaStatus},
+        names=agreements.agency_names(agency_ids),
+        labels={s.value: agreements.STATUS_LABELS[s] for s in IsaStatus},
         category_labels={c.value: c.label for c in DataCategory},
     )
 
@@ -261,17 +262,17 @@ def _case_for_members(case_id: int) -> Case:
 
 
 def _render_members(case: Case, errors: FormErrors, form):
-    members = sharing.case_members(case)
+    members = agreements.case_members(case)
     return render_template(
         "sharing/members.html",
         case=case,
         members=members,
-        agency_names=sharing.agency_names(m.agency_id for m in members),
-        user_names=sharing.user_names(
+        agency_names=agreements.agency_names(m.agency_id for m in members),
+        user_names=agreements.user_names(
             {m.added_by_id for m in members} | {m.removed_by_id for m in members}
         ),
-        addable=sharing.addable_agencies(case),
-        routes=sharing.ROUTE_LABELS,
+        addable=agreements.addable_agencies(case),
+        routes=agreements.ROUTE_LABELS,
         may_use_hub_manager_route=perm.can_manage_hub(current_user, case.hub),
         errors=errors,
         form=form,
@@ -291,7 +292,7 @@ def add_member(case_id: int):
     case = _case_for_members(case_id)
     form = {k: v.strip() for k, v in request.form.items() if k != "csrf_token" and v.strip()}
     try:
-        membership = sharing.add_member(
+        membership = agreements.add_member(
             case,
             form,
             actor=current_user,
@@ -333,7 +334,7 @@ def remove_member(case_id: int, membership_id: int):
         )
     reason = request.form.get("reason", "")
     try:
-        sharing.remove_member(case, membership, reason, actor=current_user)
+        agreements.remove_member(case, membership, reason, actor=current_user)
     except ValidationError as exc:
         db.session.rollback()
         case = db.session.get(Case, case_id)
@@ -355,8 +356,8 @@ def disclosures(case_id: int):
     scope = perm.disclosure_scope(current_user, case) if case is not None else None
     if scope is None:
         perm.deny("disclosure_register", target_type="case", target_id=case_id)
-    rows = sharing.disclosure_rows(case, None if scope == "all" else current_user.agency_id)
-    names = sharing.agency_names(
+    rows = agreements.disclosure_rows(case, None if scope == "all" else current_user.agency_id)
+    names = agreements.agency_names(
         {d.from_agency_id for d, _ in rows} | {d.to_agency_id for d, _ in rows}
     )
     html = render_template(

@@ -8,10 +8,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from hub import permissions as perm
-from hub import subject_access
+from hub.core.forms import FormErrors
 from hub.extensions import db
-from hub.forms import FormErrors
 from hub.models import Hub
+from hub.sharing import subject_access
 
 bp = Blueprint("subject_access", __name__)
 

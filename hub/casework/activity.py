@@ -5,17 +5,11 @@ filters through hub.permissions.visible_activity), an in-app Notification and an
 follower whose agency is still a member. Notices name the case reference and the kind of update,
 never any personal data: the email is a link."""
 
-import logging
+from sqlalchemy import select
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
-
-from hub import mail
+from hub.core import mail
 from hub.extensions import db
 from hub.models import Activity, Case, CaseFollow, CaseMembership, Notification, User
-
-log_ = logging.getLogger("hub.casework")
-_MAIL_QUEUE = "casework_mail"
 
 KIND_LABELS = {
     "note_added": "New note",
@@ -108,7 +102,7 @@ def notify_followers(case: Case, entry: Activity, actor) -> None:
         db.session.add(
             Notification(user_id=user.id, case_id=case.id, activity_id=entry.id, text=text)
         )
-        queue_mail(
+        mail.queue_mail(
             user.email,
             f"Focus Hub: update on case {case.reference}",
             f"There is an update on case {case.reference} you follow in Focus Hub.\n\n"
@@ -117,26 +111,3 @@ def notify_followers(case: Case, entry: Activity, actor) -> None:
             "the case page.",
         )
     db.session.flush()
-
-
-def queue_mail(to: str, subject: str, body: str) -> None:
-    """Emails wait for the commit: a write that is rolled back never announces itself."""
-    db.session.info.setdefault(_MAIL_QUEUE, []).append((to, subject, body))
-
-
-@event.listens_for(Session, "after_commit")
-def _send_queued_mail(session) -> None:
-    if session.in_nested_transaction():
-        return  # a savepoint released (SQLAlchemy fires after_commit for it): not the commit
-    for to, subject, body in session.info.pop(_MAIL_QUEUE, []):
-        try:
-            mail.send(to, subject, body)
-        except OSError:  # the change is saved; a mail server outage must not undo or hide it
-            log_.exception("notification email to a follower could not be sent")
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_queued_mail(session) -> None:
-    if session.in_nested_transaction():
-        return  # only a savepoint rolled back: what was queued before it still stands
-    session.info.pop(_MAIL_QUEUE, None)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased
 
 from hub import permissions as perm
 from hub.casework.stages import ORDER
+from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
 from hub.models import (
     Agency,
@@ -24,7 +25,8 @@ from hub.models import (
     RiskAssessment,
     Stage,
 )
-from hub.timeutil import LONDON, utcnow
+from hub.models.referral import Referral, ReferralPerson
+from referrals.normalise import name_key
 
 COLUMN_LIMIT = 25  # cards per stage column on the whole board; a column's own page has more
 PAGE_SIZE = 50
@@ -299,9 +301,6 @@ def _like(text: str) -> str:
 def search(user, hub, text: str) -> dict:
     """Cases by reference (any card in the hub), by title (cases the user's agency works), and
     notes the user may see. Notes returned are recorded as read."""
-    from hub.models.referral import Referral, ReferralPerson
-    from referrals.normalise import name_key
-
     text = text.strip()[:200]
     if len(text) < 2:
         return {"cards": [], "cases": [], "notes": [], "people": [], "places": []}

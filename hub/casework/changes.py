@@ -13,6 +13,7 @@ from hub import audit
 from hub import permissions as perm
 from hub.casework import StaleEdit
 from hub.casework.activity import log
+from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
 from hub.models import (
     ActionStatus,
@@ -38,7 +39,6 @@ from hub.models.casework import (
     SUBJECT_AGE_GROUPS,
     ActionRevision,
 )
-from hub.timeutil import LONDON, utcnow
 from scoring import DEFAULT_RULESET, ScoreInput, band_rank, deadline_for, score_referral
 from scoring.rules import CATEGORIES, OVERRIDE_ANSWERS, RISK_FACTORS
 

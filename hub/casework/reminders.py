@@ -5,7 +5,7 @@ assessment set.
 A reminder goes to whoever the work belongs to (the action's owner, the assessor) while they
 may still work the case; otherwise to the hub's coordinators who may (for a reassessment, the
 lead agency's first). Every recipient passes hub.permissions. Each reminder is claimed once per
-record and due date (hub.scheduler.once), so a rerun, a restart or a second scheduler never
+record and due date (hub.clock.scheduler.once), so a rerun, a restart or a second scheduler never
 sends it twice, and a new due date that passes in turn is reminded again.
 
 Notices name the case reference, what is overdue and its date, never an action's description
@@ -19,10 +19,10 @@ from functools import cache
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
-from hub import audit, mail
+from hub import audit
 from hub import permissions as perm
-from hub.casework.activity import queue_mail
-from hub.conferences.urgent import coordinators
+from hub.clock.scheduler import once
+from hub.core import mail
 from hub.extensions import db
 from hub.models import (
     ActionStatus,
@@ -34,7 +34,6 @@ from hub.models import (
     Stage,
     User,
 )
-from hub.scheduler import once
 
 JOB = "overdue_reminders"
 ACTION = "action_overdue"
@@ -115,7 +114,7 @@ def overdue_reminders(today: date) -> list[tuple[Overdue, list[User]]]:
     costs nothing more. Returns what was sent and to whom; the caller commits."""
     due = overdue_actions(today) + overdue_reassessments(today)
     done = _reminded([item.key for item in due])
-    hub_coordinators = cache(coordinators)  # read once per hub in this run, not per item
+    hub_coordinators = cache(perm.coordinators)  # read once per hub in this run, not per item
     sent = []
     for item in due:
         if item.key in done:
@@ -182,7 +181,7 @@ def _remind(item: Overdue, recipients: list[User]) -> None:
         )
     for user in recipients:
         db.session.add(Notification(user_id=user.id, case_id=case.id, text=line))
-        queue_mail(
+        mail.queue_mail(
             user.email,
             f"Focus Hub: {what} is overdue on case {case.reference}",
             f"{line}\n\nSign in to see it:\n{link}\n\n{why}",

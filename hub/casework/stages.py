@@ -8,9 +8,9 @@ from hub import audit
 from hub.casework import StaleEdit
 from hub.casework.activity import log
 from hub.casework.changes import _check_version, _flush_or_stale, plan_of
+from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import AssessmentKind, Case, Evaluation, RiskAssessment, Stage
-from hub.timeutil import utcnow
 
 ORDER = [
     Stage.REFERRED,

@@ -13,6 +13,7 @@ from hub import audit
 from hub import permissions as perm
 from hub.casework.changes import conference_date as changes_conference_date
 from hub.casework.changes import member_agencies, plan_of
+from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
 from hub.models import (
     Activity,
@@ -27,7 +28,7 @@ from hub.models import (
     RiskAssessment,
     User,
 )
-from hub.timeutil import LONDON, utcnow
+from hub.models.referral import Referral, ReferralPerson
 
 FEED_SIZE = 15
 
@@ -215,8 +216,6 @@ def spoc_candidates(case: Case) -> list[User]:
 def referrals(user, case: Case) -> list[tuple]:
     """The case's referrals as a timeline, oldest first, each with the people named in it
     that the user may see: (referral, [people]). Two queries, however many referrals."""
-    from hub.models.referral import Referral, ReferralPerson
-
     rows = list(
         db.session.execute(
             perm.visible_records(user, Referral, case.hub)

@@ -2,5 +2,10 @@
 
 - slot: the hub's weekly slot, the conferences created from it, calendar invitations;
 - agenda: building each agenda from the scores, and a coordinator's edits to it;
-- case_reviews: ASB case review applications, which go on the agenda.
+- urgent: urgent conferences a critical or high referral's deadline demands;
+- running: the chair's live conference, attendance, notes and decisions;
+- minutes: minutes, printing, circulation, a case's conferences and the decision log;
+- timeliness: whether each referral's conference kept its deadline;
+- case_reviews: ASB case review applications, which go on the agenda;
+- jobs: the hourly job that creates conferences, proposes urgent ones and builds agendas.
 """

@@ -37,6 +37,8 @@ from sqlalchemy.orm import selectinload
 from hub import audit
 from hub.casework.board import reassessment_overdue
 from hub.conferences.slot import DEFAULT_AGENDA_HOURS, scoring_slot, slot_for
+from hub.core import signals
+from hub.core.timeutil import LONDON
 from hub.extensions import db
 from hub.models import (
     ActionStatus,
@@ -54,7 +56,6 @@ from hub.models import (
     Stage,
 )
 from hub.models.referral import ReferralStatus
-from hub.timeutil import LONDON
 from scoring import BANDS, next_conference
 
 log = logging.getLogger("hub.conferences")
@@ -248,7 +249,8 @@ def _link_case_reviews(conference: Conference) -> None:
     )
 
 
-def referral_now_a_case(referral: Referral, case: Case) -> None:
+@signals.referral_joined_case.connect
+def referral_now_a_case(referral: Referral, *, case: Case, **_) -> None:
     """A referral triaged into a case: its items on agendas still to be held become the case's
     (where the case is not already on that agenda), so the chair decides on the case and the
     next build does not list it a second time."""

@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from hub import audit
+from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import (
     Case,
@@ -27,7 +28,6 @@ from hub.models import (
     Hub,
 )
 from hub.permissions import hub_today
-from hub.timeutil import utcnow
 from referrals.triage import hub_prefix
 
 OUTCOME_LIMIT = 5000

@@ -14,10 +14,11 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
-from hub import audit, mail
+from hub import audit
 from hub import permissions as perm
-from hub.casework import activity
 from hub.conferences.agenda import agenda_items
+from hub.core import mail
+from hub.core.timeutil import LONDON, format_local, utcnow
 from hub.extensions import db
 from hub.models import (
     Agency,
@@ -40,7 +41,6 @@ from hub.models import (
     User,
     UserRole,
 )
-from hub.timeutil import LONDON, format_local, utcnow
 
 NOT_SHOWN = "Details are shown only to member agencies"
 REMARKS_LIMIT = 5000
@@ -445,7 +445,7 @@ def circulate(conference: Conference, actor) -> list[User]:
     when = format_local(conference.starts_at, "%-d %B %Y")
     link = mail.external_url("conference_minutes.show", conference_id=conference.id)
     for user in people:
-        activity.queue_mail(  # sent after the commit, dropped on a rollback
+        mail.queue_mail(  # sent after the commit, dropped on a rollback
             user.email,
             f"Focus Hub: minutes of the {kind} on {when}",
             f"The minutes of the {conference.hub.name} {kind} on {when} are approved.\n\n"

@@ -11,13 +11,14 @@ from datetime import date, timedelta
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import func, select
 
-from hub import audit, sharing
+from hub import audit
 from hub import permissions as perm
 from hub.casework import changes, stages
 from hub.casework.activity import log
 from hub.conferences import case_reviews
 from hub.conferences.agenda import agenda_items
 from hub.conferences.slot import slot_for
+from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
 from hub.models import (
     Agency,
@@ -41,7 +42,8 @@ from hub.models import (
     User,
     UserRole,
 )
-from hub.timeutil import LONDON, utcnow
+from hub.sharing import agreements
+from referrals import triage
 
 
 class ConferenceChanged(ValidationError):
@@ -439,8 +441,6 @@ def _new_decision(conference, item, kind, actor, summary, **values) -> Conferenc
 
 
 def _decide_referral(conference, item, kind, data, actor) -> ConferenceDecision:
-    from referrals import triage
-
     referral: Referral = item.referral
     if kind not in (DecisionKind.OPEN_CASE, DecisionKind.DECLINE):
         raise ValidationError(
@@ -571,7 +571,7 @@ def _lead(conference, case: Case, data, actor):
 
 
 def _add_member(conference, case: Case, data, actor):
-    membership = sharing.add_member(
+    membership = agreements.add_member(
         case,
         {
             "agency_id": data["agency_id"],

@@ -6,11 +6,13 @@ ensure_weekly_conferences is idempotent: a conference is unique per (hub, kind, 
 
 from datetime import date, datetime, time, timedelta
 
+from icalendar import Calendar, Event
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from hub import audit
+from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
 from hub.models import (
     Conference,
@@ -23,7 +25,6 @@ from hub.models import (
     User,
     UserRole,
 )
-from hub.timeutil import LONDON, utcnow
 from scoring import ConferenceSlot as ScoringSlot
 from scoring import next_conference
 
@@ -295,8 +296,6 @@ def slot_dict(slot: ConferenceSlot) -> dict:
 
 def ics(conference: Conference, url: str) -> bytes:
     """An RFC 5545 invitation: when, where and a link; nothing about any case or person."""
-    from icalendar import Calendar, Event
-
     cal = Calendar()
     cal.add("prodid", "-//Focus Hub//Case conferences//EN")
     cal.add("version", "2.0")

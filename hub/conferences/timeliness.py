@@ -24,11 +24,11 @@ from marshmallow import ValidationError
 from sqlalchemy import and_, case, func, or_, select, type_coerce
 
 from hub import audit
+from hub.core.timeutil import LONDON
 from hub.extensions import db
 from hub.models import AgendaItem, Conference, ConferenceStatus, DeadlineBreach, Hub, Referral
 from hub.models.base import UTCDateTime
 from hub.models.referral import ReferralStatus, TriageDecision
-from hub.timeutil import LONDON
 from scoring import BANDS, is_working_day
 
 DEFAULT_DAYS = 90

@@ -7,11 +7,11 @@ Reused first: a proposed or scheduled urgent conference of the hub before the de
 a weekly conference before the deadline (at least NOTICE ahead), which the referral joins as
 an urgent item rather than a second meeting.
 
-propose_for(referral, now, weekly) runs when a referral is submitted (referrals.intake), in
-the submission's transaction; propose_due(now) is the hourly job's safety net. Both are
-idempotent:
-a referral once put on an urgent conference's agenda is never proposed again, an agenda item is
-unique per (conference, referral), and coordinators are told only when the item is new.
+propose_for(referral, now, weekly) runs when a referral is submitted (on the
+referral_submitted signal from referrals.intake), in the submission's transaction;
+propose_due(now) is the hourly job's safety net. Both are idempotent: a referral once put on
+an urgent conference's agenda is never proposed again, an agenda item is unique per
+(conference, referral), and coordinators are told only when the item is new.
 
 Nothing here names anyone: a conference's reason and every notice carry the referral's
 reference, band and deadline only.
@@ -23,9 +23,11 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.exc import IntegrityError
 
-from hub import audit, mail
-from hub.casework.activity import queue_mail
+from hub import audit
+from hub import permissions as perm
 from hub.conferences.slot import scoring_slot, slot_for
+from hub.core import mail, signals
+from hub.core.timeutil import LONDON, format_local
 from hub.extensions import db
 from hub.models import (
     AgendaItem,
@@ -38,12 +40,8 @@ from hub.models import (
     Hub,
     Notification,
     Referral,
-    Role,
-    User,
-    UserRole,
 )
 from hub.models.referral import ReferralStatus
-from hub.timeutil import LONDON, format_local
 from scoring import ConferenceSlot as ScoringSlot
 from scoring import add_working_days, next_conference
 
@@ -152,6 +150,12 @@ def propose_due(now: datetime) -> list[tuple[Conference, Referral]]:
             if conference is not None:
                 done.append((conference, referral))
     return done
+
+
+@signals.referral_submitted.connect
+def _convene_urgently(referral: Referral, *, now: datetime, weekly: ScoringSlot | None, **_):
+    """A referral was just submitted (referrals.intake): convene for it now if it must be."""
+    propose_for(referral, now, weekly)
 
 
 def _put_on_urgent(referral: Referral, slot: ConferenceSlot, now: datetime) -> Conference | None:
@@ -282,22 +286,6 @@ def _add_item(conference: Conference, referral: Referral, now: datetime) -> bool
     return True
 
 
-def coordinators(hub_id: int) -> list[User]:
-    return list(
-        db.session.execute(
-            select(User)
-            .join(UserRole, UserRole.user_id == User.id)
-            .where(
-                UserRole.hub_id == hub_id,
-                UserRole.role == Role.COORDINATOR.value,
-                User.is_active_account.is_(True),
-            )
-            .distinct()
-            .order_by(User.id)
-        ).scalars()
-    )
-
-
 def _tell_coordinators(conference: Conference, referral: Referral, created: bool) -> None:
     when = format_local(conference.starts_at)
     if created:
@@ -318,9 +306,9 @@ def _tell_coordinators(conference: Conference, referral: Referral, created: bool
     else:
         link = mail.external_url("conferences.show", conference_id=conference.id)
         action = "It is on the agenda of the coming weekly conference. Sign in to see it"
-    for user in coordinators(referral.hub_id):
+    for user in perm.coordinators(referral.hub_id):
         db.session.add(Notification(user_id=user.id, conference_id=conference.id, text=text))
-        queue_mail(
+        mail.queue_mail(
             user.email,
             "Focus Hub: a referral needs an urgent conference",
             "A referral to your hub is due for a conference before the weekly conference "

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
-from hub.timeutil import utcnow
+from hub.core.timeutil import utcnow
 
 
 class UTCDateTime(TypeDecorator):
@@ -22,7 +22,7 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column; use hub.timeutil.utcnow()")
+            raise ValueError("naive datetime given to a UTC column; use hub.core.timeutil.utcnow()")
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 

@@ -151,7 +151,7 @@ def test_the_command_imports_a_directory_with_a_report(app, world):
 
 
 def test_an_upload_is_run_by_the_scheduler_job_and_polled(app, client, world):
-    from hub.jobs import police_uk_imports
+    from hub.analytics.jobs import police_uk_imports
 
     client.sign_in(world.email["analyst"])
     token = client.csrf_token(f"/hubs/{world.hub_slug}/analytics/imports")

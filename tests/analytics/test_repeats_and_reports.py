@@ -88,7 +88,7 @@ def test_repeat_counts_without_a_user_name_no_one(ctx, world):
 
 
 def test_the_monthly_report_is_filed_on_the_first_working_day_once(app, world, outbox):
-    from hub.jobs import monthly_reports
+    from hub.analytics.jobs import monthly_reports
 
     def run_at(moment):
         with time_machine.travel(moment, tick=False), app.app_context():

@@ -16,6 +16,7 @@ same way. The board's cards are for everyone whose agency is in the hub, nothing
 from datetime import date, timedelta
 
 from hub.casework.changes import score
+from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import (
     Activity,
@@ -25,7 +26,6 @@ from hub.models import (
     RecordRestriction,
     RiskAssessment,
 )
-from hub.timeutil import utcnow
 from tests.authz import SIGNED_IN, Route, expect
 from tests.factories import make_case
 

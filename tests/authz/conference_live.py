@@ -4,9 +4,9 @@ conference page polls are for everyone in the hub (each filtered for its reader)
 
 from datetime import timedelta
 
+from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import AgendaItem, AgendaReason, Conference, ConferenceStatus
-from hub.timeutil import utcnow
 from tests.authz import Route, expect
 from tests.factories import make_case
 

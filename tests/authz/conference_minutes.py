@@ -6,9 +6,9 @@ approved minutes. Everyone else gets the same 404 as a missing page."""
 
 from datetime import timedelta
 
+from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import AgendaItem, AgendaReason, Conference, ConferenceDecision
-from hub.timeutil import utcnow
 from tests.authz import Route, expect
 
 IN_HUB = expect(200, anonymous=302, other_hub=404)

@@ -5,9 +5,9 @@ missing page, anonymous users the sign-in page. Nothing personal on any of them.
 
 from datetime import timedelta
 
+from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
 from hub.models import AgendaItem, AgendaReason, Conference, Referral
-from hub.timeutil import LONDON, utcnow
 from tests.authz import Route, expect
 
 RUNNERS_PAGE = expect(404, anonymous=302, coordinator=200, hub_manager=200)

@@ -6,9 +6,9 @@ page, anonymous users the sign-in page."""
 
 from datetime import timedelta
 
+from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import AgendaItem, AgendaReason, Conference, ConferenceSlot
-from hub.timeutil import utcnow
 from tests.authz import Route, expect
 from tests.factories import make_case
 

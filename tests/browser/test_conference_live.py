@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
+from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import Agency, AgendaItem, AgendaReason, Conference, Hub
-from hub.timeutil import utcnow
 from tests.browser.test_case_together import sign_in
 from tests.factories import make_case, make_isa
 

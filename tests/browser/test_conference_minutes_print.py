@@ -9,9 +9,9 @@ from types import SimpleNamespace
 import pytest
 from playwright.sync_api import expect
 
+from hub.core.timeutil import LONDON
 from hub.extensions import db
 from hub.models import Agency, Hub, User
-from hub.timeutil import LONDON
 from tests.browser.pdf_text import pages_text
 from tests.factories import PASSWORD, make_case
 from tests.meeting_data import (

@@ -3,9 +3,13 @@ hint of whether something the user may not see exists."""
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from hub.core import signals
+from hub.extensions import db
 
 log = logging.getLogger("hub.errors")
 
@@ -97,17 +101,12 @@ def handle_http_exception(exc: HTTPException):
 
 def _audit_csrf_refusal() -> None:
     """A form without this session's token: an expired page, or a request replayed from
-    someone else's session. Either way it is refused and recorded (issue 4)."""
-    from flask_login import current_user
-
-    from hub import audit
-
-    audit.record(
-        "csrf_refused",
-        outcome="denied",
+    someone else's session. Either way it is refused and recorded (issue 4) by hub.audit."""
+    signals.csrf_refused.send(
+        current_app._get_current_object(),
         user=current_user if current_user.is_authenticated else None,
-        details={"method": request.method, "path": audit.as_code(request.path)},
-        commit=True,
+        method=request.method,
+        path=request.path,
     )
 
 
@@ -117,7 +116,5 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc):  # a bug: log it with the request id, tell the person plainly
         log.exception("unhandled error")
-        from hub.extensions import db
-
         db.session.rollback()
         return handle_http_exception(InternalServerError())

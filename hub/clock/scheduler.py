@@ -28,9 +28,9 @@ from flask import Flask
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
+from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import JobRun, SchedulerHeartbeat
-from hub.timeutil import utcnow
 
 log = logging.getLogger("hub.scheduler")
 RUNNER = f"{socket.gethostname()}:{os.getpid()}"
@@ -53,7 +53,7 @@ JOBS: dict[str, JobSpec] = {}
 def scheduled(
     name: str, trigger: str, description: str = "", run_at_start: bool = False, **trigger_args
 ):
-    """Register a function as a hub job. Its module must be imported by hub.jobs."""
+    """Register a function as a hub job: an area's jobs.py, which hub/cli.py loads."""
 
     def register(func):
         doc = description or func.__doc__ or ""
@@ -161,12 +161,7 @@ class Leadership:
 # -- the scheduler ------------------------------------------------------------------------------
 
 
-def _load_jobs() -> None:
-    import hub.jobs  # noqa: F401 - registers every area's jobs
-
-
 def build_scheduler(app: Flask) -> BackgroundScheduler:
-    _load_jobs()
     with app.app_context():
         store = SQLAlchemyJobStore(engine=db.engine, tablename="scheduler_job")
     scheduler = BackgroundScheduler(
@@ -180,7 +175,7 @@ def build_scheduler(app: Flask) -> BackgroundScheduler:
     for spec in JOBS.values():
         trigger_args = overrides.get(spec.name, spec.trigger_args)
         scheduler.add_job(
-            "hub.scheduler:run_job",
+            "hub.clock.scheduler:run_job",
             spec.trigger,
             args=[spec.name],
             id=spec.name,

@@ -9,15 +9,16 @@ hubs' managers: they concern the person, not either hub. Entries of other hubs n
 
 import csv
 import io
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from marshmallow import Schema, ValidationError, fields, validates_schema
 from sqlalchemy import and_, func, or_, select
 
+from hub.core.timeutil import LONDON
 from hub.extensions import db
 from hub.models import Agency, AuditEntry, Case, Hub, HubAgency, User
-from hub.timeutil import LONDON
 
 PAGE_SIZE = 50
 EXPORT_LIMIT = 100_000
@@ -169,8 +170,6 @@ def _cell(value) -> str:
 
 
 def export_csv(hub: Hub, filters: dict) -> tuple[str, int]:
-    import json
-
     rows = db.session.execute(hub_entries(hub, filters).limit(EXPORT_LIMIT)).scalars()
     out = io.StringIO()
     writer = csv.writer(out)

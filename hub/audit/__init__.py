@@ -1,4 +1,5 @@
-"""Writing and verifying the audit log.
+"""The audit log: append-only and tamper-evident. Writing and verifying it is here (record,
+verify_chain); reading it, for a hub's managers, is hub.audit.reading.
 
 Each entry carries the SHA-256 of its own content and of the entry before it, so an edit or
 deletion of any row breaks the chain at that point. Callers add the entry in the same
@@ -23,10 +24,11 @@ from urllib.parse import quote
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import select, text
 
-from hub import take_write_lock
+from hub.core import signals
+from hub.core.database import take_write_lock
+from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import AuditAnchor, AuditEntry
-from hub.timeutil import utcnow
 
 GENESIS = "0" * 64
 # Serialises writers on PostgreSQL so two transactions cannot chain to the same predecessor.
@@ -283,6 +285,17 @@ def field_names(messages) -> list[str]:
     """The names of the fields a refused form got wrong, as codes (a tampered form can send
     any name)."""
     return sorted(as_code(k, 60) for k in messages)
+
+
+@signals.csrf_refused.connect
+def _record_csrf_refusal(_app, *, user, method: str, path: str, **_) -> None:
+    record(
+        "csrf_refused",
+        outcome="denied",
+        user=user,
+        details={"method": method, "path": as_code(path)},
+        commit=True,
+    )
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,8 @@
 """Email. Messages carry no personal data about cases: only a short notice and a link.
 
+Notices about a change wait for its commit (queue_mail): a write that is rolled back never
+announces itself.
+
 With MAIL_SERVER unset (development), messages are written to the log instead of sent; tests
 set MAIL_BACKEND=memory and read app.extensions["mail_outbox"]."""
 
@@ -8,8 +11,13 @@ import smtplib
 from email.message import EmailMessage
 
 from flask import current_app, has_request_context, url_for
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from hub.extensions import db
 
 log = logging.getLogger("hub.mail")
+_QUEUE = "hub_mail"  # the session.info key of emails waiting for the commit
 
 
 def send(to: str, subject: str, body: str) -> None:
@@ -51,3 +59,26 @@ def send_password_setup(user, token: str) -> None:
         f"Set your password within 72 hours:\n{link}\n\n"
         "If you did not expect this, tell your hub manager.",
     )
+
+
+def queue_mail(to: str, subject: str, body: str) -> None:
+    """Send once the current transaction commits; drop it if the transaction rolls back."""
+    db.session.info.setdefault(_QUEUE, []).append((to, subject, body))
+
+
+@event.listens_for(Session, "after_commit")
+def _send_queued_mail(session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released (SQLAlchemy fires after_commit for it): not the commit
+    for to, subject, body in session.info.pop(_QUEUE, []):
+        try:
+            send(to, subject, body)
+        except OSError:  # the change is saved; a mail server outage must not undo or hide it
+            log.exception("a notice email could not be sent")
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_queued_mail(session) -> None:
+    if session.in_nested_transaction():
+        return  # only a savepoint rolled back: what was queued before it still stands
+    session.info.pop(_QUEUE, None)

@@ -4,13 +4,19 @@ Names of people are invented; agencies follow the shape of a real West Cumbrian 
 Running it twice changes nothing: every record is looked up before it is created.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from hub.conferences import case_reviews
+from hub.conferences.slot import ensure_weekly_conferences
+from hub.core.security import hash_password
+from hub.demo.referrals import build_demo_referrals
 from hub.extensions import db
 from hub.models import (
     Agency,
+    Case,
+    CaseReview,
     Hub,
     HubAgency,
     InformationSharingAgreement,
@@ -21,8 +27,8 @@ from hub.models import (
     User,
     UserRole,
 )
-from hub.security import hash_password
-from referrals.demo import build_demo_referrals
+from hub.models.conference import ConferenceSlot, StandingAttendee
+from hub.permissions import hub_today
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - the demo's published password
 
@@ -192,10 +198,6 @@ def _build_conference_slot(hub: Hub, agencies: dict) -> int:
     """Wednesdays at 10:00, as the demo referrals' deadlines assume, with its standing
     attendees; the scheduler (or this, for a demo that is looked at before it runs) creates
     the coming conferences."""
-    from hub.conferences.slot import ensure_weekly_conferences
-    from hub.models.conference import ConferenceSlot, StandingAttendee
-    from hub.permissions import hub_today
-
     chair = db.session.execute(
         select(User).where(User.email == "ps.coordinator@cumbria-police.example")
     ).scalar_one()
@@ -220,12 +222,6 @@ def _build_conference_slot(hub: Hub, agencies: dict) -> int:
 def _build_case_review_application(hub: Hub) -> int:
     """An ASB case review application on the demo's first case, made by the victim and
     recorded by their SPoC: it goes on the next weekly agenda for the threshold decision."""
-    from datetime import timedelta
-
-    from hub.conferences import case_reviews
-    from hub.models import Case, CaseReview
-    from hub.permissions import hub_today
-
     case = db.session.execute(
         select(Case).where(Case.hub_id == hub.id).order_by(Case.id).limit(1)
     ).scalar_one_or_none()

@@ -11,11 +11,11 @@ from datetime import date
 from sqlalchemy import select
 
 from hub import audit
+from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import Agency, Case, CaseNote, Hub
 from hub.models.casework import Intervention, RiskAssessment
 from hub.models.referral import Referral, ReferralPerson, ReferralStatus
-from hub.timeutil import utcnow
 from referrals.normalise import name_key, normalise_postcode
 
 LEGAL_BASIS = "UK GDPR Article 15 (right of access)"

@@ -13,7 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from hub import audit, mail
+from hub import audit
+from hub.core import mail
+from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import (
     Agency,
@@ -35,7 +37,6 @@ from hub.models import (
     User,
     UserRole,
 )
-from hub.timeutil import utcnow
 
 STATUS_LABELS = {
     IsaStatus.DRAFT: "Draft",

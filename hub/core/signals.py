@@ -1,0 +1,25 @@
+"""The named events one area sends and another reacts to (blinker, which Flask ships).
+
+Dependencies point one way (blueprints -> area services -> models/core), so an area that must
+react to something a lower area does never imports it back: the lower area sends a signal
+named here, and the higher one connects a receiver in its own module. Receivers run at once,
+in the sender's transaction, and must not commit. Every signal here has a receiver once the
+application is built (tests/test_architecture.py checks it).
+"""
+
+from blinker import Namespace
+
+_events = Namespace()
+
+# referrals.intake, after a referral is stored and scored. Sender: the referral; `now`, and
+# `weekly` (the scoring.ConferenceSlot it was scored with, or None). hub.conferences.urgent
+# convenes an urgent conference when the deadline falls before the weekly one.
+referral_submitted = _events.signal("referral-submitted")
+
+# referrals.triage, after a referral is opened as a case or added to one. Sender: the
+# referral; `case`. hub.conferences.agenda turns the referral's agenda items into the case's.
+referral_joined_case = _events.signal("referral-joined-case")
+
+# hub.core.errors, when a form arrives without this session's CSRF token. Sender: the app;
+# `user` (or None), `method`, `path`. hub.audit records the refusal.
+csrf_refused = _events.signal("csrf-refused")

@@ -1,0 +1,1 @@
+"""What tests share: builders of test data, the query counter, the import-graph reader."""
