@@ -8,7 +8,7 @@ and weekday. Names appear only on the repeats page, through the s115 rule.
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import and_, case, func, literal, select, union_all
 
 from hub.analytics.charts import BAND_COLOURS, Chart, Series
 from hub.analytics.periods import (
@@ -104,11 +104,6 @@ def referrals_over_time(hub: Hub, filters: Filters) -> tuple[Chart, Chart]:
 # -- conference deadlines, as hub.conferences.timeliness decides them, counted in SQL ----------
 
 
-def _least(a, b):
-    """The earlier of two times where either may be NULL (SQLite's min() of NULL is NULL)."""
-    return case((a.is_(None), b), (b.is_(None), a), (a < b, a), else_=b)
-
-
 def deadline_counts(hub: Hub, filters: Filters, now: datetime) -> dict[str, dict[str, int]]:
     """band -> outcome -> referrals, for referrals received in the period that need a
     conference. The same rule as the timeliness page (the first held conference whose agenda
@@ -151,26 +146,28 @@ def deadline_counts(hub: Hub, filters: Filters, now: datetime) -> dict[str, dict
         .cte("r")
     )
 
-    def first_held(link):
+    def held_for(link):
         return (
-            select(
-                referrals.c.id,
-                func.min(case((items.c.discussed, items.c.held_at))).label("discussed"),
-                func.min(items.c.held_at).label("any"),
-            )
+            select(referrals.c.id.label("rid"), items.c.held_at, items.c.discussed)
             .join(items, link)
             .where(items.c.held_at >= referrals.c.submitted_at)
-            .group_by(referrals.c.id)
-            .subquery()
         )
 
-    direct = first_held(items.c.referral_id == referrals.c.id)
-    via_case = first_held(
-        and_(referrals.c.case_id.is_not(None), items.c.case_id == referrals.c.case_id)
+    # Every held item that counts for a referral (its own, or its case's), in one aggregate.
+    links = union_all(
+        held_for(items.c.referral_id == referrals.c.id),
+        held_for(and_(referrals.c.case_id.is_not(None), items.c.case_id == referrals.c.case_id)),
+    ).subquery("links")
+    first = (
+        select(
+            links.c.rid,
+            func.min(case((links.c.discussed, links.c.held_at))).label("discussed"),
+            func.min(links.c.held_at).label("any"),
+        )
+        .group_by(links.c.rid)
+        .subquery("first")
     )
-    held_at = func.coalesce(
-        _least(direct.c.discussed, via_case.c.discussed), _least(direct.c.any, via_case.c.any)
-    )
+    held_at = func.coalesce(first.c.discussed, first.c.any)
     due = referrals.c.conference_due_by
     outcome = case(
         (and_(held_at.is_not(None), held_at <= due), literal("met")),
@@ -181,8 +178,7 @@ def deadline_counts(hub: Hub, filters: Filters, now: datetime) -> dict[str, dict
     rows = db.session.execute(
         select(referrals.c.band, outcome, func.count())
         .select_from(referrals)
-        .outerjoin(direct, direct.c.id == referrals.c.id)
-        .outerjoin(via_case, via_case.c.id == referrals.c.id)
+        .outerjoin(first, first.c.rid == referrals.c.id)
         .group_by(referrals.c.band, outcome)
     ).all()
     counts = {b: dict.fromkeys(OUTCOMES, 0) for b in BANDS}
@@ -367,37 +363,26 @@ def context_by_month(hub: Hub, filters: Filters) -> Chart:
 class Headline:
     referrals: int
     open_cases: int
-    powers_used: int
     context_incidents: int
     latest_context_month: date | None
 
 
-def headline(hub: Hub, filters: Filters, referrals: int, context_asb: int) -> Headline:
+def headline(hub: Hub, referrals: int, context_asb: int) -> Headline:
     """The figures above the charts. Referrals and police.uk ASB are the charts' totals; the
-    rest is one statement of scalar subqueries, each an index range."""
-    statutory = [t for t, (_, power) in INTERVENTION_TYPES.items() if power]
-    row = db.session.execute(
+    open cases (an index of the open ones) and the latest police.uk month are one statement.
+    The powers used are on the powers return and in the monthly report."""
+    open_cases, latest = db.session.execute(
         select(
             select(func.count())
             .select_from(Case)
             .where(Case.hub_id == hub.id, Case.stage != Stage.CLOSED.value)
-            .scalar_subquery(),
-            select(func.count())
-            .select_from(Intervention)
-            .join(Case, Case.id == Intervention.case_id)
-            .where(
-                Case.hub_id == hub.id,
-                Intervention.type.in_(statutory),
-                Intervention.served_on >= filters.start,
-                Intervention.served_on < filters.after,
-            )
             .scalar_subquery(),
             select(func.max(ContextMonthCount.month))
             .where(ContextMonthCount.hub_id == hub.id)
             .scalar_subquery(),
         )
     ).one()
-    return Headline(referrals, row[0], row[1], context_asb, row[2])
+    return Headline(referrals, open_cases, context_asb, latest)
 
 
 @dataclass
@@ -425,7 +410,7 @@ def build(hub: Hub, filters: Filters, now: datetime, today: date) -> Dashboard:
     context = charts[-1]
     return Dashboard(
         filters=filters,
-        headline=headline(hub, filters, by_band.grand_total, sum(context.series[0].values)),
+        headline=headline(hub, by_band.grand_total, sum(context.series[0].values)),
         charts={c.id: c for c in charts},
         deadlines=deadlines,
         reviews=case_review_figures(hub, filters),

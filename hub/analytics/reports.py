@@ -61,18 +61,18 @@ def figures(hub: Hub, month: date, now: datetime) -> dict:
     last_day = add_months(month, 1) - timedelta(days=1)
     by_band, by_category = dashboard.referrals_over_time(hub, trend)
     context = dashboard.context_by_month(hub, trend)
+    rows = powers.powers_return(hub, period)
     head = dashboard.headline(
-        hub, period, by_band.total(len(trend.months) - 1), context.series[0].values[-1]
+        hub, by_band.total(len(trend.months) - 1), context.series[0].values[-1]
     )
     deadlines = dashboard.deadline_counts(hub, period, now)
-    rows = powers.powers_return(hub, period)
     lists = {k: repeats.top(None, hub, k, 90, last_day, limit=5) for k in repeats.KINDS}
     return {
         "month": month.isoformat(),
         "headline": {
             "referrals": head.referrals,
             "open_cases": head.open_cases,
-            "powers_used": head.powers_used,
+            "powers_used": powers.totals(rows)["statutory"],
             "police_uk_asb": head.context_incidents,
         },
         "charts": [

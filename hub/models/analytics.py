@@ -219,3 +219,4 @@ Index(
 )
 Index("ix_case_evaluation_recorded", Evaluation.recorded_at, Evaluation.case_id, Evaluation.outcome)
 Index("ix_intervention_served", Intervention.served_on, Intervention.type, Intervention.case_id)
+Index("ix_intervention_case_type", Intervention.case_id, Intervention.type)

@@ -126,6 +126,7 @@ def upgrade():
     with op.batch_alter_table('intervention', schema=None) as batch_op:
         batch_op.add_column(sa.Column('subject_age_group', sa.String(length=10), nullable=True))
         batch_op.create_index('ix_intervention_served', ['served_on', 'type', 'case_id'], unique=False)
+        batch_op.create_index('ix_intervention_case_type', ['case_id', 'type'], unique=False)
 
     with op.batch_alter_table('referral', schema=None) as batch_op:
         batch_op.create_index('ix_referral_hub_submitted', ['hub_id', 'submitted_at'], unique=False, postgresql_include=['band', 'asb_category', 'status', 'decision', 'case_id', 'conference_due_by'])
@@ -140,6 +141,7 @@ def downgrade():
 
     with op.batch_alter_table('intervention', schema=None) as batch_op:
         batch_op.drop_index('ix_intervention_served')
+        batch_op.drop_index('ix_intervention_case_type')
         batch_op.drop_column('subject_age_group')
 
     with op.batch_alter_table('case_evaluation', schema=None) as batch_op:
