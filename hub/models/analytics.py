@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from hub.extensions import db
 from hub.models.base import UTCDateTime, created_now
 from hub.models.casework import CaseAction, Evaluation, Intervention
+from hub.models.conference import AgendaItem
 from hub.models.org import Hub
 from hub.models.referral import Referral
 
@@ -218,6 +219,12 @@ Index(
     CaseAction.agency_id,
     CaseAction.due_on,
     CaseAction.case_id,
+)
+# The held conferences' agenda items, for the deadline figures, without reading their rows.
+Index(
+    "ix_agenda_item_conference_held",
+    AgendaItem.conference_id,
+    postgresql_include=["referral_id", "case_id", "discussed_at", "removed"],
 )
 Index("ix_case_evaluation_recorded", Evaluation.recorded_at, Evaluation.case_id, Evaluation.outcome)
 Index("ix_intervention_served", Intervention.served_on, Intervention.type, Intervention.case_id)

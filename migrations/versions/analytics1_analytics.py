@@ -120,6 +120,7 @@ def upgrade():
     with op.batch_alter_table('case_action', schema=None) as batch_op:
         batch_op.create_index('ix_case_action_status_agency', ['status', 'agency_id', 'due_on', 'case_id'], unique=False)
 
+    op.create_index('ix_agenda_item_conference_held', 'agenda_item', ['conference_id'], unique=False, postgresql_include=['referral_id', 'case_id', 'discussed_at', 'removed'])
     with op.batch_alter_table('case_evaluation', schema=None) as batch_op:
         batch_op.create_index('ix_case_evaluation_recorded', ['recorded_at', 'case_id', 'outcome'], unique=False)
 
@@ -144,6 +145,7 @@ def downgrade():
         batch_op.drop_index('ix_intervention_case_type')
         batch_op.drop_column('subject_age_group')
 
+    op.drop_index('ix_agenda_item_conference_held', table_name='agenda_item', postgresql_include=['referral_id', 'case_id', 'discussed_at', 'removed'])
     with op.batch_alter_table('case_evaluation', schema=None) as batch_op:
         batch_op.drop_index('ix_case_evaluation_recorded')
 
