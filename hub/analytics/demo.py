@@ -22,6 +22,7 @@ from hub.models import (
     IsaCategory,
     IsaSignatory,
     IsaStatus,
+    Role,
     User,
     UserRole,
 )
@@ -155,7 +156,8 @@ def build(password: str) -> dict:
         users[email] = user
         for role in roles:
             _get_or_create(UserRole, {"user_id": user.id, "hub_id": hub.id, "role": role})
-        people.append((email, f"{', '.join(roles)} — {agency} (City of London hub)"))
+        labels = ", ".join(Role(r).label for r in roles)
+        people.append((email, f"{labels} — {agency} (City of London hub)"))
     isa, new = _get_or_create(
         InformationSharingAgreement,
         {"hub_id": hub.id, "reference": "COL-ISA-2026"},
