@@ -81,8 +81,8 @@ def load(conn, mix: str) -> int:
     )
     user = q(
         "INSERT INTO user_account (email, name, agency_id, password_hash, "
-        "is_active_account, session_version, created_at) VALUES ('coord@bench.example', "
-        "'Bench Coordinator', :a, 'x', true, 1, now()) RETURNING id",
+        "is_active_account, created_at) VALUES ('coord@bench.example', "
+        "'Bench Coordinator', :a, 'x', true, now()) RETURNING id",
         a=agency,
     ).scalar()
     q(

@@ -63,8 +63,8 @@ def load(conn, password_hash: str) -> dict:
         )
     user = q(
         "INSERT INTO user_account (email, name, agency_id, password_hash, "
-        "is_active_account, session_version, created_at) VALUES ('spoc@bench.example', "
-        "'Bench Spoc', :a, :p, true, 1, now()) RETURNING id",
+        "is_active_account, created_at) VALUES ('spoc@bench.example', "
+        "'Bench Spoc', :a, :p, true, now()) RETURNING id",
         a=agencies["council"],
         p=password_hash,
     ).scalar()

@@ -199,7 +199,7 @@ def main() -> None:
         )
         with app.app_context():
             upgrade()
-            from hub import accounts
+            from hub.accounts import tokens
             from hub.models import Agency, Hub, HubAgency, HubScoringSettings, User, UserRole
 
             hub = Hub(slug="copeland", name="Copeland Focus Hub", area="")
@@ -214,7 +214,7 @@ def main() -> None:
             db.session.add(referrer)
             db.session.flush()
             db.session.add(UserRole(user_id=referrer.id, hub_id=hub.id, role="referrer"))
-            token, _ = accounts.issue_token(referrer, "bench")
+            token, _ = tokens.issue_token(referrer, "bench")
             db.session.commit()
             hub_id = hub.id
         today = dt.datetime.now(dt.UTC).date()

@@ -14,7 +14,9 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from hub import accounts, audit, permissions
+from hub import audit, permissions
+from hub.accounts import jobs as account_jobs
+from hub.accounts import sign_in, tokens
 from hub.analytics import commands as analytics_commands
 from hub.analytics import demo as analytics_demo
 from hub.analytics import jobs as analytics_jobs
@@ -31,7 +33,14 @@ from hub.sharing import agreements
 from hub.sharing import jobs as sharing_jobs
 
 # The jobs each area registers with the clock (@scheduled) as its module loads.
-AREA_JOBS = (analytics_jobs, audit_jobs, casework_jobs, conference_jobs, sharing_jobs)
+AREA_JOBS = (
+    account_jobs,
+    analytics_jobs,
+    audit_jobs,
+    casework_jobs,
+    conference_jobs,
+    sharing_jobs,
+)
 
 hub_cli = AppGroup("hub", help="Focus Hub administration.")
 hub_cli.add_command(analytics_commands.import_police_uk)
@@ -59,6 +68,11 @@ def demo_command(if_empty: bool) -> None:
     )
     for email, role in summary["people"] + city["people"]:
         click.echo(f"  {email:<45} {role}")
+    click.echo(
+        "Two-factor sign-in is not required in the demo hub, so a password alone signs in. "
+        "Try it from 'Your account'; the system administrator can require it for the hub at "
+        "/admin/sign-in, as every real hub does by default."
+    )
 
 
 @hub_cli.command("users")
@@ -92,11 +106,11 @@ def users_command(as_json: bool) -> None:
 @click.option("--name", default="Command-line token", help="What the token is for.")
 def token_command(email: str, name: str) -> None:
     """Issue a personal API token for EMAIL; the token is printed as the last line."""
-    user = accounts.find_user_by_email(email)
+    user = sign_in.find_user_by_email(email)
     if user is None or not user.is_active:
         click.echo(f"No active user has the email address {email}.", err=True)
         sys.exit(1)
-    token, _row = accounts.issue_token(user, name)
+    token, _row = tokens.issue_token(user, name)
     db.session.commit()
     click.echo(f"API token for {user.email} ({name}). It is shown once: keep it safe.")
     click.echo(token)

@@ -111,7 +111,13 @@ def load_config(instance_path: str) -> dict:
         "LOCKOUT_THRESHOLD": _int("LOCKOUT_THRESHOLD", 5),
         "LOCKOUT_MINUTES": _int("LOCKOUT_MINUTES", 15),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        # Several workers must share counters: use Redis (redis://host:6379) in production.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "focus-hub"),
+        # How many proxies in front of the hub to believe about the client's address
+        # (X-Forwarded-For) and scheme (X-Forwarded-Proto). 0 believes none: behind a proxy
+        # every person would otherwise share the proxy's address and one sign-in limit.
+        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": True,
         "SIGN_IN_RATE_LIMIT": os.environ.get("SIGN_IN_RATE_LIMIT", "20 per minute"),

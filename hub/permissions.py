@@ -122,6 +122,32 @@ def can_manage_user(actor, target: User) -> bool:
     return db.session.execute(query.with_only_columns(User.id)).first() is not None
 
 
+def can_manage_account(actor, target: User) -> bool:
+    """Acts on a whole account (switching it off or on, password links, resetting two-factor
+    sign-in), which reaches every hub the person works in. A system administrator's account
+    is only for system administrators; an agency manager acts for their own agency's people;
+    a hub manager only for people whose roles are all in hubs they manage, so hub B's manager
+    cannot lock hub A's people out of hub A."""
+    if not can_manage_user(actor, target):
+        return False
+    if is_sysadmin(actor):
+        return True
+    if Role.SYSADMIN in target.role_names():
+        return False
+    if is_agency_manager(actor, target.agency_id):
+        return True
+    managed = managed_hub_ids(actor)
+    return all(r.hub_id is not None and r.hub_id in managed for r in target.roles)
+
+
+def can_approve_account(actor, target: User) -> bool:
+    """Someone waiting after their first single sign-on is approved by a manager of their own
+    agency, or a system administrator."""
+    return is_sysadmin(actor) or (
+        actor.is_authenticated and is_agency_manager(actor, target.agency_id)
+    )
+
+
 def manageable_agencies(actor) -> Select:
     """Agencies whose users the actor may create or manage."""
     query = select(Agency).order_by(Agency.name)

@@ -159,7 +159,7 @@ class HubClient(FlaskClient):
 
     def sign_in(self, email: str, password: str = PASSWORD):
         response = self.post(
-            "/sign-in",
+            "/sign-in/password",
             data={"email": email, "password": password, "csrf_token": self.csrf_token()},
         )
         assert response.status_code == 302, response.get_data(as_text=True)[:2000]

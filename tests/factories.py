@@ -17,8 +17,14 @@ def _password_hash() -> str:
     return _HASH
 
 
-def make_hub(slug: str, name: str | None = None) -> Hub:
-    hub = Hub(slug=slug, name=name or slug.replace("-", " ").title() + " Hub", area="")
+def make_hub(slug: str, name: str | None = None, *, two_factor_required: bool = False) -> Hub:
+    # Two-factor sign-in is tested in tests/accounts/; elsewhere a password alone signs in.
+    hub = Hub(
+        slug=slug,
+        name=name or slug.replace("-", " ").title() + " Hub",
+        area="",
+        two_factor_required=two_factor_required,
+    )
     db.session.add(hub)
     db.session.flush()
     return hub

@@ -215,7 +215,7 @@ def test_an_actions_history_is_shown_on_its_page(app, client, world):
 def test_a_failed_sign_in_keeps_a_fingerprint_of_the_address_not_the_address(app, client):
     for _ in range(2):
         client.post(
-            "/sign-in",
+            "/sign-in/password",
             data={
                 "email": "Margaret.Hartley@example.org",
                 "password": "wrong",

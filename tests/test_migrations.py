@@ -33,10 +33,11 @@ def test_migrations_from_empty_match_the_models():
 def test_upgrading_a_hub_with_conferences_keeps_every_row():
     """Rebuilding agenda_item (SQLite's batch mode drops and recreates a table) must not
     cascade into the decisions and notes that refer to its rows."""
-    from sqlalchemy import func, insert, select
+    from sqlalchemy import column, func, insert, select, table
 
     from hub.core.timeutil import utcnow
-    from hub.models import Agency, AgendaItem, Conference, ConferenceDecision, Hub, User
+    from hub.models import Agency, AgendaItem, Conference, ConferenceDecision, Hub
+    from hub.models.base import UTCDateTime
 
     url, options, cleanup = _database("migrate_data")
     try:
@@ -51,8 +52,20 @@ def test_upgrading_a_hub_with_conferences_keeps_every_row():
                 agency = conn.execute(
                     insert(Agency).values(name="A", kind="council", created_at=now)
                 ).inserted_primary_key[0]
+                # The user table as it stood at that revision (later ones add columns).
+                users = table(
+                    "user_account",
+                    column("id"),
+                    column("email"),
+                    column("name"),
+                    column("agency_id"),
+                    column("is_active_account"),
+                    column("session_version"),
+                    column("created_at", UTCDateTime),
+                )
                 person = conn.execute(
-                    insert(User).values(
+                    insert(users)
+                    .values(
                         email="m@example.org",
                         name="M",
                         agency_id=agency,
@@ -60,7 +73,8 @@ def test_upgrading_a_hub_with_conferences_keeps_every_row():
                         session_version=1,
                         created_at=now,
                     )
-                ).inserted_primary_key[0]
+                    .returning(users.c.id)
+                ).scalar_one()
                 conference = conn.execute(
                     insert(Conference).values(
                         hub_id=hub,

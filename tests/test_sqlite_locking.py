@@ -111,7 +111,7 @@ def test_parallel_sign_ins_and_reads_never_meet_a_locked_database(hub_app):
         client = hub_app.test_client()  # its own cookies; requests run on this thread
         token = client.csrf_token()
         data = {"email": email, "password": password, "csrf_token": token}
-        return client.post("/sign-in", data=data).status_code
+        return client.post("/sign-in/password", data=data).status_code
 
     manager = hub_app.test_client()
     manager.sign_in(world.email["hub_manager"])

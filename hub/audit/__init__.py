@@ -122,6 +122,7 @@ DETAIL_KEYS = frozenset(
         "place",
         "plan_id",
         "position",
+        "provider_id",
         "reason",
         "received_on",
         "recipients",
@@ -136,6 +137,7 @@ DETAIL_KEYS = frozenset(
         "removed",
         "repeat",
         "replaced",
+        "required",
         "restricted_to",
         "review_on",
         "role",
@@ -174,7 +176,41 @@ _CODE = re.compile(r"[A-Za-z0-9_.:+/%~\-]{0,200}\Z")
 _WHAT = re.compile(r"[a-z ()]{1,60}\Z")
 _RECORD_TYPE = re.compile(r"[a-z_]{1,40}\Z")
 # Reasons are codes too, from this list; the words a person typed stay on their record.
-REASON_CODES = frozenset({"idle", "locked", "no_recipient", "slot_changed", "revoked", "expired"})
+REASON_CODES = frozenset(
+    {"idle", "locked", "no_recipient", "slot_changed", "revoked", "expired"}
+) | {
+    # why a sign-in was refused or a session ended (hub/accounts)
+    "account_conflict",
+    "awaiting_approval",
+    "bad_signature",
+    "client_secret_unreadable",
+    "code_refused",
+    "deactivated",
+    "domain_not_allowed",
+    "email_not_verified",
+    "email_taken",
+    "expired_id_token",
+    "expired_state",
+    "invalid_id_token",
+    "no_code",
+    "no_email",
+    "no_id_token",
+    "password_changed",
+    "provider_refused",
+    "provider_unreachable",
+    "replayed_state",
+    "signed_out_everywhere",
+    "state_mismatch",
+    "two_factor_reset",
+    "unknown_state",
+    "unused",
+    "wrong_agency",
+    "wrong_aud",
+    "wrong_azp",
+    "wrong_iss",
+    "wrong_issuer",
+    "wrong_nonce",
+}
 
 
 class AuditContentError(ValueError):

@@ -4,6 +4,7 @@ from flask import Flask
 
 from hub.blueprints import (
     account,
+    account_admin,
     admin,
     analytics,
     api,
@@ -27,6 +28,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(account_admin.bp)  # identity providers, approvals, two-factor
     app.register_blueprint(admin.bp)
     app.register_blueprint(referrals.bp)
     app.register_blueprint(referrals.triage_bp)

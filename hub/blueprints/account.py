@@ -1,13 +1,16 @@
-"""A person's own page: their details, roles and personal API tokens."""
+"""A person's own page: their details and roles, where they are signed in, two-factor
+sign-in, their password and their personal API tokens."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from marshmallow import ValidationError
 from sqlalchemy import select
 
-from hub import accounts
+from hub.accounts import passwords, sessions, tokens, two_factor
+from hub.accounts.schemas import ChangePasswordSchema, CodeSchema
 from hub.core.forms import FormErrors
-from hub.extensions import db
-from hub.models import ApiToken
+from hub.extensions import db, limiter
+from hub.models import ApiToken, UserSession
 from hub.permissions import deny, requires
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -25,10 +28,155 @@ def _tokens():
     )
 
 
+def _page(errors: FormErrors | None = None, status: int = 200):
+    return render_template(
+        "account/show.html",
+        tokens=_tokens(),
+        sessions=sessions.live_sessions(current_user),
+        this_session=sessions.current(),
+        two_factor_required=two_factor.required(current_user),
+        recovery_codes_left=two_factor.recovery_codes_left(current_user),
+        errors=errors or FormErrors(),
+    ), status
+
+
+def _code() -> str:
+    code = request.form.get("code", "")
+    return CodeSchema().load({"code": code} if code else {})["code"]
+
+
 @bp.get("/")
 @requires("signed_in")
 def show():
-    return render_template("account/show.html", tokens=_tokens(), errors=FormErrors())
+    return _page()
+
+
+# -- where you are signed in --------------------------------------------------------------------
+
+
+@bp.post("/sessions/<int:session_id>/end")
+@requires("signed_in")
+def end_session(session_id: int):
+    row = db.session.get(UserSession, session_id)
+    if row is None or row.user_id != current_user.id:
+        deny("user_session", target_type="user_session", target_id=session_id)
+    sessions.revoke(row, actor=current_user)
+    db.session.commit()
+    if row.id == getattr(sessions.current(), "id", None):
+        sessions.sign_out_here()
+        flash("You have signed out.", "success")
+        return redirect(url_for("auth.sign_in"))
+    flash("That session is signed out.", "success")
+    return redirect(url_for("account.show", _anchor="sessions"))
+
+
+@bp.post("/sessions/end-all")
+@requires("signed_in")
+def end_all_sessions():
+    sessions.end_all(current_user, reason="signed_out_everywhere", actor=current_user)
+    db.session.commit()
+    sessions.sign_out_here()
+    flash("You have signed out everywhere, on every device. Sign in again here.", "success")
+    return redirect(url_for("auth.sign_in"))
+
+
+# -- two-factor sign-in -------------------------------------------------------------------------
+
+
+@bp.route("/two-factor", methods=["GET", "POST"])
+@requires("signed_in")
+@limiter.limit(lambda: "10 per minute", methods=["POST"])
+def two_factor_setup():
+    if current_user.uses_single_sign_on or current_user.two_factor_enabled:
+        return redirect(url_for("account.show", _anchor="two-factor"))
+    errors = FormErrors()
+    if request.method == "POST":
+        try:
+            codes = two_factor.confirm_setup(current_user, _code())
+        except ValidationError as exc:
+            db.session.rollback()
+            errors = FormErrors(exc.messages)
+        else:
+            db.session.commit()
+            return render_template(
+                "account/recovery_codes.html", codes=codes, next_url=url_for("account.show")
+            )
+    secret = two_factor.pending_secret(current_user) or two_factor.begin_setup(current_user)
+    db.session.commit()
+    uri = two_factor.provisioning_uri(current_user, secret)
+    return render_template(
+        "auth/two_factor_setup.html",
+        errors=errors,
+        secret=secret,
+        qr=two_factor.qr_code(uri),
+        action=url_for("account.two_factor_setup"),
+    ), (400 if errors else 200)
+
+
+@bp.post("/two-factor/recovery-codes")
+@requires("signed_in")
+@limiter.limit(lambda: "10 per minute")
+def new_recovery_codes():
+    if not current_user.two_factor_enabled:
+        return redirect(url_for("account.show"))
+    try:
+        if not two_factor.check_code(current_user, _code()):
+            raise ValidationError({"code": ["Enter the 6-digit code your app shows now"]})
+    except ValidationError as exc:
+        db.session.rollback()
+        return _page(FormErrors({"code": exc.messages["code"]}), 400)
+    codes = two_factor.regenerate_recovery_codes(current_user)
+    db.session.commit()
+    return render_template(
+        "account/recovery_codes.html", codes=codes, next_url=url_for("account.show")
+    )
+
+
+@bp.post("/two-factor/turn-off")
+@requires("signed_in")
+@limiter.limit(lambda: "10 per minute")
+def turn_off_two_factor():
+    try:
+        two_factor.turn_off(current_user, _code())
+    except ValidationError as exc:
+        db.session.rollback()
+        return _page(FormErrors({"code": exc.messages["code"]}), 400)
+    db.session.commit()
+    flash("Two-factor sign-in is turned off.", "success")
+    return redirect(url_for("account.show"))
+
+
+# -- your password ------------------------------------------------------------------------------
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@requires("signed_in")
+@limiter.limit(lambda: "10 per minute", methods=["POST"])
+def change_password():
+    if current_user.uses_single_sign_on:
+        return redirect(url_for("account.show"))
+    errors = FormErrors()
+    if request.method == "POST":
+        form = {k: v for k, v in request.form.items() if k in ("current", "password", "confirm")}
+        try:
+            data = ChangePasswordSchema().load({k: v for k, v in form.items() if v})
+            passwords.change_password(current_user, data["current"], data["password"])
+        except ValidationError as exc:
+            db.session.rollback()
+            errors = FormErrors(exc.messages)
+        else:
+            db.session.commit()
+            sessions.sign_out_here()
+            flash(
+                "Your password is changed, and you are signed out everywhere. "
+                "Sign in with your new password.",
+                "success",
+            )
+            return redirect(url_for("auth.sign_in"))
+    return render_template("account/password.html", errors=errors), (400 if errors else 200)
+
+
+# -- API tokens ---------------------------------------------------------------------------------
 
 
 @bp.post("/tokens")
@@ -36,9 +184,10 @@ def show():
 def create_token():
     name = request.form.get("name", "").strip()
     if not name or len(name) > 100:
-        errors = FormErrors({"name": ["Enter a name for the token, 100 characters or fewer"]})
-        return render_template("account/show.html", tokens=_tokens(), errors=errors), 400
-    token, _row = accounts.issue_token(current_user, name)
+        return _page(
+            FormErrors({"name": ["Enter a name for the token, 100 characters or fewer"]}), 400
+        )
+    token, _row = tokens.issue_token(current_user, name)
     db.session.commit()
     # Shown once, on this response only; it is not stored anywhere in a form we can show again.
     return render_template("account/token_created.html", token=token, name=name)
@@ -50,7 +199,7 @@ def revoke_token(token_id: int):
     row = db.session.get(ApiToken, token_id)
     if row is None or row.user_id != current_user.id:
         deny("api_token", target_type="api_token", target_id=token_id)
-    accounts.revoke_token(row, actor=current_user)
+    tokens.revoke_token(row, actor=current_user)
     db.session.commit()
     flash(
         f"Token “{row.name}” is revoked. Anything using it can no longer reach the hub.", "success"

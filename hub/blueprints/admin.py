@@ -6,9 +6,8 @@ from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from hub import accounts
 from hub import permissions as perm
-from hub.core import mail
+from hub.accounts import tokens
 from hub.core.forms import FormErrors
 from hub.extensions import db
 from hub.models import Agency, AgencyKind, Hub, User, UserRole
@@ -33,6 +32,13 @@ def _user_or_deny(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None or not perm.can_manage_user(current_user, user):
         perm.deny("manage_user", target_type="user", target_id=user_id)
+    return user
+
+
+def _account_or_deny(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None or not perm.can_manage_account(current_user, user):
+        perm.deny("manage_account", target_type="user", target_id=user_id)
     return user
 
 
@@ -188,8 +194,8 @@ def new_user():
             db.session.rollback()
             errors = FormErrors(exc.messages)
         else:
+            tokens.send_password_link(user, "set_up", actor=current_user)
             db.session.commit()
-            mail.send_password_setup(user, accounts.password_setup_token(user))
             flash(
                 f"{user.name}'s account is created. We have emailed them a link to set a "
                 "password; it works for 72 hours. Give them roles below.",
@@ -262,7 +268,7 @@ def revoke_role(user_id: int, role_id: int):
 @bp.post("/users/<int:user_id>/active")
 @requires_admin
 def set_active(user_id: int):
-    person = _user_or_deny(user_id)
+    person = _account_or_deny(user_id)
     active = request.form.get("active") == "yes"
     try:
         admin.set_user_active(person, active, actor=current_user)
@@ -280,7 +286,14 @@ def set_active(user_id: int):
 @bp.post("/users/<int:user_id>/password-link")
 @requires_admin
 def send_password_link(user_id: int):
-    person = _user_or_deny(user_id)
-    mail.send_password_setup(person, accounts.password_setup_token(person))
+    person = _account_or_deny(user_id)
+    if person.uses_single_sign_on:
+        return _render_user(
+            person,
+            FormErrors({"active": ["This person signs in with their organisation's account"]}),
+            400,
+        )
+    tokens.send_password_link(person, "set_up", actor=current_user)
+    db.session.commit()
     flash(f"We have emailed {person.name} a link to set a password.", "success")
     return redirect(url_for("admin.user", user_id=person.id))

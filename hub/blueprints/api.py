@@ -6,7 +6,7 @@ from flask_login import current_user
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields
 
-from hub import accounts
+from hub.accounts import tokens
 from hub.blueprints import api_referrals
 from hub.core.errors import api_error
 from hub.core.security import hash_token
@@ -44,7 +44,7 @@ def authenticate():
     token = _bearer_token()
     if token is None:
         return api_error(401, "Send a personal API token: Authorization: Bearer <token>.")
-    user = accounts.user_for_token(token)
+    user = tokens.user_for_token(token)
     if user is None:
         return api_error(401, "The API token is not valid, or has been revoked.")
     g._login_user = user  # flask-login's current_user for this request only; no session

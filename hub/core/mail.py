@@ -50,17 +50,6 @@ def external_url(endpoint: str, **values) -> str:
     return current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, **values)
 
 
-def send_password_setup(user, token: str) -> None:
-    link = external_url("auth.set_password", token=token)
-    send(
-        user.email,
-        "Set your Focus Hub password",
-        "An account has been set up for you on Focus Hub.\n\n"
-        f"Set your password within 72 hours:\n{link}\n\n"
-        "If you did not expect this, tell your hub manager.",
-    )
-
-
 def queue_mail(to: str, subject: str, body: str) -> None:
     """Send once the current transaction commits; drop it if the transaction rolls back."""
     db.session.info.setdefault(_QUEUE, []).append((to, subject, body))

@@ -23,3 +23,8 @@ referral_joined_case = _events.signal("referral-joined-case")
 # hub.core.errors, when a form arrives without this session's CSRF token. Sender: the app;
 # `user` (or None), `method`, `path`. hub.audit records the refusal.
 csrf_refused = _events.signal("csrf-refused")
+
+# hub.organisation.admin, when an account is switched off. Sender: the user; `actor`.
+# hub.accounts.sessions ends every session the person has, so none comes back to life if the
+# account is switched on again.
+account_deactivated = _events.signal("account-deactivated")

@@ -247,7 +247,15 @@ def _build_case_review_application(hub: Hub) -> int:
 
 def build_demo() -> dict:
     created = 0
-    hub, new = _get_or_create(Hub, {"slug": HUB["slug"]}, name=HUB["name"], area=HUB["area"])
+    # Two-factor sign-in is off in the demo hub, so each role can be tried with the published
+    # password alone; a real hub requires it (README, "Signing in").
+    hub, new = _get_or_create(
+        Hub,
+        {"slug": HUB["slug"]},
+        name=HUB["name"],
+        area=HUB["area"],
+        two_factor_required=False,
+    )
     created += new
     agencies = {}
     for name, kind in AGENCIES:

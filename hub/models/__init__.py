@@ -1,5 +1,13 @@
 """Every model, imported here so Alembic and the app see the whole schema."""
 
+from hub.models.accounts import (
+    IdentityProvider,
+    IdentityProviderDomain,
+    PasswordLink,
+    RecoveryCode,
+    SsoSignIn,
+    UserSession,
+)
 from hub.models.analytics import (
     ContextIncident,
     ContextMonthCount,
@@ -137,6 +145,13 @@ __all__ = [
     "MonthlyReport",
     "PoliceUkImport",
     "PoliceUkUpload",
+    # accounts
+    "IdentityProvider",
+    "IdentityProviderDomain",
+    "PasswordLink",
+    "RecoveryCode",
+    "SsoSignIn",
+    "UserSession",
     # referrals
     "HubScoringSettings",
     "Incident",

@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.extensions import db
@@ -47,6 +47,9 @@ class Hub(db.Model):
     slug: Mapped[str] = mapped_column(String(60), unique=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     area: Mapped[str] = mapped_column(String(200), default="")
+    # Local accounts holding a role that reads personal data here must use two-factor
+    # sign-in (hub/accounts/two_factor.py). On unless a system administrator turns it off.
+    two_factor_required: Mapped[bool] = mapped_column(server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
 
     agencies: Mapped[list["Agency"]] = relationship(

@@ -1,10 +1,11 @@
-"""People who sign in, their roles in each hub, and their API tokens."""
+"""People who sign in, their roles in each hub, and their API tokens. How they sign in
+(sessions, two-factor, single sign-on) is in hub/models/accounts.py."""
 
 from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.extensions import db
@@ -54,14 +55,25 @@ class User(UserMixin, db.Model):
     name: Mapped[str] = mapped_column(String(200), info=PERSONAL)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     password_hash: Mapped[str | None] = mapped_column(String(200))
-    # Room for single sign-on: the identity provider's issuer and subject for this person.
+    # Single sign-on: the identity provider this person signs in with, and who they are there
+    # (the issuer and subject of their ID tokens). Such a person has no password here.
+    identity_provider_id: Mapped[int | None] = mapped_column(
+        ForeignKey("identity_provider.id", ondelete="SET NULL"), index=True
+    )
     oidc_issuer: Mapped[str | None] = mapped_column(String(300))
-    oidc_subject: Mapped[str | None] = mapped_column(String(300))
+    oidc_subject: Mapped[str | None] = mapped_column(String(300), info=PERSONAL)
     is_active_account: Mapped[bool] = mapped_column(default=True)
-    # Bumped on password change or deactivation so every existing session stops working.
-    session_version: Mapped[int] = mapped_column(default=1)
+    # Made by a first single sign-on: no session until a manager of the agency approves.
+    awaiting_approval: Mapped[bool] = mapped_column(server_default=false())
+    # Two-factor sign-in: the TOTP key (sealed, see hub/accounts/sealing.py), when it was
+    # confirmed, and the last time step used, so a code is never accepted twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(300))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When this person was told their unused account will be switched off (cleared by use).
+    dormancy_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (UniqueConstraint("oidc_issuer", "oidc_subject"),)
 
@@ -69,14 +81,19 @@ class User(UserMixin, db.Model):
     roles: Mapped[list["UserRole"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
+    identity_provider: Mapped["IdentityProvider | None"] = relationship()  # noqa: F821
 
     @property
     def is_active(self) -> bool:  # flask-login refuses inactive users
-        return self.is_active_account
+        return self.is_active_account and not self.awaiting_approval
 
-    def get_id(self) -> str:
-        # The session carries the version: a bump signs out every other session.
-        return f"{self.id}:{self.session_version}"
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.totp_enabled_at is not None
+
+    @property
+    def uses_single_sign_on(self) -> bool:
+        return self.oidc_subject is not None
 
     def role_names(self, hub: Hub | None = None) -> set[str]:
         return {r.role for r in self.roles if hub is None or r.hub_id in (None, hub.id)}
@@ -129,11 +146,12 @@ class ApiToken(db.Model):
 
 class SignInFailure(db.Model):
     """A failed sign-in, keyed by the email typed whether or not an account has it, so lockout
-    behaves the same for unknown addresses and reveals nothing."""
+    behaves the same for unknown addresses and reveals nothing. Only a keyed hash of the
+    address is kept: a mistyped address is someone's personal data."""
 
     __tablename__ = "sign_in_failure"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), index=True, info=PERSONAL)
+    email_key: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now, index=True)
     ip_address: Mapped[str | None] = mapped_column(String(45))

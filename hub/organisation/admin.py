@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 from sqlalchemy import select
 
 from hub import audit
+from hub.core.signals import account_deactivated
 from hub.extensions import db
 from hub.models import Agency, AgencyKind, Hub, HubAgency, Role, User, UserRole
 
@@ -169,7 +170,9 @@ def set_user_active(user: User, active: bool, *, actor) -> None:
     if user.is_active_account == active:
         return
     user.is_active_account = active
-    user.session_version += 1
+    user.dormancy_notice_at = None  # switched back on: a fresh 90 days before any notice
+    if not active:
+        account_deactivated.send(user, actor=actor)
     audit.record(
         "user_activated" if active else "user_deactivated",
         user=actor,

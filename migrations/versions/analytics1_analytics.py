@@ -3,7 +3,7 @@ hub covers, monthly reports, the subject's age group on an intervention (for the
 return), and the indexes the dashboard reads
 
 Revision ID: analytics1
-Revises: h1auditmeta
+Revises: accounts1
 Create Date: 2026-12-05 23:43:36.939328
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'analytics1'
-down_revision = 'h1auditmeta'
+down_revision = 'accounts1'
 branch_labels = None
 depends_on = None
 

@@ -1,8 +1,7 @@
-"""The foundation's routes: home, health check, signing in and out, your account, the
-administration pages and the API."""
+"""The foundation's routes: home, health check, the administration pages and the API.
+Signing in and out and your account are in accounts.py."""
 
-from hub import accounts
-from tests.authz import NOBODY, SIGNED_IN, Route, expect
+from tests.authz import SIGNED_IN, Route, expect
 
 ADMINS = {"hub_manager": 200, "other_hub": 200, "sysadmin": 200}  # the user_admin policy
 SYSADMIN_ONLY = expect(404, anonymous=302, sysadmin=200)
@@ -10,39 +9,9 @@ HUB_ADMIN_PAGE = expect(404, anonymous=302, hub_manager=200, sysadmin=200)
 HUB_ADMIN_WRITE = expect(404, anonymous=302, hub_manager=302, sysadmin=302)
 
 
-def setup(m) -> dict:
-    _token, row = accounts.issue_token(m.users["member"], "to revoke")
-    return {"member_token_id": row.id}
-
-
 ROUTES = [
     Route("main.home", "GET", "/", SIGNED_IN),
     Route("main.healthz", "GET", "/healthz", expect(200)),
-    Route("auth.sign_in", "GET", "/sign-in", expect(302, anonymous=200)),
-    Route(
-        "auth.sign_in",
-        "POST",
-        "/sign-in",
-        expect(302, anonymous=400),
-        data={"email": "nobody@matrix.example", "password": "not the password"},
-    ),
-    Route("auth.sign_out", "POST", "/sign-out", expect(302)),
-    Route("auth.set_password", "GET", "/set-password/not-a-real-token", NOBODY),
-    Route(
-        "auth.set_password",
-        "POST",
-        "/set-password/not-a-real-token",
-        NOBODY,
-        data={"password": "a long enough password here", "confirm": "a long enough password here"},
-    ),
-    Route("account.show", "GET", "/account/", SIGNED_IN),
-    Route("account.create_token", "POST", "/account/tokens", SIGNED_IN, data={"name": "matrix"}),
-    Route(
-        "account.revoke_token",
-        "POST",
-        "/account/tokens/{member_token_id}/revoke",
-        expect(404, anonymous=302, member=302),
-    ),
     Route("admin.index", "GET", "/admin/", expect(404, anonymous=302, **ADMINS)),
     Route("admin.hubs", "GET", "/admin/hubs", SYSADMIN_ONLY),
     Route(

@@ -3,7 +3,7 @@
 from datetime import date
 from types import SimpleNamespace
 
-from hub import accounts
+from hub.accounts import tokens as api_tokens
 from hub.extensions import db
 from hub.models import CaseMembership, DataCategory
 from tests.factories import make_agency, make_case, make_hub, make_isa, make_note, make_user
@@ -62,7 +62,7 @@ def build_matrix_world() -> SimpleNamespace:
     removable = (
         db.session.query(CaseMembership).filter_by(case_id=case.id, agency_id=a["lacking"].id).one()
     )
-    tokens = {p: accounts.issue_token(u, "matrix")[0] for p, u in users.items()}
+    tokens = {p: api_tokens.issue_token(u, "matrix")[0] for p, u in users.items()}
     member = users["member"]
     params = {
         "hub_slug": hub.slug,

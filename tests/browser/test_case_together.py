@@ -44,6 +44,7 @@ def second_page(browser):
 def sign_in(page, base: str, email: str) -> None:
     page.goto(base + "/sign-in")
     page.get_by_label("Email address").fill(email)
+    page.get_by_role("button", name="Continue").click()  # the email first
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(base + "/", timeout=60_000)  # argon2 on a busy machine can be slow

@@ -13,6 +13,7 @@ def test_a_council_user_refers_a_victim_and_sees_band_and_deadline(live_server, 
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.goto(live_server.url + "/sign-in")
     page.get_by_label("Email address").fill(live_server.world.email["referrer"])
+    page.get_by_role("button", name="Continue").click()  # the email first
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(live_server.url + "/")

@@ -10,6 +10,7 @@ def test_hub_manager_adds_an_agreement(live_server, page):
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.goto(live_server.url + "/sign-in")
     page.get_by_label("Email address").fill(live_server.world.email["hub_manager"])
+    page.get_by_role("button", name="Continue").click()  # the email first
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(live_server.url + "/")

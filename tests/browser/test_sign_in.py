@@ -13,6 +13,7 @@ def test_sign_in_and_reach_home(live_server, page):
     page.goto(live_server.url + "/")
     assert page.url.startswith(live_server.url + "/sign-in")
     page.get_by_label("Email address").fill(live_server.world.email["coordinator"])
+    page.get_by_role("button", name="Continue").click()  # the email first
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(live_server.url + "/")
@@ -26,6 +27,7 @@ def test_sign_in_and_reach_home(live_server, page):
 def test_a_wrong_password_shows_the_error_summary_with_focus(live_server, page):
     page.goto(live_server.url + "/sign-in")
     page.get_by_label("Email address").fill(live_server.world.email["coordinator"])
+    page.get_by_role("button", name="Continue").click()  # the email first
     page.get_by_label("Password").fill("wrong")
     page.get_by_role("button", name="Sign in").click()
     summary = page.locator(".govuk-error-summary")
