@@ -42,8 +42,8 @@ def load(conn, password_hash: str) -> None:
     """Bulk-load with INSERT ... SELECT generate_series: a minute or two, not an hour."""
     q = lambda sql, **kw: conn.execute(text(sql), kw)  # noqa: E731
     hub = q(
-        "INSERT INTO hub (slug, name, area, created_at) VALUES "
-        "('bench', 'Bench Hub', '', now()) RETURNING id"
+        "INSERT INTO hub (slug, name, area, created_at, two_factor_required) VALUES "
+        "('bench', 'Bench Hub', '', now(), false) RETURNING id"
     ).scalar()
     agencies = []
     for name, kind in (
@@ -65,8 +65,8 @@ def load(conn, password_hash: str) -> None:
     council, police, housing = agencies
     user = q(
         "INSERT INTO user_account (email, name, agency_id, password_hash, is_active_account, "
-        "session_version, created_at) VALUES ('analyst@bench.example', 'Bench Analyst', :a, "
-        ":p, true, 1, now()) RETURNING id",
+        "created_at) VALUES ('analyst@bench.example', 'Bench Analyst', :a, :p, true, now()) "
+        "RETURNING id",
         a=police,
         p=password_hash,
     ).scalar()
@@ -266,7 +266,7 @@ def main() -> None:
 
         client = app.test_client()
         response = client.post(
-            "/sign-in", data={"email": "analyst@bench.example", "password": PASSWORD}
+            "/sign-in/password", data={"email": "analyst@bench.example", "password": PASSWORD}
         )
         assert response.status_code == 302, response.status_code
         pages = {

@@ -137,7 +137,14 @@ def data_dir() -> Path:
 
 def build(password: str) -> dict:
     """Build the City hub, import the shipped police.uk months, and add its referrals."""
-    hub, _ = _get_or_create(Hub, {"slug": HUB["slug"]}, name=HUB["name"], area=HUB["area"])
+    # As in the Copeland demo hub: a password alone signs in, so each role is quick to try.
+    hub, _ = _get_or_create(
+        Hub,
+        {"slug": HUB["slug"]},
+        name=HUB["name"],
+        area=HUB["area"],
+        two_factor_required=False,
+    )
     agencies = {}
     for name, kind in AGENCIES:
         agencies[name], _ = _get_or_create(Agency, {"name": name}, kind=kind)

@@ -79,6 +79,7 @@ def figures(live_server):
 def _sign_in(page, base, email):
     page.goto(base + "/sign-in")
     page.get_by_label("Email address").fill(email)
+    page.get_by_role("button", name="Continue").click()  # the email first
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(base + "/", timeout=60_000)
