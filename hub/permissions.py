@@ -5,6 +5,7 @@ A denial looks exactly like a missing page (404) and is written to the audit log
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from functools import wraps
@@ -13,14 +14,18 @@ from typing import NoReturn
 from flask import abort, current_app, g, has_app_context, request
 from flask_login import current_user
 from sqlalchemy import Select, and_, exists, false, or_, select
+from werkzeug.exceptions import NotFound
 
 from hub import audit
 from hub.core.timeutil import LONDON, utcnow
-from hub.extensions import db, login_manager
+from hub.extensions import db, htmx, login_manager
 from hub.models import (
     Agency,
     Case,
     CaseMembership,
+    CaseReview,
+    Conference,
+    ConferenceKind,
     Disclosure,
     Hub,
     HubAgency,
@@ -65,23 +70,6 @@ def can_manage_hub(user, hub: Hub) -> bool:
 
 def managed_hub_ids(user) -> set[int]:
     return {r.hub_id for r in user.roles if r.role == Role.HUB_MANAGER and r.hub_id is not None}
-
-
-def coordinators(hub_id: int) -> list[User]:
-    """The hub's active coordinators, who are told of what needs a conference."""
-    return list(
-        db.session.execute(
-            select(User)
-            .join(UserRole, UserRole.user_id == User.id)
-            .where(
-                UserRole.hub_id == hub_id,
-                UserRole.role == Role.COORDINATOR.value,
-                User.is_active_account.is_(True),
-            )
-            .distinct()
-            .order_by(User.id)
-        ).scalars()
-    )
 
 
 def is_agency_manager(user, agency_id: int) -> bool:
@@ -575,68 +563,6 @@ def can_answer_subject_access(user, hub: Hub) -> bool:
     return is_in_hub(user, hub) and has_hub_role(user, hub, Role.DATA_PROTECTION_OFFICER)
 
 
-# -- denial -----------------------------------------------------------------------------------
-
-
-def deny(what: str, *, hub=None, target_type: str | None = None, target_id=None) -> NoReturn:
-    """Refuse with the same 404 a missing thing gets, and audit the attempt."""
-    user = current_user if current_user.is_authenticated else None
-    db.session.rollback()  # nothing half-done in this request may ride on the audit commit
-    audit.record(
-        "access_denied",
-        outcome="denied",
-        user=user,
-        hub=hub,
-        target_type=target_type,
-        target_id=target_id,
-        details={"what": what, "method": request.method, "path": audit.as_code(request.path)},
-        commit=True,
-    )
-    abort(404)
-
-
-# -- route policies ---------------------------------------------------------------------------
-
-# Each policy is a check on the signed-in user before the view runs. Views that decide on a
-# particular object (a hub, a case) also call the object-level functions above.
-POLICIES: dict[str, Callable[[object], bool]] = {
-    "public": lambda user: True,
-    "signed_in": lambda user: user.is_authenticated,
-    "user_admin": can_administer_users,
-    "sysadmin": is_sysadmin,
-    # referrals
-    "referrer": lambda user: bool(referral_hubs(user)),
-    "triage": lambda user: bool(triage_hub_ids(user)),
-}
-
-
-def requires(policy: str):
-    """Declare and enforce who may reach a view. Every endpoint must declare one: a test walks
-    the URL map and fails for any view without it."""
-    if policy not in POLICIES:
-        raise ValueError(f"unknown policy {policy!r}")
-    check = POLICIES[policy]
-
-    def decorate(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            if policy != "public" and not current_user.is_authenticated:
-                return login_manager.unauthorized()
-            if not check(current_user):
-                deny(f"policy:{policy}")
-            return view(*args, **kwargs)
-
-        wrapped.hub_policy = policy
-        return wrapped
-
-    return decorate
-
-
-def policy_of(endpoint: str) -> str | None:
-    view = current_app.view_functions.get(endpoint)
-    return getattr(view, "hub_policy", None)
-
-
 # -- casework: the case workspace, its activity feed and the planner board --------------------
 
 
@@ -723,6 +649,293 @@ def can_see_timeliness(user, hub: Hub) -> bool:
     """Whether conferences kept their deadlines, and why not: for the hub's managers (and
     system administrators) and its coordinators. References and times only, nothing personal."""
     return can_manage_hub(user, hub) or can_run_conferences(user, hub)
+
+
+def can_edit_draft(user, referral: Referral) -> bool:
+    """A draft referral is its author's alone, while they may still refer to its hub."""
+    return (
+        referral.status == ReferralStatus.DRAFT.value
+        and referral.user_id == user.id
+        and can_refer(user, referral.hub)
+    )
+
+
+# -- who: the people and agencies a hub's work goes to ------------------------------------------
+
+
+def partner_agency_ids(hub_id: int) -> Select:
+    """SQL: the ids of the hub's partner agencies."""
+    return select(HubAgency.agency_id).where(HubAgency.hub_id == hub_id)
+
+
+def partner_ids(hub_id: int) -> set[int]:
+    return set(db.session.execute(partner_agency_ids(hub_id)).scalars())
+
+
+def is_partner(agency_id: int, hub_id: int) -> bool:
+    query = partner_agency_ids(hub_id).where(HubAgency.agency_id == agency_id)
+    return db.session.execute(query.limit(1)).first() is not None
+
+
+def hub_people(hub_id: int, *roles: Role) -> Select:
+    """SQL: the active people of the hub's partner agencies who hold a role in the hub (one of
+    `roles`, when named), each once, in a stable order."""
+    held = select(UserRole.user_id).where(UserRole.hub_id == hub_id)
+    if roles:
+        held = held.where(UserRole.role.in_([r.value for r in roles]))
+    return (
+        select(User)
+        .where(
+            User.id.in_(held),
+            User.is_active_account.is_(True),
+            User.agency_id.in_(partner_agency_ids(hub_id)),
+        )
+        .order_by(User.id)
+    )
+
+
+def coordinators(hub_id: int) -> list[User]:
+    """The hub's coordinators: told of what needs a conference, of overdue work nobody else
+    can be reminded of, and sent the minutes."""
+    return list(db.session.execute(hub_people(hub_id, Role.COORDINATOR)).scalars())
+
+
+def hub_managers(hub_id: int) -> list[User]:
+    """The hub's managers: told of agreements due for review or expiry."""
+    return list(db.session.execute(hub_people(hub_id, Role.HUB_MANAGER)).scalars())
+
+
+def conference_runners(hub_id: int) -> list[User]:
+    """Who may chair the hub's conferences: its coordinators and hub managers."""
+    query = hub_people(hub_id, Role.COORDINATOR, Role.HUB_MANAGER)
+    return list(db.session.execute(query).scalars())
+
+
+def readable_cases(user, hub: Hub, case_ids) -> set[int]:
+    """Of these cases, those whose details the user may read (one query)."""
+    ids = {i for i in case_ids if i}
+    if not ids:
+        return set()
+    query = cases_with_access(user, hub).with_only_columns(Case.id).where(Case.id.in_(ids))
+    return set(db.session.execute(query).scalars())
+
+
+def readable_referrals(user, referral_ids) -> set[int]:
+    """Of these referrals, those the user may see (one query)."""
+    ids = {i for i in referral_ids if i}
+    if not ids:
+        return set()
+    query = referrals_visible(user).with_only_columns(Referral.id).where(Referral.id.in_(ids))
+    return set(db.session.execute(query).scalars())
+
+
+def decision_readable(decision, cases: set[int], referrals: set[int]) -> bool:
+    """A conference decision reads in full to whoever may read its case's details (or, for a
+    decision on a referral, see the referral): `cases` and `referrals` are those the reader
+    may (readable_cases, readable_referrals). Anyone in the hub may know that a decision was
+    recorded on a reference; only these say what it was."""
+    if decision.case_id is not None:
+        return decision.case_id in cases
+    return decision.referral_id in referrals
+
+
+def readable_decisions(user, hub: Hub, decisions) -> set[int]:
+    """Of these conference decisions, the ids of those the user may read in full (two
+    queries, however many decisions)."""
+    decisions = list(decisions)
+    cases = readable_cases(user, hub, {d.case_id for d in decisions})
+    referrals = readable_referrals(user, {d.referral_id for d in decisions if d.case_id is None})
+    return {d.id for d in decisions if decision_readable(d, cases, referrals)}
+
+
+# -- denial and the two loaders -----------------------------------------------------------------
+
+
+def deny(what: str, *, hub=None, target_type: str | None = None, target_id=None) -> NoReturn:
+    """Refuse with the same 404 a missing thing gets, and audit the attempt."""
+    user = current_user if current_user.is_authenticated else None
+    db.session.rollback()  # nothing half-done in this request may ride on the audit commit
+    audit.record(
+        "access_denied",
+        outcome="denied",
+        user=user,
+        hub=hub,
+        target_type=target_type,
+        target_id=target_id,
+        details={"what": what, "method": request.method, "path": audit.as_code(request.path)},
+        commit=True,
+    )
+    abort(404)
+
+
+def already_allowed(_user, _record) -> bool:
+    """For a record whose route's policy has already decided: it need only exist."""
+    return True
+
+
+def hub_or_deny(slug: str, may: Callable[[object, Hub], bool], what: str) -> Hub:
+    """The hub a URL names, when the signed-in user `may` reach it there; otherwise the same
+    404 as a hub that does not exist, audited."""
+    hub = db.session.execute(select(Hub).where(Hub.slug == slug)).scalar_one_or_none()
+    if hub is None or not may(current_user, hub):
+        deny(what, hub=hub, target_type="hub", target_id=slug)
+    return hub
+
+
+def record_or_deny(
+    model,
+    record_id,
+    may: Callable[[object, object], bool],
+    what: str,
+    *,
+    target_type: str | None = None,
+    hub=None,
+):
+    """The record a URL names (by id), when the signed-in user `may` reach it; otherwise the
+    same 404 as a record that does not exist, audited against the record's hub (or `hub`)."""
+    record = db.session.get(model, record_id)
+    if record is None or not may(current_user, record):
+        if hub is None and record is not None:
+            hub = getattr(record, "hub_id", None)
+        deny(
+            what,
+            hub=hub,
+            target_type=target_type or model.__tablename__,
+            target_id=record_id,
+        )
+    return record
+
+
+# -- route policies ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finds:
+    """Where a route's policy finds the object it asks about: the record of `model` named by
+    the URL variable `arg` (a hub by its slug, anything else by its id), handed to the view as
+    its parameter `name`."""
+
+    model: type
+    arg: str
+    name: str
+    target_type: str | None = None
+
+
+HUB = Finds(Hub, "slug", "hub")
+CASE = Finds(Case, "case_id", "case")
+CONFERENCE = Finds(Conference, "conference_id", "conference")
+REFERRAL = Finds(Referral, "referral_id", "referral")
+CASE_REVIEW = Finds(CaseReview, "review_id", "review")
+PERSON = Finds(User, "user_id", "person", target_type="user")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Who may reach a route: `check(user)`, or, for a policy that `finds` the route's object,
+    `check(user, that object)`."""
+
+    check: Callable[..., bool]
+    finds: Finds | None = None
+
+
+def _on_conference_hub(check):
+    return lambda user, conference: check(user, conference.hub)
+
+
+POLICIES: dict[str, Policy] = {
+    "public": Policy(lambda user: True),
+    "signed_in": Policy(lambda user: user.is_authenticated),
+    "in_a_hub": Policy(lambda user: bool(hubs_of(user))),
+    "user_admin": Policy(can_administer_users),
+    "sysadmin": Policy(is_sysadmin),
+    "manage_user": Policy(can_manage_user, PERSON),
+    "manage_account": Policy(can_manage_account, PERSON),
+    # a hub, named by its slug
+    "hub_member": Policy(is_in_hub, HUB),
+    "manage_hub": Policy(can_manage_hub, HUB),
+    "manage_isas": Policy(can_manage_isas, HUB),
+    "view_audit": Policy(can_view_audit, HUB),
+    "subject_access": Policy(can_answer_subject_access, HUB),
+    "run_conferences": Policy(can_run_conferences, HUB),
+    "keep_case_reviews": Policy(can_keep_case_reviews, HUB),
+    "see_timeliness": Policy(can_see_timeliness, HUB),
+    # referrals
+    "referrer": Policy(lambda user: bool(referral_hubs(user))),
+    "triage": Policy(lambda user: bool(triage_hub_ids(user))),
+    "see_referral": Policy(lambda user, referral: can_see_referral(user, referral), REFERRAL),
+    "edit_draft": Policy(can_edit_draft, REFERRAL),
+    "triage_referral": Policy(lambda user, referral: can_triage(user, referral.hub_id), REFERRAL),
+    # a case
+    "read_case": Policy(lambda user, case: can_work_case(user, case, Action.READ), CASE),
+    "write_case": Policy(lambda user, case: can_work_case(user, case, Action.WRITE), CASE),
+    "manage_case_membership": Policy(can_manage_case_membership, CASE),
+    "see_disclosures": Policy(lambda user, case: disclosure_scope(user, case) is not None, CASE),
+    # a conference
+    "see_conference": Policy(_on_conference_hub(is_in_hub), CONFERENCE),
+    "run_conference": Policy(_on_conference_hub(can_run_conferences), CONFERENCE),
+    "answer_urgent_conference": Policy(
+        lambda user, conference: (
+            conference.kind == ConferenceKind.URGENT.value
+            and can_run_conferences(user, conference.hub)
+        ),
+        CONFERENCE,
+    ),
+    "approve_minutes": Policy(can_approve_minutes, CONFERENCE),
+    "circulate_minutes": Policy(can_circulate_minutes, CONFERENCE),
+    "keep_case_review": Policy(
+        lambda user, review: can_keep_case_reviews(user, review.hub), CASE_REVIEW
+    ),
+}
+
+
+def requires(name: str, *, polled: bool = False):
+    """Declare and enforce who may reach a view. Every endpoint must declare one: a test walks
+    the URL map and fails for any view without it, and the authorisation matrix checks it.
+
+    A policy that finds the route's object loads it (hub_or_deny / record_or_deny) and hands
+    it to the view in place of the URL variable: `def show(case)`, not `def show(case_id)`.
+    A `polled` fragment (htmx polls it every few seconds) answers a refusal with 286, which
+    tells htmx to stop polling, after refusing and auditing it once."""
+    if name not in POLICIES:
+        raise ValueError(f"unknown policy {name!r}")
+    policy = POLICIES[name]
+    what = f"policy:{name}"
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if name != "public" and not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            finds = policy.finds
+            if finds is None:
+                if not policy.check(current_user):
+                    deny(what)
+                return view(*args, **kwargs)
+            key = kwargs.pop(finds.arg)
+            try:
+                if finds.model is Hub:
+                    found = hub_or_deny(key, policy.check, what)
+                else:
+                    found = record_or_deny(
+                        finds.model, key, policy.check, what, target_type=finds.target_type
+                    )
+            except NotFound:
+                if polled and htmx:
+                    response = current_app.response_class(status=286)
+                    response.headers["Vary"] = "HX-Request"
+                    return response
+                raise
+            return view(*args, **{finds.name: found}, **kwargs)
+
+        wrapped.hub_policy = name
+        return wrapped
+
+    return decorate
+
+
+def policy_of(endpoint: str) -> str | None:
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, "hub_policy", None)
 
 
 # -- analytics ----------------------------------------------------------------------------------

@@ -15,26 +15,21 @@ from sqlalchemy.exc import IntegrityError
 
 from hub import audit
 from hub import permissions as perm
+from hub.casework import scores
 from hub.core import signals
 from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
-from hub.models import ConferenceSlot as HubConferenceSlot
 from hub.models import Hub, HubScoringSettings, Incident, Referral, ReferralPerson
 from hub.models.referral import ReferralStatus
 from hub.models.sharing import DataCategory
 from referrals.matching import MatchKeys, find_matches
 from referrals.normalise import address_key, name_key
 from referrals.schemas import ReferralSchema
-from scoring import DEFAULT_RULESET, ConferenceSlot, RepeatCounts, Ruleset, ScoreInput
+from scoring import RepeatCounts, ScoreInput
 from scoring import score_referral as engine_score
 
 UNKNOWN_HUB = "Unknown hub, or your agency does not refer to it"
-_RULESETS: dict[tuple[int, str], Ruleset] = {}
 _SCHEMA = ReferralSchema()  # built once: loading is stateless, building is not cheap
-
-
-class DraftNotFound(LookupError):
-    pass
 
 
 def hub_and_settings(slug: str) -> tuple[Hub | None, HubScoringSettings | None]:
@@ -44,35 +39,6 @@ def hub_and_settings(slug: str) -> tuple[Hub | None, HubScoringSettings | None]:
         .where(Hub.slug == slug)
     ).first()
     return (row[0], row[1]) if row else (None, None)
-
-
-def ruleset_for(settings: HubScoringSettings | None) -> Ruleset:
-    """The hub's ruleset, parsed once per (hub, version); the default without one."""
-    if settings is None or not settings.ruleset:
-        return DEFAULT_RULESET
-    key = (settings.hub_id, settings.ruleset_version or settings.ruleset.get("version", ""))
-    if key not in _RULESETS:
-        _RULESETS[key] = Ruleset.from_dict(settings.ruleset)
-    return _RULESETS[key]
-
-
-def conference_slot(
-    settings: HubScoringSettings | None, hub_id: int | None = None
-) -> ConferenceSlot | None:
-    """The hub's weekly conference, which sets the medium deadline: its conference slot
-    (hub.conferences) when it has one, so deadlines and the meetings never disagree;
-    otherwise the weekday/time kept with its scoring settings."""
-    if hub_id is not None:
-        slot = db.session.execute(
-            select(HubConferenceSlot.weekday, HubConferenceSlot.time).where(
-                HubConferenceSlot.hub_id == hub_id
-            )
-        ).first()
-        if slot is not None:
-            return ConferenceSlot(weekday=slot.weekday, time=slot.time)
-    if settings is None or settings.conference_weekday is None or not settings.conference_time:
-        return None
-    return ConferenceSlot(weekday=settings.conference_weekday, time=settings.conference_time)
 
 
 def _existing(user, idempotency_key: str | None, form_token: str | None) -> Referral | None:
@@ -132,11 +98,11 @@ def submit_referral(
 
     now = now or utcnow()
     today = now.astimezone(LONDON).date()
-    ruleset = ruleset_for(settings)
+    ruleset = scores.ruleset_for(settings)
     keys = MatchKeys.from_referral(data)
     matches = find_matches(hub.id, keys, today, ruleset.case_review.window_days)
     risk = data["risk"]
-    weekly = conference_slot(settings, hub.id)
+    weekly = scores.weekly_slot(settings, hub.id)
     result = engine_score(
         ScoreInput(
             risk={k: v for k, v in risk.items() if k in ruleset.answer_keys},
@@ -299,18 +265,6 @@ def save_draft(user, hub: Hub, values: dict, draft: Referral | None = None) -> R
     draft.updated_at = now
     db.session.flush()
     audit.record(action, user=user, hub=hub, target=draft, details={"fields": sorted(values)})
-    return draft
-
-
-def get_draft(user, referral_id: int) -> Referral:
-    draft = db.session.get(Referral, referral_id)
-    if (
-        draft is None
-        or draft.status != ReferralStatus.DRAFT.value
-        or draft.user_id != user.id
-        or not perm.can_refer(user, draft.hub)
-    ):
-        raise DraftNotFound(referral_id)
     return draft
 
 

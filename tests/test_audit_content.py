@@ -16,7 +16,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import select, text
 
 from hub import audit
-from hub.casework import changes
+from hub.casework import actions
 from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import (
@@ -134,7 +134,7 @@ def test_an_action_on_a_case_never_reaches_the_audit_export(app, client, world):
         case = _case(world)
         worker = db.session.get(User, world.user_id["case_worker"])
         owner = worker
-        action = changes.add_action(
+        action = actions.add_action(
             case,
             {
                 "description": SECRET_ACTION,
@@ -144,7 +144,7 @@ def test_an_action_on_a_case_never_reaches_the_audit_export(app, client, world):
             },
             actor=worker,
         )
-        changes.update_action(
+        actions.update_action(
             case,
             action,
             {
@@ -191,14 +191,14 @@ def test_an_actions_history_is_shown_on_its_page(app, client, world):
             "owner_id": worker.id,
             "due_on": "2026-12-20",
         }
-        action = changes.add_action(case, values, actor=worker)
-        changes.update_action(
+        action = actions.add_action(case, values, actor=worker)
+        actions.update_action(
             case,
             action,
             values | {"status": "open", "outcome": "Ordered", "version": "1"},
             actor=worker,
         )
-        changes.update_action(
+        actions.update_action(
             case,
             action,
             values | {"status": "done", "outcome": "Fitted on Tuesday", "version": "2"},

@@ -12,6 +12,31 @@ from tests.factories import PASSWORD
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
+# The routes whose real policy is "anyone signed in": what they show or change is the person's
+# own (their account and tokens, notifications, the referrals their agency sent, filtered in
+# SQL), or the hub is named in the request's body and intake refuses it with a field error.
+# Every other route names a policy that decides on the hub, case, conference, referral or
+# person it is about (hub/permissions.py), so this matrix and the route say the same thing.
+SIGNED_IN_ONLY = {
+    "main.home",
+    "auth.sign_out",
+    "account.show",
+    "account.create_token",
+    "account.revoke_token",
+    # A person's own sessions, password and second factor (each service checks the owner).
+    "account.end_session",
+    "account.end_all_sessions",
+    "account.two_factor_setup",
+    "account.new_recovery_codes",
+    "account.turn_off_two_factor",
+    "account.change_password",
+    "api_v1.me",
+    "api_referrals.create",
+    "api_referrals.index",
+    "cases.notifications",
+    "cases.mark_notifications_read",
+}
+
 
 def area_modules():
     for info in pkgutil.iter_modules(authz.__path__):
@@ -45,6 +70,16 @@ def test_every_route_and_api_operation_is_declared(app):
         and (path, method.upper()) not in declared_api
     ]
     assert undeclared == [], f"API operations with no declared expectations: {undeclared}"
+
+
+def test_routes_declare_their_real_policy(app):
+    policies = {
+        rule.endpoint: getattr(app.view_functions[rule.endpoint], "hub_policy", None)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+    }
+    only_signed_in = sorted(e for e, policy in policies.items() if policy == "signed_in")
+    assert only_signed_in == sorted(SIGNED_IN_ONLY)
 
 
 def test_declarations_name_real_routes(app):

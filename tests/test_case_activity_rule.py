@@ -4,7 +4,8 @@ every write on a case is audited."""
 from sqlalchemy import select
 
 from hub import permissions as perm
-from hub.casework import changes
+from hub.casework import actions as case_actions
+from hub.casework import assessments, cases, interventions, notes, plans
 from hub.casework.activity import log
 from hub.extensions import db
 from hub.models import Activity, Agency, AuditEntry, Hub, User
@@ -52,16 +53,16 @@ def test_every_write_is_audited(app, ctx, world):
     make_isa(hub, [council, housing], ["incident"], reference="ISA-W")
     case = make_case(hub, "CPL-W1", council, housing, stage="referred")
     manager = user["hub_manager"]
-    changes.add_note(case, {"body": "b", "category": "incident"}, actor=manager)
-    changes.update_case(
+    notes.add_note(case, {"body": "b", "category": "incident"}, actor=manager)
+    cases.update_case(
         case,
         {"title": "New title", "lead_agency_id": housing.id, "version": case.version},
         actor=manager,
     )
-    changes.save_plan(
+    plans.save_plan(
         case, {"objective": "o", "success_measures": "m", "version": "0"}, actor=manager
     )
-    action = changes.add_action(
+    action = case_actions.add_action(
         case,
         {
             "description": "d",
@@ -79,18 +80,18 @@ def test_every_write_is_audited(app, ctx, world):
         "status": "done",
         "version": action.version,
     }
-    changes.update_action(case, action, done, actor=manager)
-    changes.record_assessment(
+    case_actions.update_action(case, action, done, actor=manager)
+    assessments.record_assessment(
         case,
         {"kind": "initial", "problem_type": "nuisance", "category": "incident", "sign": True},
         actor=manager,
     )
-    changes.record_intervention(
+    interventions.record_intervention(
         case,
         {"type": "advice", "subject": "Flat 1", "issuing_officer": "O", "category": "incident"},
         actor=manager,
     )
-    changes.record_evaluation(case, {"outcome": "improved", "summary": "s"}, actor=manager)
+    plans.record_evaluation(case, {"outcome": "improved", "summary": "s"}, actor=manager)
     actions = set(
         db.session.execute(
             select(AuditEntry.action).where(AuditEntry.user_id == manager.id)

@@ -8,8 +8,9 @@ import pytest
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
-from hub.casework import changes
-from hub.conferences import running
+from hub.casework import assessments, plans
+from hub.conferences import decisions, running
+from hub.core.locking import StaleForm
 from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import (
@@ -100,7 +101,7 @@ def decide(s, item_key: str, kind: str, case=None, **data):
     form = {"kind": kind, "version": s.conference.edit_version, **data}
     if case is not None:
         form["case_version"] = case.version
-    return running.record_decision(s.conference, item, form, actor=s.chair)
+    return decisions.record_decision(s.conference, item, form, actor=s.chair)
 
 
 def snapshot(case: Case) -> dict:
@@ -186,7 +187,7 @@ def test_a_stale_start_form_is_refused(setting):
     s = setting
     s.conference.status = ConferenceStatus.SCHEDULED.value
     db.session.flush()
-    with pytest.raises(running.ConferenceChanged):
+    with pytest.raises(StaleForm):
         running.start_conference(s.conference, s.conference.edit_version - 1, actor=s.chair)
 
 
@@ -398,12 +399,12 @@ def test_close_applies_the_stage_checks(setting):
     s = setting
     messages = refused(s, lambda: decide(s, "case", "close"))
     assert "A case cannot close without a signed closure risk assessment" in messages["form"][0]
-    changes.record_assessment(
+    assessments.record_assessment(
         s.case,
         {"kind": "at_closure", "problem_type": "personal", "category": "incident", "sign": True},
         actor=s.chair,
     )
-    changes.record_evaluation(
+    plans.record_evaluation(
         s.case, {"outcome": next(iter(EVALUATION_OUTCOMES)), "summary": "Quiet now"}, actor=s.chair
     )
     decide(s, "case", "close", reason="Problem resolved")
@@ -428,7 +429,7 @@ def test_open_a_waiting_case_needs_the_lead_and_saves_the_objective(setting):
         success_measures="No complaints for six weeks",
     )
     assert waiting.stage == "active"
-    assert changes.plan_of(waiting).objective == "Stop the nightly noise"
+    assert plans.plan_of(waiting).objective == "Stop the nightly noise"
 
 
 def test_decline_a_waiting_case_closes_it_without_closure_checks(setting):
@@ -522,15 +523,15 @@ def test_stale_case_or_conference_versions_are_refused(setting):
     s = setting
     before = snapshot(s.case)
     form = {"kind": "next_review", "review_on": "2099-01-01", "case_version": s.case.version - 1}
-    with pytest.raises(running.ConferenceChanged):
-        running.record_decision(
+    with pytest.raises(StaleForm):
+        decisions.record_decision(
             s.conference,
             s.items["case"],
             {**form, "version": s.conference.edit_version},
             actor=s.chair,
         )
-    with pytest.raises(running.ConferenceChanged):
-        running.record_decision(
+    with pytest.raises(StaleForm):
+        decisions.record_decision(
             s.conference,
             s.items["case"],
             {**form, "case_version": s.case.version, "version": s.conference.edit_version - 1},
@@ -579,13 +580,13 @@ def test_partners_see_decisions_only_on_cases_they_may_open(setting):
     decide(s, "case", "lead_agency", agency_id=s.agencies["council"].id)
     member = user(s.world.email["spoc"])  # council: a member of the case
     outsider = user(s.world.email["case_worker"])  # housing: not a member
-    assert running.decisions_for(member, s.conference)[0]["summary"] == (
+    assert decisions.decisions_for(member, s.conference)[0]["summary"] == (
         "Lead agency: Copeland Borough Council"
     )
-    [row] = running.decisions_for(outsider, s.conference)
+    [row] = decisions.decisions_for(outsider, s.conference)
     assert row["reference"] == "CPL-RUN-1" and not row["visible"]
     assert row["summary"] is None and row["kind"] is None and row["case_id"] is None
-    assert running.decisions_marker(s.conference) == row["id"]
+    assert decisions.decisions_marker(s.conference) == row["id"]
 
 
 # -- through the pages ------------------------------------------------------------------------
@@ -707,7 +708,7 @@ def test_partners_follow_decisions_by_polling(app, client, served):
     client.sign_in(s.email["coordinator"])
     post_decision(app, client, s, "case", kind="lead_agency", agency_id=s.agencies["council"])
     with app.app_context():
-        marker = running.decisions_marker(db.session.get(Conference, s.conference))
+        marker = decisions.decisions_marker(db.session.get(Conference, s.conference))
     url = f"/conferences/{s.conference}/decisions"
     client = app.test_client()
     client.sign_in(s.email["spoc"])  # council: a member of the case

@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
+from hub.core.locking import StaleForm
 from hub.extensions import db
 from hub.models import (
     AuditEntry,
@@ -281,5 +282,5 @@ def test_a_save_racing_another_is_refused_by_the_version_column(app, ctx, world,
     _transaction.execute(
         text("UPDATE isa SET version = 2, title = 'Theirs' WHERE id = :i"), {"i": isa.id}
     )
-    with pytest.raises(sharing.StaleEdit):
+    with pytest.raises(StaleForm):
         sharing.update_isa(isa, {**data, "title": "Ours"}, actor=actor, version=1)

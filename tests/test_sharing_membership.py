@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from hub.extensions import db
 from hub.models import Agency, AuditEntry, CaseMembership, Hub, RecordRestriction, User
-from hub.sharing import agreements as sharing
+from hub.sharing import restrictions as sharing
 from tests.factories import make_case, make_note
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from hub import permissions as perm
 from hub.accounts import tokens
-from hub.core.forms import FormErrors
+from hub.core.forms import FormErrors, attempt
 from hub.extensions import db
 from hub.models import Agency, AgencyKind, Hub, User, UserRole
 from hub.organisation import admin
@@ -19,27 +19,6 @@ requires_admin = perm.requires("user_admin")
 
 def _form() -> dict:
     return {k: v.strip() for k, v in request.form.items() if k != "csrf_token" and v.strip()}
-
-
-def _hub_or_deny(slug: str) -> Hub:
-    hub = db.session.execute(select(Hub).where(Hub.slug == slug)).scalar_one_or_none()
-    if hub is None or not perm.can_manage_hub(current_user, hub):
-        perm.deny("manage_hub", target_type="hub", target_id=slug)
-    return hub
-
-
-def _user_or_deny(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None or not perm.can_manage_user(current_user, user):
-        perm.deny("manage_user", target_type="user", target_id=user_id)
-    return user
-
-
-def _account_or_deny(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None or not perm.can_manage_account(current_user, user):
-        perm.deny("manage_account", target_type="user", target_id=user_id)
-    return user
 
 
 @bp.get("/")
@@ -60,15 +39,12 @@ def hubs():
     errors, form = FormErrors(), {}
     if request.method == "POST":
         form = _form()
-        try:
-            hub = admin.create_hub(form, actor=current_user)
-        except ValidationError as exc:
-            db.session.rollback()
-            errors = FormErrors(exc.messages)
-        else:
-            db.session.commit()
+        created = attempt(admin.create_hub, form, actor=current_user)
+        if created:
+            hub = created.result
             flash(f"{hub.name} is created. Add its partner agencies next.", "success")
             return redirect(url_for("admin.hub", slug=hub.slug))
+        errors = created.errors
     all_hubs = db.session.execute(select(Hub).order_by(Hub.name)).scalars().all()
     return render_template("admin/hubs.html", hubs=all_hubs, errors=errors, form=form), (
         400 if errors else 200
@@ -81,15 +57,11 @@ def agencies():
     errors, form = FormErrors(), {}
     if request.method == "POST":
         form = _form()
-        try:
-            agency = admin.create_agency(form, actor=current_user)
-        except ValidationError as exc:
-            db.session.rollback()
-            errors = FormErrors(exc.messages)
-        else:
-            db.session.commit()
-            flash(f"{agency.name} is added.", "success")
+        created = attempt(admin.create_agency, form, actor=current_user)
+        if created:
+            flash(f"{created.result.name} is added.", "success")
             return redirect(url_for("admin.agencies"))
+        errors = created.errors
     rows = db.session.execute(select(Agency).order_by(Agency.name)).scalars().all()
     return render_template(
         "admin/agencies.html", agencies=rows, kinds=list(AgencyKind), errors=errors, form=form
@@ -99,10 +71,9 @@ def agencies():
 # -- one hub (hub managers) --------------------------------------------------------------------
 
 
-@bp.get("/hubs/<slug>")
-@requires_admin
-def hub(slug: str):
-    hub = _hub_or_deny(slug)
+@bp.get("/hubs/<slug>", endpoint="hub")
+@perm.requires("manage_hub")
+def hub_page(hub: Hub):
     return _render_hub(hub, FormErrors(), {})
 
 
@@ -125,41 +96,38 @@ def _render_hub(hub: Hub, errors: FormErrors, form: dict):
     ), (400 if errors else 200)
 
 
+def _partner(hub: Hub, form: dict) -> Agency:
+    """An existing agency chosen from the list, or a new one described in the form."""
+    if not form.get("agency_id"):
+        return admin.create_agency(form, actor=current_user, hub=hub)
+    agency_id = form["agency_id"]
+    agency = db.session.get(Agency, int(agency_id)) if agency_id.isdigit() else None
+    if agency is None:
+        raise ValidationError({"agency_id": ["Choose an agency from the list"]})
+    admin.add_agency_to_hub(hub, agency, actor=current_user)
+    return agency
+
+
 @bp.post("/hubs/<slug>/agencies")
-@requires_admin
-def add_hub_agency(slug: str):
-    hub = _hub_or_deny(slug)
+@perm.requires("manage_hub")
+def add_hub_agency(hub: Hub):
     form = _form()
-    try:
-        if form.get("agency_id"):
-            agency_id = form["agency_id"]
-            agency = db.session.get(Agency, int(agency_id)) if agency_id.isdigit() else None
-            if agency is None:
-                raise ValidationError({"agency_id": ["Choose an agency from the list"]})
-            admin.add_agency_to_hub(hub, agency, actor=current_user)
-        else:
-            agency = admin.create_agency(form, actor=current_user, hub=hub)
-    except ValidationError as exc:
-        db.session.rollback()
-        return _render_hub(hub, FormErrors(exc.messages), form)
-    db.session.commit()
-    flash(f"{agency.name} is now a partner in {hub.name}.", "success")
+    added = attempt(_partner, hub, form)
+    if not added:
+        return _render_hub(hub, added.errors, form)
+    flash(f"{added.result.name} is now a partner in {hub.name}.", "success")
     return redirect(url_for("admin.hub", slug=hub.slug))
 
 
 @bp.post("/hubs/<slug>/agencies/<int:agency_id>/remove")
-@requires_admin
-def remove_hub_agency(slug: str, agency_id: int):
-    hub = _hub_or_deny(slug)
-    agency = db.session.get(Agency, agency_id)
-    if agency is None:
-        perm.deny("manage_hub", hub=hub, target_type="agency", target_id=agency_id)
-    try:
-        admin.remove_agency_from_hub(hub, agency, actor=current_user)
-    except ValidationError as exc:
-        db.session.rollback()
-        return _render_hub(hub, FormErrors(exc.messages), {})
-    db.session.commit()
+@perm.requires("manage_hub")
+def remove_hub_agency(hub: Hub, agency_id: int):
+    agency = perm.record_or_deny(
+        Agency, agency_id, lambda user, agency: True, "manage_hub", hub=hub
+    )
+    removed = attempt(admin.remove_agency_from_hub, hub, agency, actor=current_user)
+    if not removed:
+        return _render_hub(hub, removed.errors, {})
     flash(f"{agency.name} is no longer a partner in {hub.name}.", "success")
     return redirect(url_for("admin.hub", slug=hub.slug))
 
@@ -188,13 +156,13 @@ def new_user():
     if request.method == "POST":
         form = _form()
         allowed = None if perm.is_sysadmin(current_user) else {a.id for a in choices}
-        try:
-            user = admin.create_user(form, actor=current_user, allowed_agency_ids=allowed)
-        except ValidationError as exc:
-            db.session.rollback()
-            errors = FormErrors(exc.messages)
-        else:
-            tokens.send_password_link(user, "set_up", actor=current_user)
+        created = attempt(
+            admin.create_user, form, actor=current_user, allowed_agency_ids=allowed, commit=False
+        )
+        errors = created.errors
+        if created:
+            user = created.result
+            tokens.send_password_link(user, "set_up", actor=current_user)  # with the account
             db.session.commit()
             flash(
                 f"{user.name}'s account is created. We have emailed them a link to set a "
@@ -222,60 +190,56 @@ def _render_user(user: User, errors: FormErrors, status: int = 200):
 
 
 @bp.get("/users/<int:user_id>")
-@requires_admin
-def user(user_id: int):
-    return _render_user(_user_or_deny(user_id), FormErrors())
+@perm.requires("manage_user")
+def user(person: User):
+    return _render_user(person, FormErrors())
 
 
 @bp.post("/users/<int:user_id>/roles")
-@requires_admin
-def grant_role(user_id: int):
-    person = _user_or_deny(user_id)
+@perm.requires("manage_user")
+def grant_role(person: User):
     form = _form()
     hub = None
     if form.get("hub_id", "").isdigit():
         hub = db.session.get(Hub, int(form["hub_id"]))
     grantable = perm.grantable_roles(current_user, hub)
-    try:
-        admin.grant_role(person, form.get("role", ""), hub, actor=current_user, grantable=grantable)
-    except ValidationError as exc:
-        db.session.rollback()
-        return _render_user(person, FormErrors(exc.messages), 400)
-    db.session.commit()
+    granted = attempt(
+        admin.grant_role, person, form.get("role", ""), hub, actor=current_user, grantable=grantable
+    )
+    if not granted:
+        return _render_user(person, granted.errors, 400)
     flash("Role given.", "success")
     return redirect(url_for("admin.user", user_id=person.id))
 
 
+def _may_revoke(person: User):
+    """A role of this person's that the signed-in user could have given."""
+
+    def may(user, role: UserRole) -> bool:
+        allowed = {r.value for r in perm.grantable_roles(user, role.hub)}
+        return role.user_id == person.id and role.role in allowed
+
+    return may
+
+
 @bp.post("/users/<int:user_id>/roles/<int:role_id>/remove")
-@requires_admin
-def revoke_role(user_id: int, role_id: int):
-    person = _user_or_deny(user_id)
-    role = db.session.get(UserRole, role_id)
-    hub = role.hub if role is not None else None
-    allowed = {r.value for r in perm.grantable_roles(current_user, hub)}
-    if role is None or role.user_id != person.id or role.role not in allowed:
-        perm.deny("manage_user", target_type="user_role", target_id=role_id)
-    try:
-        admin.revoke_role(role, actor=current_user)
-    except ValidationError as exc:
-        db.session.rollback()
-        return _render_user(person, FormErrors(exc.messages), 400)
-    db.session.commit()
+@perm.requires("manage_user")
+def revoke_role(person: User, role_id: int):
+    role = perm.record_or_deny(UserRole, role_id, _may_revoke(person), "manage_user")
+    revoked = attempt(admin.revoke_role, role, actor=current_user)
+    if not revoked:
+        return _render_user(person, revoked.errors, 400)
     flash("Role removed.", "success")
     return redirect(url_for("admin.user", user_id=person.id))
 
 
 @bp.post("/users/<int:user_id>/active")
-@requires_admin
-def set_active(user_id: int):
-    person = _account_or_deny(user_id)
+@perm.requires("manage_account")
+def set_active(person: User):
     active = request.form.get("active") == "yes"
-    try:
-        admin.set_user_active(person, active, actor=current_user)
-    except ValidationError as exc:
-        db.session.rollback()
-        return _render_user(person, FormErrors(exc.messages), 400)
-    db.session.commit()
+    changed = attempt(admin.set_user_active, person, active, actor=current_user)
+    if not changed:
+        return _render_user(person, changed.errors, 400)
     flash(
         f"{person.name} can sign in again." if active else f"{person.name} can no longer sign in.",
         "success",
@@ -284,9 +248,8 @@ def set_active(user_id: int):
 
 
 @bp.post("/users/<int:user_id>/password-link")
-@requires_admin
-def send_password_link(user_id: int):
-    person = _account_or_deny(user_id)
+@perm.requires("manage_account")
+def send_password_link(person: User):
     if person.uses_single_sign_on:
         return _render_user(
             person,

@@ -6,10 +6,11 @@ hub.blueprints.api gives them to this blueprint when it registers it."""
 from flask import request
 from flask_login import current_user
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
 from hub import permissions as perm
 from hub.core.errors import api_error
+from hub.core.forms import attempt
 from hub.extensions import db
 from hub.models import Hub, Referral
 from referrals import intake, present
@@ -123,15 +124,16 @@ def create():
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         return api_error(400, "Send a JSON object with Content-Type: application/json.")
-    try:
-        referral, created = intake.submit_referral(
-            payload,
-            user=current_user,
-            idempotency_key=request.headers.get("Idempotency-Key"),
-        )
-    except ValidationError as exc:
-        db.session.rollback()
-        return api_error(422, "The referral has errors: see fields.", exc.messages)
+    submitted = attempt(
+        intake.submit_referral,
+        payload,
+        user=current_user,
+        idempotency_key=request.headers.get("Idempotency-Key"),
+        commit=False,
+    )
+    if not submitted:
+        return api_error(422, "The referral has errors: see fields.", submitted.messages)
+    referral, created = submitted.result
     # Built before the commit, from what is in memory: after it every object would be reloaded.
     body = present.outcome_dict(referral, current_user)
     db.session.commit()
@@ -164,13 +166,9 @@ def index(args):
 
 @bp.get("/<int:referral_id>")
 @bp.response(200, ReferralFullOut)
-@perm.requires("signed_in")
-def show(referral_id: int):
+@perm.requires("see_referral")
+def show(referral: Referral):
     """One referral, with its people (an audited read of personal data)."""
-    referral = db.session.get(Referral, referral_id)
-    if referral is None or not perm.can_see_referral(current_user, referral):
-        db.session.rollback()
-        perm.deny("referral", target_type="referral", target_id=referral_id)
     body = present.full_dict(referral, current_user)
     db.session.commit()
     return body

@@ -2,7 +2,6 @@
 
 from flask import Blueprint, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from hub import permissions as perm
 from hub.casework import board as service
@@ -12,36 +11,21 @@ from hub.models import Band, Hub, Stage
 bp = Blueprint("board", __name__)
 
 
-def _hub_or_deny(slug: str) -> Hub:
-    hub = db.session.execute(select(Hub).where(Hub.slug == slug)).scalar_one_or_none()
-    if hub is None or not perm.is_in_hub(current_user, hub):
-        perm.deny("hub_board", target_type="hub", target_id=slug)
-    return hub
-
-
-def _first_hub_or_404():
-    hubs = perm.hubs_of(current_user)
-    if not hubs:
-        perm.deny("hub_board", target_type="hub")
-    return hubs[0]
-
-
 @bp.get("/board")
-@perm.requires("signed_in")
+@perm.requires("in_a_hub")
 def home():
-    return redirect(url_for("board.show", slug=_first_hub_or_404().slug))
+    return redirect(url_for("board.show", slug=perm.hubs_of(current_user)[0].slug))
 
 
 @bp.get("/my-work")
-@perm.requires("signed_in")
+@perm.requires("in_a_hub")
 def my_work_home():
-    return redirect(url_for("board.my_work", slug=_first_hub_or_404().slug))
+    return redirect(url_for("board.my_work", slug=perm.hubs_of(current_user)[0].slug))
 
 
 @bp.get("/hubs/<slug>/board")
-@perm.requires("signed_in")
-def show(slug: str):
-    hub = _hub_or_deny(slug)
+@perm.requires("hub_member")
+def show(hub: Hub):
     filters = service.parse_filters(request.args)
     result = service.board(current_user, hub, filters)
     ctx = {
@@ -63,9 +47,8 @@ def show(slug: str):
 
 
 @bp.get("/hubs/<slug>/search")
-@perm.requires("signed_in")
-def search(slug: str):
-    hub = _hub_or_deny(slug)
+@perm.requires("hub_member")
+def search(hub: Hub):
     text = request.args.get("q", "")
     results = service.search(current_user, hub, text)
     body = render_template("board/search.html", hub=hub, q=text, results=results)
@@ -74,7 +57,6 @@ def search(slug: str):
 
 
 @bp.get("/hubs/<slug>/my-work")
-@perm.requires("signed_in")
-def my_work(slug: str):
-    hub = _hub_or_deny(slug)
+@perm.requires("hub_member")
+def my_work(hub: Hub):
     return render_template("board/my_work.html", hub=hub, **service.my_work(current_user, hub))

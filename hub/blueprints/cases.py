@@ -14,14 +14,25 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from marshmallow import ValidationError
 from sqlalchemy import select
-from werkzeug.exceptions import NotFound
 
 from hub import permissions as perm
-from hub.casework import StaleEdit, activity, changes, stages, workspace
-from hub.conferences import minutes
-from hub.core.forms import FormErrors
+from hub.casework import (
+    actions,
+    activity,
+    assessments,
+    cases,
+    interventions,
+    membership,
+    notes,
+    plans,
+    scores,
+    stages,
+    workspace,
+)
+from hub.conferences import decision_log
+from hub.core.forms import Attempt, FormErrors, attempt
+from hub.core.locking import StaleForm
 from hub.core.timeutil import utcnow
 from hub.extensions import db, htmx
 from hub.models import (
@@ -55,19 +66,6 @@ TABS = {
 }
 
 
-def _case_or_deny(case_id: int, action=perm.Action.READ) -> Case:
-    """A case the user's agency works, or the same 404 as a case that does not exist."""
-    case = db.session.get(Case, case_id)
-    if case is None or not perm.can_work_case(current_user, case, action):
-        perm.deny(
-            f"case:{action.value}",
-            hub=case.hub_id if case else None,
-            target_type="case",
-            target_id=case_id,
-        )
-    return case
-
-
 def _form() -> dict:
     data = {k: v.strip() for k, v in request.form.items() if k != "csrf_token"}
     return {k: v for k, v in data.items() if v != ""}
@@ -94,7 +92,7 @@ def _tab_context(case: Case, tab: str) -> dict:
     elif tab == "risk":
         ctx["assessments"] = workspace.assessments(user, case)
         ctx["reassessment_due"] = workspace.reassessment_due(case)
-        ctx["review_every_days"] = changes.RULESET.review_days[case.band]
+        ctx["review_every_days"] = scores.for_hub(case.hub_id).ruleset.review_days[case.band]
         ctx["categories"] = sorted(perm.shared_categories(user.agency_id, case.hub_id))
     elif tab == "plan":
         ctx["plan"], ctx["revisions"] = workspace.plan_view(user, case)
@@ -102,7 +100,7 @@ def _tab_context(case: Case, tab: str) -> dict:
         ctx["evaluations"] = workspace.evaluations(case)
     elif tab == "actions":
         ctx["actions"] = workspace.actions(case)
-        ctx["members"] = changes.member_agencies(case)
+        ctx["members"] = membership.member_agencies(case)
         ctx["people"] = workspace.spoc_candidates(case)
         ctx["marker"] = workspace.feed_marker(user, case)
     elif tab == "referrals":
@@ -112,7 +110,7 @@ def _tab_context(case: Case, tab: str) -> dict:
         ctx["interventions"] = workspace.interventions(user, case)
         ctx["categories"] = sorted(perm.shared_categories(user.agency_id, case.hub_id))
     elif tab == "conferences":
-        ctx["conferences"] = minutes.case_conferences(case)
+        ctx["conferences"] = decision_log.case_conferences(case)
         ctx["conference_kinds"] = ConferenceKind
         ctx["conference_statuses"] = ConferenceStatus
         ctx["decision_kinds"] = DecisionKind
@@ -171,25 +169,17 @@ def _labels() -> dict:
     "/cases/<int:case_id>/"
     "<any(referrals, risk, plan, actions, interventions, conferences, activity):tab>"
 )
-@perm.requires("signed_in")
-def show(case_id: int, tab: str):
-    case = _case_or_deny(case_id)
+@perm.requires("read_case")
+def show(case: Case, tab: str):
     return _render(case, tab)
 
 
 @bp.get("/cases/<int:case_id>/live/<any(feed, actions):part>")
-@perm.requires("signed_in")
-def live(case_id: int, part: str):
+@perm.requires("read_case", polled=True)
+def live(case: Case, part: str):
     """Polled every few seconds: 204 (nothing to swap, nothing read) until something the
-    user may see has changed, then the fresh fragment."""
-    try:
-        case = _case_or_deny(case_id)
-    except NotFound:
-        if htmx:
-            # 286 tells htmx to stop polling: a partner removed from the case is refused
-            # (and audited) once, not every few seconds. Same answer for a missing case.
-            return _with_vary(make_response("", 286))
-        raise
+    user may see has changed, then the fresh fragment. A partner removed from the case is
+    refused (and audited) once, and polling stops; the same for a missing case."""
     since = request.args.get("since", type=int)
     marker = workspace.feed_marker(current_user, case)
     if since == marker:
@@ -220,66 +210,61 @@ def live(case_id: int, part: str):
 
 
 def _done(case: Case, tab: str, message: str):
-    db.session.commit()
     flash(message, "success")
     return redirect(url_for("cases.show", case_id=case.id, tab=tab))
 
 
-def _refused(case: Case, tab: str, exc: Exception, form: dict):
-    db.session.rollback()
+def _refused(case: Case, tab: str, refusal: Attempt, form: dict):
+    """The tab again, keeping what was typed: what changed meanwhile (409) or the errors."""
     case = db.session.get(Case, case.id)
-    if isinstance(exc, StaleEdit):
-        return _render(case, tab, form=form, stale=exc, status=409)
-    return _render(case, tab, errors=FormErrors(exc.messages), form=form, status=400)
+    if refusal.stale:
+        return _render(case, tab, form=form, stale=refusal.stale, status=409)
+    return _render(case, tab, errors=refusal.errors, form=form, status=400)
 
 
-def _write(case_id: int, tab: str, fn, message: str, **kw):
-    case = _case_or_deny(case_id, perm.Action.WRITE)
+def _write(case: Case, tab: str, change, message: str):
     form = _form()
     if "restricted_to" in request.form:
         form["restricted_to"] = request.form.getlist("restricted_to")
     if "answers" in request.form:
         form["answers"] = request.form.getlist("answers")
-    try:
-        fn(case, form, actor=current_user, **kw)
-    except (ValidationError, StaleEdit) as exc:
+    done = attempt(change, case, form, actor=current_user)
+    if not done:
         if "restricted_to" in form:
             form["restricted_to"] = [str(v) for v in form["restricted_to"]]
-        return _refused(case, tab, exc, form)
+        return _refused(case, tab, done, form)
     return _done(case, tab, message)
 
 
 @bp.post("/cases/<int:case_id>/notes")
-@perm.requires("signed_in")
-def add_note(case_id: int):
-    return _write(case_id, "overview", changes.add_note, "Your note is added.")
+@perm.requires("write_case")
+def add_note(case: Case):
+    return _write(case, "overview", notes.add_note, "Your note is added.")
 
 
 @bp.post("/cases/<int:case_id>/details")
-@perm.requires("signed_in")
-def update_details(case_id: int):
-    return _write(case_id, "overview", changes.update_case, "The case details are saved.")
+@perm.requires("write_case")
+def update_details(case: Case):
+    return _write(case, "overview", cases.update_case, "The case details are saved.")
 
 
 @bp.post("/cases/<int:case_id>/stage")
-@perm.requires("signed_in")
-def move_stage(case_id: int):
-    case = _case_or_deny(case_id, perm.Action.WRITE)
+@perm.requires("write_case")
+def move_stage(case: Case):
     form = _form()
     back_to_board = form.get("return_to") == "board"
-    try:
-        stages.move_stage(case, form.get("stage", ""), form.get("version"), actor=current_user)
-    except (ValidationError, StaleEdit) as exc:
-        if not back_to_board:
-            return _refused(case, "overview", exc, form)
-        db.session.rollback()
-        if isinstance(exc, StaleEdit):
+    moved = attempt(
+        stages.move_stage, case, form.get("stage", ""), form.get("version"), actor=current_user
+    )
+    if not moved and not back_to_board:
+        return _refused(case, "overview", moved, form)
+    if not moved:
+        if moved.stale:
             text = f"{case.reference} was changed by someone else since the board loaded."
         else:
-            text = f"{case.reference} cannot move: " + "; ".join(exc.messages.get("stage", []))
+            text = f"{case.reference} cannot move: " + "; ".join(moved.messages.get("stage", []))
         flash(text, "error")
         return redirect(_board_url(case, form.get("board_query", "")))
-    db.session.commit()
     flash(f"{case.reference} is now at {Stage(case.stage).label.lower()}.", "success")
     if back_to_board:
         return redirect(_board_url(case, form.get("board_query", "")))
@@ -294,78 +279,69 @@ def _board_url(case: Case, query: str) -> str:
 
 
 @bp.post("/cases/<int:case_id>/follow")
-@perm.requires("signed_in")
-def follow(case_id: int):
-    case = _case_or_deny(case_id)
+@perm.requires("read_case")
+def follow(case: Case):
     if request.form.get("follow") == "no":
         activity.unfollow(case, current_user)
         message = "You no longer follow this case."
     else:
         activity.follow(case, current_user)
         message = "You follow this case: you will be told of updates."
+    db.session.commit()
     return _done(case, "overview", message)
 
 
 @bp.post("/cases/<int:case_id>/plan")
-@perm.requires("signed_in")
-def save_plan(case_id: int):
-    return _write(case_id, "plan", changes.save_plan, "The plan is saved.")
+@perm.requires("write_case")
+def save_plan(case: Case):
+    return _write(case, "plan", plans.save_plan, "The plan is saved.")
 
 
 @bp.post("/cases/<int:case_id>/plan/sign-off")
-@perm.requires("signed_in")
-def sign_off_plan(case_id: int):
-    return _write(case_id, "plan", changes.sign_off_plan, "The plan is signed off.")
+@perm.requires("write_case")
+def sign_off_plan(case: Case):
+    return _write(case, "plan", plans.sign_off_plan, "The plan is signed off.")
 
 
 @bp.post("/cases/<int:case_id>/evaluation")
-@perm.requires("signed_in")
-def record_evaluation(case_id: int):
-    return _write(case_id, "plan", changes.record_evaluation, "The evaluation is recorded.")
+@perm.requires("write_case")
+def record_evaluation(case: Case):
+    return _write(case, "plan", plans.record_evaluation, "The evaluation is recorded.")
 
 
 @bp.post("/cases/<int:case_id>/actions")
-@perm.requires("signed_in")
-def add_action(case_id: int):
-    return _write(case_id, "actions", changes.add_action, "The action is added.")
+@perm.requires("write_case")
+def add_action(case: Case):
+    return _write(case, "actions", actions.add_action, "The action is added.")
 
 
-def _action_or_deny(case: Case, action_id: int) -> CaseAction:
-    action = db.session.get(CaseAction, action_id)
-    if action is None or action.case_id != case.id:
-        perm.deny("case_action", hub=case.hub_id, target_type="case_action", target_id=action_id)
-    return action
-
-
-def _attempt(write) -> tuple[FormErrors, StaleEdit | None, int]:
-    """Run a write on an edit page: (no errors, None, 200) when it worked; otherwise nothing
-    is kept and the page is shown again with field errors (400) or what changed (409)."""
-    try:
-        write()
-    except ValidationError as exc:
-        db.session.rollback()
-        return FormErrors(exc.messages), None, 400
-    except StaleEdit as exc:
-        db.session.rollback()
-        return FormErrors(), exc, 409
-    return FormErrors(), None, 200
+def _edit_page_refusal(refusal: Attempt) -> tuple[FormErrors, StaleForm | None, int]:
+    """An edit page shown again after a refusal: what changed meanwhile (409), or the field
+    errors (400); what was typed is kept."""
+    if refusal.stale:
+        return FormErrors(), refusal.stale, 409
+    return refusal.errors, None, 400
 
 
 @bp.route("/cases/<int:case_id>/actions/<int:action_id>", methods=["GET", "POST"])
-@perm.requires("signed_in")
-def edit_action(case_id: int, action_id: int):
+@perm.requires("write_case")
+def edit_action(case: Case, action_id: int):
     """One action on a page of its own: small enough for an owner updating it from a phone."""
-    case = _case_or_deny(case_id, perm.Action.WRITE)
-    action = _action_or_deny(case, action_id)
+    action = perm.record_or_deny(
+        CaseAction,
+        action_id,
+        lambda user, action: action.case_id == case.id,
+        "case_action",
+        hub=case.hub_id,
+    )
     errors, form, stale, status = FormErrors(), None, None, 200
     if request.method == "POST":
         form = _form()
-        errors, stale, status = _attempt(
-            lambda: changes.update_action(case, action, form, actor=current_user)
-        )
-        if status == 200:
+        updated = attempt(actions.update_action, case, action, form, actor=current_user)
+        if updated:
             return _done(case, "actions", "The action is updated.")
-        case = db.session.get(Case, case_id)
+        errors, stale, status = _edit_page_refusal(updated)
+        case = db.session.get(Case, case.id)
         action = db.session.get(CaseAction, action_id)
     return render_template(
         "cases/action_edit.html",
@@ -374,65 +350,58 @@ def edit_action(case_id: int, action_id: int):
         form=form,
         errors=errors,
         stale=stale,
-        members=changes.member_agencies(case),
+        members=membership.member_agencies(case),
         people=workspace.spoc_candidates(case),
         today=workspace.today(),
-        history=changes.action_history(action),
+        history=actions.action_history(action),
     ), status
 
 
 @bp.post("/cases/<int:case_id>/risk")
-@perm.requires("signed_in")
-def record_assessment(case_id: int):
-    return _write(case_id, "risk", changes.record_assessment, "The risk assessment is recorded.")
+@perm.requires("write_case")
+def record_assessment(case: Case):
+    return _write(case, "risk", assessments.record_assessment, "The risk assessment is recorded.")
+
+
+def _may_write_record(case: Case):
+    return lambda user, record: perm.can_see_record(user, record, case, perm.Action.WRITE)
 
 
 @bp.post("/cases/<int:case_id>/risk/<int:assessment_id>/sign")
-@perm.requires("signed_in")
-def sign_assessment(case_id: int, assessment_id: int):
-    case = _case_or_deny(case_id, perm.Action.WRITE)
-    assessment = db.session.get(RiskAssessment, assessment_id)
-    if assessment is None or not perm.can_see_record(
-        current_user, assessment, case, perm.Action.WRITE
-    ):
-        perm.deny(
-            "risk_assessment",
-            hub=case.hub_id,
-            target_type="risk_assessment",
-            target_id=assessment_id,
-        )
-    try:
-        raised = changes.sign_assessment(case, assessment, actor=current_user)
-    except ValidationError as exc:
-        return _refused(case, "risk", exc, {})
+@perm.requires("write_case")
+def sign_assessment(case: Case, assessment_id: int):
+    assessment = perm.record_or_deny(
+        RiskAssessment, assessment_id, _may_write_record(case), "risk_assessment", hub=case.hub_id
+    )
+    signed = attempt(assessments.sign_assessment, case, assessment, actor=current_user)
+    if not signed:
+        return _refused(case, "risk", signed, {})
     message = "The risk assessment is signed."
-    if raised:
+    if signed.result:
         message += f" The case's band is now {case.band}."
     return _done(case, "risk", message)
 
 
 @bp.post("/cases/<int:case_id>/interventions")
-@perm.requires("signed_in")
-def record_intervention(case_id: int):
-    return _write(case_id, "interventions", changes.record_intervention, "The record is added.")
+@perm.requires("write_case")
+def record_intervention(case: Case):
+    return _write(case, "interventions", interventions.record_intervention, "The record is added.")
 
 
 @bp.route("/cases/<int:case_id>/interventions/<int:item_id>", methods=["GET", "POST"])
-@perm.requires("signed_in")
-def edit_intervention(case_id: int, item_id: int):
-    case = _case_or_deny(case_id, perm.Action.WRITE)
-    item = db.session.get(Intervention, item_id)
-    if item is None or not perm.can_see_record(current_user, item, case, perm.Action.WRITE):
-        perm.deny("intervention", hub=case.hub_id, target_type="intervention", target_id=item_id)
+@perm.requires("write_case")
+def edit_intervention(case: Case, item_id: int):
+    item = perm.record_or_deny(
+        Intervention, item_id, _may_write_record(case), "intervention", hub=case.hub_id
+    )
     errors, form, stale, status = FormErrors(), None, None, 200
     if request.method == "POST":
         form = _form()
-        errors, stale, status = _attempt(
-            lambda: changes.update_intervention(case, item, form, actor=current_user)
-        )
-        if status == 200:
+        updated = attempt(interventions.update_intervention, case, item, form, actor=current_user)
+        if updated:
             return _done(case, "interventions", "The record is updated.")
-        case = db.session.get(Case, case_id)
+        errors, stale, status = _edit_page_refusal(updated)
+        case = db.session.get(Case, case.id)
         item = db.session.get(Intervention, item_id)
     perm.record_read(current_user, case, [item], what="intervention")
     body = render_template(

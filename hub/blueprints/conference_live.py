@@ -4,14 +4,13 @@ Thin: parse, authorise through hub.permissions, call hub.conferences.running, re
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
-from marshmallow import ValidationError
-from werkzeug.exceptions import NotFound
 
 from hub import permissions as perm
-from hub.casework import StaleEdit, changes, workspace
-from hub.conferences import running
-from hub.core.forms import FormErrors
-from hub.extensions import db, htmx
+from hub.casework import membership, plans, workspace
+from hub.conferences import agenda, running
+from hub.conferences import decisions as decision_service
+from hub.core.forms import FormErrors, attempt
+from hub.extensions import db
 from hub.models import (
     AgendaItem,
     AgendaReason,
@@ -25,28 +24,9 @@ from hub.models import (
     DecisionKind,
     Stage,
 )
-from hub.sharing import agreements
+from hub.sharing import membership as members_service
 
 bp = Blueprint("conference_live", __name__)
-
-
-def _conference_or_deny(conference_id: int) -> Conference:
-    conference = db.session.get(Conference, conference_id)
-    if conference is None or not perm.is_in_hub(current_user, conference.hub):
-        perm.deny("conference", target_type="conference", target_id=conference_id)
-    return conference
-
-
-def _chaired_or_deny(conference_id: int) -> Conference:
-    conference = _conference_or_deny(conference_id)
-    if not perm.can_run_conferences(current_user, conference.hub):
-        perm.deny(
-            "conference_live",
-            hub=conference.hub,
-            target_type="conference",
-            target_id=conference_id,
-        )
-    return conference
 
 
 def _form() -> dict:
@@ -63,7 +43,7 @@ def _with_vary(response):
 
 def _item_rows(conference: Conference) -> list[dict]:
     rows = []
-    for item in running.agenda_items(conference):
+    for item in agenda.agenda_items(conference):
         subject = item.case if item.case_id else item.referral
         rows.append(
             {
@@ -98,16 +78,16 @@ def _live_page(
             "case": case,
             "writable": writable,
             "notes": running.item_notes(user, conference, item) if writable else [],
-            "item_decisions": running.decisions_of(conference, item),
-            "members": changes.member_agencies(case) if case else [],
-            "addable": agreements.addable_agencies(case) if case else [],
+            "item_decisions": decision_service.decisions_of(conference, item),
+            "members": membership.member_agencies(case) if case else [],
+            "addable": members_service.addable_agencies(case) if case else [],
             "owners": workspace.spoc_candidates(case) if writable else [],
-            "plan": changes.plan_of(case) if writable else None,
+            "plan": plans.plan_of(case) if writable else None,
             "can_open": case is None
             or case.stage in (Stage.REFERRED.value, Stage.AWAITING_CONFERENCE.value),
             "categories": sorted(perm.shared_categories(user.agency_id, conference.hub_id)),
             # An ASB case review application awaiting the partners' threshold decision.
-            "review": running.review_on_item(item),
+            "review": decision_service.review_on_item(item),
         }
     attendance = running.attendance_of(conference)
     body = render_template(
@@ -138,101 +118,113 @@ def _live_page(
     return _with_vary(make_response(body, status))
 
 
-def _refused(conference_id: int, item_id, exc: ValidationError, form: dict, kind: str | None):
-    db.session.rollback()
-    conference = db.session.get(Conference, conference_id)
-    messages = dict(exc.messages) if isinstance(exc.messages, dict) else {"form": exc.messages}
-    # A message about the item or the choice of decision belongs at the top of its form.
-    for key in ("item", "kind", "stage"):
-        if key in messages:
-            messages.setdefault("form", messages.pop(key))
-    status = 409 if isinstance(exc, running.ConferenceChanged | StaleEdit) else 400
-    if isinstance(exc, StaleEdit):
-        messages = {"form": ["The case changed since you opened the page. Check it and try again."]}
-    problems = FormErrors({kind: messages} if kind else messages)
-    return _live_page(
-        conference, item_id, problems=problems, form=form, form_kind=kind, status=status
-    )
-
-
-def _done(conference: Conference, item_id, message: str, anchor: str = ""):
-    db.session.commit()
-    flash(message, "success")
+def _recorded(conference: Conference, item_id, change, *args, form, kind, message, anchor=""):
+    """Run one of the chair's changes. Refused: the live page again, the messages on the form
+    they belong to (409 for a stale one). Otherwise back to the item, saying what was done."""
+    done = attempt(change, conference, *args, actor=current_user)
+    if not done:
+        conference = db.session.get(Conference, conference.id)
+        messages = dict(done.messages)
+        # A message about the item or the choice of decision belongs at the top of its form.
+        for key in ("item", "kind", "stage"):
+            if key in messages:
+                messages.setdefault("form", messages.pop(key))
+        problems = FormErrors({kind: messages} if kind else messages)
+        status = 409 if done.stale else 400
+        return _live_page(
+            conference, item_id, problems=problems, form=form, form_kind=kind, status=status
+        )
+    flash(message(done.result) if callable(message) else message, "success")
     url = url_for("conference_live.show", conference_id=conference.id, item=item_id)
     return redirect(url + (f"#{anchor}" if anchor else ""))
 
 
 @bp.get("/conferences/<int:conference_id>/live")
-@perm.requires("signed_in")
-def show(conference_id: int):
-    conference = _chaired_or_deny(conference_id)
+@perm.requires("run_conference")
+def show(conference: Conference):
     return _live_page(conference, request.args.get("item", type=int))
 
 
 @bp.post("/conferences/<int:conference_id>/live/start")
-@perm.requires("signed_in")
-def start(conference_id: int):
-    conference = _chaired_or_deny(conference_id)
+@perm.requires("run_conference")
+def start(conference: Conference):
     form = _form()
-    try:
-        running.start_conference(conference, form.get("version"), actor=current_user)
-    except ValidationError as exc:
-        return _refused(conference_id, None, exc, form, None)
-    return _done(conference, None, "The conference has started. You are chairing it.")
+    return _recorded(
+        conference,
+        None,
+        running.start_conference,
+        form.get("version"),
+        form=form,
+        kind=None,
+        message="The conference has started. You are chairing it.",
+    )
 
 
 @bp.post("/conferences/<int:conference_id>/live/end")
-@perm.requires("signed_in")
-def end(conference_id: int):
-    conference = _chaired_or_deny(conference_id)
+@perm.requires("run_conference")
+def end(conference: Conference):
     form = _form()
-    try:
-        running.end_conference(conference, form.get("version"), actor=current_user)
-    except ValidationError as exc:
-        return _refused(conference_id, None, exc, form, None)
-    return _done(conference, None, "The conference has ended.")
+    return _recorded(
+        conference,
+        None,
+        running.end_conference,
+        form.get("version"),
+        form=form,
+        kind=None,
+        message="The conference has ended.",
+    )
 
 
 @bp.post("/conferences/<int:conference_id>/live/attendance")
-@perm.requires("signed_in")
-def attendance(conference_id: int):
-    conference = _chaired_or_deny(conference_id)
+@perm.requires("run_conference")
+def attendance(conference: Conference):
     form = _form()
     item_id = request.args.get("item", type=int)
-    data = {k: v for k, v in form.items() if v != ""}
-    try:
-        running.record_attendance(conference, data, actor=current_user)
-    except ValidationError as exc:
-        return _refused(conference_id, item_id, exc, form, "attendance")
-    return _done(conference, item_id, "Attendance recorded.", "attendance")
+    return _recorded(
+        conference,
+        item_id,
+        running.record_attendance,
+        {k: v for k, v in form.items() if v != ""},
+        form=form,
+        kind="attendance",
+        message="Attendance recorded.",
+        anchor="attendance",
+    )
 
 
 @bp.post("/conferences/<int:conference_id>/live/items/<int:item_id>/notes")
-@perm.requires("signed_in")
-def add_note(conference_id: int, item_id: int):
-    conference = _chaired_or_deny(conference_id)
+@perm.requires("run_conference")
+def add_note(conference: Conference, item_id: int):
     form = _form()
-    item = db.session.get(AgendaItem, item_id)
-    data = {k: v for k, v in form.items() if v != ""}
-    try:
-        running.add_item_note(conference, item, data, actor=current_user)
-    except ValidationError as exc:
-        return _refused(conference_id, item_id, exc, form, "note")
-    return _done(conference, item_id, "The note is added to the case.", "notes")
+    return _recorded(
+        conference,
+        item_id,
+        running.add_item_note,
+        db.session.get(AgendaItem, item_id),
+        {k: v for k, v in form.items() if v != ""},
+        form=form,
+        kind="note",
+        message="The note is added to the case.",
+        anchor="notes",
+    )
 
 
 @bp.post("/conferences/<int:conference_id>/live/items/<int:item_id>/decisions")
-@perm.requires("signed_in")
-def decide(conference_id: int, item_id: int):
-    conference = _chaired_or_deny(conference_id)
+@perm.requires("run_conference")
+def decide(conference: Conference, item_id: int):
     form = _form()
-    item = db.session.get(AgendaItem, item_id)
     kind = form.get("kind") if form.get("kind") in {k.value for k in DecisionKind} else None
-    try:
-        decision = running.record_decision(conference, item, form, actor=current_user)
-    except (ValidationError, StaleEdit) as exc:
-        return _refused(conference_id, item_id, exc, form, kind)
-    return _done(conference, item_id, f"Recorded: {decision.summary}", "decisions")
+    return _recorded(
+        conference,
+        item_id,
+        decision_service.record_decision,
+        db.session.get(AgendaItem, item_id),
+        form,
+        form=form,
+        kind=kind,
+        message=lambda decision: f"Recorded: {decision.summary}",
+        anchor="decisions",
+    )
 
 
 # -- partners following ----------------------------------------------------------------------
@@ -242,22 +234,16 @@ def decide(conference_id: int, item_id: int):
 def conference_decisions(conference: Conference) -> dict:
     """For the conference page: the decisions as the signed-in reader may see them."""
     return {
-        "rows": running.decisions_for(current_user, conference),
-        "marker": running.decisions_marker(conference),
+        "rows": decision_service.decisions_for(current_user, conference),
+        "marker": decision_service.decisions_marker(conference),
     }
 
 
 @bp.get("/conferences/<int:conference_id>/decisions")
-@perm.requires("signed_in")
-def decisions(conference_id: int):
+@perm.requires("see_conference", polled=True)
+def decisions(conference: Conference):
     """Polled every few seconds from the conference page: 204 until a decision is added."""
-    try:
-        conference = _conference_or_deny(conference_id)
-    except NotFound:
-        if htmx:
-            return _with_vary(make_response("", 286))  # stop polling: refused once, not forever
-        raise
-    marker = running.decisions_marker(conference)
+    marker = decision_service.decisions_marker(conference)
     if request.args.get("since", type=int) == marker:
         return _with_vary(make_response("", 204))
     body = render_template(

@@ -4,12 +4,11 @@ them; what each sees of a case is decided by hub.permissions in hub.conferences.
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from marshmallow import ValidationError
-from sqlalchemy import select
 
 from hub import permissions as perm
+from hub.conferences import decision_log as decisions_record
 from hub.conferences import minutes as minutes_service
-from hub.core.forms import FormErrors
+from hub.core.forms import FormErrors, attempt
 from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import (
@@ -23,13 +22,6 @@ from hub.models import (
 )
 
 bp = Blueprint("conference_minutes", __name__)
-
-
-def _conference_or_deny(conference_id: int) -> Conference:
-    conference = db.session.get(Conference, conference_id)
-    if conference is None or not perm.is_in_hub(current_user, conference.hub):
-        perm.deny("conference_minutes", target_type="conference", target_id=conference_id)
-    return conference
 
 
 def _labels(**extra) -> dict:
@@ -67,63 +59,49 @@ def _minutes_page(conference: Conference, errors=None, form=None, status: int = 
 
 
 @bp.get("/conferences/<int:conference_id>/minutes")
-@perm.requires("signed_in")
-def show(conference_id: int):
-    return _minutes_page(_conference_or_deny(conference_id))
+@perm.requires("see_conference")
+def show(conference: Conference):
+    return _minutes_page(conference)
 
 
-def _write(conference_id: int, may, change, message):
-    """Run one change to the minutes for someone allowed to make it; `message` turns what
-    the change returned into the confirmation."""
-    conference = _conference_or_deny(conference_id)
-    if not may(current_user, conference):
-        perm.deny(
-            "conference_minutes_write",
-            hub=conference.hub,
-            target_type="conference",
-            target_id=conference_id,
-        )
-    try:
-        result = change(conference)
-    except ValidationError as err:
-        db.session.rollback()
-        conference = db.session.get(Conference, conference_id)
-        status = 409 if minutes_service.is_stale(err) else 400
+def _write(conference: Conference, change, message):
+    """Run one change to the minutes; `message` turns what the change returned into the
+    confirmation."""
+    done = attempt(change, conference)
+    if not done:
+        conference = db.session.get(Conference, conference.id)
+        status = 409 if done.stale else 400
         form = {k: v for k, v in request.form.items() if k != "csrf_token"}
-        return _minutes_page(conference, FormErrors(err.messages), form, status)
-    db.session.commit()
-    flash(message(result), "success")
-    return redirect(url_for("conference_minutes.show", conference_id=conference_id))
+        return _minutes_page(conference, done.errors, form, status)
+    flash(message(done.result), "success")
+    return redirect(url_for("conference_minutes.show", conference_id=conference.id))
 
 
 @bp.post("/conferences/<int:conference_id>/minutes/remarks")
-@perm.requires("signed_in")
-def save_remarks(conference_id: int):
+@perm.requires("approve_minutes")
+def save_remarks(conference: Conference):
     return _write(
-        conference_id,
-        perm.can_approve_minutes,
+        conference,
         lambda c: minutes_service.save_remarks(c, request.form, current_user),
         lambda _: "The general remarks are saved.",
     )
 
 
 @bp.post("/conferences/<int:conference_id>/minutes/approve")
-@perm.requires("signed_in")
-def approve(conference_id: int):
+@perm.requires("approve_minutes")
+def approve(conference: Conference):
     return _write(
-        conference_id,
-        perm.can_approve_minutes,
+        conference,
         lambda c: minutes_service.approve(c, request.form, current_user),
         lambda _: "The minutes are approved.",
     )
 
 
 @bp.post("/conferences/<int:conference_id>/minutes/circulate")
-@perm.requires("signed_in")
-def circulate(conference_id: int):
+@perm.requires("circulate_minutes")
+def circulate(conference: Conference):
     return _write(
-        conference_id,
-        perm.can_circulate_minutes,
+        conference,
         lambda c: minutes_service.circulate(c, current_user),
         lambda people: f"The minutes are circulated: a link was emailed to {len(people)} people.",
     )
@@ -144,9 +122,8 @@ def _print_page(template: str, conference: Conference, what: str, shown, **extra
 
 
 @bp.get("/conferences/<int:conference_id>/minutes/print")
-@perm.requires("signed_in")
-def print_minutes(conference_id: int):
-    conference = _conference_or_deny(conference_id)
+@perm.requires("see_conference")
+def print_minutes(conference: Conference):
     minutes = minutes_service.build_minutes(
         current_user, conference, what="conference minutes (printed)"
     )
@@ -156,26 +133,20 @@ def print_minutes(conference_id: int):
 
 
 @bp.get("/conferences/<int:conference_id>/agenda/print")
-@perm.requires("signed_in")
-def print_agenda(conference_id: int):
-    conference = _conference_or_deny(conference_id)
+@perm.requires("see_conference")
+def print_agenda(conference: Conference):
     items = minutes_service.agenda_for_print(current_user, conference)
     return _print_page("conferences/agenda_print.html", conference, "agenda", items, items=items)
 
 
 @bp.get("/hubs/<slug>/decisions")
-@perm.requires("signed_in")
-def decision_log(slug: str):
-    hub = db.session.execute(select(Hub).where(Hub.slug == slug)).scalar_one_or_none()
-    if hub is None or not perm.is_in_hub(current_user, hub):
-        perm.deny("decision_log", target_type="hub", target_id=slug)
+@perm.requires("hub_member")
+def decision_log(hub: Hub):
     form = {k: v for k, v in request.args.items() if k != "page" and v.strip()}
-    try:
-        filters = minutes_service.parse_log_filters(request.args)
-    except ValidationError as err:
-        page, errors, status = None, FormErrors(err.messages), 400
-    else:
-        page, errors, status = minutes_service.decision_log(current_user, hub, filters), None, 200
+    parsed = attempt(decisions_record.parse_log_filters, request.args, commit=False)
+    page, errors, status = None, parsed.errors, 400
+    if parsed:
+        page, status = decisions_record.decision_log(current_user, hub, parsed.result), 200
     return render_template(
         "conferences/decisions.html",
         hub=hub,

@@ -4,59 +4,27 @@ the weekly slot, and a calendar invitation."""
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
-from sqlalchemy import select
 
 from hub import permissions as perm
 from hub.conferences import agenda as agenda_service
 from hub.conferences import slot as slot_service
-from hub.core.forms import FormErrors
+from hub.core.forms import FormErrors, attempt
 from hub.core.timeutil import utcnow
 from hub.extensions import db
-from hub.models import (
-    AgendaItem,
-    AgendaReason,
-    Case,
-    Conference,
-    ConferenceKind,
-    ConferenceStatus,
-    Hub,
-)
+from hub.models import AgendaItem, AgendaReason, Conference, ConferenceKind, ConferenceStatus, Hub
 
 bp = Blueprint("conferences", __name__)
 
 
-def _hub_or_deny(slug: str) -> Hub:
-    hub = db.session.execute(select(Hub).where(Hub.slug == slug)).scalar_one_or_none()
-    if hub is None or not perm.is_in_hub(current_user, hub):
-        perm.deny("conferences", target_type="hub", target_id=slug)
-    return hub
-
-
-def _conference_or_deny(conference_id: int) -> Conference:
-    conference = db.session.get(Conference, conference_id)
-    if conference is None or not perm.is_in_hub(current_user, conference.hub):
-        perm.deny("conference", target_type="conference", target_id=conference_id)
-    return conference
-
-
-def _runner_or_deny(hub: Hub, what: str, target_type: str, target_id) -> None:
-    if not perm.can_run_conferences(current_user, hub):
-        perm.deny(what, hub=hub, target_type=target_type, target_id=target_id)
-
-
 @bp.get("/conferences")
-@perm.requires("signed_in")
+@perm.requires("in_a_hub")
 def home():
-    hubs = perm.hubs_of(current_user)
-    if not hubs:
-        perm.deny("conferences", target_type="hub")
-    return redirect(url_for("conferences.index", slug=hubs[0].slug))
+    return redirect(url_for("conferences.index", slug=perm.hubs_of(current_user)[0].slug))
 
 
 @bp.get("/hubs/<slug>/conferences")
-@perm.requires("signed_in")
-def index(slug: str):
-    hub = _hub_or_deny(slug)
+@perm.requires("hub_member")
+def index(hub: Hub):
     upcoming, past = agenda_service.conferences_of(hub, utcnow())
     return render_template(
         "conferences/index.html",
@@ -73,24 +41,18 @@ def index(slug: str):
 
 
 @bp.route("/hubs/<slug>/conferences/slot", methods=["GET", "POST"])
-@perm.requires("signed_in")
-def slot(slug: str):
-    hub = _hub_or_deny(slug)
-    _runner_or_deny(hub, "conference_slot", "hub", slug)
+@perm.requires("run_conferences")
+def slot(hub: Hub):
     current = slot_service.slot_for(hub.id)
     errors = FormErrors()
     status = 200
     if request.method == "POST":
         form = request.form
-        try:
-            slot_service.save_slot(hub, form, current_user)
-        except ValidationError as err:
-            db.session.rollback()
-            errors, status = FormErrors(err.messages), 400
-        else:
-            db.session.commit()
+        saved = attempt(slot_service.save_slot, hub, form, current_user)
+        if saved:
             flash("Conference slot saved", "success")
             return redirect(url_for("conferences.index", slug=hub.slug))
+        errors, status = saved.errors, 400
     elif current is not None:
         values = slot_service.slot_dict(current)
         standing = values.pop("standing")
@@ -116,18 +78,7 @@ def _agenda_page(conference: Conference, errors: FormErrors | None = None, form=
     hub = conference.hub
     items = agenda_service.agenda_items(conference)
     # Which cases link through to the workspace, in one query (the rule in SQL).
-    case_ids = [i.case_id for i in items if i.case_id]
-    linkable = (
-        set(
-            db.session.execute(
-                perm.cases_with_access(current_user, hub)
-                .with_only_columns(Case.id)
-                .where(Case.id.in_(case_ids))
-            ).scalars()
-        )
-        if case_ids
-        else set()
-    )
+    linkable = perm.readable_cases(current_user, hub, [i.case_id for i in items])
     rows = []
     for item in items:
         if item.referral_id:
@@ -173,23 +124,17 @@ def _agenda_page(conference: Conference, errors: FormErrors | None = None, form=
 
 
 @bp.get("/conferences/<int:conference_id>")
-@perm.requires("signed_in")
-def show(conference_id: int):
-    conference = _conference_or_deny(conference_id)
+@perm.requires("see_conference")
+def show(conference: Conference):
     return _agenda_page(conference)
 
 
-def _edit(conference_id: int, change):
-    conference = _conference_or_deny(conference_id)
-    _runner_or_deny(conference.hub, "agenda_edit", "conference", conference_id)
-    try:
-        change(conference)
-    except ValidationError as err:
-        db.session.rollback()
-        conference = db.session.get(Conference, conference_id)
-        return _agenda_page(conference, FormErrors(err.messages), request.form), 400
-    db.session.commit()
-    return redirect(url_for("conferences.show", conference_id=conference_id))
+def _edit(conference: Conference, change):
+    edited = attempt(change, conference)
+    if not edited:
+        conference = db.session.get(Conference, conference.id)
+        return _agenda_page(conference, edited.errors, request.form), 400
+    return redirect(url_for("conferences.show", conference_id=conference.id))
 
 
 def _item_of(conference: Conference, item_id: int) -> AgendaItem:
@@ -200,28 +145,28 @@ def _item_of(conference: Conference, item_id: int) -> AgendaItem:
 
 
 @bp.post("/conferences/<int:conference_id>/items")
-@perm.requires("signed_in")
-def add_item(conference_id: int):
+@perm.requires("run_conference")
+def add_item(conference: Conference):
     return _edit(
-        conference_id,
+        conference,
         lambda c: agenda_service.add_case(c, request.form.get("reference", ""), current_user),
     )
 
 
 @bp.post("/conferences/<int:conference_id>/items/<int:item_id>/remove")
-@perm.requires("signed_in")
-def remove_item(conference_id: int, item_id: int):
+@perm.requires("run_conference")
+def remove_item(conference: Conference, item_id: int):
     return _edit(
-        conference_id,
+        conference,
         lambda c: agenda_service.remove_item(c, _item_of(c, item_id), current_user),
     )
 
 
 @bp.post("/conferences/<int:conference_id>/items/<int:item_id>/move")
-@perm.requires("signed_in")
-def move_item(conference_id: int, item_id: int):
+@perm.requires("run_conference")
+def move_item(conference: Conference, item_id: int):
     return _edit(
-        conference_id,
+        conference,
         lambda c: agenda_service.move_item(
             c, _item_of(c, item_id), request.form.get("direction", ""), current_user
         ),
@@ -229,9 +174,8 @@ def move_item(conference_id: int, item_id: int):
 
 
 @bp.get("/conferences/<int:conference_id>.ics")
-@perm.requires("signed_in")
-def ics(conference_id: int):
-    conference = _conference_or_deny(conference_id)
+@perm.requires("see_conference")
+def ics(conference: Conference):
     url = url_for("conferences.show", conference_id=conference.id, _external=True)
     response = make_response(slot_service.ics(conference, url))
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"

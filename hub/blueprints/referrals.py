@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from hub import permissions as perm
-from hub.core.forms import FormErrors
+from hub.core.forms import FormErrors, attempt
 from hub.extensions import db
 from hub.models import Case, Hub, Referral, Stage
 from hub.models.referral import AGE_BANDS, VULNERABILITIES, About, AsbCategory, PersonRole
@@ -28,17 +28,7 @@ _TOKENS = "referral_form_tokens"
 
 
 def _draft_or_deny(referral_id: int) -> Referral:
-    try:
-        return intake.get_draft(current_user, referral_id)
-    except intake.DraftNotFound:
-        perm.deny("referral_draft", target_type="referral", target_id=referral_id)
-
-
-def _referral_or_deny(referral_id: int) -> Referral:
-    referral = db.session.get(Referral, referral_id)
-    if referral is None or not perm.can_see_referral(current_user, referral):
-        perm.deny("referral", target_type="referral", target_id=referral_id)
-    return referral
+    return perm.record_or_deny(Referral, referral_id, perm.can_edit_draft, "policy:edit_draft")
 
 
 class StepErrors(FormErrors):
@@ -97,41 +87,42 @@ def new():
         # never swapped for another.
         if hub is None and len(hubs) == 1 and not form.get("hub"):
             hub = hubs[0]
-        try:
-            if hub is None:
-                raise ValidationError({"hub": ["Choose the hub to refer to"]})
-            values = webform.validate_step("start", webform.values_from_form("start", request.form))
-            draft = intake.save_draft(current_user, hub, values)
-        except ValidationError as exc:
-            db.session.rollback()
-            errors = FormErrors(exc.messages)
-        else:
-            db.session.commit()
-            return redirect(url_for("referrals.step", referral_id=draft.id, step="what"))
+        started = attempt(_start, hub)
+        if started:
+            return redirect(url_for("referrals.step", referral_id=started.result.id, step="what"))
+        errors = started.errors
     return _render_step("start", None, errors, form or {}, hubs=hubs)
+
+
+def _start(hub: Hub | None) -> Referral:
+    if hub is None:
+        raise ValidationError({"hub": ["Choose the hub to refer to"]})
+    values = webform.validate_step("start", webform.values_from_form("start", request.form))
+    return intake.save_draft(current_user, hub, values)
 
 
 @bp.route(
     "/<int:referral_id>/<any(start, what, where, consent, risk):step>", methods=["GET", "POST"]
 )
-@requires_referrer
-def step(referral_id: int, step: str):
-    draft = _draft_or_deny(referral_id)
+@perm.requires("edit_draft")
+def step(referral: Referral, step: str):
+    draft = referral
     if request.method == "GET":
         return _render_step(step, draft, FormErrors(), webform.form_values(draft.draft or {}))
     values = webform.values_from_form(step, request.form)
-    try:
-        webform.validate_step(step, values)
-        intake.save_draft(current_user, draft.hub, values, draft)
-    except ValidationError as exc:
-        db.session.rollback()
+    saved = attempt(_save_step, draft, step, values)
+    if not saved:
         shown = webform.form_values(values)
         shown["first_incident_on"] = {
             p: request.form.get(f"first_incident_on-{p}", "") for p in ("day", "month", "year")
         }
-        return _render_step(step, draft, FormErrors(exc.messages), shown)
-    db.session.commit()
+        return _render_step(step, draft, saved.errors, shown)
     return _after_save(draft, step)
+
+
+def _save_step(draft: Referral, step: str, values: dict) -> Referral:
+    webform.validate_step(step, values)
+    return intake.save_draft(current_user, draft.hub, values, draft)
 
 
 def _after_save(draft: Referral, step: str):
@@ -167,9 +158,9 @@ def _render_step(step, draft, errors, form, **extra):
 
 
 @bp.route("/<int:referral_id>/people", methods=["GET", "POST"])
-@requires_referrer
-def people(referral_id: int):
-    draft = _draft_or_deny(referral_id)
+@perm.requires("edit_draft")
+def people(referral: Referral):
+    draft = referral
     errors, form = FormErrors(), {}
     if request.method == "POST":
         action = request.form.get("action", "add")
@@ -180,28 +171,14 @@ def people(referral_id: int):
                 flash(f"Your draft is saved. You can come back to it from {_my}.", "success")
                 return redirect(url_for("referrals.index"))
             return redirect(url_for("referrals.step", referral_id=draft.id, step="consent"))
-        try:
-            loaded = webform.validate_person(person, len((draft.draft or {}).get("people", [])))
-            stored = {k: v for k, v in loaded.items() if v not in (None, [], False)}
-            if loaded.get("date_of_birth"):
-                stored["date_of_birth"] = loaded["date_of_birth"].isoformat()
-            stored["vulnerabilities"] = loaded["vulnerabilities"]
-            intake.save_draft(
-                current_user,
-                draft.hub,
-                {"people": [*(draft.draft or {}).get("people", []), stored]},
-                draft,
-            )
-        except ValidationError as exc:
-            db.session.rollback()
-            errors, form = FormErrors(exc.messages), dict(request.form)
-            form["vulnerabilities"] = request.form.getlist("vulnerabilities")
-        else:
-            db.session.commit()
-            if action == "add":
-                flash("Person added. Add another, or continue.", "success")
-                return redirect(url_for("referrals.people", referral_id=draft.id))
+        added = attempt(_add_person, draft, person)
+        if added and action == "add":
+            flash("Person added. Add another, or continue.", "success")
+            return redirect(url_for("referrals.people", referral_id=draft.id))
+        if added:
             return redirect(url_for("referrals.step", referral_id=draft.id, step="consent"))
+        errors, form = added.errors, dict(request.form)
+        form["vulnerabilities"] = request.form.getlist("vulnerabilities")
     return render_template(
         "referrals/step_people.html",
         draft=draft,
@@ -214,10 +191,20 @@ def people(referral_id: int):
     ), (400 if errors else 200)
 
 
+def _add_person(draft: Referral, person: dict) -> Referral:
+    loaded = webform.validate_person(person, len((draft.draft or {}).get("people", [])))
+    stored = {k: v for k, v in loaded.items() if v not in (None, [], False)}
+    if loaded.get("date_of_birth"):
+        stored["date_of_birth"] = loaded["date_of_birth"].isoformat()
+    stored["vulnerabilities"] = loaded["vulnerabilities"]
+    people_now = [*(draft.draft or {}).get("people", []), stored]
+    return intake.save_draft(current_user, draft.hub, {"people": people_now}, draft)
+
+
 @bp.post("/<int:referral_id>/people/<int:index>/remove")
-@requires_referrer
-def remove_person(referral_id: int, index: int):
-    draft = _draft_or_deny(referral_id)
+@perm.requires("edit_draft")
+def remove_person(referral: Referral, index: int):
+    draft = referral
     people_list = list((draft.draft or {}).get("people", []))
     if 0 <= index < len(people_list):
         del people_list[index]
@@ -250,15 +237,17 @@ def check(referral_id: int):
                 "This page had expired, so nothing was sent. Check your answers and send it again."
             )
             return redirect(url_for("referrals.check", referral_id=draft.id))
-        try:
-            referral, _ = intake.submit_referral(
-                dict(draft.draft or {}), user=current_user, form_token=token, draft=draft
-            )
-        except ValidationError as exc:
-            db.session.rollback()
+        submitted = attempt(
+            intake.submit_referral,
+            dict(draft.draft or {}),
+            user=current_user,
+            form_token=token,
+            draft=draft,
+        )
+        if not submitted:
             draft = _draft_or_deny(referral_id)
-            return _render_check(draft, StepErrors(exc.messages, draft.id))
-        db.session.commit()
+            return _render_check(draft, StepErrors(submitted.messages, draft.id))
+        referral, _ = submitted.result
         session.get(_TOKENS, {}).pop(str(referral.id), None)
         session.modified = True
         return redirect(url_for("referrals.show", referral_id=referral.id, confirmation=1))
@@ -285,9 +274,9 @@ def _render_check(draft: Referral, errors):
 
 
 @bp.post("/<int:referral_id>/delete")
-@requires_referrer
-def delete(referral_id: int):
-    draft = _draft_or_deny(referral_id)
+@perm.requires("edit_draft")
+def delete(referral: Referral):
+    draft = referral
     intake.delete_draft(current_user, draft)
     db.session.commit()
     flash("The draft is deleted.", "success")
@@ -298,9 +287,8 @@ def delete(referral_id: int):
 
 
 @bp.get("/<int:referral_id>")
-@perm.requires("signed_in")
-def show(referral_id: int):
-    referral = _referral_or_deny(referral_id)
+@perm.requires("see_referral")
+def show(referral: Referral):
     if referral.status == "draft":
         return redirect(url_for("referrals.check", referral_id=referral.id))
     people = perm.referral_people(current_user, referral)
@@ -331,11 +319,8 @@ def queue():
 
 
 @triage_bp.route("/<int:referral_id>", methods=["GET", "POST"])
-@requires_triage
-def decide(referral_id: int):
-    referral = db.session.get(Referral, referral_id)
-    if referral is None or not perm.can_triage(current_user, referral.hub_id):
-        perm.deny("triage", target_type="referral", target_id=referral_id)
+@perm.requires("triage_referral")
+def decide(referral: Referral):
     if referral.status != "submitted":
         return redirect(url_for("referrals.show", referral_id=referral.id))
     errors, form = FormErrors(), {}
@@ -346,14 +331,11 @@ def decide(referral_id: int):
             data[k] = int(data[k]) if data[k] and data[k].isdigit() else data[k]
         data["reason"] = form.get("reason", "")
         data["title"] = form.get("title", "")
-        try:
-            triage.decide(referral, data, user=current_user)
-        except ValidationError as exc:
-            db.session.rollback()
-            errors = FormErrors(exc.messages)
-            referral = db.session.get(Referral, referral_id)
+        decided = attempt(triage.decide, referral, data, user=current_user)
+        if not decided:
+            errors = decided.errors
+            referral = db.session.get(Referral, referral.id)
         else:
-            db.session.commit()
             flash(f"{referral.reference}: {referral.decision_label}.", "success")
             return redirect(url_for("triage.queue"))
     people = list(referral.people)  # awaiting triage: the hub's triage reads them all

@@ -5,13 +5,12 @@ import re
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from marshmallow import ValidationError
-from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from hub import audit
 from hub import permissions as perm
-from hub.core.forms import FormErrors
+from hub.casework import membership as case_membership
+from hub.core.forms import FormErrors, attempt
 from hub.extensions import db
 from hub.models import (
     Case,
@@ -22,6 +21,8 @@ from hub.models import (
     IsaStatus,
 )
 from hub.sharing import agreements
+from hub.sharing import disclosures as register
+from hub.sharing import membership as members_service
 
 bp = Blueprint("sharing", __name__)
 
@@ -29,18 +30,15 @@ DATE_FIELDS = ("starts_on", "review_on", "expires_on")
 SIGNED = re.compile(r"^signed-(\d+)$")
 
 
-def _hub_for_isas(slug: str) -> Hub:
-    hub = db.session.execute(select(Hub).where(Hub.slug == slug)).scalar_one_or_none()
-    if hub is None or not perm.can_manage_isas(current_user, hub):
-        perm.deny("manage_isas", hub=hub, target_type="hub", target_id=slug)
-    return hub
-
-
 def _isa_or_deny(hub: Hub, isa_id: int) -> InformationSharingAgreement:
-    isa = db.session.get(InformationSharingAgreement, isa_id)
-    if isa is None or isa.hub_id != hub.id:
-        perm.deny("manage_isas", hub=hub, target_type="isa", target_id=isa_id)
-    return isa
+    """One of this hub's agreements (the route's policy has decided on the hub)."""
+    return perm.record_or_deny(
+        InformationSharingAgreement,
+        isa_id,
+        lambda user, isa: isa.hub_id == hub.id,
+        "manage_isas",
+        hub=hub,
+    )
 
 
 def _date_value(form, name: str) -> str | None:
@@ -155,9 +153,8 @@ def _render_isa_form(hub, form, errors, isa=None):
 
 
 @bp.get("/hubs/<slug>/isas")
-@perm.requires("signed_in")
-def isa_list(slug: str):
-    hub = _hub_for_isas(slug)
+@perm.requires("manage_isas")
+def isa_list(hub: Hub):
     return render_template(
         "sharing/isa_list.html",
         hub=hub,
@@ -168,29 +165,25 @@ def isa_list(slug: str):
 
 
 @bp.route("/hubs/<slug>/isas/new", methods=["GET", "POST"])
-@perm.requires("signed_in")
-def isa_new(slug: str):
-    hub = _hub_for_isas(slug)
+@perm.requires("manage_isas")
+def isa_new(hub: Hub):
     if request.method == "GET":
         return _render_isa_form(hub, MultiDict({"status": IsaStatus.DRAFT.value}), FormErrors())
     data, order = _isa_data(request.form)
-    try:
-        isa = agreements.create_isa(hub, data, actor=current_user)
-    except ValidationError as exc:
-        db.session.rollback()
-        _audit_refusal("isa_change_refused", hub, None, exc.messages)
-        return _render_isa_form(hub, request.form, _isa_errors(exc.messages, order))
-    db.session.commit()
+    created = attempt(agreements.create_isa, hub, data, actor=current_user)
+    if not created:
+        _audit_refusal("isa_change_refused", hub, None, created.messages)
+        return _render_isa_form(hub, request.form, _isa_errors(created.messages, order))
+    isa = created.result
     flash(f"Agreement {isa.reference} is saved as version 1.", "success")
     return redirect(url_for("sharing.isa_show", slug=hub.slug, isa_id=isa.id))
 
 
 @bp.get("/hubs/<slug>/isas/<int:isa_id>")
-@perm.requires("signed_in")
-def isa_show(slug: str, isa_id: int):
-    hub = _hub_for_isas(slug)
+@perm.requires("manage_isas")
+def isa_show(hub: Hub, isa_id: int):
     isa = _isa_or_deny(hub, isa_id)
-    names = agreements.agency_names(s.agency_id for s in isa.signatories)
+    names = register.agency_names(s.agency_id for s in isa.signatories)
     return render_template(
         "sharing/isa_show.html",
         hub=hub,
@@ -202,34 +195,30 @@ def isa_show(slug: str, isa_id: int):
 
 
 @bp.route("/hubs/<slug>/isas/<int:isa_id>/edit", methods=["GET", "POST"])
-@perm.requires("signed_in")
-def isa_edit(slug: str, isa_id: int):
-    hub = _hub_for_isas(slug)
+@perm.requires("manage_isas")
+def isa_edit(hub: Hub, isa_id: int):
     isa = _isa_or_deny(hub, isa_id)
     if request.method == "GET":
         return _render_isa_form(hub, _form_from_isa(isa), FormErrors(), isa)
     data, order = _isa_data(request.form)
-    try:
-        agreements.update_isa(isa, data, actor=current_user, version=request.form.get("version"))
-    except ValidationError as exc:
-        db.session.rollback()
+    version = request.form.get("version")
+    saved = attempt(agreements.update_isa, isa, data, actor=current_user, version=version)
+    if not saved:
         isa = _isa_or_deny(hub, isa_id)
-        _audit_refusal("isa_change_refused", hub, isa, exc.messages)
+        _audit_refusal("isa_change_refused", hub, isa, saved.messages)
         form = request.form
-        if isinstance(exc, agreements.StaleEdit):
+        if saved.stale:
             # Keep what the person typed, but let the next save apply to the current version.
             form = MultiDict(request.form)
             form["version"] = str(isa.version)
-        return _render_isa_form(hub, form, _isa_errors(exc.messages, order), isa)
-    db.session.commit()
+        return _render_isa_form(hub, form, _isa_errors(saved.messages, order), isa)
     flash(f"Agreement {isa.reference} is saved as version {isa.version}.", "success")
     return redirect(url_for("sharing.isa_show", slug=hub.slug, isa_id=isa.id))
 
 
 @bp.get("/hubs/<slug>/isas/<int:isa_id>/history")
-@perm.requires("signed_in")
-def isa_history(slug: str, isa_id: int):
-    hub = _hub_for_isas(slug)
+@perm.requires("manage_isas")
+def isa_history(hub: Hub, isa_id: int):
     isa = _isa_or_deny(hub, isa_id)
     versions = agreements.isa_versions(isa)
     agency_ids = {s["agency_id"] for v in versions for s in v.snapshot.get("signatories", [])}
@@ -238,7 +227,7 @@ def isa_history(slug: str, isa_id: int):
         hub=hub,
         isa=isa,
         versions=versions,
-        names=agreements.agency_names(agency_ids),
+        names=register.agency_names(agency_ids),
         labels={s.value: agreements.STATUS_LABELS[s] for s in IsaStatus},
         category_labels={c.value: c.label for c in DataCategory},
     )
@@ -247,32 +236,18 @@ def isa_history(slug: str, isa_id: int):
 # -- case membership ---------------------------------------------------------------------------
 
 
-def _case_for_members(case_id: int) -> Case:
-    case = db.session.get(Case, case_id)
-    if case is None or not perm.can_manage_case_membership(current_user, case):
-        perm.deny(
-            "case_membership",
-            hub=case.hub_id
-            if case is not None and perm.is_in_hub(current_user, case.hub)
-            else None,
-            target_type="case",
-            target_id=case_id,
-        )
-    return case
-
-
 def _render_members(case: Case, errors: FormErrors, form):
-    members = agreements.case_members(case)
+    members = members_service.case_members(case)
     return render_template(
         "sharing/members.html",
         case=case,
         members=members,
-        agency_names=agreements.agency_names(m.agency_id for m in members),
-        user_names=agreements.user_names(
+        agency_names=register.agency_names(m.agency_id for m in members),
+        user_names=register.user_names(
             {m.added_by_id for m in members} | {m.removed_by_id for m in members}
         ),
-        addable=agreements.addable_agencies(case),
-        routes=agreements.ROUTE_LABELS,
+        addable=members_service.addable_agencies(case),
+        routes=members_service.ROUTE_LABELS,
         may_use_hub_manager_route=perm.can_manage_hub(current_user, case.hub),
         errors=errors,
         form=form,
@@ -280,26 +255,24 @@ def _render_members(case: Case, errors: FormErrors, form):
 
 
 @bp.get("/cases/<int:case_id>/members")
-@perm.requires("signed_in")
-def members(case_id: int):
-    case = _case_for_members(case_id)
+@perm.requires("manage_case_membership")
+def members(case: Case):
     return _render_members(case, FormErrors(), {})
 
 
 @bp.post("/cases/<int:case_id>/members")
-@perm.requires("signed_in")
-def add_member(case_id: int):
-    case = _case_for_members(case_id)
+@perm.requires("manage_case_membership")
+def add_member(case: Case):
     form = {k: v.strip() for k, v in request.form.items() if k != "csrf_token" and v.strip()}
-    try:
-        membership = agreements.add_member(
-            case,
-            form,
-            actor=current_user,
-            may_use_hub_manager_route=perm.can_manage_hub(current_user, case.hub),
-        )
-    except ValidationError as exc:
-        db.session.rollback()
+    may_use_hub_manager_route = perm.can_manage_hub(current_user, case.hub)
+    added = attempt(
+        members_service.add_member,
+        case,
+        form,
+        actor=current_user,
+        may_use_hub_manager_route=may_use_hub_manager_route,
+    )
+    if not added:
         # An agency that was never offered (another hub's) is a tampered form: on record.
         audit.record(
             "case_member_refused",
@@ -309,39 +282,33 @@ def add_member(case_id: int):
             target=case,
             details={
                 "agency_id": audit.as_code(form.get("agency_id") or "", 20),
-                "fields": audit.field_names(exc.messages),
+                "fields": audit.field_names(added.messages),
             },
             commit=True,
         )
-        case = db.session.get(Case, case_id)
-        return _render_members(case, FormErrors(exc.messages), form)
-    db.session.commit()
-    flash(f"{membership.agency.name} is now a member of case {case.reference}.", "success")
+        case = db.session.get(Case, case.id)
+        return _render_members(case, added.errors, form)
+    flash(f"{added.result.agency.name} is now a member of case {case.reference}.", "success")
     return redirect(url_for("sharing.members", case_id=case.id))
 
 
 @bp.post("/cases/<int:case_id>/members/<int:membership_id>/remove")
-@perm.requires("signed_in")
-def remove_member(case_id: int, membership_id: int):
-    case = _case_for_members(case_id)
-    membership = db.session.get(CaseMembership, membership_id)
-    if membership is None or membership.case_id != case.id:
-        perm.deny(
-            "case_membership",
-            hub=case.hub_id,
-            target_type="case_membership",
-            target_id=membership_id,
-        )
+@perm.requires("manage_case_membership")
+def remove_member(case: Case, membership_id: int):
+    membership = perm.record_or_deny(
+        CaseMembership,
+        membership_id,
+        lambda user, membership: membership.case_id == case.id,
+        "case_membership",
+        hub=case.hub_id,
+    )
     reason = request.form.get("reason", "")
-    try:
-        agreements.remove_member(case, membership, reason, actor=current_user)
-    except ValidationError as exc:
-        db.session.rollback()
-        case = db.session.get(Case, case_id)
-        _audit_refusal("case_member_refused", case.hub, case, exc.messages)
-        messages = {f"reason-{membership_id}": v for v in exc.messages.values()}
+    removed = attempt(case_membership.remove_member, case, membership, reason, actor=current_user)
+    if not removed:
+        case = db.session.get(Case, case.id)
+        _audit_refusal("case_member_refused", case.hub, case, removed.messages)
+        messages = {f"reason-{membership_id}": v for v in removed.messages.values()}
         return _render_members(case, FormErrors(messages), {f"reason-{membership_id}": reason})
-    db.session.commit()
     flash(f"{membership.agency.name} is no longer a member of case {case.reference}.", "success")
     return redirect(url_for("sharing.members", case_id=case.id))
 
@@ -350,14 +317,11 @@ def remove_member(case_id: int, membership_id: int):
 
 
 @bp.get("/cases/<int:case_id>/disclosures")
-@perm.requires("signed_in")
-def disclosures(case_id: int):
-    case = db.session.get(Case, case_id)
-    scope = perm.disclosure_scope(current_user, case) if case is not None else None
-    if scope is None:
-        perm.deny("disclosure_register", target_type="case", target_id=case_id)
-    rows = agreements.disclosure_rows(case, None if scope == "all" else current_user.agency_id)
-    names = agreements.agency_names(
+@perm.requires("see_disclosures")
+def disclosures(case: Case):
+    scope = perm.disclosure_scope(current_user, case)
+    rows = register.disclosure_rows(case, None if scope == "all" else current_user.agency_id)
+    names = register.agency_names(
         {d.from_agency_id for d, _ in rows} | {d.to_agency_id for d, _ in rows}
     )
     html = render_template(

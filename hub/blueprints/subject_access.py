@@ -5,7 +5,6 @@ from datetime import date
 
 from flask import Blueprint, Response, render_template, request
 from flask_login import current_user
-from sqlalchemy import select
 
 from hub import permissions as perm
 from hub.core.forms import FormErrors
@@ -14,13 +13,6 @@ from hub.models import Hub
 from hub.sharing import subject_access
 
 bp = Blueprint("subject_access", __name__)
-
-
-def _hub_or_deny(slug: str) -> Hub:
-    hub = db.session.execute(select(Hub).where(Hub.slug == slug)).scalar_one_or_none()
-    if hub is None or not perm.can_answer_subject_access(current_user, hub):
-        perm.deny("subject_access", target_type="hub", target_id=slug)
-    return hub
 
 
 def _date_of_birth(form) -> tuple[date | None, str | None]:
@@ -35,9 +27,8 @@ def _date_of_birth(form) -> tuple[date | None, str | None]:
 
 
 @bp.get("/hubs/<slug>/subject-access")
-@perm.requires("signed_in")
-def search(slug: str):
-    hub = _hub_or_deny(slug)
+@perm.requires("subject_access")
+def search(hub: Hub):
     form = request.args
     errors, people = FormErrors(), None
     if "name" in form:
@@ -57,9 +48,8 @@ def search(slug: str):
 
 
 @bp.post("/hubs/<slug>/subject-access/export")
-@perm.requires("signed_in")
-def export(slug: str):
-    hub = _hub_or_deny(slug)
+@perm.requires("subject_access")
+def export(hub: Hub):
     ids = [int(v) for v in request.form.getlist("person") if v.isdigit()]
     if not ids:
         errors = FormErrors({"person": ["Choose at least one record to export"]})

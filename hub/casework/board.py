@@ -5,12 +5,12 @@ the queries are a fixed handful per page, however many cases the hub has."""
 from dataclasses import dataclass, field
 from datetime import date
 
-from marshmallow import Schema, fields, validate
 from sqlalchemy import and_, exists, func, or_, select, union_all
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import aliased
 
 from hub import permissions as perm
+from hub.casework.schemas import BoardFilters
 from hub.casework.stages import ORDER
 from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
@@ -31,19 +31,6 @@ from referrals.normalise import name_key
 COLUMN_LIMIT = 25  # cards per stage column on the whole board; a column's own page has more
 PAGE_SIZE = 50
 OPEN_STAGES = [s for s in ORDER if s != Stage.CLOSED]
-
-
-class BoardFilters(Schema):
-    band = fields.String(load_default=None, validate=validate.OneOf([b.value for b in Band]))
-    lead = fields.Integer(load_default=None)
-    mine = fields.Boolean(load_default=False)  # my agency's cases
-    my_actions = fields.Boolean(load_default=False)
-    overdue = fields.Boolean(load_default=False)
-    sort = fields.String(
-        load_default="deadline", validate=validate.OneOf(["deadline", "reference"])
-    )
-    stage = fields.String(load_default=None, validate=validate.OneOf([s.value for s in Stage]))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
 
 
 def parse_filters(args) -> dict:

@@ -5,9 +5,10 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from hub import audit
-from hub.casework import StaleEdit
 from hub.casework.activity import log
-from hub.casework.changes import _check_version, _flush_or_stale, plan_of
+from hub.casework.checks import stale_case
+from hub.casework.plans import plan_of
+from hub.core.locking import check_version, flush_or_stale
 from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import AssessmentKind, Case, Evaluation, RiskAssessment, Stage
@@ -55,7 +56,7 @@ def move_stage(case: Case, target: str, version, *, actor) -> None:
     except ValueError:
         raise ValidationError({"stage": ["Choose a stage from the list"]}) from None
     differences = lambda: [("Stage", Stage(case.stage).label, stage.label)]  # noqa: E731
-    _check_version(case, version, differences)
+    check_version(case.version, version, stale_case(differences))
     if stage.value == case.stage:
         raise ValidationError({"stage": [f"The case is already at {stage.label.lower()}"]})
     needs = unmet_needs(case, stage)
@@ -65,7 +66,7 @@ def move_stage(case: Case, target: str, version, *, actor) -> None:
     before = case.stage
     case.stage = stage.value
     case.closed_at = utcnow() if stage == Stage.CLOSED else None
-    _flush_or_stale(differences)
+    flush_or_stale(stale_case(differences))
     audit.record(
         "case_stage_changed",
         user=actor,
@@ -92,11 +93,11 @@ def close_unopened(case: Case, reason: str, version, *, actor) -> None:
             {"stage": ["Only a case awaiting its first conference can be closed this way"]}
         )
     differences = lambda: [("Stage", Stage(case.stage).label, Stage.CLOSED.label)]  # noqa: E731
-    _check_version(case, version, differences)
+    check_version(case.version, version, stale_case(differences))
     before = case.stage
     case.stage = Stage.CLOSED.value
     case.closed_at = utcnow()
-    _flush_or_stale(differences)
+    flush_or_stale(stale_case(differences))
     audit.record(
         "case_closed_unopened",
         user=actor,
@@ -105,6 +106,3 @@ def close_unopened(case: Case, reason: str, version, *, actor) -> None:
         details={"before": {"stage": before}, "after": {"stage": case.stage}},
     )
     log(case, actor, "stage_changed", "Declined at conference: the case is closed")
-
-
-__all__ = ["ORDER", "StaleEdit", "close_unopened", "move_stage", "unmet_needs"]

@@ -11,8 +11,9 @@ from sqlalchemy.orm import aliased, joinedload, lazyload
 
 from hub import audit
 from hub import permissions as perm
-from hub.casework.changes import conference_date as changes_conference_date
-from hub.casework.changes import member_agencies, plan_of
+from hub.casework.cases import conference_date
+from hub.casework.membership import member_agencies
+from hub.casework.plans import plan_of
 from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
 from hub.models import (
@@ -179,7 +180,7 @@ def overview(user, case: Case) -> dict:
         "spoc": users.get(case.spoc_user_id),
         "reassessment_due": reassessment_due(case),
         "open_actions": _open_action_counts(case),
-        "conference_on": changes_conference_date(case),
+        "conference_on": conference_date(case),
         "lead_conference": lead_conference(case),
     }
 

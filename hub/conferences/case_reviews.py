@@ -10,27 +10,25 @@ applicant's details stay in the case's records."""
 from collections.abc import Mapping
 from datetime import date
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.exc import StaleDataError
 
 from hub import audit
+from hub.casework.cases import hub_prefix
+from hub.conferences.schemas import ApplicationSchema, OutcomeSchema
+from hub.core.locking import StaleForm, check_version, flush_or_stale
 from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import (
     Case,
     CaseReview,
-    CaseReviewApplicant,
     CaseReviewStatus,
     ConferenceDecision,
     Hub,
 )
-from hub.permissions import hub_today
-from referrals.triage import hub_prefix
 
-OUTCOME_LIMIT = 5000
 CHECK = "Check the review and try again."
 STALE = "Someone else changed this review while you were editing. Check it and try again."
 
@@ -102,41 +100,6 @@ def open_review(
 # -- an application --------------------------------------------------------------------------
 
 
-class ApplicationSchema(Schema):
-    case_reference = fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=30, error="Enter the case reference"),
-        error_messages={"required": "Enter the case reference"},
-    )
-    received_on = fields.Date(
-        required=True,
-        error_messages={
-            "required": "Enter the date the application was received",
-            "invalid": "Enter the date as a real date, for example 2026-11-23",
-        },
-    )
-    applicant = fields.String(
-        required=True,
-        validate=validate.OneOf(
-            [a.value for a in CaseReviewApplicant], error="Choose who made the application"
-        ),
-        error_messages={"required": "Choose who made the application"},
-    )
-    complaints_reported = fields.Integer(
-        load_default=None,
-        allow_none=True,
-        strict=False,
-        validate=validate.Range(0, 999, error="Enter a number from 0 to 999"),
-        error_messages={"invalid": "Enter the number of complaints as a whole number"},
-    )
-
-    @validates_schema
-    def _not_ahead(self, data, **_):
-        received = data.get("received_on")
-        if received and received > hub_today():
-            raise ValidationError({"received_on": ["The date received cannot be in the future"]})
-
-
 def _answers(form: Mapping, schema: Schema) -> dict:
     """The form's non-blank answers: a blank required one gets its "required" message."""
     answers = {k: (form.get(k) or "").strip() for k in schema.fields}
@@ -199,12 +162,11 @@ def decide_threshold(review: CaseReview, *, met: bool, actor, conference) -> Non
     )
     review.threshold_met = met
     review.decided_at = utcnow()
-    try:
-        db.session.flush()
-    except StaleDataError:
-        raise ValidationError(
-            {"kind": [f"{review.reference} has just had its threshold decision. {CHECK}"]}
-        ) from None
+    flush_or_stale(
+        lambda: StaleForm(
+            f"{review.reference} has just had its threshold decision. {CHECK}", field="kind"
+        )
+    )
     audit.record(
         "case_review_threshold_decided",
         user=actor,
@@ -214,23 +176,6 @@ def decide_threshold(review: CaseReview, *, met: bool, actor, conference) -> Non
             "before": {"status": before},
             "after": {"status": review.status, "conference_id": conference.id},
         },
-    )
-
-
-class OutcomeSchema(Schema):
-    outcome = fields.String(
-        required=True,
-        validate=validate.Length(
-            min=1,
-            max=OUTCOME_LIMIT,
-            error=f"Enter the outcome in {OUTCOME_LIMIT} characters or fewer",
-        ),
-        error_messages={"required": "Enter the outcome and the recommendations made"},
-    )
-    version = fields.Integer(
-        required=True,
-        strict=False,
-        error_messages={"required": "Reload the page", "invalid": "Reload the page"},
     )
 
 
@@ -246,14 +191,10 @@ def record_outcome(review: CaseReview, form: Mapping, actor) -> None:
         if messages.pop("version", None):
             messages["form"] = [f"The page was out of date. {CHECK}"]
         raise ValidationError(messages) from None
-    if data["version"] != review.version:
-        raise ValidationError({"form": [STALE]})
+    check_version(review.version, data["version"], lambda: StaleForm(STALE))
     review.status = CaseReviewStatus.COMPLETED.value
     review.outcome = data["outcome"]
-    try:
-        db.session.flush()
-    except StaleDataError:
-        raise ValidationError({"form": [STALE]}) from None
+    flush_or_stale(lambda: StaleForm(STALE))
     audit.record(
         "case_review_completed",
         user=actor,

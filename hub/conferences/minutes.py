@@ -8,17 +8,17 @@ referral, discussion notes pass visible_records() and are recorded as read (reco
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
-from sqlalchemy import and_, func, or_, select, update
+from marshmallow import ValidationError
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from hub import audit
 from hub import permissions as perm
 from hub.conferences.agenda import agenda_items
 from hub.core import mail
-from hub.core.timeutil import LONDON, format_local, utcnow
+from hub.core.locking import StaleForm, check_version
+from hub.core.timeutil import format_local, utcnow
 from hub.extensions import db
 from hub.models import (
     Agency,
@@ -33,10 +33,7 @@ from hub.models import (
     ConferenceDecision,
     ConferenceKind,
     ConferenceStatus,
-    DecisionKind,
-    Hub,
     HubAgency,
-    Referral,
     Role,
     User,
     UserRole,
@@ -44,7 +41,6 @@ from hub.models import (
 
 NOT_SHOWN = "Details are shown only to member agencies"
 REMARKS_LIMIT = 5000
-LOG_PAGE_SIZE = 50
 
 
 # -- reading the minutes ---------------------------------------------------------------------
@@ -96,29 +92,6 @@ class Minutes:
         return self.conference.minutes_approved_at is not None
 
 
-def _ids_in(query, column, ids) -> set[int]:
-    ids = {i for i in ids if i}
-    if not ids:
-        return set()
-    return set(db.session.execute(query.with_only_columns(column).where(column.in_(ids))).scalars())
-
-
-def readable_cases(reader, hub: Hub, case_ids) -> set[int]:
-    """Of these cases, those whose details the reader may see (one query)."""
-    return _ids_in(perm.cases_with_access(reader, hub), Case.id, case_ids)
-
-
-def readable_referrals(reader, referral_ids) -> set[int]:
-    """Of these referrals, those the reader may see (one query)."""
-    return _ids_in(perm.referrals_visible(reader), Referral.id, referral_ids)
-
-
-def decision_visible(decision: ConferenceDecision, cases: set[int], referrals: set[int]) -> bool:
-    if decision.case_id is not None:
-        return decision.case_id in cases
-    return decision.referral_id in referrals
-
-
 def build_minutes(reader, conference: Conference, *, what: str = "conference minutes") -> Minutes:
     """The minutes as this reader may see them. Discussion notes shown are recorded as read
     (and as disclosures where they came from another agency); the caller commits."""
@@ -134,13 +107,13 @@ def build_minutes(reader, conference: Conference, *, what: str = "conference min
     )
     case_ids = {i.case_id for i in items} | {d.case_id for d in decisions}
     case_ids |= {i.referral.case_id for i in items if i.referral_id}
-    cases = readable_cases(reader, hub, case_ids)
-    referrals = readable_referrals(
+    cases = perm.readable_cases(reader, hub, case_ids)
+    referrals = perm.readable_referrals(
         reader, {i.referral_id for i in items} | {d.referral_id for d in decisions}
     )
     by_item: dict[int, list[ConferenceDecision]] = {}
     for d in decisions:
-        if decision_visible(d, cases, referrals):
+        if perm.decision_readable(d, cases, referrals):
             by_item.setdefault(d.item_id, []).append(d)
     notes_by_item = _visible_notes(reader, conference, hub, items, what)
 
@@ -215,8 +188,8 @@ def agenda_for_print(reader, conference: Conference) -> list[MinutesItem]:
     """The agenda as a list of items, with a case's title only for a reader who may see the
     case (the minutes' rule, without decisions or notes)."""
     items = agenda_items(conference)
-    cases = readable_cases(reader, conference.hub, {i.case_id for i in items})
-    referrals = readable_referrals(reader, {i.referral_id for i in items})
+    cases = perm.readable_cases(reader, conference.hub, {i.case_id for i in items})
+    referrals = perm.readable_referrals(reader, {i.referral_id for i in items})
     rows = []
     for number, item in enumerate(items, start=1):
         if item.case_id:
@@ -282,18 +255,13 @@ STALE_MESSAGE = (
 )
 
 
-def is_stale(err: ValidationError) -> bool:
-    return "version" in err.messages
+def _stale() -> StaleForm:
+    return StaleForm(STALE_MESSAGE, field="version")
 
 
 def _check_version(conference: Conference, form: Mapping) -> int:
-    try:
-        version = int(form.get("version", ""))
-    except (TypeError, ValueError):
-        version = None
-    if version != conference.edit_version:
-        raise ValidationError({"version": [STALE_MESSAGE]})
-    return version
+    check_version(conference.edit_version, form.get("version"), _stale)
+    return conference.edit_version
 
 
 def _guarded_update(conference: Conference, version: int, **values) -> None:
@@ -310,7 +278,7 @@ def _guarded_update(conference: Conference, version: int, **values) -> None:
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise ValidationError({"version": [STALE_MESSAGE]})
+        raise _stale()
     db.session.refresh(conference)
 
 
@@ -388,9 +356,7 @@ def recipients(conference: Conference) -> list[User]:
         Attendance.status == AttendanceStatus.PRESENT.value,
         Attendance.user_id.is_not(None),
     )
-    coordinators = select(UserRole.user_id).where(
-        UserRole.hub_id == hub_id, UserRole.role == Role.COORDINATOR.value
-    )
+    coordinators = perm.hub_people(hub_id, Role.COORDINATOR).with_only_columns(User.id)
     readers = select(UserRole.user_id).where(
         UserRole.hub_id == hub_id,
         UserRole.role.in_(sorted(perm.ROLE_ACTIONS[perm.Action.READ])),
@@ -468,140 +434,3 @@ def _circulated_message(conference: Conference) -> str:
         f"These minutes were circulated on {format_local(conference.minutes_circulated_at)}"
         " and are sent only once"
     )
-
-
-# -- a case's conferences ----------------------------------------------------------------------
-
-
-@dataclass
-class CaseConference:
-    conference: Conference
-    reasons: list[str] = field(default_factory=list)
-    decisions: list[ConferenceDecision] = field(default_factory=list)
-
-
-def case_conferences(case: Case) -> list[CaseConference]:
-    """Every conference at which the case (or a referral now on it) was on the agenda or
-    was decided on, newest first, with its decisions on this case. For a reader already
-    entitled to the case; two queries however many conferences."""
-    referrals_of_case = select(Referral.id).where(Referral.case_id == case.id)
-    items = db.session.execute(
-        select(AgendaItem)
-        .where(
-            AgendaItem.removed.is_(False),
-            or_(AgendaItem.case_id == case.id, AgendaItem.referral_id.in_(referrals_of_case)),
-        )
-        .options(joinedload(AgendaItem.conference))
-        .order_by(AgendaItem.id)
-    ).scalars()
-    found: dict[int, CaseConference] = {}
-    for item in items:
-        row = found.setdefault(item.conference_id, CaseConference(item.conference))
-        row.reasons.append(AgendaReason(item.reason).label)
-    decisions = db.session.execute(
-        select(ConferenceDecision)
-        .where(ConferenceDecision.case_id == case.id)
-        .options(
-            joinedload(ConferenceDecision.conference), joinedload(ConferenceDecision.decided_by)
-        )
-        .order_by(ConferenceDecision.decided_at, ConferenceDecision.id)
-    ).scalars()
-    for d in decisions:
-        found.setdefault(d.conference_id, CaseConference(d.conference)).decisions.append(d)
-    return sorted(found.values(), key=lambda r: (r.conference.starts_at, r.conference.id))[::-1]
-
-
-# -- the hub's decision log --------------------------------------------------------------------
-
-
-class DecisionLogFilters(Schema):
-    kind = fields.String(
-        load_default=None,
-        validate=validate.OneOf([k.value for k in DecisionKind], error="Choose a kind of decision"),
-    )
-    date_from = fields.Date(
-        load_default=None, error_messages={"invalid": "Enter the from date as a real date"}
-    )
-    date_to = fields.Date(
-        load_default=None, error_messages={"invalid": "Enter the to date as a real date"}
-    )
-    page = fields.Integer(load_default=1, error_messages={"invalid": "Choose a page"})
-
-    @validates_schema
-    def _range(self, data, **_):
-        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
-            raise ValidationError({"date_to": ["The to date must be on or after the from date"]})
-        if data.get("page", 1) < 1:
-            raise ValidationError({"page": ["Choose a page"]})
-
-
-def parse_log_filters(args: Mapping) -> dict:
-    """Query-string filters; blank values are ignored. Raises ValidationError."""
-    raw = {k: v.strip() for k, v in args.items() if v.strip()}
-    return DecisionLogFilters().load(raw, unknown="exclude")
-
-
-@dataclass
-class LogEntry:
-    decision: ConferenceDecision
-    reference: str
-    entitled: bool
-
-
-@dataclass
-class LogPage:
-    entries: list[LogEntry]
-    page: int
-    pages: int
-    total: int
-
-
-def _london_midnight(day) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=LONDON)
-
-
-def decision_log(reader, hub: Hub, filters: dict) -> LogPage:
-    """The hub's decisions, newest first, a page at a time: every reader in the hub sees
-    that a decision of a kind was taken on a reference; its summary and reason only where
-    they may see the case or referral. A constant number of queries."""
-    query = (
-        select(ConferenceDecision)
-        .join(Conference, Conference.id == ConferenceDecision.conference_id)
-        .where(Conference.hub_id == hub.id)
-    )
-    if filters.get("kind"):
-        query = query.where(ConferenceDecision.kind == filters["kind"])
-    if filters.get("date_from"):
-        query = query.where(ConferenceDecision.decided_at >= _london_midnight(filters["date_from"]))
-    if filters.get("date_to"):
-        end = _london_midnight(filters["date_to"] + timedelta(days=1))
-        query = query.where(ConferenceDecision.decided_at < end)
-    total = db.session.execute(
-        select(func.count()).select_from(query.order_by(None).subquery())
-    ).scalar_one()
-    pages = max(1, -(-total // LOG_PAGE_SIZE))
-    page = min(filters.get("page", 1), pages)
-    rows = list(
-        db.session.execute(
-            query.options(
-                joinedload(ConferenceDecision.conference),
-                joinedload(ConferenceDecision.case),
-                joinedload(ConferenceDecision.referral),
-                joinedload(ConferenceDecision.decided_by),
-            )
-            .order_by(ConferenceDecision.decided_at.desc(), ConferenceDecision.id.desc())
-            .limit(LOG_PAGE_SIZE)
-            .offset((page - 1) * LOG_PAGE_SIZE)
-        ).scalars()
-    )
-    cases = readable_cases(reader, hub, {d.case_id for d in rows})
-    referrals = readable_referrals(reader, {d.referral_id for d in rows})
-    entries = [
-        LogEntry(
-            d,
-            d.case.reference if d.case_id else d.referral.reference,
-            decision_visible(d, cases, referrals),
-        )
-        for d in rows
-    ]
-    return LogPage(entries, page, pages, total)

@@ -7,11 +7,13 @@ ensure_weekly_conferences is idempotent: a conference is unique per (hub, kind, 
 from datetime import date, datetime, time, timedelta
 
 from icalendar import Calendar, Event
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from hub import audit
+from hub import permissions as perm
+from hub.conferences.schemas import SlotSchema
 from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
 from hub.models import (
@@ -20,10 +22,8 @@ from hub.models import (
     ConferenceSlot,
     ConferenceStatus,
     Hub,
-    Role,
     StandingAttendee,
     User,
-    UserRole,
 )
 from scoring import ConferenceSlot as ScoringSlot
 from scoring import next_conference
@@ -100,44 +100,6 @@ def ensure_weekly_conferences(today: date) -> list[Conference]:
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-class SlotSchema(Schema):
-    weekday = fields.Integer(
-        required=True,
-        validate=validate.Range(0, 4, error="Choose a weekday from Monday to Friday"),
-        error_messages={"required": "Choose the day", "invalid": "Choose the day"},
-    )
-    time = fields.String(
-        required=True,
-        validate=validate.Regexp(
-            r"^([01]\d|2[0-3]):[0-5]\d$", error="Enter the time as HH:MM, like 10:00"
-        ),
-        error_messages={"required": "Enter the time"},
-    )
-    place = fields.String(load_default="", validate=validate.Length(max=200))
-    online_link = fields.String(
-        load_default="",
-        validate=validate.Length(max=500),
-    )
-    chair_id = fields.Integer(load_default=None, allow_none=True)
-    deputy_id = fields.Integer(load_default=None, allow_none=True)
-    agenda_hours_before = fields.Integer(
-        load_default=48,
-        validate=validate.Range(1, 336, error="Enter a number of hours from 1 to 336"),
-        error_messages={"invalid": "Enter a whole number of hours"},
-    )
-    weeks_ahead = fields.Integer(
-        load_default=4,
-        validate=validate.Range(1, 12, error="Enter a number of weeks from 1 to 12"),
-        error_messages={"invalid": "Enter a whole number of weeks"},
-    )
-
-    @validates_schema
-    def _link(self, data, **kwargs):
-        link = data.get("online_link") or ""
-        if link and not link.startswith("https://"):
-            raise ValidationError({"online_link": ["Enter a link starting https://"]})
-
-
 def _clean(form) -> dict:
     data = {}
     for key in SlotSchema().fields:
@@ -152,19 +114,8 @@ def _clean(form) -> dict:
 
 
 def chair_choices(hub: Hub) -> list[User]:
-    """Coordinators and hub managers of the hub: who may chair."""
-    return list(
-        db.session.execute(
-            select(User)
-            .join(UserRole, UserRole.user_id == User.id)
-            .where(
-                UserRole.hub_id == hub.id,
-                UserRole.role.in_([Role.COORDINATOR.value, Role.HUB_MANAGER.value]),
-            )
-            .distinct()
-            .order_by(User.id)
-        ).scalars()
-    )
+    """Who may chair: the hub's coordinators and hub managers."""
+    return perm.conference_runners(hub.id)
 
 
 def standing_ticked(form) -> list[str]:

@@ -24,6 +24,7 @@ from marshmallow import ValidationError
 from sqlalchemy import and_, case, func, or_, select, type_coerce
 
 from hub import audit
+from hub.core.locking import StaleForm
 from hub.core.timeutil import LONDON
 from hub.extensions import db
 from hub.models import AgendaItem, Conference, ConferenceStatus, DeadlineBreach, Hub, Referral
@@ -271,13 +272,9 @@ def record_reason(hub: Hub, referral_id: int, form, user, now: datetime) -> Dead
             {"reason": ["This referral's conference was not late: there is no breach to explain"]}
         )
     if (form.get("version") or "").strip() != version_of(row):
-        raise ValidationError(
-            {
-                "reason": [
-                    "Someone else recorded a reason while you were editing. Check it and save "
-                    "again."
-                ]
-            }
+        raise StaleForm(
+            "Someone else recorded a reason while you were editing. Check it and save again.",
+            field="reason",
         )
     reason = (form.get("reason") or "").strip()
     if not reason:

@@ -19,14 +19,16 @@ reference, band and deadline only.
 
 from datetime import UTC, datetime, time, timedelta
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.exc import IntegrityError
 
 from hub import audit
 from hub import permissions as perm
+from hub.conferences.schemas import ConfirmSchema
 from hub.conferences.slot import scoring_slot, slot_for
 from hub.core import mail, signals
+from hub.core.locking import StaleForm, check_version
 from hub.core.timeutil import LONDON, format_local
 from hub.extensions import db
 from hub.models import (
@@ -332,28 +334,6 @@ def deadlines(conference: Conference) -> list[tuple[str, datetime]]:
     )
 
 
-class ConfirmSchema(Schema):
-    day = fields.Date(
-        required=True,
-        error_messages={"required": "Enter the date", "invalid": "Enter a real date"},
-    )
-    time = fields.String(
-        required=True,
-        validate=validate.Regexp(
-            r"^([01]\d|2[0-3]):[0-5]\d$", error="Enter the time as HH:MM, like 14:30"
-        ),
-        error_messages={"required": "Enter the time"},
-    )
-    place = fields.String(load_default="", validate=validate.Length(max=200))
-    online_link = fields.String(load_default="", validate=validate.Length(max=500))
-
-    @validates_schema
-    def _link(self, data, **kwargs):
-        link = data.get("online_link") or ""
-        if link and not link.startswith("https://"):
-            raise ValidationError({"online_link": ["Enter a link starting https://"]})
-
-
 def confirm_form(conference: Conference) -> dict:
     local = conference.starts_at.astimezone(LONDON)
     return {
@@ -371,15 +351,14 @@ def _check_answerable(conference: Conference, form) -> None:
         or conference.status != ConferenceStatus.PROPOSED.value
     ):
         raise ValidationError({"form": ["This conference is not a proposed urgent conference"]})
-    if (form.get("edit_version") or "").strip() != str(conference.edit_version):
-        raise ValidationError(
-            {
-                "form": [
-                    "Someone else answered or changed this conference while you were looking at "
-                    "it. Check it again."
-                ]
-            }
-        )
+    check_version(
+        conference.edit_version,
+        form.get("edit_version"),
+        lambda: StaleForm(
+            "Someone else answered or changed this conference while you were looking at it. "
+            "Check it again."
+        ),
+    )
 
 
 def confirm(conference: Conference, form, user, now: datetime) -> list[str]:

@@ -1,6 +1,13 @@
-"""Marshmallow's error messages in the shape GOV.UK's error summary and fields want."""
+"""Marshmallow's error messages in the shape GOV.UK's error summary and fields want, and the
+one way a blueprint runs a change a form asked for (attempt)."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from marshmallow import ValidationError
+
+from hub.core.locking import StaleForm
+from hub.extensions import db
 
 
 def _flatten(messages, prefix: str = "") -> dict[str, str]:
@@ -42,3 +49,36 @@ class FormErrors:
     def summary(self) -> list[dict]:
         """For govukErrorSummary's errorList: each links to its field."""
         return [{"text": text, "href": f"#{field}"} for field, text in self.by_field.items()]
+
+
+@dataclass
+class Attempt:
+    """What came of a change a form asked for: its result, or why it was refused."""
+
+    result: object = None
+    messages: dict = field(default_factory=dict)  # marshmallow's, field -> messages
+    stale: StaleForm | None = None  # refused because the form was opened before another save
+
+    def __bool__(self) -> bool:
+        return not self.messages
+
+    @property
+    def errors(self) -> FormErrors:
+        """For the page: the GOV.UK error summary and each field's message."""
+        return FormErrors(self.messages)
+
+
+def attempt(change: Callable, *args, commit: bool = True, **kwargs) -> Attempt:
+    """Run a service's change for a form, all or nothing. Refused (marshmallow
+    ValidationError, a StaleForm among them): the transaction is rolled back, so nothing is
+    half-written, and its messages are kept for the page. Otherwise it is committed (unless
+    commit=False: a read, or a caller with more to do) and its result kept."""
+    try:
+        result = change(*args, **kwargs)
+    except ValidationError as exc:
+        db.session.rollback()
+        messages = exc.messages if isinstance(exc.messages, dict) else {"form": exc.messages}
+        return Attempt(messages=messages, stale=exc if isinstance(exc, StaleForm) else None)
+    if commit:
+        db.session.commit()
+    return Attempt(result=result)

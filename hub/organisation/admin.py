@@ -3,73 +3,14 @@
 Callers commit; every function here validates first and changes nothing when it refuses.
 """
 
-import re
-
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import ValidationError
 from sqlalchemy import select
 
 from hub import audit
 from hub.core.signals import account_deactivated
 from hub.extensions import db
-from hub.models import Agency, AgencyKind, Hub, HubAgency, Role, User, UserRole
-
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-
-
-class HubSchema(Schema):
-    name = fields.String(
-        required=True,
-        validate=validate.Length(min=3, max=200, error="Enter a name of 3 to 200 characters"),
-        error_messages={"required": "Enter the hub's name"},
-    )
-    slug = fields.String(
-        required=True,
-        validate=[
-            validate.Length(min=2, max=60, error="Enter a short name of 2 to 60 characters"),
-            validate.Regexp(
-                SLUG, error="Use lower-case letters, numbers and hyphens only, like west-coast"
-            ),
-        ],
-        error_messages={"required": "Enter a short name for web addresses"},
-    )
-    area = fields.String(load_default="", validate=validate.Length(max=200))
-
-
-class AgencySchema(Schema):
-    name = fields.String(
-        required=True,
-        validate=validate.Length(min=3, max=200, error="Enter a name of 3 to 200 characters"),
-        error_messages={"required": "Enter the agency's name"},
-    )
-    kind = fields.String(
-        required=True,
-        validate=validate.OneOf([k.value for k in AgencyKind], error="Choose the kind of agency"),
-        error_messages={"required": "Choose the kind of agency"},
-    )
-
-
-class UserSchema(Schema):
-    name = fields.String(
-        required=True,
-        validate=validate.Length(min=2, max=200, error="Enter a name of 2 to 200 characters"),
-        error_messages={"required": "Enter the person's full name"},
-    )
-    email = fields.Email(
-        required=True,
-        error_messages={
-            "required": "Enter an email address",
-            "invalid": "Enter an email address in the correct format, like name@example.org",
-        },
-    )
-    agency_id = fields.Integer(
-        required=True,
-        error_messages={"required": "Choose an agency", "invalid": "Choose an agency"},
-    )
-
-    @validates("email")
-    def _email_length(self, value, **_):
-        if len(value) > 254:
-            raise ValidationError("Email address must be 254 characters or fewer")
+from hub.models import Agency, Hub, HubAgency, Role, User, UserRole
+from hub.organisation.schemas import AgencySchema, HubSchema, UserSchema
 
 
 def _unique(model, column, value, field: str, message: str, exclude_id=None) -> None:

@@ -7,7 +7,7 @@ import pytest
 from marshmallow import ValidationError
 
 from hub.analytics.charts import safe_cell, to_csv
-from hub.casework.changes import InterventionSchema
+from hub.casework.schemas import InterventionSchema
 
 
 def test_csv_cells_that_start_a_formula_are_neutralised():

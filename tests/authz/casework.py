@@ -15,7 +15,7 @@ same way. The board's cards are for everyone whose agency is in the hub, nothing
 
 from datetime import date, timedelta
 
-from hub.casework.changes import score
+from hub.casework import assessments, scores
 from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import (
@@ -179,7 +179,8 @@ def setup(m) -> dict:
 
 
 def _assessment(case, assessor, category: str, now, *, signed: bool = False) -> RiskAssessment:
-    result = score("personal", ["targeted", "repeat"], now)
+    scoring = scores.for_hub(case.hub_id)
+    result = assessments.score(case, "personal", ["targeted", "repeat"], now, scoring)
     return RiskAssessment(
         case_id=case.id,
         kind="on_change",

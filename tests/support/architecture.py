@@ -14,7 +14,7 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class Import:
-    importer: str  # module name, e.g. hub.casework.changes
+    importer: str  # module name, e.g. hub.casework.notes
     imported: str  # the module of ours it loads
     path: str  # the importer's file, relative to the root
     line: int

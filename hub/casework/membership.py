@@ -1,0 +1,84 @@
+"""Which agencies are members of a case: the one place a membership is written. Triage adds
+the referring agency and the coordinator's; sharing (hub managers, coordinators) and
+conferences add and remove agencies through here, after checking the request. Audited;
+callers commit."""
+
+from datetime import datetime
+
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from hub import audit
+from hub import permissions as perm
+from hub.core.timeutil import utcnow
+from hub.extensions import db
+from hub.models import Agency, Case, CaseMembership, MembershipRoute
+
+
+def member_ids(case: Case) -> set[int]:
+    """The agencies that are members of the case now."""
+    return set(db.session.execute(perm.active_member_agency_ids(case.id)).scalars())
+
+
+def member_agencies(case: Case) -> list[Agency]:
+    query = (
+        select(Agency)
+        .join(CaseMembership, CaseMembership.agency_id == Agency.id)
+        .where(CaseMembership.case_id == case.id, CaseMembership.removed_at.is_(None))
+        .order_by(Agency.name)
+    )
+    return list(db.session.execute(query).scalars())
+
+
+def add_member(
+    case: Case, agency_id: int, *, route: str, reason: str, actor, now: datetime | None = None
+) -> CaseMembership | None:
+    """Make the agency a member of the case, saying how (route) and why. Nothing happens, and
+    None is returned, when it is a member already."""
+    if agency_id in member_ids(case):
+        return None
+    membership = CaseMembership(
+        case_id=case.id,
+        agency_id=agency_id,
+        route=route,
+        reason=reason,
+        added_by_id=actor.id,
+        added_at=now or utcnow(),
+    )
+    db.session.add(membership)
+    db.session.flush()
+    audit.record(
+        "case_member_added",
+        user=actor,
+        hub=case.hub_id,
+        target=case,
+        details={"after": {"agency_id": agency_id, "route": route}},
+    )
+    return membership
+
+
+def remove_member(case: Case, membership: CaseMembership, reason: str, *, actor) -> None:
+    """End an agency's membership, with the reason. The referring agency stays a member."""
+    reason = (reason or "").strip()
+    if membership.case_id != case.id or membership.removed_at is not None:
+        raise ValidationError({"membership": ["This agency is not a member of the case"]})
+    if membership.route == MembershipRoute.REFERRAL:
+        raise ValidationError(
+            {"reason": ["The referring agency stays a member of the case: it cannot be removed"]}
+        )
+    if len(reason) < 3 or len(reason) > 2000:
+        raise ValidationError({"reason": ["Enter why the agency is being removed"]})
+    membership.removed_at = utcnow()
+    membership.removed_by_id = actor.id
+    membership.removal_reason = reason
+    db.session.flush()
+    audit.record(
+        "case_member_removed",
+        user=actor,
+        hub=case.hub_id,
+        target=case,
+        details={
+            "before": {"agency_id": membership.agency_id, "route": membership.route},
+            "after": {"removed": True},
+        },
+    )

@@ -1,0 +1,189 @@
+"""What the case workspace's forms may send (marshmallow), with messages in plain words."""
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from hub.models import (
+    ActionStatus,
+    AssessmentKind,
+    Band,
+    DataCategory,
+    Stage,
+)
+from hub.models.casework import EVALUATION_OUTCOMES, INTERVENTION_TYPES, SUBJECT_AGE_GROUPS
+from scoring.rules import CATEGORIES, OVERRIDE_ANSWERS, RISK_FACTORS
+
+
+def text_field(required_message: str | None = None, max_length: int = 5000, **kw):
+    if required_message:
+        return fields.String(
+            required=True,
+            validate=validate.Length(
+                min=1, max=max_length, error=f"{required_message} (up to {max_length} characters)"
+            ),
+            error_messages={"required": required_message},
+            **kw,
+        )
+    return fields.String(
+        load_default="",
+        validate=validate.Length(max=max_length, error=f"Use {max_length} characters or fewer"),
+        **kw,
+    )
+
+
+def date_field(message: str, required: bool = False):
+    kw = {"required": True} if required else {"load_default": None}
+    return fields.Date(
+        error_messages={"required": message, "invalid": message + " in the form 2027-03-31"},
+        **kw,
+    )
+
+
+def category_field():
+    return fields.String(
+        required=True,
+        validate=validate.OneOf(
+            [c.value for c in DataCategory], error="Choose the data category this belongs to"
+        ),
+        error_messages={"required": "Choose the data category this belongs to"},
+    )
+
+
+ANSWERS = RISK_FACTORS + OVERRIDE_ANSWERS
+
+
+class NoteSchema(Schema):
+    body = text_field("Enter the note")
+    category = category_field()
+    sharing = fields.String(
+        load_default="members",
+        validate=validate.OneOf(["members", "restricted"], error="Choose who may see the note"),
+    )
+    restricted_to = fields.List(fields.Integer(), load_default=list)
+
+
+class CaseDetailsSchema(Schema):
+    title = text_field("Enter a short title that names no one", max_length=200)
+    lead_agency_id = fields.Integer(load_default=None, error_messages={"invalid": "Choose one"})
+    spoc_user_id = fields.Integer(load_default=None, error_messages={"invalid": "Choose one"})
+    next_conference_on = date_field("Enter the next conference date")
+    next_review_on = date_field("Enter the next review date")
+    version = fields.Raw(load_default=None)
+
+
+class PlanSchema(Schema):
+    objective = text_field()
+    success_measures = text_field()
+    scanning = text_field()
+    analysis_victim = text_field()
+    analysis_offender = text_field()
+    analysis_location = text_field()
+    response = text_field()
+    assessment = text_field()
+    version = fields.Raw(load_default=None)
+
+    @validates_schema
+    def _measures_with_objective(self, data, **_):
+        if data.get("objective") and not data.get("success_measures"):
+            raise ValidationError(
+                "State how you will measure success with the objective", "success_measures"
+            )
+
+
+class ActionSchema(Schema):
+    description = text_field("Describe the action", max_length=2000)
+    agency_id = fields.Integer(
+        required=True,
+        error_messages={"required": "Choose the owning agency", "invalid": "Choose an agency"},
+    )
+    owner_id = fields.Integer(
+        required=True, error_messages={"required": "Choose the owner", "invalid": "Choose one"}
+    )
+    due_on = date_field("Enter the due date", required=True)
+    status = fields.String(
+        load_default=ActionStatus.OPEN.value,
+        validate=validate.OneOf([s.value for s in ActionStatus], error="Choose a status"),
+    )
+    outcome = text_field(max_length=2000)
+    version = fields.Raw(load_default=None)
+
+
+class AssessmentSchema(Schema):
+    kind = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            [k.value for k in AssessmentKind], error="Choose when this assessment is made"
+        ),
+        error_messages={"required": "Choose when this assessment is made"},
+    )
+    problem_type = fields.String(
+        required=True,
+        validate=validate.OneOf(CATEGORIES, error="Choose the kind of problem"),
+        error_messages={"required": "Choose the kind of problem"},
+    )
+    answers = fields.List(
+        fields.String(validate=validate.OneOf(ANSWERS, error="Choose from the list")),
+        load_default=list,
+    )
+    summary = text_field()
+    category = category_field()
+    sign = fields.Boolean(load_default=False)
+
+
+class InterventionSchema(Schema):
+    type = fields.String(
+        required=True,
+        validate=validate.OneOf(list(INTERVENTION_TYPES), error="Choose the intervention or power"),
+        error_messages={"required": "Choose the intervention or power"},
+    )
+    issuing_officer = text_field("Enter the issuing officer's name", max_length=200)
+    subject = text_field("Enter the person or place it was used on", max_length=200)
+    subject_age_group = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(["", *SUBJECT_AGE_GROUPS], error="Choose the subject's age group"),
+    )
+    conditions = text_field()
+    served_on = date_field("Enter the date served")
+    expires_on = date_field("Enter the expiry date")
+    review_on = date_field("Enter the review date")
+    breaches = text_field()
+    appeal = text_field()
+    outcome = text_field()
+    category = category_field()
+    version = fields.Raw(load_default=None)
+
+    @post_load
+    def _age_group_or_none(self, data, **_):
+        data["subject_age_group"] = data.get("subject_age_group") or None
+        return data
+
+    @validates_schema
+    def _dates_in_order(self, data, **_):
+        served, expires = data.get("served_on"), data.get("expires_on")
+        if served and expires and expires < served:
+            raise ValidationError(
+                "The expiry date must be on or after the date served", "expires_on"
+            )
+
+
+class EvaluationSchema(Schema):
+    outcome = fields.String(
+        required=True,
+        validate=validate.OneOf(list(EVALUATION_OUTCOMES), error="Choose the outcome"),
+        error_messages={"required": "Choose the outcome"},
+    )
+    summary = text_field("Summarise the outcome against the success measures")
+    lessons = text_field()
+
+
+class BoardFilters(Schema):
+    band = fields.String(load_default=None, validate=validate.OneOf([b.value for b in Band]))
+    lead = fields.Integer(load_default=None)
+    mine = fields.Boolean(load_default=False)  # my agency's cases
+    my_actions = fields.Boolean(load_default=False)
+    overdue = fields.Boolean(load_default=False)
+    sort = fields.String(
+        load_default="deadline", validate=validate.OneOf(["deadline", "reference"])
+    )
+    stage = fields.String(load_default=None, validate=validate.OneOf([s.value for s in Stage]))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))

@@ -1,0 +1,195 @@
+"""What the conference forms may send (marshmallow), with messages in plain words."""
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from hub.models import AttendanceStatus, CaseReviewApplicant, DecisionKind
+from hub.permissions import hub_today
+
+OUTCOME_LIMIT = 5000  # an ASB case review's outcome and recommendations
+
+
+class ApplicationSchema(Schema):
+    case_reference = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=30, error="Enter the case reference"),
+        error_messages={"required": "Enter the case reference"},
+    )
+    received_on = fields.Date(
+        required=True,
+        error_messages={
+            "required": "Enter the date the application was received",
+            "invalid": "Enter the date as a real date, for example 2026-11-23",
+        },
+    )
+    applicant = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            [a.value for a in CaseReviewApplicant], error="Choose who made the application"
+        ),
+        error_messages={"required": "Choose who made the application"},
+    )
+    complaints_reported = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=False,
+        validate=validate.Range(0, 999, error="Enter a number from 0 to 999"),
+        error_messages={"invalid": "Enter the number of complaints as a whole number"},
+    )
+
+    @validates_schema
+    def _not_ahead(self, data, **_):
+        received = data.get("received_on")
+        if received and received > hub_today():
+            raise ValidationError({"received_on": ["The date received cannot be in the future"]})
+
+
+class OutcomeSchema(Schema):
+    outcome = fields.String(
+        required=True,
+        validate=validate.Length(
+            min=1,
+            max=OUTCOME_LIMIT,
+            error=f"Enter the outcome in {OUTCOME_LIMIT} characters or fewer",
+        ),
+        error_messages={"required": "Enter the outcome and the recommendations made"},
+    )
+    version = fields.Integer(
+        required=True,
+        strict=False,
+        error_messages={"required": "Reload the page", "invalid": "Reload the page"},
+    )
+
+
+class DecisionSchema(Schema):
+    kind = fields.String(
+        required=True,
+        validate=validate.OneOf([k.value for k in DecisionKind], error="Choose a decision"),
+        error_messages={"required": "Choose a decision"},
+    )
+    version = fields.Raw(load_default=None)
+    case_version = fields.Raw(load_default=None)
+    reason = fields.String(
+        load_default="",
+        validate=validate.Length(max=2000, error="Use 2000 characters or fewer"),
+    )
+    title = fields.String(load_default="")
+    objective = fields.String(load_default="")
+    success_measures = fields.String(load_default="")
+    agency_id = fields.Raw(load_default=None)
+    owner_id = fields.Raw(load_default=None)
+    description = fields.String(load_default="")
+    due_on = fields.Raw(load_default=None)
+    band = fields.String(load_default="")
+    review_on = fields.Raw(load_default=None)
+    met = fields.String(load_default="")
+
+
+class ReviewOn(Schema):
+    review_on = fields.Date(
+        required=True,
+        error_messages={
+            "required": "Enter the next review date",
+            "invalid": "Enter the next review date in the form 2027-03-31",
+        },
+    )
+
+
+class DecisionLogFilters(Schema):
+    kind = fields.String(
+        load_default=None,
+        validate=validate.OneOf([k.value for k in DecisionKind], error="Choose a kind of decision"),
+    )
+    date_from = fields.Date(
+        load_default=None, error_messages={"invalid": "Enter the from date as a real date"}
+    )
+    date_to = fields.Date(
+        load_default=None, error_messages={"invalid": "Enter the to date as a real date"}
+    )
+    page = fields.Integer(load_default=1, error_messages={"invalid": "Choose a page"})
+
+    @validates_schema
+    def _range(self, data, **_):
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            raise ValidationError({"date_to": ["The to date must be on or after the from date"]})
+        if data.get("page", 1) < 1:
+            raise ValidationError({"page": ["Choose a page"]})
+
+
+class AttendanceSchema(Schema):
+    agency_id = fields.Integer(
+        required=True,
+        error_messages={"required": "Choose the agency", "invalid": "Choose the agency"},
+    )
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            [s.value for s in AttendanceStatus], error="Choose present, apologies or absent"
+        ),
+        error_messages={"required": "Choose present, apologies or absent"},
+    )
+    user_id = fields.Integer(load_default=None, error_messages={"invalid": "Choose the person"})
+    name = fields.String(
+        load_default="",
+        validate=validate.Length(max=120, error="Enter a name of 120 characters or fewer"),
+    )
+    version = fields.Raw(load_default=None)
+
+
+class SlotSchema(Schema):
+    weekday = fields.Integer(
+        required=True,
+        validate=validate.Range(0, 4, error="Choose a weekday from Monday to Friday"),
+        error_messages={"required": "Choose the day", "invalid": "Choose the day"},
+    )
+    time = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"^([01]\d|2[0-3]):[0-5]\d$", error="Enter the time as HH:MM, like 10:00"
+        ),
+        error_messages={"required": "Enter the time"},
+    )
+    place = fields.String(load_default="", validate=validate.Length(max=200))
+    online_link = fields.String(
+        load_default="",
+        validate=validate.Length(max=500),
+    )
+    chair_id = fields.Integer(load_default=None, allow_none=True)
+    deputy_id = fields.Integer(load_default=None, allow_none=True)
+    agenda_hours_before = fields.Integer(
+        load_default=48,
+        validate=validate.Range(1, 336, error="Enter a number of hours from 1 to 336"),
+        error_messages={"invalid": "Enter a whole number of hours"},
+    )
+    weeks_ahead = fields.Integer(
+        load_default=4,
+        validate=validate.Range(1, 12, error="Enter a number of weeks from 1 to 12"),
+        error_messages={"invalid": "Enter a whole number of weeks"},
+    )
+
+    @validates_schema
+    def _link(self, data, **kwargs):
+        link = data.get("online_link") or ""
+        if link and not link.startswith("https://"):
+            raise ValidationError({"online_link": ["Enter a link starting https://"]})
+
+
+class ConfirmSchema(Schema):
+    day = fields.Date(
+        required=True,
+        error_messages={"required": "Enter the date", "invalid": "Enter a real date"},
+    )
+    time = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"^([01]\d|2[0-3]):[0-5]\d$", error="Enter the time as HH:MM, like 14:30"
+        ),
+        error_messages={"required": "Enter the time"},
+    )
+    place = fields.String(load_default="", validate=validate.Length(max=200))
+    online_link = fields.String(load_default="", validate=validate.Length(max=500))
+
+    @validates_schema
+    def _link(self, data, **kwargs):
+        link = data.get("online_link") or ""
+        if link and not link.startswith("https://"):
+            raise ValidationError({"online_link": ["Enter a link starting https://"]})
