@@ -33,13 +33,6 @@ from referrals.matching import WINDOWS
 bp = Blueprint("analytics", __name__)
 
 
-def _hub(slug: str, allowed=perm.can_see_analytics, what: str = "analytics") -> Hub:
-    hub = db.session.execute(select(Hub).where(Hub.slug == slug)).scalar_one_or_none()
-    if hub is None or not allowed(current_user, hub):
-        perm.deny(what, hub=hub, target_type="hub", target_id=slug)
-    return hub
-
-
 def _filters():
     today = utcnow().astimezone(LONDON).date()
     filters, problems = periods.parse(request.args, today)
@@ -68,20 +61,17 @@ def _csv(name: str, header, rows, hub: Hub, what: str) -> Response:
 
 
 @bp.get("/analytics")
-@perm.requires("signed_in")
+@perm.requires("analytics")
 def home():
     hubs = perm.analytics_hubs(current_user)
-    if not hubs:
-        perm.deny("analytics")
     if len(hubs) == 1:
         return redirect(url_for("analytics.show", slug=hubs[0].slug))
     return render_template("analytics/home.html", hubs=hubs)
 
 
 @bp.get("/hubs/<slug>/analytics")
-@perm.requires("signed_in")
-def show(slug: str):
-    hub = _hub(slug)
+@perm.requires("see_analytics")
+def show(hub: Hub):
     filters, errors, today = _filters()
     board = dashboard.build(hub, filters, utcnow(), today)
     body = render_template(
@@ -98,9 +88,8 @@ def show(slug: str):
 
 
 @bp.get("/hubs/<slug>/analytics/charts/<chart_id>.csv")
-@perm.requires("signed_in")
-def chart_csv(slug: str, chart_id: str):
-    hub = _hub(slug)
+@perm.requires("see_analytics")
+def chart_csv(hub: Hub, chart_id: str):
     if chart_id not in dashboard.CHART_IDS:
         abort(404)
     filters, _errors, today = _filters()
@@ -123,9 +112,8 @@ def _map_csp() -> str:
 
 
 @bp.get("/hubs/<slug>/analytics/hotspots")
-@perm.requires("signed_in")
-def hotspots_page(slug: str):
-    hub = _hub(slug)
+@perm.requires("see_analytics")
+def hotspots_page(hub: Hub):
     filters, errors, _today = _filters()
     found = hotspots.cells(hub, filters)
     body = render_template(
@@ -149,9 +137,8 @@ def hotspots_page(slug: str):
 
 
 @bp.get("/hubs/<slug>/analytics/hotspots.json")
-@perm.requires("signed_in")
-def hotspots_json(slug: str):
-    hub = _hub(slug)
+@perm.requires("see_analytics")
+def hotspots_json(hub: Hub):
     filters, _errors, _today = _filters()
     return Response(
         json.dumps(hotspots.geojson(hotspots.cells(hub, filters))),
@@ -160,9 +147,8 @@ def hotspots_json(slug: str):
 
 
 @bp.get("/hubs/<slug>/analytics/hotspots.csv")
-@perm.requires("signed_in")
-def hotspots_csv(slug: str):
-    hub = _hub(slug)
+@perm.requires("see_analytics")
+def hotspots_csv(hub: Hub):
     filters, _errors, _today = _filters()
     header, rows = hotspots.csv_rows(hotspots.cells(hub, filters))
     return _csv("hotspots", header, rows, hub, "hotspots")
@@ -180,9 +166,8 @@ def _days() -> int:
 
 
 @bp.get("/hubs/<slug>/analytics/repeats")
-@perm.requires("signed_in")
-def repeats_page(slug: str):
-    hub = _hub(slug)
+@perm.requires("see_analytics")
+def repeats_page(hub: Hub):
     today = utcnow().astimezone(LONDON).date()
     days = _days()
     lists = {k: repeats.top(current_user, hub, k, days, today) for k in repeats.KINDS}
@@ -198,9 +183,8 @@ def repeats_page(slug: str):
 
 
 @bp.get("/hubs/<slug>/analytics/repeats.csv")
-@perm.requires("signed_in")
-def repeats_csv(slug: str):
-    hub = _hub(slug)
+@perm.requires("see_analytics")
+def repeats_csv(hub: Hub):
     today = utcnow().astimezone(LONDON).date()
     days = _days()
     lists = {k: repeats.top(None, hub, k, days, today) for k in repeats.KINDS}
@@ -211,17 +195,16 @@ def repeats_csv(slug: str):
 # -- the powers return ----------------------------------------------------------------------------
 
 
-def _powers(slug: str):
-    hub = _hub(slug)
+def _powers(hub: Hub):
     filters, errors, _today = _filters()
     rows = powers.powers_return(hub, filters)
     return hub, filters, errors, rows
 
 
 @bp.get("/hubs/<slug>/analytics/powers")
-@perm.requires("signed_in")
-def powers_page(slug: str):
-    hub, filters, errors, rows = _powers(slug)
+@perm.requires("see_analytics")
+def powers_page(hub: Hub):
+    hub, filters, errors, rows = _powers(hub)
     body = render_template(
         "analytics/powers.html",
         hub=hub,
@@ -237,9 +220,9 @@ def powers_page(slug: str):
 
 
 @bp.get("/hubs/<slug>/analytics/powers/print")
-@perm.requires("signed_in")
-def powers_print(slug: str):
-    hub, filters, _errors, rows = _powers(slug)
+@perm.requires("see_analytics")
+def powers_print(hub: Hub):
+    hub, filters, _errors, rows = _powers(hub)
     return render_template(
         "analytics/powers_print.html",
         hub=hub,
@@ -252,9 +235,9 @@ def powers_print(slug: str):
 
 
 @bp.get("/hubs/<slug>/analytics/powers.csv")
-@perm.requires("signed_in")
-def powers_csv(slug: str):
-    hub, filters, _errors, rows = _powers(slug)
+@perm.requires("see_analytics")
+def powers_csv(hub: Hub):
+    hub, filters, _errors, rows = _powers(hub)
     return _csv(
         f"powers-return-{filters.start:%Y-%m}-to-{filters.end:%Y-%m}",
         powers.header(),
@@ -275,16 +258,14 @@ def _report(hub: Hub, month: str) -> MonthlyReport:
 
 
 @bp.get("/hubs/<slug>/analytics/reports")
-@perm.requires("signed_in")
-def reports_index(slug: str):
-    hub = _hub(slug)
+@perm.requires("see_analytics")
+def reports_index(hub: Hub):
     return render_template("analytics/reports.html", hub=hub, reports=reports.filed(hub))
 
 
 @bp.get("/hubs/<slug>/analytics/reports/<month>")
-@perm.requires("signed_in")
-def report_show(slug: str, month: str):
-    hub = _hub(slug)
+@perm.requires("see_analytics")
+def report_show(hub: Hub, month: str):
     report = _report(hub, month)
     return render_template(
         "analytics/report_print.html",
@@ -296,9 +277,8 @@ def report_show(slug: str, month: str):
 
 
 @bp.get("/hubs/<slug>/analytics/reports/<month>.pdf")
-@perm.requires("signed_in")
-def report_pdf(slug: str, month: str):
-    hub = _hub(slug)
+@perm.requires("see_analytics")
+def report_pdf(hub: Hub, month: str):
     report = _report(hub, month)
     audit.record(
         "monthly_report_downloaded",
@@ -334,15 +314,14 @@ def _imports_page(hub: Hub, errors=None, status=200, form=None):
 
 
 @bp.get("/hubs/<slug>/analytics/imports")
-@perm.requires("signed_in")
-def imports(slug: str):
-    return _imports_page(_hub(slug, perm.can_import_context, "police_uk_imports"))
+@perm.requires("import_context")
+def imports(hub: Hub):
+    return _imports_page(hub)
 
 
 @bp.post("/hubs/<slug>/analytics/area")
-@perm.requires("signed_in")
-def set_area(slug: str):
-    hub = _hub(slug, perm.can_import_context, "hub_area")
+@perm.requires("import_context")
+def set_area(hub: Hub):
     try:
         area.set_places(hub, area.parse_places(request.form.get("places", "")), current_user)
     except ValidationError as err:
@@ -354,9 +333,8 @@ def set_area(slug: str):
 
 
 @bp.post("/hubs/<slug>/analytics/imports")
-@perm.requires("signed_in")
-def upload(slug: str):
-    hub = _hub(slug, perm.can_import_context, "police_uk_imports")
+@perm.requires("import_context")
+def upload(hub: Hub):
     files = [f for f in request.files.getlist("files") if f and f.filename]
     try:
         job = police_uk.accept_upload(
@@ -376,16 +354,18 @@ upload.max_content_length = "POLICE_UK_UPLOAD_MAX_BYTES"  # see hub.security
 
 
 def _job(hub: Hub, import_id: int) -> PoliceUkImport:
-    job = db.session.get(PoliceUkImport, import_id)
-    if job is None or job.hub_id != hub.id:
-        perm.deny("police_uk_import", hub=hub, target_type="police_uk_import", target_id=import_id)
-    return job
+    return perm.record_or_deny(
+        PoliceUkImport,
+        import_id,
+        lambda user, job: job.hub_id == hub.id,
+        "police_uk_import",
+        hub=hub,
+    )
 
 
 @bp.get("/hubs/<slug>/analytics/imports/<int:import_id>")
-@perm.requires("signed_in")
-def import_show(slug: str, import_id: int):
-    hub = _hub(slug, perm.can_import_context, "police_uk_imports")
+@perm.requires("import_context")
+def import_show(hub: Hub, import_id: int):
     job = _job(hub, import_id)
     return render_template(
         "analytics/import.html",
@@ -401,11 +381,10 @@ def import_show(slug: str, import_id: int):
 
 
 @bp.get("/hubs/<slug>/analytics/imports/<int:import_id>/progress")
-@perm.requires("signed_in")
-def import_progress(slug: str, import_id: int):
+@perm.requires("import_context", polled=True)
+def import_progress(hub: Hub, import_id: int):
     """The progress fragment htmx polls; once the import has finished it answers 286, which
     tells htmx to stop polling."""
-    hub = _hub(slug, perm.can_import_context, "police_uk_imports")
     job = _job(hub, import_id)
     body = render_template(
         "analytics/_import_progress.html", hub=hub, job=job, skipped=police_uk.skip_lines(job)
