@@ -17,6 +17,9 @@ from sqlalchemy import select
 from hub import audit, permissions
 from hub.accounts import jobs as account_jobs
 from hub.accounts import sign_in, tokens
+from hub.analytics import commands as analytics_commands
+from hub.analytics import demo as analytics_demo
+from hub.analytics import jobs as analytics_jobs
 from hub.audit import checkpoints, protection
 from hub.audit import jobs as audit_jobs
 from hub.casework import jobs as casework_jobs
@@ -30,9 +33,18 @@ from hub.sharing import agreements
 from hub.sharing import jobs as sharing_jobs
 
 # The jobs each area registers with the clock (@scheduled) as its module loads.
-AREA_JOBS = (account_jobs, audit_jobs, casework_jobs, conference_jobs, sharing_jobs)
+AREA_JOBS = (
+    account_jobs,
+    analytics_jobs,
+    audit_jobs,
+    casework_jobs,
+    conference_jobs,
+    sharing_jobs,
+)
 
 hub_cli = AppGroup("hub", help="Focus Hub administration.")
+hub_cli.add_command(analytics_commands.import_police_uk)
+hub_cli.add_command(analytics_commands.monthly_report)
 
 
 @hub_cli.command("demo")
@@ -43,12 +55,18 @@ def demo_command(if_empty: bool) -> None:
         click.echo("The database already has users: demo not loaded.")
         return
     summary = build_demo()
+    city = analytics_demo.build(DEMO_PASSWORD)
     db.session.commit()
     click.echo(f"Demo hub: {summary['hub']} ({summary['created']} records created).")
+    added, skipped = city["import"]
+    click.echo(
+        f"Demo hub: {city['hub']}, with police.uk's City of London months "
+        f"({added} rows added, {sum(skipped.values())} skipped)."
+    )
     click.echo(
         "Sign in at http://127.0.0.1:5000/sign-in with any of these, password " + DEMO_PASSWORD
     )
-    for email, role in summary["people"]:
+    for email, role in summary["people"] + city["people"]:
         click.echo(f"  {email:<45} {role}")
     click.echo(
         "Two-factor sign-in is not required in the demo hub, so a password alone signs in. "

@@ -86,6 +86,12 @@ def load_config(instance_path: str) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url),
         # Requests over 1 MB are refused with 413 before any view runs.
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
+        # police.uk uploads: a large force's monthly street file runs to several megabytes.
+        "POLICE_UK_UPLOAD_MAX_BYTES": _int("POLICE_UK_UPLOAD_MAX_BYTES", 50 * 1024 * 1024),
+        # Map tiles for the hotspot map, e.g. https://tile.example.org/{z}/{x}/{y}.png; with
+        # none the map shows the cells alone, beside the ranked list and the grid.
+        "MAP_TILE_URL": os.environ.get("MAP_TILE_URL", ""),
+        "MAP_TILE_ATTRIBUTION": os.environ.get("MAP_TILE_ATTRIBUTION", ""),
         # The audit chain's signed checkpoints live outside the database; their key too.
         "AUDIT_CHECKPOINT_FILE": os.environ.get(
             "AUDIT_CHECKPOINT_FILE", str(instance / "audit-checkpoints.jsonl")

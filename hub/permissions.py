@@ -894,6 +894,34 @@ CASE_REVIEW = Finds(CaseReview, "review_id", "review")
 PERSON = Finds(User, "user_id", "person", target_type="user")
 
 
+# -- analytics ----------------------------------------------------------------------------------
+#
+# Figures (counts, never names) are for the hub's analysts, coordinators and managers. Names in
+# the repeat lists still pass visible_records(), so an analyst (whose role reads no case data)
+# sees counts and references only.
+
+
+def can_see_analytics(user, hub: Hub) -> bool:
+    return can_manage_hub(user, hub) or (
+        is_in_hub(user, hub) and has_hub_role(user, hub, Role.ANALYST, Role.COORDINATOR)
+    )
+
+
+def analytics_hubs(user) -> list[Hub]:
+    if not user.is_authenticated:
+        return []
+    if is_sysadmin(user):
+        return list(db.session.execute(select(Hub).order_by(Hub.name)).scalars())
+    return [h for h in hubs_of(user) if can_see_analytics(user, h)]
+
+
+def can_import_context(user, hub: Hub) -> bool:
+    """police.uk imports and the hub's area: hub managers and analysts."""
+    return can_manage_hub(user, hub) or (
+        is_in_hub(user, hub) and has_hub_role(user, hub, Role.ANALYST)
+    )
+
+
 @dataclass(frozen=True)
 class Policy:
     """Who may reach a route: `check(user)`, or, for a policy that `finds` the route's object,
@@ -924,6 +952,9 @@ POLICIES: dict[str, Policy] = {
     "run_conferences": Policy(can_run_conferences, HUB),
     "keep_case_reviews": Policy(can_keep_case_reviews, HUB),
     "see_timeliness": Policy(can_see_timeliness, HUB),
+    "see_analytics": Policy(can_see_analytics, HUB),
+    "import_context": Policy(can_import_context, HUB),
+    "analytics": Policy(lambda user: bool(analytics_hubs(user))),
     # referrals
     "referrer": Policy(lambda user: bool(referral_hubs(user))),
     "triage": Policy(lambda user: bool(triage_hub_ids(user))),

@@ -146,7 +146,9 @@ def submit_referral(
         next_review_on=result.next_review_due,
         case_review_threshold_met=result.case_review_threshold_met,
         case_review_reason=result.case_review_reason,
-        repeat=matches.repeat,
+        # police.uk context beside the hub's own counts, for the place history; the score
+        # uses only the hub's own (RepeatCounts above).
+        repeat=matches.repeat | {"police_uk": matches.context},
         suggested_case_ids=matches.open_case_ids,
         ruleset_version=result.ruleset_version,
         submitted_at=now,

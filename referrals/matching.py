@@ -12,10 +12,13 @@ from itertools import zip_longest
 from sqlalchemy import and_, bindparam, case, func, or_, select
 
 from hub.extensions import db
-from hub.models import Case, Incident, Stage
-from referrals.normalise import address_key, grid_cell, neighbour_cells, person_keys
+from hub.models import Case, ContextIncident, Incident, Stage
+from referrals.normalise import address_key, grid_cell, neighbour_cells, neighbours, person_keys
 
 WINDOWS = (30, 90, 180)
+# police.uk publishes each month some two months late, so its context is counted over the
+# latest 1, 3 and 6 months the hub holds rather than the last 30, 90 and 180 days.
+CONTEXT_MONTHS = (1, 3, 6)
 
 
 @dataclass
@@ -94,6 +97,10 @@ class MatchResult:
     victim_in_review_window: int
     victim_hate_in_review_window: int
     open_case_ids: list[int]
+    # police.uk ASB within about 50-150 m (the place's cell and its neighbours), from the
+    # hub's context incidents: {"1": n, "3": n, "6": n, "latest": "2017-09" or None}. Shown
+    # beside the place's history; not a repeat factor in the score (see hub.analytics).
+    context: dict = field(default_factory=dict)
 
 
 NONE = "-"  # matches no key: keys start with "n:" or a word; cells are "y:x"
@@ -118,6 +125,37 @@ def _sum_where(*conditions):
     return func.coalesce(func.sum(case((and_(*conditions), 1), else_=0)), 0)
 
 
+def _context_columns(hub_id, cells):
+    """Scalar subqueries: police.uk ASB in `cells` over the hub's latest 1, 3 and 6 months,
+    and the latest month (as year * 12 + month - 1)."""
+    latest = (
+        select(func.max(ContextIncident.month_index))
+        .where(ContextIncident.hub_id == hub_id)
+        .scalar_subquery()
+    )
+    counts = [
+        select(func.count())
+        .where(
+            ContextIncident.hub_id == hub_id,
+            ContextIncident.cell.in_(cells),
+            ContextIncident.is_asb.is_(True),
+            ContextIncident.month_index > latest - months,
+        )
+        .scalar_subquery()
+        .label(f"context_{months}")
+        for months in CONTEXT_MONTHS
+    ]
+    return [*counts, latest.label("context_latest")]
+
+
+def context_dict(row) -> dict:
+    latest = row["context_latest"]
+    return {
+        **{str(m): int(row[f"context_{m}"] or 0) for m in CONTEXT_MONTHS},
+        "latest": f"{latest // 12}-{latest % 12 + 1:02d}" if latest is not None else None,
+    }
+
+
 # Built once at import: each intake only binds values (no expression building per call).
 COUNTS = select(
     *[
@@ -131,6 +169,7 @@ COUNTS = select(
     _sum_where(
         _VICTIM, Incident.hate.is_(True), Incident.occurred_on >= bindparam("review_since")
     ).label("victim_hate"),
+    *_context_columns(bindparam("hub_id"), bindparam("cells", expanding=True)),
 ).where(
     Incident.hub_id == bindparam("hub_id"),
     Incident.occurred_on >= bindparam("earliest"),
@@ -173,4 +212,47 @@ def find_matches(hub_id: int, keys: MatchKeys, today: date, review_window_days: 
         victim_in_review_window=int(row["victim_review"]),
         victim_hate_in_review_window=int(row["victim_hate"]),
         open_case_ids=list(cases),
+        context=context_dict(row),
     )
+
+
+def place_history(hub_id: int, case_id: int, today: date) -> dict:
+    """The place history of a case: the hub's incidents at its places (the same address, or
+    the same ~50 m cell or one beside it) in each window, and police.uk ASB around them. Two
+    statements, whatever the history's size."""
+    places = db.session.execute(
+        select(Incident.place_key, Incident.cell).where(
+            Incident.case_id == case_id,
+            (Incident.place_key.is_not(None)) | (Incident.cell.is_not(None)),
+        )
+    ).all()
+    keys = sorted({k for k, _ in places if k}) or [NONE]
+    cells = sorted({n for _, c in places if c for n in neighbours(c)}) or [NONE]
+    since = {days: today - timedelta(days=days) for days in WINDOWS}
+    place = or_(Incident.place_key.in_(keys), Incident.cell.in_(cells))
+    row = (
+        db.session.execute(
+            select(
+                *[
+                    select(func.count())
+                    .where(
+                        Incident.hub_id == hub_id,
+                        place,
+                        Incident.occurred_on >= since[days],
+                        Incident.occurred_on <= today,
+                    )
+                    .scalar_subquery()
+                    .label(f"place_{days}")
+                    for days in WINDOWS
+                ],
+                *_context_columns(hub_id, cells),
+            )
+        )
+        .mappings()
+        .one()
+    )
+    return {
+        "place": {str(days): int(row[f"place_{days}"]) for days in WINDOWS},
+        "police_uk": context_dict(row),
+        "located": places != [],
+    }

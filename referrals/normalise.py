@@ -207,3 +207,9 @@ def neighbour_cells(lat: float | None, lon: float | None) -> list[str]:
         return []
     y, x = _cell_indices(lat, lon)
     return [f"{y + dy}:{x + dx}" for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+
+
+def neighbours(cell: str) -> list[str]:
+    """A cell key's own cell and the eight around it."""
+    y, x = (int(v) for v in cell.split(":"))
+    return [f"{y + dy}:{x + dx}" for dy in (-1, 0, 1) for dx in (-1, 0, 1)]

@@ -28,7 +28,13 @@ def test_a_referrer_submits_and_gets_score_band_deadline_and_repeat(app, client,
     assert body["conference_due_by"] == "2026-11-23T17:00:00+00:00"  # 3 working days
     assert body["case_review_threshold_met"] is False
     zero = {"30": 0, "90": 0, "180": 0}
-    assert body["repeat"] == {"victim": zero, "place": zero, "subject": zero}
+    no_context = {"1": 0, "3": 0, "6": 0, "latest": None}  # the hub holds no police.uk data
+    assert body["repeat"] == {
+        "victim": zero,
+        "place": zero,
+        "subject": zero,
+        "police_uk": no_context,
+    }
     assert body["matches"] == {"open_case_exists": False, "message": None}
     with app.app_context():
         referral = db.session.get(Referral, body["id"])

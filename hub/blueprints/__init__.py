@@ -6,6 +6,7 @@ from hub.blueprints import (
     account,
     account_admin,
     admin,
+    analytics,
     api,
     audit_log,
     auth,
@@ -41,4 +42,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(conference_minutes.bp)  # minutes, printing, decision log
     app.register_blueprint(conference_timeliness.bp)  # urgent conferences, timeliness
     app.register_blueprint(case_reviews.bp)  # ASB case review applications and outcomes
+    app.register_blueprint(analytics.bp)  # dashboard, hotspots, repeats, returns, police.uk
     api.init_app(app)

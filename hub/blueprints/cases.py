@@ -48,7 +48,8 @@ from hub.models import (
     RiskAssessment,
     Stage,
 )
-from hub.models.casework import EVALUATION_OUTCOMES, INTERVENTION_TYPES
+from hub.models.casework import EVALUATION_OUTCOMES, INTERVENTION_TYPES, SUBJECT_AGE_GROUPS
+from referrals.matching import place_history
 from scoring.rules import CATEGORIES, OVERRIDE_ANSWERS, RISK_FACTORS
 
 bp = Blueprint("cases", __name__)
@@ -108,6 +109,7 @@ def _tab_context(case: Case, tab: str) -> dict:
         ctx["marker"] = workspace.feed_marker(user, case)
     elif tab == "referrals":
         ctx["timeline"] = workspace.referrals(user, case)
+        ctx["place_history"] = place_history(case.hub_id, case.id, workspace.today())
     elif tab == "interventions":
         ctx["interventions"] = workspace.interventions(user, case)
         ctx["categories"] = sorted(perm.shared_categories(user.agency_id, case.hub_id))
@@ -161,6 +163,7 @@ def _labels() -> dict:
         "factors": RISK_FACTORS,
         "overrides": OVERRIDE_ANSWERS,
         "interventions": INTERVENTION_TYPES,
+        "age_groups": SUBJECT_AGE_GROUPS,
         "evaluation_outcomes": EVALUATION_OUTCOMES,
     }
 

@@ -61,6 +61,12 @@ MENU = [
         ("conferences.", "conference_", "case_reviews."),
     ),
     (
+        "analytics.home",
+        "Analytics",
+        lambda user: bool(permissions.analytics_hubs(user)),
+        ("analytics.",),
+    ),
+    (
         "admin.index",
         "Administration",
         permissions.can_administer_users,

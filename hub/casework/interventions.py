@@ -19,6 +19,7 @@ from hub.models import (
 INTERVENTION_LABELS = {
     "issuing_officer": "Issuing officer",
     "subject": "Subject",
+    "subject_age_group": "Subject's age group",
     "conditions": "Conditions",
     "served_on": "Served",
     "expires_on": "Expires",

@@ -1,6 +1,6 @@
 """What the case workspace's forms may send (marshmallow), with messages in plain words."""
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from hub.models import (
     ActionStatus,
@@ -9,7 +9,7 @@ from hub.models import (
     DataCategory,
     Stage,
 )
-from hub.models.casework import EVALUATION_OUTCOMES, INTERVENTION_TYPES
+from hub.models.casework import EVALUATION_OUTCOMES, INTERVENTION_TYPES, SUBJECT_AGE_GROUPS
 from scoring.rules import CATEGORIES, OVERRIDE_ANSWERS, RISK_FACTORS
 
 
@@ -147,6 +147,11 @@ class InterventionSchema(Schema):
     )
     issuing_officer = text_field("Enter the issuing officer's name", max_length=200)
     subject = text_field("Enter the person or place it was used on", max_length=200)
+    subject_age_group = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(["", *SUBJECT_AGE_GROUPS], error="Choose the subject's age group"),
+    )
     conditions = text_field()
     served_on = date_field("Enter the date served")
     expires_on = date_field("Enter the expiry date")
@@ -156,6 +161,11 @@ class InterventionSchema(Schema):
     outcome = text_field()
     category = category_field()
     version = fields.Raw(load_default=None)
+
+    @post_load
+    def _age_group_or_none(self, data, **_):
+        data["subject_age_group"] = data.get("subject_age_group") or None
+        return data
 
     @validates_schema
     def _dates_in_order(self, data, **_):

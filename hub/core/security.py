@@ -10,7 +10,7 @@ import uuid
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, abort, g, request
+from flask import Flask, Request, abort, current_app, g, request
 from sqlalchemy import inspect as sa_inspect
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -64,14 +64,28 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,40}$")
 request_log = logging.getLogger("hub.request")
 
 
+class HubRequest(Request):
+    """A view that takes file uploads names, in its `max_content_length` attribute, the
+    setting that sets its larger limit; every other request keeps MAX_CONTENT_LENGTH. Read
+    when the body is (CSRF checks read it before the view), so the limit is the view's."""
+
+    @property
+    def max_content_length(self) -> int | None:
+        view = current_app.view_functions.get(self.endpoint) if self.url_rule else None
+        setting = getattr(view, "max_content_length", None)
+        return current_app.config[setting] if setting else current_app.config["MAX_CONTENT_LENGTH"]
+
+
 def init_app(app: Flask) -> None:
+    app.request_class = HubRequest
+
     @app.before_request
     def _start_request():
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         g.request_started = time.perf_counter()
         # Refuse an oversized body before any view or authentication reads it.
-        limit = app.config["MAX_CONTENT_LENGTH"]
+        limit = request.max_content_length
         if request.content_length is not None and request.content_length > limit:
             abort(413)
 

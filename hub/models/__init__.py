@@ -8,6 +8,15 @@ from hub.models.accounts import (
     SsoSignIn,
     UserSession,
 )
+from hub.models.analytics import (
+    ContextIncident,
+    ContextMonthCount,
+    HubArea,
+    ImportStatus,
+    MonthlyReport,
+    PoliceUkImport,
+    PoliceUkUpload,
+)
 from hub.models.audit import AuditAnchor, AuditEntry
 from hub.models.case import (
     Band,
@@ -128,6 +137,14 @@ __all__ = [
     "SignInFailure",
     "User",
     "UserRole",
+    # analytics
+    "ContextIncident",
+    "ContextMonthCount",
+    "HubArea",
+    "ImportStatus",
+    "MonthlyReport",
+    "PoliceUkImport",
+    "PoliceUkUpload",
     # accounts
     "IdentityProvider",
     "IdentityProviderDomain",

@@ -187,6 +187,8 @@ class Intervention(PersonalRecord, db.Model):
     subject: Mapped[str] = mapped_column(
         String(200), info=PERSONAL
     )  # the person or place it was used on
+    # For the powers return: under_18 | adult | place; None when not recorded.
+    subject_age_group: Mapped[str | None] = mapped_column(String(10), info=PERSONAL)
     conditions: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
     served_on: Mapped[date | None] = mapped_column(Date)
     expires_on: Mapped[date | None] = mapped_column(Date)
@@ -209,6 +211,13 @@ class Intervention(PersonalRecord, db.Model):
     @property
     def is_statutory(self) -> bool:
         return INTERVENTION_TYPES[self.type][1]
+
+
+SUBJECT_AGE_GROUPS = {
+    "under_18": "Under 18",
+    "adult": "18 and over",
+    "place": "A place, not a person",
+}
 
 
 class Evaluation(db.Model):
