@@ -2,8 +2,6 @@
 download holds, so the three cannot disagree. Geometry is worked out here, in plain Python,
 so the templates only place shapes."""
 
-import csv
-import io
 from dataclasses import dataclass
 
 # Series colours (GOV.UK palette); every series also has a label in the legend and the table.
@@ -166,22 +164,3 @@ class Chart:
                 for i, label in enumerate(self.categories)
             ]
         return [[label, self.series[0].values[i]] for i, label in enumerate(self.categories)]
-
-
-# A cell starting with one of these is read as a formula by spreadsheets (CSV injection).
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value):
-    if isinstance(value, str) and value.startswith(_FORMULA):
-        return "'" + value
-    return value
-
-
-def to_csv(header: list, rows: list[list]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([safe_cell(h) for h in header])
-    for row in rows:
-        writer.writerow([safe_cell(v) for v in row])
-    return buffer.getvalue()

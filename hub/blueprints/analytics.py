@@ -22,9 +22,10 @@ from sqlalchemy import select
 from hub import audit
 from hub import permissions as perm
 from hub.analytics import area, dashboard, hotspots, periods, police_uk, powers, repeats, reports
-from hub.analytics.charts import HEAT, to_csv
+from hub.analytics.charts import HEAT
 from hub.core.forms import FormErrors
 from hub.core.security import CSP
+from hub.core.spreadsheet import to_csv
 from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
 from hub.models import Hub, MonthlyReport, PoliceUkImport, PoliceUkUpload, SchedulerHeartbeat

@@ -335,8 +335,10 @@ def edit_action(case: Case, action_id: int):
         CaseAction,
         action_id,
         # An action is a working record: incident data (hub.permissions).
-        lambda user, action: action.case_id == case.id
-        and perm.can_read_working_records(user, case, perm.Action.WRITE),
+        lambda user, action: (
+            action.case_id == case.id
+            and perm.can_read_working_records(user, case, perm.Action.WRITE)
+        ),
         "case_action",
         hub=case.hub_id,
     )

@@ -4,6 +4,9 @@ formula (or a DDE command) is made plain text with a leading apostrophe.
 Spreadsheets skip leading spaces and line breaks, and some read full-width signs as their
 ASCII twins, so those count too (OWASP's CSV injection advice, widened)."""
 
+import csv
+import io
+
 TRIGGERS = frozenset("=+-@|%\t\r") | frozenset("\uff1d\uff0b\uff0d\uff20\uff5c\uff05")
 BLANKS = " \t\r\n\u3000\u00a0"
 
@@ -19,3 +22,13 @@ def safe_cell(value) -> str | int | float:
             return "'" + text
         return text
     return value
+
+
+def to_csv(header: list, rows: list[list]) -> str:
+    """A whole CSV document, every cell made safe."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([safe_cell(h) for h in header])
+    for row in rows:
+        writer.writerow([safe_cell(v) for v in row])
+    return buffer.getvalue()

@@ -6,7 +6,7 @@ active membership of the same agency is ended, keeping the earliest; of two atte
 for the same person the latest is kept.
 
 Revision ID: i1races
-Revises: accounts1
+Revises: analytics1
 Create Date: 2026-12-06 01:00:00
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "i1races"
-down_revision = "accounts1"
+down_revision = "analytics1"
 branch_labels = None
 depends_on = None
 

@@ -6,8 +6,8 @@ import io
 import pytest
 from marshmallow import ValidationError
 
-from hub.analytics.charts import safe_cell, to_csv
 from hub.casework.schemas import InterventionSchema
+from hub.core.spreadsheet import safe_cell, to_csv
 
 
 def test_csv_cells_that_start_a_formula_are_neutralised():
