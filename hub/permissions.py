@@ -776,6 +776,15 @@ def list_read(user, hub_id: int, *, what: str, records: dict, legal_basis: str |
 
 
 def readable_cases(user, hub: Hub, case_ids) -> set[int]:
+    """Of these cases, those whose details the user may read (one query)."""
+    ids = {i for i in case_ids if i}
+    if not ids:
+        return set()
+    query = cases_with_access(user, hub).with_only_columns(Case.id).where(Case.id.in_(ids))
+    return set(db.session.execute(query).scalars())
+
+
+def readable_working_cases(user, hub: Hub, case_ids) -> set[int]:
     """Of these cases, those whose working records (decisions among them) the user may read
     (one query)."""
     ids = {i for i in case_ids if i}
@@ -808,7 +817,7 @@ def readable_decisions(user, hub: Hub, decisions) -> set[int]:
     """Of these conference decisions, the ids of those the user may read in full (two
     queries, however many decisions)."""
     decisions = list(decisions)
-    cases = readable_cases(user, hub, {d.case_id for d in decisions})
+    cases = readable_working_cases(user, hub, {d.case_id for d in decisions})
     referrals = readable_referrals(user, {d.referral_id for d in decisions if d.case_id is None})
     return {d.id for d in decisions if decision_readable(d, cases, referrals)}
 

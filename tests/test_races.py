@@ -185,7 +185,7 @@ def test_two_first_saves_of_a_plan_make_one_plan_and_one_refusal(race_app):
         return plans.save_plan(
             db.session.get(Case, case.id),
             {"objective": f"Stop the visits ({i})", "success_measures": "No calls for 8 weeks"},
-            actor=_user(race_app.world.email["referrer"]),
+            actor=_user(race_app.world.email["hub_manager"]),
         )
 
     outcomes = race(race_app, save)

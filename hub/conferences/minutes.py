@@ -108,13 +108,20 @@ def build_minutes(reader, conference: Conference, *, what: str = "conference min
     case_ids = {i.case_id for i in items} | {d.case_id for d in decisions}
     case_ids |= {i.referral.case_id for i in items if i.referral_id}
     cases = perm.readable_cases(reader, hub, case_ids)
+    working = perm.readable_working_cases(reader, hub, case_ids)
     referrals = perm.readable_referrals(
         reader, {i.referral_id for i in items} | {d.referral_id for d in decisions}
     )
     by_item: dict[int, list[ConferenceDecision]] = {}
     for d in decisions:
-        if perm.decision_readable(d, cases, referrals):
+        if perm.decision_readable(d, working, referrals):
             by_item.setdefault(d.item_id, []).append(d)
+    perm.working_records_read(
+        reader,
+        hub.id,
+        what="conference decisions",
+        records={"decision": [d.id for found in by_item.values() for d in found]},
+    )
     notes_by_item = _visible_notes(reader, conference, hub, items, what)
 
     rows = []
