@@ -157,6 +157,7 @@ def test_reading_the_notes_is_audited_and_registered_as_a_disclosure(app, client
         reads = db.session.execute(
             select(AuditEntry).where(
                 AuditEntry.action == "personal_data_read",
+                AuditEntry.target_type == "case",
                 AuditEntry.user_id == world.user_id["hub_manager"],
             )
         ).scalars()

@@ -220,3 +220,14 @@ def test_the_referral_api_is_in_the_openapi_document(client):
     assert {"hub", "about", "category", "location", "people", "consent", "risk"} <= set(
         referral["properties"]
     )
+
+
+def test_the_openapi_document_describes_the_one_error_shape(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    error = doc["components"]["schemas"]["Error"]
+    assert error["properties"]["error"] == {"$ref": "#/components/schemas/ErrorDetail"}
+    detail = doc["components"]["schemas"]["ErrorDetail"]
+    assert {"code", "message", "fields"} == set(detail["properties"])
+    # And what the API answers has that shape.
+    refused = client.get("/api/v1/referrals").get_json()
+    assert set(refused) == {"error"} and {"code", "message"} <= set(refused["error"])

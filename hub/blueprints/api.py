@@ -14,8 +14,27 @@ from hub.extensions import csrf, limiter
 from hub.permissions import requires
 
 
+class ErrorDetailSchema(Schema):
+    code = fields.String(required=True, metadata={"example": "not_found"})
+    message = fields.String(required=True)
+    field_messages = fields.Dict(
+        data_key="fields",
+        keys=fields.String(),
+        metadata={"description": "field name: its messages, where fields were refused"},
+    )
+
+
+class ErrorSchema(Schema):
+    """The one shape of every error (hub.core.errors.api_error)."""
+
+    error = fields.Nested(ErrorDetailSchema, required=True)
+
+
 class HubApi(Api):
-    """flask-smorest, with errors left to hub.core.errors so every error has one JSON shape."""
+    """flask-smorest, with errors left to hub.core.errors so every error has one JSON shape,
+    and the OpenAPI document describing that shape."""
+
+    ERROR_SCHEMA = ErrorSchema
 
     def _register_error_handlers(self):
         pass
