@@ -231,3 +231,20 @@ def test_the_openapi_document_describes_the_one_error_shape(client):
     # And what the API answers has that shape.
     refused = client.get("/api/v1/referrals").get_json()
     assert set(refused) == {"error"} and {"code", "message"} <= set(refused["error"])
+
+
+def test_a_method_not_allowed_says_which_are(client):
+    response = client.open("/api/v1/me", method="TRACE")
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) >= {"GET"}
+    assert response.get_json()["error"]["code"] == "method_not_allowed"
+
+
+def test_the_openapi_document_allows_what_the_api_answers_with(client):
+    """Fields the API may answer with null are nullable in the document (schemathesis found
+    a null summary and null repeat counts), and the consent rule is stated there."""
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    assert schemas["ReferralOut"]["properties"]["summary"]["nullable"] is True
+    repeat = schemas["ReferralOutcomeOut"]["properties"]["repeat"]
+    assert repeat["additionalProperties"]["additionalProperties"]["nullable"] is True
+    assert len(schemas["Referral"]["properties"]["consent"]["oneOf"]) == 2
