@@ -132,6 +132,7 @@ PAGES = [
     ("coordinator", "/conferences/{live}/live"),
     ("hub_manager", "/conferences/{conference}/minutes"),
     ("hub_manager", "/conferences/{conference}/minutes/print"),
+    ("hub_manager", "/conferences/{conference}/agenda/print"),
     ("hub_manager", "/hubs/copeland/decisions"),
     ("hub_manager", "/hubs/copeland/isas"),
     ("hub_manager", "/hubs/copeland/isas/{isa}"),
