@@ -101,7 +101,7 @@ class Tally:
                 self.errors[f"{kind} {status}"] += 1
 
 
-def person(base, email, token, deadline, tally, run):
+def person(base, email, token, clock, tally, run):
     client = httpx.Client(base_url=base, timeout=60, follow_redirects=False)
     api = httpx.Client(base_url=base, timeout=60, headers={"Authorization": f"Bearer {token}"})
     page = client.get("/sign-in").text
@@ -116,6 +116,8 @@ def person(base, email, token, deadline, tally, run):
     board = client.get(board_url).text
     cases = sorted(set(re.findall(r'href="/cases/(\d+)"', board)))
     rng = random.Random(email + run + str(threading.get_ident()))
+    clock["ready"].wait()  # everyone signed in (argon2 is slow by design): the clock starts
+    deadline = clock["deadline"]
     n = 0
     while time.monotonic() < deadline:
         n += 1
@@ -191,6 +193,7 @@ def main() -> int:
         "RATELIMIT_ENABLED": "false",  # fifty people share one address here
         "SCHEDULER_IN_PROCESS": "false",
         "SECRET_KEY": "load-" + run,
+        "AUDIT_CHECKPOINT_FILE": str(ROOT / "instance" / f"load-{run}-checkpoints.jsonl"),
     }
     flask = [str(ROOT / ".venv/bin/flask"), "--app", "wsgi"]
     server = None
@@ -241,19 +244,24 @@ def main() -> int:
             except httpx.HTTPError:
                 time.sleep(1)
         tally = Tally()
-        deadline = time.monotonic() + args.seconds
+        clock = {}
+        clock["ready"] = threading.Barrier(
+            args.users,
+            action=lambda: clock.update(
+                deadline=time.monotonic() + args.seconds, started=time.monotonic()
+            ),
+        )
         threads = [
             threading.Thread(
-                target=person, args=(base, PEOPLE[i % len(PEOPLE)], token, deadline, tally, run)
+                target=person, args=(base, PEOPLE[i % len(PEOPLE)], token, clock, tally, run)
             )
             for i in range(args.users)
         ]
-        started = time.monotonic()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        elapsed = time.monotonic() - started
+        elapsed = time.monotonic() - clock["started"]
         print(
             f"{args.users} people, {elapsed:.0f} s, gunicorn {args.workers} workers x "
             f"{args.threads} threads, PostgreSQL; load average now {os.getloadavg()[0]:.1f} "
