@@ -413,7 +413,8 @@ def edit_action(case: Case, action_id: int):
         members=membership.member_agencies(case),
         people=workspace.spoc_candidates(case),
         today=workspace.today(),
-        history=actions.action_history(action),
+        history=(history := actions.action_history(action)),
+        updates=[r for r in history if r.snapshot.get("added")],
     ), status
 
 

@@ -9,7 +9,15 @@ from sqlalchemy import select
 
 from hub.core import mail
 from hub.extensions import db
-from hub.models import Activity, Case, CaseFollow, CaseMembership, Notification, User
+from hub.models import (
+    Activity,
+    Case,
+    CaseFollow,
+    CaseMembership,
+    DataCategory,
+    Notification,
+    User,
+)
 
 KIND_LABELS = {
     "note_added": "New note",
@@ -27,9 +35,10 @@ KIND_LABELS = {
 }
 
 
-def log(case: Case, actor, kind: str, summary: str, record=None) -> Activity:
+def log(case: Case, actor, kind: str, summary: str, record=None, working=None) -> Activity:
     """Record one update. `record` is the personal record it concerns, if any: the entry takes
-    its category and restriction, so only those who may see the record see the entry."""
+    its category and restriction, so only those who may see the record see the entry.
+    `working` is a working record it concerns (an action): incident data (hub.permissions)."""
     entry = Activity(
         case_id=case.id,
         actor_id=actor.id,
@@ -37,6 +46,10 @@ def log(case: Case, actor, kind: str, summary: str, record=None) -> Activity:
         kind=kind,
         summary=summary,
     )
+    if working is not None:
+        entry.category = DataCategory.INCIDENT.value
+        entry.record_type = working.__tablename__
+        entry.record_id = working.id
     if record is not None:
         entry.category = record.category
         entry.restricted = record.restricted
