@@ -59,3 +59,60 @@ def test_move_chooses_nothing_and_a_move_backwards_needs_its_reason(live_server,
 
     page.goto(f"{base}/cases/{defect_case}")
     assert page.get_by_label("Move to stage").input_value() == ""
+
+
+# The WCAG contrast ratio of each visible button's text against the first opaque background
+# behind it (the page's white when nothing else is painted).
+CONTRASTS = """
+() => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (el) => {
+    for (; el; el = el.parentElement) {
+      const c = rgb(getComputedStyle(el).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  return [...document.querySelectorAll("main button, main input[type=submit]")]
+    .filter((b) => b.offsetParent !== null)
+    .map((b) => {
+      const a = lum(rgb(getComputedStyle(b).color).slice(0, 3)), z = lum(background(b));
+      return [b.textContent.replace(/\\s+/g, " ").trim(), (Math.max(a, z) + 0.05) / (Math.min(a, z) + 0.05)];
+    });
+}
+"""
+
+
+@pytest.fixture
+def draft_with_a_person(live_server):
+    from referrals import intake
+    from tests.referral_data import VALID, user
+
+    w = live_server.world
+    with live_server.app.test_request_context():
+        values = {k: v for k, v in VALID.items() if k != "hub"}
+        draft = intake.save_draft(user(w.email["referrer"]), db.session.get(Hub, w.hub_id), values)
+        db.session.commit()
+        draft_id = draft.id
+        db.session.remove()
+    return draft_id
+
+
+def test_every_button_in_the_referral_flow_can_be_read(live_server, draft_with_a_person, page):
+    base, w = live_server.url, live_server.world
+    sign_in(page, base, w.email["referrer"])
+    seen = {}
+    for path in ("people", "check"):
+        page.goto(f"{base}/referrals/{draft_with_a_person}/{path}")
+        seen.update(dict(page.evaluate(CONTRASTS)))
+    assert "Remove William Hartley" in seen and "Delete this draft" in seen
+    faint = {text: round(ratio, 2) for text, ratio in seen.items() if ratio < 4.5}
+    assert faint == {}, f"buttons under WCAG AA contrast (4.5:1): {faint}"
+    # The account bar's Sign out stays white on its dark bar.
+    page.goto(f"{base}/")
+    bar = page.locator(".hub-account-bar button")
+    assert bar.evaluate("b => getComputedStyle(b).color") == "rgb(255, 255, 255)"
