@@ -81,7 +81,8 @@ CONTRASTS = """
     .filter((b) => b.offsetParent !== null)
     .map((b) => {
       const a = lum(rgb(getComputedStyle(b).color).slice(0, 3)), z = lum(background(b));
-      return [b.textContent.replace(/\\s+/g, " ").trim(), (Math.max(a, z) + 0.05) / (Math.min(a, z) + 0.05)];
+      const text = b.textContent.replace(/\\s+/g, " ").trim();
+      return [text, (Math.max(a, z) + 0.05) / (Math.min(a, z) + 0.05)];
     });
 }
 """
