@@ -199,15 +199,13 @@ def live(case: Case, part: str):
         template = "cases/_actions_list.html"
     body = render_template(template, **ctx)
     if with_lead:
-        # The lead agency, refreshed out of band with the feed (its change is in the feed).
+        # The overview's summary (stage, band, lead, counts), refreshed out of band with the
+        # feed: whatever the feed announces, the summary beside it already shows.
         body += render_template(
-            "cases/_lead_agency.html",
-            case=case,
+            "cases/_overview_summary.html",
             oob=True,
-            lead_agreed_by=workspace.people_by_id([case.lead_agreed_by_id]).get(
-                case.lead_agreed_by_id
-            ),
-            lead_conference=workspace.lead_conference(case),
+            **ctx,
+            **workspace.overview(current_user, case),
         )
     _commit_reads()
     return _with_vary(make_response(body))
