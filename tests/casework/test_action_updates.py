@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from hub.extensions import db
 from hub.models import Activity, CaseAction
-from tests.test_board import board_world, html  # noqa: F401 (a fixture)
+from tests.casework.test_board import board_world, html  # noqa: F401 (a fixture)
 
 
 def _action(app, case_id):

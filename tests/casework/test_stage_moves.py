@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from hub.extensions import db
 from hub.models import Activity, AuditEntry, Case
-from tests.test_board import board_world, html  # noqa: F401 (a fixture)
+from tests.casework.test_board import board_world, html  # noqa: F401 (a fixture)
 
 
 def _case(app, case_id):

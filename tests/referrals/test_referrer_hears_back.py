@@ -11,8 +11,8 @@ from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import Agency, AgendaItem, AgendaReason, Conference, Hub, Notification, User
 from referrals import intake, triage
-from tests.factories import make_isa
-from tests.referral_data import payload
+from tests.support.factories import make_isa
+from tests.support.referral_data import payload
 
 
 def _referral_triaged_into_a_case(app, world):

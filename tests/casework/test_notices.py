@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from hub.extensions import db
 from hub.models import Case, Notification, User
-from tests.test_case_workspace import cw, html, signed_in  # noqa: F401 (a fixture)
-from tests.test_conference_urgent import _proposed, at
+from tests.casework.test_case_workspace import cw, html, signed_in  # noqa: F401 (a fixture)
+from tests.conferences.test_conference_urgent import _proposed, at
 
 
 def test_seven_notes_are_one_notice_and_one_email(client, cw, app, outbox):  # noqa: F811

@@ -5,7 +5,7 @@ import re
 
 from hub.extensions import db
 from hub.models import Referral
-from tests.test_referrals_web import _draft_id, fill_referral, send
+from tests.referrals.test_referrals_web import _draft_id, fill_referral, send
 
 
 def _textarea(html: str, name: str) -> str:

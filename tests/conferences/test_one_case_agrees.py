@@ -14,9 +14,9 @@ from hub.conferences import running
 from hub.conferences import slot as conference_slot
 from hub.extensions import db
 from hub.models import Agency, Conference, Hub, User
-from tests.factories import make_case, make_isa
-from tests.test_conference_minutes import signed_in
-from tests.test_conferences import add_slot, at, refer, weekly
+from tests.conferences.test_conference_minutes import signed_in
+from tests.conferences.test_conferences import add_slot, at, refer, weekly
+from tests.support.factories import make_case, make_isa
 
 
 def _copeland(world):
