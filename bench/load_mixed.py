@@ -153,7 +153,7 @@ def person(base, email, token, clock, tally, run):
             started = time.perf_counter()
             r = client.post(f"/cases/{case}/details", data=fields)
             applied = r.status_code == 302
-            stale = not applied and "changed" in r.text
+            stale = r.status_code == 409  # someone saved first: refused, shown what changed
             tally.time("case save", time.perf_counter() - started, r.status_code, applied or stale)
             with tally.lock:
                 tally.saves[case]["applied" if applied else "stale"] += 1
@@ -282,7 +282,9 @@ def main() -> int:
         verify = subprocess.run(
             [*flask, "hub", "audit", "verify"], env=env, cwd=ROOT, capture_output=True, text=True
         )
-        print("hub audit verify:", (verify.stdout + verify.stderr).strip().splitlines()[-1:])
+        print(
+            f"hub audit verify (exit {verify.returncode}):", (verify.stdout + verify.stderr).strip()
+        )
         if verify.returncode:
             problems.append("the audit chain does not verify")
         print("accounting:", problems or "every record accounted for")
