@@ -3,10 +3,10 @@
 mixed day's work from a second process on loopback, then an account of every record.
 
 Run: .venv/bin/python bench/load_mixed.py [--users 50] [--seconds 300] [--workers 4]
-         [--database postgresql://postgres@127.0.0.1:5432/postgres]
+         [--database postgresql://postgres@127.0.0.1:5432/postgres | --database sqlite]
 
-Sets up a scratch database on that server (dropped afterwards), the demo hub in it, and
-gunicorn (gthread workers) on a free port. Each simulated person signs in once, then loops:
+Sets up a scratch database on that server (dropped afterwards) or a scratch SQLite file, the
+demo hub in it, and gunicorn (gthread workers) on a free port. Each simulated person signs in once, then loops:
   45% the planner board · 25% a case page · 12% a note on a case (form token: sent once)
   10% a case's details saved (version check: applied or refused as stale) · 8% a referral
   sent through the API.
@@ -17,13 +17,16 @@ and latency percentiles per kind. Nothing here is asserted by the test suite: it
 """
 
 import argparse
+import contextlib
 import os
 import random
 import re
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -184,9 +187,13 @@ def main() -> int:
     args = parser.parse_args()
     run = uuid.uuid4().hex[:6]
     scratch = f"load_{run}"
-    admin = psycopg.connect(args.database, autocommit=True)
-    admin.execute(f"CREATE DATABASE {scratch}")
-    url = args.database.rsplit("/", 1)[0] + "/" + scratch
+    if args.database == "sqlite":  # the single-machine default: a scratch file
+        admin = None
+        url = f"sqlite:///{tempfile.mkdtemp(prefix='load-')}/hub.sqlite3"
+    else:
+        admin = psycopg.connect(args.database, autocommit=True)
+        admin.execute(f"CREATE DATABASE {scratch}")
+        url = args.database.rsplit("/", 1)[0] + "/" + scratch
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -214,7 +221,7 @@ def main() -> int:
             .stdout.strip()
             .splitlines()[-1]
         )
-        with psycopg.connect(url) as conn:
+        with connect(url) as conn:
             versions_before = dict(conn.execute('SELECT id, version FROM "case"').fetchall())
         port = free_port()
         log = open(ROOT / "instance" / f"load-{run}.log", "w")  # noqa: SIM115
@@ -293,13 +300,33 @@ def main() -> int:
         if server:
             server.terminate()
             server.wait(30)
-        admin.execute(f"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)")
-        admin.close()
+        if admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)")
+            admin.close()
+
+
+@contextlib.contextmanager
+def connect(url: str):
+    """A plain DB-API connection to the run's database (psycopg's %s placeholders on both)."""
+    if url.startswith("sqlite:///"):
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"))
+
+        class Plain:
+            def execute(self, sql, params=()):
+                return conn.execute(sql.replace("%s", "?"), params)
+
+        try:
+            yield Plain()
+        finally:
+            conn.close()
+    else:
+        with psycopg.connect(url) as conn:
+            yield conn
 
 
 def account(url, tally, versions_before) -> list[str]:
     problems = []
-    with psycopg.connect(url) as conn:
+    with connect(url) as conn:
 
         def count(sql, marker):
             return conn.execute(sql, (f"%({marker})%",)).fetchone()[0]
