@@ -6,7 +6,8 @@ Run: .venv/bin/python bench/load_mixed.py [--users 50] [--seconds 300] [--worker
          [--database postgresql://postgres@127.0.0.1:5432/postgres | --database sqlite]
 
 Sets up a scratch database on that server (dropped afterwards) or a scratch SQLite file, the
-demo hub in it, and gunicorn (gthread workers) on a free port. Each simulated person signs in once, then loops:
+demo hub in it, and gunicorn (gthread workers) on a free port. Each simulated person signs in
+once, then loops:
   45% the planner board · 25% a case page · 12% a note on a case (form token: sent once)
   10% a case's details saved (version check: applied or refused as stale) · 8% a referral
   sent through the API.
