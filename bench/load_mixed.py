@@ -272,7 +272,7 @@ def main() -> int:
         elapsed = time.monotonic() - clock["started"]
         print(
             f"{args.users} people, {elapsed:.0f} s, gunicorn {args.workers} workers x "
-            f"{args.threads} threads, PostgreSQL; load average now {os.getloadavg()[0]:.1f} "
+            f"{args.threads} threads, {url.split(':')[0]}; load average now {os.getloadavg()[0]:.1f} "
             f"on {os.cpu_count()} cores (a shared machine)"
         )
         total = sum(len(v) for v in tally.times.values())

@@ -92,4 +92,6 @@ probe api_show -u "$base/api/v1/referrals/1*" "${api[@]}"
 probe api_create -u "$base/api/v1/referrals" "${api[@]}" --method POST \
   --data '{"hub":"copeland","about":"place","category":"nuisance","summary":"Noise","description":"Loud music at night","first_incident_on":"2026-08-01","incident_count":3,"location":{"address":"12 Mill Street","postcode":"CA28 7XY"},"people":[],"consent":{"given":true},"risk":{"repeat":true}}'
 echo "5xx answers in the server log: $(grep -c '"status": 5' "$work/server.log" || true)"
+grep '"status": 5' "$work/server.log" | cut -c1-300 | head -20 || true
+grep -E 'database unavailable|unhandled error' -A3 "$work/server.log" | cut -c1-300 | head -40 || true
 exit $found
