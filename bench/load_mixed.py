@@ -272,8 +272,8 @@ def main() -> int:
         elapsed = time.monotonic() - clock["started"]
         print(
             f"{args.users} people, {elapsed:.0f} s, gunicorn {args.workers} workers x "
-            f"{args.threads} threads, {url.split(':')[0]}; load average now {os.getloadavg()[0]:.1f} "
-            f"on {os.cpu_count()} cores (a shared machine)"
+            f"{args.threads} threads, {url.split(':')[0]}; load average now "
+            f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (a shared machine)"
         )
         total = sum(len(v) for v in tally.times.values())
         print(
