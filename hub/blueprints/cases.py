@@ -275,11 +275,14 @@ def move_stage(case: Case):
             text = f"{case.reference} was changed by someone else since the board loaded."
         else:
             text = f"{case.reference} cannot move: " + "; ".join(moved.messages.get("stage", []))
-        flash(text, "error")
+        # The category names the case, so the board says it on that card too.
+        flash(text, f"refused:{case.id}")
         return redirect(_board_url(case, form.get("board_query", "")))
     flash(f"{case.reference} is now at {Stage(case.stage).label.lower()}.", "success")
     if back_to_board:
-        return _redirect_any(_board_url(case, form.get("board_query", "")))
+        # A plain redirect: htmx follows it and swaps the board's columns in place (the card
+        # dragged keeps the page, its scroll and focus); without JavaScript it is a page load.
+        return redirect(_board_url(case, form.get("board_query", "")))
     return redirect(url_for("cases.show", case_id=case.id))
 
 

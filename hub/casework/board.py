@@ -16,12 +16,16 @@ from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
 from hub.models import (
     Agency,
+    AgendaItem,
     Band,
     Case,
     CaseAction,
     CaseFollow,
     CaseMembership,
     CaseNote,
+    Conference,
+    ConferenceKind,
+    ConferenceStatus,
     RiskAssessment,
     Stage,
 )
@@ -31,6 +35,14 @@ from referrals.normalise import name_key
 COLUMN_LIMIT = 25  # cards per stage column on the whole board; a column's own page has more
 PAGE_SIZE = 50
 OPEN_STAGES = [s for s in ORDER if s != Stage.CLOSED]
+# Stages before a case's first conference, when its conference deadline still matters.
+AWAITING = (Stage.REFERRED.value, Stage.AWAITING_CONFERENCE.value)
+# Conferences that may still hear a case (a proposed urgent one too, flagged as such).
+UPCOMING = (
+    ConferenceStatus.PROPOSED.value,
+    ConferenceStatus.SCHEDULED.value,
+    ConferenceStatus.LIVE.value,
+)
 
 
 def parse_filters(args) -> dict:
@@ -140,10 +152,48 @@ class Card:
     member: bool
     overdue_actions: int = 0
     overdue_reviews: int = 0
+    # The first upcoming conference with the case on its agenda (AgendaConference), if any.
+    agenda_conference: "AgendaConference | None" = None
+    now: object = None
 
     @property
     def band_label(self) -> str:
         return Band(self.band).label
+
+    @property
+    def next_conference(self):
+        """When the case is next heard: its place on an upcoming agenda, else the date set on
+        the case, whichever comes first (a date set on the case that has passed is ignored)."""
+        dates = [self.agenda_conference.starts_at] if self.agenda_conference else []
+        if self.next_conference_at is not None and self.next_conference_at >= self.now:
+            dates.append(self.next_conference_at)
+        return min(dates, default=None)
+
+    @property
+    def conference_missing(self) -> str | None:
+        """A case waiting for its first conference that no conference will hear by its
+        deadline: the words for the card's flag, or None."""
+        if self.stage not in AWAITING or self.conference_due_by is None:
+            return None
+        heard = self.next_conference
+        if heard is not None and heard <= self.conference_due_by:
+            return None
+        if self.conference_due_by < self.now:
+            return "Conference deadline passed"
+        return "No conference before its deadline"
+
+
+@dataclass
+class AgendaConference:
+    starts_at: object
+    kind: str
+    status: str
+
+    @property
+    def label(self) -> str:
+        if self.status == ConferenceStatus.PROPOSED.value:
+            return "Urgent conference (to be confirmed)"
+        return ConferenceKind(self.kind).label
 
 
 @dataclass
@@ -247,11 +297,39 @@ def board(user, hub, f: dict) -> Board:
 
 
 def _add_counts(cards: list[Card]) -> None:
-    """Overdue actions and reviews for the cards shown: two statements for any number."""
+    """Overdue actions and reviews, and the next conference on whose agenda each case is,
+    for the cards shown: three statements for any number of cards."""
     if not cards:
         return
     ids = [c.id for c in cards]
     now = today()
+    moment = utcnow()
+    # Each case's first upcoming agenda place. Ranked in SQL so one row comes back per case.
+    rank = (
+        func.row_number()
+        .over(partition_by=AgendaItem.case_id, order_by=(Conference.starts_at, Conference.id))
+        .label("rank")
+    )
+    upcoming = (
+        select(AgendaItem.case_id, Conference.starts_at, Conference.kind, Conference.status, rank)
+        .join(Conference, Conference.id == AgendaItem.conference_id)
+        .where(
+            AgendaItem.case_id.in_(ids),
+            AgendaItem.removed.is_(False),
+            Conference.status.in_(UPCOMING),
+            # A live conference started earlier today still hears the case.
+            or_(Conference.starts_at >= moment, Conference.status == ConferenceStatus.LIVE.value),
+        )
+        .subquery()
+    )
+    agenda = {
+        row.case_id: AgendaConference(row.starts_at, row.kind, row.status)
+        for row in db.session.execute(
+            select(
+                upcoming.c.case_id, upcoming.c.starts_at, upcoming.c.kind, upcoming.c.status
+            ).where(upcoming.c.rank == 1)
+        )
+    }
     overdue_actions = dict(
         db.session.execute(
             select(CaseAction.case_id, func.count(CaseAction.id))
@@ -273,6 +351,8 @@ def _add_counts(cards: list[Card]) -> None:
     for card in cards:
         card.overdue_actions = overdue_actions.get(card.id, 0)
         card.overdue_reviews = reviews.get(card.id, 0)
+        card.agenda_conference = agenda.get(card.id)
+        card.now = moment
 
 
 # -- search -----------------------------------------------------------------------------------
