@@ -150,6 +150,8 @@ def _render(case: Case, tab: str, *, errors=None, form=None, stale=None, status=
     )
     partial = bool(htmx) and not htmx.history_restore_request and status == 200
     template = "cases/_tabs.html" if partial else "cases/show.html"
+    if not partial:  # the header, above the tabs, is drawn with the whole page only
+        ctx["next_action"], ctx["sees_actions"] = workspace.next_action(current_user, case)
     body = render_template(template, **ctx)
     _commit_reads()
     return _with_vary(make_response(body, status))

@@ -145,3 +145,32 @@ def test_a_move_from_the_board_swaps_the_columns_in_place(client, app, board_wor
     part = html(client.get(response.headers["Location"], headers={"HX-Request": "true"}))
     assert part.lstrip().startswith('<div id="board-columns"')
     assert "CPL-MINE is now at awaiting conference" in part
+
+
+# -- the case page's header -------------------------------------------------------------------
+
+
+def test_the_case_header_shows_the_next_action_to_those_who_may_read_it(
+    client,
+    app,
+    board_world,  # noqa: F811
+):
+    w = board_world.world
+    client.sign_in(w.email["spoc"])  # council: a member, agreements cover incident data
+    page = html(client.get(f"/cases/{board_world.mine}/risk"))
+    header = page[page.index('data-testid="case-header"') : page.index('id="case-tabs"')]
+    assert "CPL-MINE" in header and "Critical" in header and "Referred" in header
+    assert "Not agreed yet" in header
+    assert "Phone the caller" in header and "Overdue" in header
+    with app.app_context():
+        from hub.models import AuditEntry
+
+        details = [
+            e.details
+            for e in db.session.query(AuditEntry).filter_by(action="personal_data_read")
+            if (e.details or {}).get("what") == "next action"
+        ]
+    assert details and "case_action" in details[-1]["records"]
+    # A tab swapped in by htmx carries no header: nothing more is read.
+    part = html(client.get(f"/cases/{board_world.mine}/risk", headers={"HX-Request": "true"}))
+    assert "case-header" not in part and "Phone the caller" not in part

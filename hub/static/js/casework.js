@@ -8,3 +8,14 @@ document.body.addEventListener("htmx:beforeRequest", (event) => {
     event.preventDefault();
   }
 });
+// The case's tabs: on a narrow screen they scroll sideways, so the chosen one is brought into
+// view (after a tab swap too).
+function showChosenTab() {
+  const chosen = document.querySelector("[data-tab-scroller] .govuk-tabs__list-item--selected");
+  const scroller = chosen && chosen.closest("[data-tab-scroller]");
+  if (scroller && scroller.scrollWidth > scroller.clientWidth) {
+    scroller.scrollLeft = chosen.offsetLeft - (scroller.clientWidth - chosen.offsetWidth) / 2;
+  }
+}
+showChosenTab();
+document.body.addEventListener("htmx:afterSettle", showChosenTab);
