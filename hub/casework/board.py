@@ -442,20 +442,26 @@ def search(user, hub, text: str) -> dict:
 # -- my work ----------------------------------------------------------------------------------
 
 
-def my_work(user, hub) -> dict:
+def my_work(user, hub, *, due_by: date | None = None, limit: int | None = None) -> dict:
     """My open actions, and review dates of the cases I work on (follow, am SPoC for, or own
-    actions on), soonest first: cases my agency can still reach only."""
+    actions on), soonest first: cases my agency can still reach only. With `due_by`, only what
+    falls due by that day (the home page's "today"), at most `limit` of each, with the total
+    of both lists."""
     reachable = perm.working_cases(user, hub).with_only_columns(Case.id)
+    action_filter = [
+        CaseAction.owner_id == user.id,
+        CaseAction.status == "open",
+        CaseAction.case_id.in_(reachable),
+    ]
+    if due_by is not None:
+        action_filter.append(CaseAction.due_on <= due_by)
     my_actions = list(
         db.session.execute(
             select(CaseAction, Case.reference)
             .join(Case, Case.id == CaseAction.case_id)
-            .where(
-                CaseAction.owner_id == user.id,
-                CaseAction.status == "open",
-                CaseAction.case_id.in_(reachable),
-            )
+            .where(*action_filter)
             .order_by(CaseAction.due_on, CaseAction.id)
+            .limit(limit)
         ).all()
     )
     mine = or_(
@@ -468,15 +474,28 @@ def my_work(user, hub) -> dict:
         ),
     )
     due = _latest_reassessment_due().label("reassessment_due")
+    review_filter = [Case.id.in_(reachable), Case.stage != Stage.CLOSED.value, mine]
+    if due_by is None:
+        review_filter.append(or_(Case.next_review_on.is_not(None), due.is_not(None)))
+    else:
+        review_filter.append(or_(Case.next_review_on <= due_by, due <= due_by))
     reviews = list(
         db.session.execute(
             select(Case, due)
-            .where(Case.id.in_(reachable), Case.stage != Stage.CLOSED.value, mine)
-            .where(or_(Case.next_review_on.is_not(None), due.is_not(None)))
+            .where(*review_filter)
             .order_by(Case.next_review_on.is_(None), Case.next_review_on, Case.reference)
+            .limit(limit)
         ).all()
     )
+    total = len(my_actions) + len(reviews)
+    if limit is not None:  # counted whether or not the lists were cut: a constant cost
+        total = db.session.execute(
+            select(
+                select(func.count(CaseAction.id)).where(*action_filter).scalar_subquery()
+                + select(func.count(Case.id)).where(*review_filter).scalar_subquery()
+            )
+        ).scalar()
     perm.working_records_read(
         user, hub.id, what="my work", records={"case_action": [a.id for a, _ in my_actions]}
     )
-    return {"actions": my_actions, "reviews": reviews, "today": today()}
+    return {"actions": my_actions, "reviews": reviews, "today": today(), "total": total}
