@@ -16,6 +16,7 @@ from hub.extensions import db
 from hub.models import Agency, AgendaItem, Case, CaseAction, Conference, Hub, User
 from tests.browser.test_case_together import sign_in
 from tests.support.factories import make_case, make_isa, make_note
+from tests.support.meeting_data import make_referral
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENS = Path(os.environ.get("SCREENS_DIR", ROOT / "artefacts" / "screens"))
@@ -89,6 +90,21 @@ def screen_world(live_server):
             )
             case.next_review_on = date.today() - timedelta(days=1) if i % 2 else None
             make_note(case, housing, worker, body="Tenants report shouting late at night.")
+        # The coordinator's day: referrals to triage (one past its deadline), an urgent
+        # conference to confirm.
+        spoc = db.session.get(User, w.user_id["spoc"])
+        for n, hours in ((1, -6), (2, 40), (3, 120)):
+            referral = make_referral(hub, council, spoc, f"REF-SHOT-{n}")
+            referral.submitted_at = utcnow() - timedelta(days=2)
+            referral.conference_due_by = utcnow() + timedelta(hours=hours)
+        db.session.add(
+            Conference(
+                hub_id=hub.id,
+                kind="urgent",
+                status="proposed",
+                starts_at=utcnow() + timedelta(hours=22),
+            )
+        )
         db.session.commit()
         case_id = db.session.query(Case.id).filter_by(reference="CPL-SHOT-04").scalar()
         db.session.remove()
