@@ -282,8 +282,7 @@ def move_stage(case: Case):
         return redirect(_board_url(case, form.get("board_query", "")))
     flash(f"{case.reference} is now at {Stage(case.stage).label.lower()}.", "success")
     if back_to_board:
-        # A plain redirect: htmx follows it and swaps the board's columns in place (the card
-        # dragged keeps the page, its scroll and focus); without JavaScript it is a page load.
+        # htmx follows the redirect and swaps the board's columns in place, message and all.
         return redirect(_board_url(case, form.get("board_query", "")))
     return redirect(url_for("cases.show", case_id=case.id))
 
