@@ -1,0 +1,41 @@
+"""Issue 20, the smaller items: a Back link on every page of the question flow, dates written
+out ("2 March 1958"), a page title for each case tab, timeliness for analysts, person lists
+that follow the chosen agency, and the audit log naming case references."""
+
+import re
+
+from tests.test_referrals_web import fill_referral
+
+
+def _back(html: str) -> str:
+    match = re.search(r'<a href="([^"]+)" class="govuk-back-link">Back</a>', html)
+    assert match, "no Back link"
+    return match.group(1)
+
+
+def test_every_page_of_the_question_flow_has_a_back_link(client, world):
+    client.sign_in(world.email["referrer"])
+    rid = fill_referral(client)
+    expected = {
+        "what": f"/referrals/{rid}/start",
+        "where": f"/referrals/{rid}/what",
+        "people": f"/referrals/{rid}/where",
+        "consent": f"/referrals/{rid}/people",
+        "risk": f"/referrals/{rid}/consent",
+        "check": f"/referrals/{rid}/risk",
+        "start": "/referrals/",
+    }
+    for page, back in expected.items():
+        assert _back(client.get(f"/referrals/{rid}/{page}").get_data(as_text=True)) == back, page
+    changing = client.get(f"/referrals/{rid}/where?check=1").get_data(as_text=True)
+    assert _back(changing) == f"/referrals/{rid}/check"
+
+
+def test_dates_are_written_out(client, world):
+    client.sign_in(world.email["referrer"])
+    rid = fill_referral(client)
+    people = client.get(f"/referrals/{rid}/people").get_data(as_text=True)
+    assert "born 2 March 1958" in people and "1958-03-02" not in people
+    check = client.get(f"/referrals/{rid}/check").get_data(as_text=True)
+    assert "born 2 March 1958" in check and "1 August 2026" in check
+    assert "2026-08-01" not in check
