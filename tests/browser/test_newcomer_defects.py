@@ -117,3 +117,15 @@ def test_every_button_in_the_referral_flow_can_be_read(live_server, draft_with_a
     page.goto(f"{base}/")
     bar = page.locator(".hub-account-bar button")
     assert bar.evaluate("b => getComputedStyle(b).color") == "rgb(255, 255, 255)"
+
+
+def test_the_page_title_follows_the_case_tab(live_server, defect_case, page):
+    base, w = live_server.url, live_server.world
+    sign_in(page, base, w.email["hub_manager"])
+    page.goto(f"{base}/cases/{defect_case}")
+    expect(page).to_have_title("CPL-DEF-1: Overview – Focus Hub")
+    page.get_by_role("link", name="Activity", exact=True).click()
+    expect(page).to_have_url(f"{base}/cases/{defect_case}/activity")
+    expect(page).to_have_title("CPL-DEF-1: Activity – Focus Hub")
+    page.go_back()
+    expect(page).to_have_title("CPL-DEF-1: Overview – Focus Hub")
