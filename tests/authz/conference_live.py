@@ -25,7 +25,8 @@ def setup(m) -> dict:
         status=ConferenceStatus.LIVE.value,
         started_at=utcnow() - timedelta(minutes=30),
     )
-    ready = Conference(hub_id=m.hub.id, starts_at=utcnow() + timedelta(days=14))
+    # Within the hour: a conference is started on its day (hub.conferences.running).
+    ready = Conference(hub_id=m.hub.id, starts_at=utcnow() + timedelta(hours=1))
     db.session.add_all([live, ready])
     db.session.flush()
     case = make_case(m.hub, "MTX-LIVE", a["council"], a["police"])

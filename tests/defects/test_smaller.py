@@ -39,3 +39,14 @@ def test_dates_are_written_out(client, world):
     check = client.get(f"/referrals/{rid}/check").get_data(as_text=True)
     assert "born 2 March 1958" in check and "1 August 2026" in check
     assert "2026-08-01" not in check
+
+
+def test_an_analyst_sees_timeliness_but_not_the_reasons_words(client, world):
+    """The dashboard sends analysts to the conference deadlines page; the permission module
+    gives analysts the hub's figures (never names), and timeliness is one."""
+    client.sign_in(world.email["analyst"])
+    page = client.get(f"/hubs/{world.hub_slug}/conferences/timeliness")
+    assert page.status_code == 200
+    assert "the reason" not in page.get_data(as_text=True)  # no Record/Change link
+    listing = client.get(f"/hubs/{world.hub_slug}/conferences").get_data(as_text=True)
+    assert "Conference deadlines kept" in listing
