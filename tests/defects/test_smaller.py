@@ -50,3 +50,26 @@ def test_an_analyst_sees_timeliness_but_not_the_reasons_words(client, world):
     assert "the reason" not in page.get_data(as_text=True)  # no Record/Change link
     listing = client.get(f"/hubs/{world.hub_slug}/conferences").get_data(as_text=True)
     assert "Conference deadlines kept" in listing
+
+
+def test_the_audit_log_names_cases_by_reference(app, client, world):
+    from sqlalchemy import select
+
+    from hub.extensions import db
+    from hub.models import CaseAction
+    from tests.defects.test_action_updates import _save
+    from tests.test_board import board_world as make_board  # the fixture's function
+
+    built = make_board.__wrapped__(app, world)
+    client.sign_in(world.email["spoc"])
+    with app.app_context():
+        action = db.session.scalars(
+            select(CaseAction).where(CaseAction.case_id == built.mine)
+        ).one()
+        ids = action.id, action.version, action.agency_id, action.owner_id
+    assert _save(client, built.mine, *ids, "Phoned").status_code == 302
+    client.post("/sign-out", data={"csrf_token": client.csrf_token("/account/")})
+    client.sign_in(world.email["hub_manager"])
+    page = client.get(f"/hubs/{world.hub_slug}/audit").get_data(as_text=True)
+    assert f"Action {action.id} on case CPL-MINE" in page
+    assert not re.search(r"<td[^>]*>case \d+</td>", page, re.I)
