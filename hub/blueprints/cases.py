@@ -281,7 +281,7 @@ def move_stage(case: Case):
         return redirect(_board_url(case, form.get("board_query", "")))
     flash(f"{case.reference} is now at {Stage(case.stage).label.lower()}.", "success")
     if back_to_board:
-        # htmx follows this redirect and swaps the board's columns in place.
+        # htmx follows the redirect and swaps the board's columns in place, message and all.
         return redirect(_board_url(case, form.get("board_query", "")))
     return redirect(url_for("cases.show", case_id=case.id))
 

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from hub.extensions import db
 from hub.models import Agency, Case, Hub
 from tests.browser.test_case_together import sign_in
-from tests.factories import make_case, make_isa
+from tests.support.factories import make_case, make_isa
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +93,7 @@ CONTRASTS = """
 @pytest.fixture
 def draft_with_a_person(live_server):
     from referrals import intake
-    from tests.referral_data import VALID, user
+    from tests.support.referral_data import VALID, user
 
     w = live_server.world
     with live_server.app.test_request_context():
