@@ -141,6 +141,7 @@ DETAIL_KEYS = frozenset(
         "restricted_to",
         "review_on",
         "role",
+        "risk_now",
         "route",
         "rows",
         "ruleset_version",

@@ -62,6 +62,7 @@ TABS = {
     "actions": "Actions",
     "interventions": "Interventions and powers",
     "conferences": "Conferences",
+    "victim": "Victim",  # served by the victims blueprint (hub.blueprints.victims)
     "activity": "Activity",
 }
 
