@@ -652,6 +652,13 @@ def can_keep_victims(user, hub: Hub) -> bool:
     return is_in_hub(user, hub) and role_allows(user, hub.id, Action.READ)
 
 
+def spoc_hubs(user) -> list[Hub]:
+    """The hubs in which this person is a victims' SPoC: their menu has "My victims"."""
+    if not user.is_authenticated:
+        return []
+    return [h for h in hubs_of(user) if has_hub_role(user, h, Role.SPOC)]
+
+
 def can_see_timeliness(user, hub: Hub) -> bool:
     """Whether conferences kept their deadlines, and why not: for the hub's managers (and
     system administrators) and its coordinators. References and times only, nothing personal."""
@@ -1034,6 +1041,7 @@ POLICIES: dict[str, Policy] = {
     "approve_minutes": Policy(can_approve_minutes, CONFERENCE),
     "circulate_minutes": Policy(can_circulate_minutes, CONFERENCE),
     # victims and their SPoCs
+    "spoc": Policy(lambda user: bool(spoc_hubs(user))),
     "spoc_work": Policy(lambda user, hub: can_keep_victims(user, hub), HUB),
     "write_victims": Policy(lambda user, case: can_read_victims(user, case, Action.WRITE), CASE),
     "keep_case_review": Policy(

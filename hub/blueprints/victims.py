@@ -213,6 +213,13 @@ def told(case: Case, victim_id: int):
     return _after(case, done, "Recorded: the victim was told.", form, f"told-{victim_id}")
 
 
+@bp.get("/my-victims")
+@perm.requires("spoc")
+def mine_home():
+    """The menu's "My victims": the first hub in which the person is a SPoC."""
+    return redirect(url_for("victims.mine", slug=perm.spoc_hubs(current_user)[0].slug))
+
+
 @bp.get("/hubs/<slug>/my-victims")
 @perm.requires("spoc_work")
 def mine(hub: Hub):

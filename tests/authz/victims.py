@@ -50,6 +50,8 @@ CALL_BACK = {"due_on": "2030-01-07", "due_time": "10:00"}
 TOLD = {"milestone": "case_opened", "channel": "phone"}
 
 ROUTES = [
+    # No persona of the matrix is a SPoC: the menu's shortcut is for SPoCs only.
+    Route("victims.mine_home", "GET", "/my-victims", expect=expect(404, anonymous=302)),
     Route("victims.case_tab", "GET", "/cases/{case_id}/victim", expect=only(200, READERS)),
     Route("victims.add", "POST", "/cases/{case_id}/victims", expect=only(302), data=NEEDS),
     Route("victims.edit", "GET", BASE + "/edit", expect=only(200)),

@@ -251,3 +251,15 @@ def test_the_tab_and_my_victims_cost_the_same_queries_however_many_victims(app, 
     first = cost(tab), cost(mine)
     add(5)
     assert (cost(tab), cost(mine)) == first
+
+
+def test_a_spoc_finds_my_victims_in_the_menu(client, web):
+    client.sign_in(web.email["spoc"])
+    home = client.get("/").get_data(as_text=True)
+    assert 'href="/my-victims"' in home
+    assert (
+        client.get("/my-victims").headers["Location"].endswith(f"/hubs/{web.hub_slug}/my-victims")
+    )
+    other = client.application.test_client()
+    other.sign_in(web.email["case_worker"])
+    assert 'href="/my-victims"' not in other.get("/").get_data(as_text=True)
