@@ -20,7 +20,7 @@ from hub.models.victims import (
     RiskNow,
     SupportConsent,
 )
-from hub.victims import call_backs, contacts, milestones, records
+from hub.victims import call_backs, contacts, letters, milestones, records
 
 bp = Blueprint("victims", __name__)
 
@@ -211,6 +211,31 @@ def told(case: Case, victim_id: int):
     form = _form()
     done = attempt(milestones.mark_told, case, victim, form, actor=current_user)
     return _after(case, done, "Recorded: the victim was told.", form, f"told-{victim_id}")
+
+
+@bp.get(
+    "/cases/<int:case_id>/victims/<int:victim_id>/letters/<any(introduction, update, closure):kind>"
+)
+@perm.requires("write_victims")
+def letter(case: Case, victim_id: int, kind: str):
+    """A letter to print and post: only for a victim whose record says a letter is safe."""
+    victim = _victim(case, victim_id)
+    try:
+        made = letters.make(current_user, case, victim, kind)
+    except letters.NotSafe:
+        flash("The victim's record does not say a letter is safe, so no letter is made.", "error")
+        return redirect(url_for("victims.case_tab", case_id=case.id))
+    perm.record_read(current_user, case, [victim], what="victim letter")
+    audit.record(
+        "victim_letter_made",
+        user=current_user,
+        hub=case.hub_id,
+        target=victim,
+        details={"case_id": case.id, "kind": kind},
+    )
+    body = render_template("victims/letter.html", case=case, letter=made, title=letters.KINDS[kind])
+    _commit_reads()
+    return body
 
 
 @bp.get("/my-victims")

@@ -43,12 +43,25 @@ class Milestone:
     told: VictimUpdate | None = None
 
 
-def case_milestones(user, case: Case) -> list[Milestone]:
+# What may reach a letter to the victim: a record no agency has restricted, of a category the
+# victim may be told of. Police intelligence, health, housing and safeguarding records stay
+# with the partners, whoever may read them.
+LETTER_CATEGORIES = ("incident", "victim_contact")
+
+
+def case_milestones(user, case: Case, *, for_letter: bool = False) -> list[Milestone]:
     """The milestones of the case so far that this user may tell a victim of, oldest first.
-    A constant number of queries, however long the case has run."""
+    For a letter, only those from unrestricted records of LETTER_CATEGORIES. A constant
+    number of queries, however long the case has run."""
     found = []
+
+    def letter_safe(query, model):
+        if not for_letter:
+            return query
+        return query.where(model.restricted.is_(False), model.category.in_(LETTER_CATEGORIES))
+
     referrals = db.session.execute(
-        perm.visible_records(user, Referral, case.hub)
+        letter_safe(perm.visible_records(user, Referral, case.hub), Referral)
         .where(Referral.case_id == case.id, Referral.submitted_at.is_not(None))
         .order_by(Referral.submitted_at)
     ).scalars()
@@ -89,7 +102,7 @@ def case_milestones(user, case: Case) -> list[Milestone]:
                 )
             )
     interventions = db.session.execute(
-        perm.visible_records(user, Intervention, case.hub)
+        letter_safe(perm.visible_records(user, Intervention, case.hub), Intervention)
         .where(Intervention.case_id == case.id)
         .order_by(Intervention.recorded_at)
     ).scalars()
@@ -171,9 +184,3 @@ def mark_told(case: Case, victim: Victim, data: dict, *, actor) -> VictimUpdate:
     )
     log(case, actor, "victim_told", "Told a victim of a step in their case", record=update)
     return update
-
-
-def untold_count(user, case: Case, victims: list[Victim]) -> int:
-    """How many (victim, milestone) pairs wait to be told, for victims who want updates."""
-    by_victim = for_victims(user, case, victims)
-    return sum(1 for v in victims if v.wants_updates for m in by_victim[v.id] if m.told is None)

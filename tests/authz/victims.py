@@ -76,3 +76,8 @@ ROUTES = [
         ),
     ),
 ]
+
+# The matrix's victim has no answer on letters: a writer is sent back to the tab, told why.
+ROUTES.append(
+    Route("victims.letter", "GET", BASE + "/letters/update", expect=only(302)),
+)
