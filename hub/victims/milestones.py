@@ -9,13 +9,14 @@ and referrals pass the permission rule; conference outcomes need working-record 
 nothing partner-only reaches a victim through this list. Callers commit."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from marshmallow import ValidationError
 from sqlalchemy import select
 
 from hub import audit
 from hub import permissions as perm
+from hub.casework import scores
 from hub.casework.activity import log
 from hub.core.locking import flush_or_refuse
 from hub.core.timeutil import utcnow
@@ -126,7 +127,39 @@ def case_milestones(user, case: Case, *, for_letter: bool = False) -> list[Miles
         )
     if case.closed_at:
         found.append(Milestone("case_closed", "The partners closed the case", case.closed_at))
+    if not for_letter:
+        offer = case_review_offer(case)
+        if offer is not None:
+            found.append(offer)
     return sorted(found, key=lambda m: m.at)
+
+
+def case_review_offer(case: Case) -> Milestone | None:
+    """A victim who has reported a second time within the hub's case review window must be
+    told they may ask for an ASB case review (the 2025 statutory guidance): a prompt for the
+    SPoC, recorded as told like any milestone. None once a review is under way, or before
+    the second report. Counts referrals (never reads their words): one query."""
+    window = scores.for_hub(case.hub_id).ruleset.case_review.window_days
+    since = utcnow() - timedelta(days=window)
+    second = db.session.execute(
+        select(Referral.submitted_at)
+        .where(Referral.case_id == case.id, Referral.submitted_at >= since)
+        .order_by(Referral.submitted_at)
+        .offset(1)
+        .limit(1)
+    ).scalar_one_or_none()
+    if second is None:
+        return None
+    under_way = db.session.execute(
+        select(CaseReview.id).where(CaseReview.case_id == case.id).limit(1)
+    ).first()
+    if under_way:
+        return None
+    return Milestone(
+        "case_review_offer",
+        "They have reported more than once: tell them they may ask for an ASB case review",
+        second,
+    )
 
 
 def for_victims(user, case: Case, victims: list[Victim]) -> dict[int, list[Milestone]]:
