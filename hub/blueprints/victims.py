@@ -238,6 +238,25 @@ def letter(case: Case, victim_id: int, kind: str):
     return body
 
 
+@bp.route("/hubs/<slug>/victims/settings", methods=["GET", "POST"])
+@perm.requires("manage_hub")
+def settings(hub: Hub):
+    """How often SPoCs call victims back, by band: the hub manager's setting."""
+    errors, form, status = FormErrors(), {}, 200
+    if request.method == "POST":
+        form = _form()
+        done = attempt(call_backs.save_cadence, hub, form, actor=current_user)
+        if done:
+            flash("The call-back cadence is saved.", "success")
+            return redirect(url_for("victims.settings", slug=hub.slug))
+        errors, status = done.errors, 400
+    cadence = call_backs.cadence(hub.id)
+    body = render_template(
+        "victims/settings.html", hub=hub, cadence=cadence, form=form, errors=errors
+    )
+    return make_response(body, status)
+
+
 @bp.get("/my-victims")
 @perm.requires("spoc")
 def mine_home():

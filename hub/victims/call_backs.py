@@ -17,7 +17,7 @@ from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
 from hub.models import CallBack, CallBackStatus, Case, Hub, Stage, User, Victim, VictimSettings
 from hub.models.victims import DEFAULT_CADENCE, VICTIM_CATEGORY
-from hub.victims.schemas import CallBackSchema, parse_time
+from hub.victims.schemas import CadenceSchema, CallBackSchema, parse_time
 from scoring.calendar import add_working_days
 
 DEFAULT_TIME = time(10, 0)  # a call-back with no time given: mid-morning, London time
@@ -30,6 +30,30 @@ def cadence(hub_id: int) -> dict[str, int]:
         select(VictimSettings).where(VictimSettings.hub_id == hub_id)
     ).scalar_one_or_none()
     return row.cadence() if row is not None else dict(DEFAULT_CADENCE)
+
+
+def save_cadence(hub: Hub, data: dict, *, actor) -> VictimSettings:
+    """A hub manager sets the hub's cadence; the next call-backs offered follow it."""
+    data = CadenceSchema().load(data)
+    row = db.session.execute(
+        select(VictimSettings).where(VictimSettings.hub_id == hub.id)
+    ).scalar_one_or_none()
+    if row is None:
+        row = VictimSettings(hub_id=hub.id)
+        db.session.add(row)
+        db.session.flush()
+    changed = sorted(k for k, v in data.items() if getattr(row, k) != v)
+    for key in changed:
+        setattr(row, key, data[key])
+    row.updated_at = utcnow()
+    audit.record(
+        "victim_cadence_saved",
+        user=actor,
+        hub=hub.id,
+        target=row,
+        details={"fields": changed},  # the values are on the row itself
+    )
+    return row
 
 
 def local_today(now: datetime | None = None) -> date:

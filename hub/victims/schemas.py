@@ -153,3 +153,22 @@ class ToldSchema(Schema):
         error_messages={"required": "Choose the update"},
     )
     channel = _choice(CHANNELS, "Choose how the victim was told", required=True)
+
+
+def _days(band: str):
+    message = f"Enter the working days between call-backs for a {band} case, from 1 to 60"
+    return fields.Integer(
+        required=True,
+        strict=False,
+        validate=validate.Range(min=1, max=60, error=message),
+        error_messages={"required": message, "invalid": message},
+    )
+
+
+class CadenceSchema(Schema):
+    """The hub's call-back cadence: working days between a SPoC's contacts, by band."""
+
+    critical_days = _days("critical")
+    high_days = _days("high")
+    medium_days = _days("medium")
+    standard_days = _days("standard")

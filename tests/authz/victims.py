@@ -81,3 +81,21 @@ ROUTES = [
 ROUTES.append(
     Route("victims.letter", "GET", BASE + "/letters/update", expect=only(302)),
 )
+
+# The hub's call-back cadence: its hub managers (and system administrators).
+CADENCE = {"critical_days": "2", "high_days": "5", "medium_days": "10", "standard_days": "20"}
+ROUTES += [
+    Route(
+        "victims.settings",
+        "GET",
+        "/hubs/{hub_slug}/victims/settings",
+        expect=expect(404, anonymous=302, hub_manager=200, sysadmin=200),
+    ),
+    Route(
+        "victims.settings",
+        "POST",
+        "/hubs/{hub_slug}/victims/settings",
+        expect=expect(404, anonymous=302, hub_manager=302, sysadmin=302),
+        data=CADENCE,
+    ),
+]
