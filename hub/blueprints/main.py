@@ -56,6 +56,8 @@ MENU = [
             "victims.record_contact",
             "victims.schedule",
             "victims.told",
+            "victims.satisfaction",
+            "victims.letter",
         ),
     ),
     ("board.my_work_home", "My work", _in_a_hub, ("board.my_work_home", "board.my_work")),

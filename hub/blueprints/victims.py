@@ -15,6 +15,7 @@ from hub.extensions import db, htmx
 from hub.models import Case, Hub, Victim
 from hub.models.victims import (
     CHANNEL_LABELS,
+    SATISFACTION,
     Channel,
     ContactOutcome,
     RiskNow,
@@ -39,6 +40,7 @@ def _labels() -> dict:
         "outcomes": {o.value: o.label for o in ContactOutcome},
         "risks": {r.value: r.label for r in RiskNow},
         "consents": {c.value: c.label for c in SupportConsent},
+        "satisfaction": SATISFACTION,
     }
 
 
@@ -211,6 +213,15 @@ def told(case: Case, victim_id: int):
     form = _form()
     done = attempt(milestones.mark_told, case, victim, form, actor=current_user)
     return _after(case, done, "Recorded: the victim was told.", form, f"told-{victim_id}")
+
+
+@bp.post("/cases/<int:case_id>/victims/<int:victim_id>/satisfaction")
+@perm.requires("write_victims")
+def satisfaction(case: Case, victim_id: int):
+    victim = _victim(case, victim_id)
+    form = _form()
+    done = attempt(records.record_satisfaction, case, victim, form, actor=current_user)
+    return _after(case, done, "The victim's answer is recorded.", form, f"satisfaction-{victim_id}")
 
 
 @bp.get(

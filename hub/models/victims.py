@@ -120,6 +120,10 @@ class Victim(PersonalRecord, db.Model):
     support_referred_to: Mapped[str] = mapped_column(String(200), default="", info=PERSONAL)
     support_referred_on: Mapped[date | None] = mapped_column(Date)
     wants_updates: Mapped[bool] = mapped_column(default=True)
+    # The closing question, for the case's evaluation: how satisfied the victim is with how
+    # the partners dealt with the problem (SATISFACTION), and when they said so.
+    satisfaction: Mapped[str | None] = mapped_column(String(20))
+    satisfaction_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
@@ -217,6 +221,16 @@ class VictimUpdate(PersonalRecord, db.Model):
     told_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
 
     told_by: Mapped[User] = relationship()
+
+
+SATISFACTION = {
+    "very_satisfied": "Very satisfied",
+    "satisfied": "Satisfied",
+    "neither": "Neither satisfied nor dissatisfied",
+    "dissatisfied": "Dissatisfied",
+    "very_dissatisfied": "Very dissatisfied",
+    "declined": "Did not want to say",
+}
 
 
 # Working days between call-backs, by the case's band, unless the hub sets its own.

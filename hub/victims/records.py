@@ -13,8 +13,8 @@ from hub.core.locking import StaleForm, check_version, flush_or_stale
 from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import Case, HubAgency, RecordRestriction, User, Victim
-from hub.models.victims import VICTIM_CATEGORY
-from hub.victims.schemas import YES_NO_UNKNOWN, VictimSchema
+from hub.models.victims import SATISFACTION, VICTIM_CATEGORY
+from hub.victims.schemas import YES_NO_UNKNOWN, SatisfactionSchema, VictimSchema
 
 # The columns a form writes, and the form's own words for each yes/no/unknown answer.
 FIELDS = (
@@ -169,3 +169,42 @@ def victim_or_none(user, case: Case, victim_id: int, action=perm.Action.READ) ->
         Victim.case_id == case.id, Victim.id == victim_id
     )
     return db.session.execute(query).scalar_one_or_none()
+
+
+# The closing question is asked once the partners are evaluating the case, or have closed it.
+ASKED_AT = ("evaluation", "closed")
+
+
+def record_satisfaction(case: Case, victim: Victim, data: dict, *, actor) -> Victim:
+    """The victim's answer to the closing question, for the case's evaluation."""
+    if case.stage not in ASKED_AT:
+        raise ValidationError(
+            {"satisfaction": ["Ask once the case is being evaluated or is closed"]}
+        )
+    data = SatisfactionSchema().load(data)
+    victim.satisfaction = data["satisfaction"]
+    victim.satisfaction_on = utcnow().date()
+    victim.updated_at = utcnow()
+    flush_or_stale(lambda: StaleForm(CHANGED))
+    audit.record(
+        "victim_satisfaction_recorded",
+        user=actor,
+        hub=case.hub_id,
+        target=victim,
+        details={"case_id": case.id, "fields": ["satisfaction"]},
+    )
+    log(case, actor, "victim_updated", "Recorded a victim's satisfaction", record=victim)
+    return victim
+
+
+def satisfaction_summary(user, case: Case) -> list[tuple[str, int]] | None:
+    """For the evaluation: how many of the case's victims gave each answer, counted over the
+    victims this user may see (None when victim contact is not theirs to read)."""
+    if not perm.can_read_victims(user, case):
+        return None
+    answered = [v for v in case_victims(user, case) if v.satisfaction]
+    perm.record_read(user, case, answered, what="victim satisfaction")
+    answers: dict[str, int] = {}
+    for victim in answered:
+        answers[victim.satisfaction] = answers.get(victim.satisfaction, 0) + 1
+    return [(SATISFACTION[k], answers[k]) for k in SATISFACTION if k in answers]

@@ -5,7 +5,7 @@ from datetime import time
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from hub.casework.schemas import date_field, form_token_field, text_field
-from hub.models.victims import Channel, ContactOutcome, RiskNow, SupportConsent
+from hub.models.victims import SATISFACTION, Channel, ContactOutcome, RiskNow, SupportConsent
 
 CHANNELS = [c.value for c in Channel]
 YES_NO_UNKNOWN = {"yes": True, "no": False, "unknown": None}
@@ -172,3 +172,9 @@ class CadenceSchema(Schema):
     high_days = _days("high")
     medium_days = _days("medium")
     standard_days = _days("standard")
+
+
+class SatisfactionSchema(Schema):
+    """The closing question's answer."""
+
+    satisfaction = _choice(SATISFACTION, "Choose the victim's answer", required=True)

@@ -60,6 +60,8 @@ def upgrade():
         sa.Column("support_referred_to", sa.String(length=200), nullable=False),
         sa.Column("support_referred_on", sa.Date(), nullable=True),
         sa.Column("wants_updates", sa.Boolean(), nullable=False),
+        sa.Column("satisfaction", sa.String(length=20), nullable=True),
+        sa.Column("satisfaction_on", sa.Date(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),

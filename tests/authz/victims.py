@@ -99,3 +99,15 @@ ROUTES += [
         data=CADENCE,
     ),
 ]
+
+# The closing question is for a case being evaluated or closed: a writer of an active case is
+# told why (400).
+ROUTES.append(
+    Route(
+        "victims.satisfaction",
+        "POST",
+        BASE + "/satisfaction",
+        expect=only(400),
+        data={"satisfaction": "satisfied"},
+    )
+)

@@ -263,3 +263,23 @@ def test_a_spoc_finds_my_victims_in_the_menu(client, web):
     other = client.application.test_client()
     other.sign_in(web.email["case_worker"])
     assert 'href="/my-victims"' not in other.get("/").get_data(as_text=True)
+
+
+def test_the_closing_question_feeds_the_evaluation(app, client, web):
+    tab = f"/cases/{web.case_id}/victim"
+    answer = f"/cases/{web.case_id}/victims/{web.victim_id}/satisfaction"
+    client.sign_in(web.email["spoc"])
+    early = client.submit(answer, {"satisfaction": "satisfied"}, token_from=tab)
+    assert early.status_code == 400  # not while the case is still active
+    assert "Ask once the case is being evaluated or is closed" in early.get_data(as_text=True)
+    with app.app_context():
+        db.session.get(Case, web.case_id).stage = "evaluation"
+        db.session.commit()
+    assert "How satisfied is Maureen Tallis?" in client.get(tab).get_data(as_text=True)
+    assert client.submit(answer, {"satisfaction": "nonsense"}, token_from=tab).status_code == 400
+    assert client.submit(answer, {"satisfaction": "satisfied"}, token_from=tab).status_code == 302
+    plan = client.get(f"/cases/{web.case_id}/plan").get_data(as_text=True)
+    assert "Victims' satisfaction (the closing question): 1 satisfied." in plan
+    fire = app.test_client()
+    fire.sign_in(web.email["fire"])
+    assert "satisfaction" not in fire.get(f"/cases/{web.case_id}/plan").get_data(as_text=True)
