@@ -206,7 +206,7 @@ RiskSchema = StrictSchema.from_dict(
 class ReferralSchema(StrictSchema):
     hub = fields.String(
         required=True,
-        validate=validate.Length(max=60, error="Unknown hub"),
+        validate=validate.Length(min=1, max=60, error="Unknown hub"),
         error_messages={"required": "Give the hub's short name (slug), like copeland"},
     )
     about = fields.String(
@@ -256,6 +256,19 @@ class ReferralSchema(StrictSchema):
         ConsentSchema,
         required=True,
         error_messages={"required": "Say whether the person consented to the referral"},
+        # The OpenAPI document states the rule _reason_without_consent enforces.
+        metadata={
+            "oneOf": [
+                {"properties": {"given": {"enum": [True]}}},
+                {
+                    "properties": {
+                        "given": {"enum": [False]},
+                        "reason": {"type": "string", "pattern": "\\S"},
+                    },
+                    "required": ["reason"],
+                },
+            ]
+        },
     )
     risk = fields.Nested(RiskSchema, load_default=dict)
 
