@@ -10,7 +10,7 @@ is a 404 for everyone. "My victims" is for anyone in the hub whose role works ca
 from hub.models import Victim
 from hub.victims import records
 from tests.authz import Route, expect
-from tests.factories import make_case
+from tests.support.factories import make_case
 
 READERS = ("member", "lacks_category", "coordinator", "hub_manager")
 WRITERS = ("member", "coordinator", "hub_manager")

@@ -14,7 +14,7 @@ from hub.models import Agency, CallBack, Hub, User
 from hub.models.victims import VICTIM_CATEGORY
 from hub.victims import records
 from tests.browser.test_case_together import sign_in
-from tests.factories import make_case, make_isa
+from tests.support.factories import make_case, make_isa
 
 PHONE = {"width": 390, "height": 844}
 

@@ -12,7 +12,7 @@ from hub.core.timeutil import LONDON
 from hub.extensions import db
 from hub.models import Agency, DataCategory, Hub, User
 from hub.victims import records
-from tests.factories import make_agency, make_case, make_isa, make_user
+from tests.support.factories import make_agency, make_case, make_isa, make_user
 
 VICTIM = {
     "name": "Maureen Tallis",

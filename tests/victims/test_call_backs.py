@@ -13,7 +13,7 @@ from hub.extensions import db
 from hub.models import AuditEntry, CallBack, JobRun, Notification, VictimSettings
 from hub.permissions import hub_today
 from hub.victims import call_backs, contacts, reminders
-from tests.factories import make_user
+from tests.support.factories import make_user
 from tests.victims.conftest import add_victim, at
 
 SPOKE = {

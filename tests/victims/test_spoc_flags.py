@@ -6,7 +6,7 @@ from datetime import timedelta
 from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import AgendaItem, Case, Conference, Hub, Victim
-from tests.factories import make_case
+from tests.support.factories import make_case
 
 
 def test_the_board_names_the_spoc_and_flags_a_victim_without_one(app, client, web):
