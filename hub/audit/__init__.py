@@ -141,7 +141,6 @@ DETAIL_KEYS = frozenset(
         "restricted_to",
         "review_on",
         "role",
-        "risk_now",
         "route",
         "rows",
         "ruleset_version",

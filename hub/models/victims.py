@@ -10,7 +10,7 @@ then seen only by whoever may see the victim.
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.extensions import db
@@ -182,6 +182,14 @@ class CallBack(PersonalRecord, db.Model):
         Index("ix_victim_call_back_spoc_due", "spoc_user_id", "status", "due_at"),
         Index("ix_victim_call_back_status_due", "status", "due_at"),
         Index("ix_victim_call_back_victim", "victim_id", "status"),
+        # One open call-back per victim, however two SPoCs' saves interleave.
+        Index(
+            "uq_victim_call_back_open",
+            "victim_id",
+            unique=True,
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
     )
     record_type = "victim_call_back"
 

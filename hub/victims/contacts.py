@@ -84,7 +84,6 @@ def record_contact(case: Case, victim: Victim, data: dict, *, actor) -> VictimCo
             "record_id": victim.id,
             "kind": contact.channel,
             "outcome": contact.outcome,
-            "risk_now": contact.risk_now,
             "due_by": next_at.isoformat() if next_at else None,
         },
     )

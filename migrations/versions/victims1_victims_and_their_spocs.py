@@ -17,6 +17,8 @@ down_revision = "i1races"
 branch_labels = None
 depends_on = None
 
+OPEN = sa.text("status = 'open'")  # one open call-back per victim
+
 
 def upgrade():
     op.create_table(
@@ -255,10 +257,18 @@ def upgrade():
         )
         batch_op.create_index("ix_victim_call_back_status_due", ["status", "due_at"], unique=False)
         batch_op.create_index("ix_victim_call_back_victim", ["victim_id", "status"], unique=False)
+        batch_op.create_index(
+            "uq_victim_call_back_open",
+            ["victim_id"],
+            unique=True,
+            postgresql_where=OPEN,
+            sqlite_where=OPEN,
+        )
 
 
 def downgrade():
     with op.batch_alter_table("victim_call_back", schema=None) as batch_op:
+        batch_op.drop_index("uq_victim_call_back_open", postgresql_where=OPEN, sqlite_where=OPEN)
         batch_op.drop_index("ix_victim_call_back_victim")
         batch_op.drop_index("ix_victim_call_back_status_due")
         batch_op.drop_index("ix_victim_call_back_spoc_due")

@@ -6,9 +6,11 @@ day, each once however often the job runs. The late May bank holiday is Monday 2
 
 from datetime import date
 
+import pytest
 import time_machine
 from sqlalchemy import select
 
+from hub.core.locking import StaleForm
 from hub.extensions import db
 from hub.models import AuditEntry, CallBack, JobRun, Notification, VictimSettings
 from hub.permissions import hub_today
@@ -194,3 +196,18 @@ def test_call_backs_on_closed_cases_are_not_reminded(v, victim):
     v.case.stage = "closed"
     db.session.commit()
     assert run("2026-11-25T07:45") == []
+
+
+def test_two_spocs_scheduling_at_once_leave_one_call_back_and_the_loser_is_told(
+    v, victim, monkeypatch
+):
+    spoc, coordinator = v.people["spoc"], v.people["coordinator"]
+    with time_machine.travel(at("2026-11-23T09:00"), tick=False):
+        call_backs.set_call_back(v.case, victim, at("2026-11-25T10:00"), actor=spoc)
+        db.session.commit()
+        # The second read the victim before the first saved: it sees no open call-back.
+        monkeypatch.setattr(call_backs, "open_call_back", lambda _victim: None)
+        with pytest.raises(StaleForm):
+            call_backs.set_call_back(v.case, victim, at("2026-11-26T10:00"), actor=coordinator)
+    rows = db.session.execute(select(CallBack.due_at).where(CallBack.victim_id == victim.id))
+    assert [r.isoformat() for r in rows.scalars()] == ["2026-11-25T10:00:00+00:00"]

@@ -55,3 +55,65 @@ def test_the_board_names_the_spoc_and_flags_a_victim_without_one(app, client, we
         if "Victim has no SPoC" in agenda.split(f'data-testid="item-{ref}"')[1].split("</tr>")[0]
     ]
     assert flagged == ["CPL-V3"]
+
+
+def test_triage_suggests_a_spoc_from_the_referring_agency_for_a_case_with_a_victim(ctx, world):
+    from sqlalchemy import select
+
+    from hub.models import Agency, AuditEntry, DataCategory, Referral, ReferralPerson, User
+    from referrals import triage
+    from tests.support.factories import make_isa
+
+    hub = db.session.get(Hub, world.hub_id)
+    council = db.session.get(Agency, world.agency_ids["council"])
+    police = db.session.get(Agency, world.agency_ids["police"])
+    make_isa(hub, [council, police], [c.value for c in DataCategory], reference="ISA-TRIAGE")
+    referrer = db.session.get(User, world.user_id["referrer"])
+    coordinator = db.session.get(User, world.user_id["coordinator"])
+
+    def referral(reference, band, role):
+        row = Referral(
+            hub_id=hub.id,
+            agency_id=council.id,
+            user_id=referrer.id,
+            reference=reference,
+            status="submitted",
+            band=band,
+            score=10,
+            category="incident",
+            origin_agency_id=council.id,
+            submitted_at=utcnow(),
+        )
+        row.people = [
+            ReferralPerson(
+                role=role,
+                name="Ada Lowe",
+                name_key="ada lowe",
+                category="identity",
+                origin_agency_id=council.id,
+            )
+        ]
+        db.session.add(row)
+        db.session.flush()
+        return row
+
+    for reference, band, role, expected in (
+        ("R-1", "high", "victim", world.user_id["spoc"]),  # the council's SPoC
+        ("R-2", "standard", "victim", None),  # a standard case: no SPoC needed
+        ("R-3", "high", "subject", None),  # no victim named
+    ):
+        made = referral(reference, band, role)
+        triage.decide(
+            made,
+            {"decision": "new_case", "title": "Noise", "reason": "Meets the threshold"},
+            user=coordinator,
+        )
+        assert made.case.spoc_user_id == expected, reference
+    suggested = (
+        db.session.execute(
+            select(AuditEntry.details).where(AuditEntry.action == "case_spoc_suggested")
+        )
+        .scalars()
+        .all()
+    )
+    assert suggested == [{"spoc_user_id": world.user_id["spoc"], "agency_id": council.id}]
