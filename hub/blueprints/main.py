@@ -58,6 +58,7 @@ MENU = [
             "victims.told",
             "victims.satisfaction",
             "victims.letter",
+            "victims.email_letter",
         ),
     ),
     ("board.my_work_home", "My work", _in_a_hub, ("board.my_work_home", "board.my_work")),

@@ -268,6 +268,25 @@ def settings(hub: Hub):
     return make_response(body, status)
 
 
+@bp.post(
+    "/cases/<int:case_id>/victims/<int:victim_id>/letters/"
+    "<any(introduction, update, closure):kind>/email"
+)
+@perm.requires("write_victims")
+def email_letter(case: Case, victim_id: int, kind: str):
+    """Email the letter to a victim who prefers email; the steps in it are recorded as told."""
+    victim = _victim(case, victim_id)
+    try:
+        letters.email(case, victim, kind, actor=current_user)
+    except letters.NotSafe:
+        db.session.rollback()
+        flash("The victim does not prefer email, or has no address: nothing was sent.", "error")
+        return redirect(url_for("victims.case_tab", case_id=case.id))
+    db.session.commit()
+    flash(f"The {letters.KINDS[kind].lower()} letter is emailed to the victim.", "success")
+    return redirect(url_for("victims.case_tab", case_id=case.id))
+
+
 @bp.get("/my-victims")
 @perm.requires("spoc")
 def mine_home():

@@ -7,14 +7,20 @@ milestones of the case drawn from records that are neither restricted by the age
 them nor of a category the victim may not be told (police intelligence, health, housing,
 safeguarding): see milestones.case_milestones(for_letter=True). Nothing a partner wrote (notes,
 referral descriptions, decisions' words) reaches a letter. A letter is only made for a victim
-whose record says a letter is safe."""
+whose record says a letter is safe; an email only to a victim who prefers email. An emailed
+update records each step in it as told, by email."""
 
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import select
+
+from hub import audit
+from hub.core import mail
 from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
-from hub.models import Case, User, Victim
+from hub.models import Case, User, Victim, VictimUpdate
+from hub.models.victims import Channel
 from hub.victims import call_backs, milestones
 
 KINDS = {
@@ -25,7 +31,7 @@ KINDS = {
 
 
 class NotSafe(Exception):
-    """The victim's record does not say a letter is safe."""
+    """The victim's record does not say a letter (or an email) is safe."""
 
 
 @dataclass(frozen=True)
@@ -41,20 +47,23 @@ class Letter:
     spoc_email: str
     paragraphs: list[str]
     steps: list[str]  # what has happened, for an update
+    step_keys: list[str]  # the milestones those steps are
 
 
-def make(user, case: Case, victim: Victim, kind: str) -> Letter:
+def make(user, case: Case, victim: Victim, kind: str, *, by: str = "letter") -> Letter:
     if kind not in KINDS:
         raise KeyError(kind)
-    if victim.safe_to_send_letter is not True:
+    if by == "letter" and victim.safe_to_send_letter is not True:
+        raise NotSafe()
+    if by == "email" and not (victim.email and victim.preferred_channel == Channel.EMAIL):
         raise NotSafe()
     spoc = db.session.get(User, victim.spoc_user_id) if victim.spoc_user_id else user
     hub_name = case.hub.name
     days = call_backs.cadence(case.hub_id)[case.band]
-    steps = [
-        f"{m.at.astimezone(LONDON):%-d %B %Y}: {m.label}."
-        for m in milestones.case_milestones(user, case, for_letter=True)
-    ]
+    shown = (
+        milestones.case_milestones(user, case, for_letter=True) if kind != "introduction" else []
+    )
+    steps = [f"{m.at.astimezone(LONDON):%-d %B %Y}: {m.label}." for m in shown]
     if kind == "introduction":
         paragraphs = [
             f"I am your single point of contact at {hub_name}, where the council, the police, "
@@ -93,5 +102,53 @@ def make(user, case: Case, victim: Victim, kind: str) -> Letter:
         spoc_agency=spoc.agency.name,
         spoc_email=spoc.email,
         paragraphs=paragraphs,
-        steps=steps if kind != "introduction" else [],
+        steps=steps,
+        step_keys=[m.key for m in shown],
     )
+
+
+def as_text(letter: Letter, title: str) -> str:
+    """The letter as a plain-text email."""
+    lines = [f"Dear {letter.to_name},", "", letter.paragraphs[0], ""]
+    if letter.steps:
+        lines += ["What has happened so far:", *[f"- {step}" for step in letter.steps], ""]
+    for paragraph in letter.paragraphs[1:]:
+        lines += [paragraph, ""]
+    lines += [
+        "Yours sincerely,",
+        letter.spoc_name,
+        f"Your single point of contact, {letter.spoc_agency}, {letter.hub_name}",
+        f"Our reference: {letter.reference}",
+    ]
+    return "\n".join(lines)
+
+
+def email(case: Case, victim: Victim, kind: str, *, actor) -> int:
+    """Email the letter to a victim who prefers email, and record each step in it as told by
+    email (those not told already). Returns how many steps were recorded; the caller commits
+    (the email goes after the commit)."""
+    letter = make(actor, case, victim, kind, by="email")
+    mail.queue_mail(
+        victim.email, f"{KINDS[kind]} ({letter.reference})", as_text(letter, KINDS[kind])
+    )
+    told = 0
+    if victim.wants_updates:
+        already = set(
+            db.session.execute(
+                select(VictimUpdate.milestone).where(VictimUpdate.victim_id == victim.id)
+            ).scalars()
+        )
+        for key in letter.step_keys:
+            if key not in already:
+                milestones.mark_told(
+                    case, victim, {"milestone": key, "channel": Channel.EMAIL.value}, actor=actor
+                )
+                told += 1
+    audit.record(
+        "victim_letter_emailed",
+        user=actor,
+        hub=case.hub_id,
+        target=victim,
+        details={"case_id": case.id, "kind": kind, "count": told},
+    )
+    return told

@@ -111,3 +111,8 @@ ROUTES.append(
         data={"satisfaction": "satisfied"},
     )
 )
+
+# The matrix's victim prefers the phone: a writer is sent back to the tab, told nothing was sent.
+ROUTES.append(
+    Route("victims.email_letter", "POST", BASE + "/letters/update/email", expect=only(302))
+)

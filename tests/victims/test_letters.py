@@ -123,3 +123,38 @@ def test_no_letter_for_a_victim_whose_record_does_not_say_a_letter_is_safe(app, 
     page = client.get(refused.headers["Location"]).get_data(as_text=True)
     assert "does not say a letter is safe" in page
     assert "Letters to print" not in page
+
+
+def test_an_update_is_emailed_to_a_victim_who_prefers_email_and_its_steps_are_told(
+    app, client, web, outbox
+):
+    send = f"/cases/{web.case_id}/victims/{web.victim_id}/letters/update/email"
+    tab = TAB.format(case_id=web.case_id)
+    client.sign_in(web.email["spoc"])
+    refused = client.submit(send, {}, token_from=tab)  # Maureen prefers the phone
+    assert refused.status_code == 302
+    assert outbox == []
+    assert "nothing was sent" in client.get(refused.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        victim = db.session.get(Victim, web.victim_id)
+        victim.preferred_channel, victim.email = "email", "maureen.tallis@example.org"
+        db.session.commit()
+    assert "Email the update" in client.get(tab).get_data(as_text=True)
+    sent = client.submit(send, {}, token_from=tab)
+    assert sent.status_code == 302
+    (email,) = outbox
+    assert email["To"] == "maureen.tallis@example.org"
+    body = email.get_content()
+    assert "Dear Maureen Tallis" in body and "The partners opened a case." in body
+    page = client.get(tab).get_data(as_text=True)
+    assert "Told</strong>" in page and "by email" in page
+    client.submit(send, {}, token_from=tab)  # sent again: nothing more to record
+    with app.app_context():
+        counts = (
+            db.session.execute(
+                select(AuditEntry.details).where(AuditEntry.action == "victim_letter_emailed")
+            )
+            .scalars()
+            .all()
+        )
+    assert [d["count"] for d in counts] == [1, 0]
