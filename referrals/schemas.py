@@ -190,6 +190,13 @@ class ConsentSchema(StrictSchema):
                 "reason",
             )
 
+    @post_load
+    def _reason_only_without_consent(self, data, **_):
+        # A reason for sharing without consent means nothing once consent is given.
+        if data.get("given") is True:
+            data["reason"] = None
+        return data
+
 
 # Built from the key list so the questions and the schema never drift apart.
 RiskSchema = StrictSchema.from_dict(

@@ -2,7 +2,7 @@
 the milestones a victim was told of, and the hub's call-back cadence
 
 Revision ID: victims1
-Revises: i1races
+Revises: defects1
 Create Date: 2026-12-06 02:22:34.236980
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "victims1"
-down_revision = "i1races"
+down_revision = "defects1"
 branch_labels = None
 depends_on = None
 

@@ -301,6 +301,8 @@ ROUTES = [
             "board_query": "band=high",
         },
     ),
+    # Confirming a move backwards, with its reason.
+    Route("cases.confirm_move", "GET", f"{CASE}/stage/confirm?stage=referred", CASE_PAGE),
     # The plan and the evaluation.
     Route("cases.save_plan", "POST", f"{CASE}/plan", INCIDENT_CREATE, data=PLAN),
     Route(

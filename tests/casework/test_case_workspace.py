@@ -569,10 +569,10 @@ def test_followers_in_member_agencies_are_notified_without_personal_data(client,
     with app.app_context():
         notes = db.session.execute(select(Notification)).scalars().all()
         assert [n.user_id for n in notes] == [cw.world.user_id["case_worker"]]
-        assert notes[0].text == "New note on case CPL-100"
+        assert notes[0].text == "Note added on case CPL-100"
     client.post("/sign-out", data={"csrf_token": client.csrf_token("/account/")})
     signed_in(client, cw.world, "case_worker")
-    assert "New note on case CPL-100" in html(client.get("/notifications"))
+    assert "Note added on case CPL-100" in html(client.get("/notifications"))
     assert client.submit("/notifications/read").status_code == 302
     # The author follows what they work on.
     with app.app_context():
