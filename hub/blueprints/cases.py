@@ -49,6 +49,7 @@ from hub.models import (
     Stage,
 )
 from hub.models.casework import EVALUATION_OUTCOMES, INTERVENTION_TYPES, SUBJECT_AGE_GROUPS
+from hub.victims import records as victim_records
 from referrals.matching import place_history
 from scoring.rules import CATEGORIES, OVERRIDE_ANSWERS, RISK_FACTORS
 
@@ -62,6 +63,7 @@ TABS = {
     "actions": "Actions",
     "interventions": "Interventions and powers",
     "conferences": "Conferences",
+    "victim": "Victim",  # served by the victims blueprint (hub.blueprints.victims)
     "activity": "Activity",
 }
 
@@ -102,6 +104,7 @@ def _tab_context(case: Case, tab: str) -> dict:
         ctx["plan"], ctx["revisions"] = workspace.plan_view(user, case)
         ctx["can_supervise"] = perm.can_supervise_case(user, case)
         ctx["evaluations"] = workspace.evaluations(case)
+        ctx["satisfaction"] = victim_records.satisfaction_summary(user, case)
     elif tab == "actions":
         ctx["actions"] = workspace.actions(user, case)
         ctx["members"] = membership.member_agencies(case)
