@@ -49,6 +49,7 @@ from hub.models import (
     Stage,
 )
 from hub.models.casework import EVALUATION_OUTCOMES, INTERVENTION_TYPES, SUBJECT_AGE_GROUPS
+from hub.victims import records as victim_records
 from referrals.matching import place_history
 from scoring.rules import CATEGORIES, OVERRIDE_ANSWERS, RISK_FACTORS
 
@@ -62,6 +63,7 @@ TABS = {
     "actions": "Actions",
     "interventions": "Interventions and powers",
     "conferences": "Conferences",
+    "victim": "Victim",  # served by the victims blueprint (hub.blueprints.victims)
     "activity": "Activity",
 }
 
@@ -102,6 +104,7 @@ def _tab_context(case: Case, tab: str) -> dict:
         ctx["plan"], ctx["revisions"] = workspace.plan_view(user, case)
         ctx["can_supervise"] = perm.can_supervise_case(user, case)
         ctx["evaluations"] = workspace.evaluations(case)
+        ctx["satisfaction"] = victim_records.satisfaction_summary(user, case)
     elif tab == "actions":
         ctx["actions"] = workspace.actions(user, case)
         ctx["members"] = membership.member_agencies(case)
@@ -152,7 +155,9 @@ def _render(case: Case, tab: str, *, errors=None, form=None, stale=None, status=
     template = "cases/_tabs.html" if partial else "cases/show.html"
     if not partial:  # the header, above the tabs, is drawn with the whole page only
         ctx["next_action"], ctx["sees_actions"] = workspace.next_action(current_user, case)
-    body = render_template(template, **ctx)
+    # A swapped tab brings its own <title> (htmx sets the document's title from it), so the
+    # browser tab and history name the case tab shown.
+    body = render_template(template, **ctx, swapped=partial)
     _commit_reads()
     return _with_vary(make_response(body, status))
 

@@ -1,9 +1,9 @@
 """The home page's sections. A section provider takes (user, hub, now) and returns a Section,
 or None when the section is not the user's to see (a permission, decided by hub.permissions).
 
-SECTIONS is the hook for areas still to come: an area adds its provider to the list (the
-victims area's SPoC call-backs due, for instance, once that area has call-backs). Each list is
-at most LIMIT rows plus its total, so the page costs the same however busy the hub."""
+SECTIONS is the hook: an area adds its provider to the list (the victims area's call-backs
+due are one). Each list is at most LIMIT rows plus its total, so the page costs the same
+however busy the hub."""
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,6 +19,7 @@ from hub.core.timeutil import LONDON
 from hub.extensions import db
 from hub.models import Hub, Referral
 from hub.sharing import agreements
+from hub.victims import call_backs
 from referrals import present, triage
 
 LIMIT = 10  # rows shown per section; the total and a link lead to the full list
@@ -221,11 +222,48 @@ def agreements_ending(user, hub: Hub, now: datetime) -> Section | None:
     )
 
 
+def call_backs_due(user, hub: Hub, now: datetime) -> Section | None:
+    """SPoCs: my call-backs overdue or due today (the "My victims" page's first two lists).
+    The case reference and the time only: the victim is named on the case's Victim tab."""
+    if hub not in perm.spoc_hubs(user) or not perm.can_keep_victims(user, hub):
+        return None
+    lists = call_backs.my_victims(user, hub, now, later_days=0)
+    due = lists["overdue"] + lists["today"]
+    shown = due[:LIMIT]
+    perm.list_read(
+        user,
+        hub.id,
+        what="home call backs",
+        records={"victim_call_back": sorted(d.call_back.id for d in shown)},
+        legal_basis="s115 Crime and Disorder Act 1998",
+    )
+    items = [
+        Item(
+            f"{d.case.reference}: call-back",
+            f"due {_when(d.call_back.due_at)}",
+            endpoint="victims.mine",
+            args={"slug": hub.slug},
+            overdue=d.state in ("overdue", "late"),
+        )
+        for d in shown
+    ]
+    return Section(
+        "call_backs",
+        "My call-backs due",
+        "No call-back of yours is due today.",
+        items,
+        len(due),
+        "victims.mine",
+        {"slug": hub.slug},
+    )
+
+
 # The hook: providers in the order the page shows them.
 SECTIONS = [
     awaiting_triage,
     urgent_to_confirm,
     breaches_to_explain,
+    call_backs_due,
     my_overdue_work,
     agreements_ending,
 ]

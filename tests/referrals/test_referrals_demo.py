@@ -1,4 +1,4 @@
-"""The demo hub has realistic referrals, two triaged into cases, and running it again adds none."""
+"""The demo hub has realistic referrals, six triaged into cases, and running it again adds none."""
 
 from sqlalchemy import func, select
 
@@ -17,15 +17,15 @@ def test_demo_referrals_are_scored_triaged_and_idempotent(app):
             .scalars()
             .all()
         )
-        assert len(referrals) == 5
+        assert len(referrals) == 9
         assert {r.band for r in referrals} >= {"critical", "high"}
         cases = db.session.execute(select(Case).where(Case.hub_id == referrals[0].hub_id)).scalars()
-        assert sorted(c.reference for c in cases) == ["CPL-2026-0001", "CPL-2026-0002"]
+        assert sorted(c.reference for c in cases) == [f"CPL-2026-000{n}" for n in range(1, 7)]
         # The fifth names the first one's victim differently ("Mr Bryan Tyson", "Mill St."):
         # matching still finds him, and the open case.
-        last = referrals[-1]
+        last = referrals[4]
         assert last.repeat["victim"]["30"] >= 1 and last.repeat["place"]["30"] >= 1
     again = runner.invoke(args=["hub", "demo"])
     assert "0 records created" in again.output
     with app.app_context():
-        assert db.session.execute(select(func.count()).where(COPELAND)).scalar_one() == 5
+        assert db.session.execute(select(func.count()).where(COPELAND)).scalar_one() == 9

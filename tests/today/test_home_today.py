@@ -42,7 +42,7 @@ def busy_hub(app, world):
         make_isa(
             hub,
             [council, police, housing],
-            ["identity", "incident"],
+            ["identity", "incident", "victim_contact"],
             reference="ISA-ENDING",
             expires_on=date.today() + timedelta(days=10),
         )
@@ -78,6 +78,7 @@ def test_a_coordinator_sees_triage_urgent_conferences_and_breaches(client, busy_
     breaches = section(page, "breaches")
     assert "REF-T-001" in breaches and "Overdue" in breaches
     assert section(page, "agreements") is None  # hub managers keep agreements
+    assert section(page, "call_backs") is None  # SPoCs keep call-backs
     assert "Fit a noise monitor" not in page
 
 
@@ -169,3 +170,42 @@ def test_the_home_page_costs_the_same_however_busy_the_hub(
         assert "See all 26" in section(page, "triage")
     if who == "case_worker":
         assert "See all" in section(page, "my_work")
+
+
+def test_a_spoc_sees_her_call_backs_due_and_never_the_victim(client, app, busy_hub):
+    from hub.models import CallBack, Case
+    from hub.models.victims import VICTIM_CATEGORY
+    from hub.victims import records
+
+    with app.app_context():
+        spoc = db.session.get(User, busy_hub.user_id["spoc"])
+        case = db.session.query(Case).filter_by(reference="CPL-TODAY").one()
+        case.spoc_user_id = spoc.id
+        victim = records.add_victim(
+            case,
+            {"name": "Doreen Ashby", "preferred_channel": "phone", "phone": "01946 555 0142"},
+            actor=spoc,
+        )
+        db.session.add(
+            CallBack(
+                case_id=case.id,
+                victim_id=victim.id,
+                category=VICTIM_CATEGORY,
+                origin_agency_id=busy_hub.agency_ids["council"],
+                spoc_user_id=spoc.id,
+                due_at=utcnow() - timedelta(days=2),
+            )
+        )
+        db.session.commit()
+    client.sign_in(busy_hub.email["spoc"])
+    page = html(client.get("/"))
+    due = section(page, "call_backs")
+    assert "CPL-TODAY: call-back" in due and "Overdue" in due
+    assert "Doreen" not in page
+    with app.app_context():
+        listed = [
+            e.details
+            for e in db.session.query(AuditEntry).filter_by(action="personal_data_read")
+            if (e.details or {}).get("what") == "home call backs"
+        ]
+    assert listed and listed[-1]["records"]["victim_call_back"]
