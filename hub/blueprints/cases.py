@@ -153,6 +153,8 @@ def _render(case: Case, tab: str, *, errors=None, form=None, stale=None, status=
     )
     partial = bool(htmx) and not htmx.history_restore_request and status == 200
     template = "cases/_tabs.html" if partial else "cases/show.html"
+    if not partial:  # the header, above the tabs, is drawn with the whole page only
+        ctx["next_action"], ctx["sees_actions"] = workspace.next_action(current_user, case)
     # A swapped tab brings its own <title> (htmx sets the document's title from it), so the
     # browser tab and history name the case tab shown.
     body = render_template(template, **ctx, swapped=partial)
@@ -280,7 +282,8 @@ def move_stage(case: Case):
             text = f"{case.reference} was changed by someone else since the board loaded."
         else:
             text = f"{case.reference} cannot move: " + "; ".join(moved.messages.get("stage", []))
-        flash(text, "error")
+        # The category names the case, so the board says it on that card too.
+        flash(text, f"refused:{case.id}")
         return redirect(_board_url(case, form.get("board_query", "")))
     flash(f"{case.reference} is now at {Stage(case.stage).label.lower()}.", "success")
     if back_to_board:

@@ -126,6 +126,26 @@ def actions(user, case: Case) -> list[CaseAction] | None:
     return rows
 
 
+def next_action(user, case: Case) -> tuple[CaseAction | None, bool]:
+    """The case's open action due soonest, for the case page's header, and whether the user
+    may read actions at all (working records: hub.permissions). Reading it is audited."""
+    if not perm.can_read_working_records(user, case):
+        return None, False
+    query = (
+        select(CaseAction)
+        .where(CaseAction.case_id == case.id, CaseAction.status == "open")
+        .options(joinedload(CaseAction.agency))
+        .order_by(CaseAction.due_on.is_(None), CaseAction.due_on, CaseAction.id)
+        .limit(1)
+    )
+    action = db.session.execute(query).scalar()
+    if action is not None:
+        perm.working_records_read(
+            user, case.hub_id, what="next action", records={"case_action": [action.id]}, case=case
+        )
+    return action, True
+
+
 def interventions(user, case: Case) -> list[Intervention]:
     query = (
         perm.visible_records(user, Intervention, case.hub)
