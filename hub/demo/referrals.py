@@ -1,5 +1,5 @@
 """Demo referrals for the Copeland demo hub: a handful of realistic referrals from different
-partners, scored through the real intake, and two of them triaged into cases. Idempotent: each
+partners, scored through the real intake, and three of them triaged into cases. Idempotent: each
 is submitted with a fixed idempotency key, so running the demo again adds nothing."""
 
 from sqlalchemy import select
@@ -68,7 +68,7 @@ DEMO_REFERRALS = [
             "consent": {"given": True},
             "risk": {"community_impact": True, "escalating": True, "children_affected": True},
         },
-        None,
+        ("ps.coordinator@cumbria-police.example", "Drug litter and gatherings, Block C stairwell"),
     ),
     (
         "pcso@cumbria-police.example",
@@ -162,7 +162,7 @@ CONFERENCE = {"conference_weekday": 2, "conference_time": "10:00"}
 
 
 def build_demo_referrals(hub: Hub) -> int:
-    """Add the demo referrals (and triage two into cases). Returns how many rows it created."""
+    """Add the demo referrals (and triage three into cases). Returns how many rows it created."""
     created = 0
     settings = db.session.execute(
         select(HubScoringSettings).where(HubScoringSettings.hub_id == hub.id)

@@ -176,6 +176,12 @@ class Referral(PersonalRecord, db.Model):
     decision_reason: Mapped[str | None] = mapped_column(Text, info=PERSONAL)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A coordinator's band at triage, where it differs from the scored band, and why (the
+    # reason is kept here, on the record; the audit log holds only that one was given).
+    triage_band: Mapped[str | None] = mapped_column(String(10))
+    triage_band_reason: Mapped[str | None] = mapped_column(Text, info=PERSONAL)
+    # Risk questions answered "don't know": scored as no, shown to the coordinator.
+    risk_unknown: Mapped[list | None] = mapped_column(JSON)
     signposted_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
 
