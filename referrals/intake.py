@@ -73,6 +73,13 @@ def _replay(earlier: Referral, idempotency_key: str | None, digest: str) -> Refe
     return earlier
 
 
+def victim_vulnerabilities(people) -> tuple[str, ...]:
+    """What is recorded of the victims' vulnerabilities, which the score counts as answers."""
+    return tuple(
+        sorted({v for p in people if p["role"] == "victim" for v in p.get("vulnerabilities") or ()})
+    )
+
+
 def submit_referral(
     payload: dict,
     *,
@@ -113,6 +120,9 @@ def submit_referral(
             complaints_in_window=matches.victim_in_review_window + 1,
             hate_incidents_in_window=matches.victim_hate_in_review_window
             + (1 if risk.get("hate_motivated") else 0),
+            vulnerabilities=victim_vulnerabilities(data["people"]),
+            incident_count=data["incident_count"],
+            first_incident_on=data["first_incident_on"],
         ),
         ruleset,
     )

@@ -43,6 +43,9 @@ def score(case: Case, problem_type: str, answers: list[str], at: datetime, scori
             complaints_in_window=max(found.complaints_in_window, 1),
             hate_incidents_in_window=found.hate_incidents_in_window
             + (1 if risk.get("hate_motivated") else 0),
+            vulnerabilities=found.vulnerabilities,
+            incident_count=found.incident_count,
+            first_incident_on=found.first_incident_on,
         ),
         ruleset,
     )

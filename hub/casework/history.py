@@ -1,8 +1,9 @@
 """A case's repeat history, for scoring a risk reassessment as intake scores a referral: the
 hub's incidents for the case's victims, places and subjects (the keys its own incidents carry)
 in the last 30, 90 and 180 days, and the victims' complaints and hate incidents in the ASB case
-review window. Two statements, whatever the size of the history: the case's keys, then one
-count; nothing personal leaves the database."""
+review window; and what its referrals report (the victims' recorded vulnerabilities, how many
+incidents since when). Four statements, whatever the size of the history; nothing personal
+leaves this module but the vulnerabilities' codes."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -10,7 +11,7 @@ from datetime import date, timedelta
 from sqlalchemy import and_, case, false, func, or_, select
 
 from hub.extensions import db
-from hub.models import Incident
+from hub.models import Incident, Referral, ReferralPerson
 from referrals.normalise import neighbours
 from scoring import RepeatCounts
 
@@ -22,6 +23,29 @@ class CaseHistory:
     repeat: RepeatCounts
     complaints_in_window: int
     hate_incidents_in_window: int
+    # What the case's referrals report: the victims' recorded vulnerabilities, the incidents
+    # and when the first was.
+    vulnerabilities: tuple[str, ...] = ()
+    incident_count: int = 1
+    first_incident_on: date | None = None
+
+
+def _reported(case_id: int) -> dict:
+    row = db.session.execute(
+        select(func.sum(Referral.incident_count), func.min(Referral.first_incident_on)).where(
+            Referral.case_id == case_id
+        )
+    ).one()
+    vulnerable = db.session.execute(
+        select(ReferralPerson.vulnerabilities).where(
+            ReferralPerson.case_id == case_id, ReferralPerson.role == "victim"
+        )
+    ).scalars()
+    return {
+        "vulnerabilities": tuple(sorted({v for found in vulnerable for v in found or ()})),
+        "incident_count": max(int(row[0] or 0), 1),
+        "first_incident_on": row[1],
+    }
 
 
 def _in(column, values):
@@ -39,8 +63,9 @@ def case_history(case_id: int, hub_id: int, today: date, review_window_days: int
             Incident.cell,
         ).where(Incident.case_id == case_id)
     ).all()
+    reported = _reported(case_id)
     if not keys:
-        return CaseHistory(RepeatCounts.none(), 0, 0)
+        return CaseHistory(RepeatCounts.none(), 0, 0, **reported)
 
     def values(i):
         return {row[i] for row in keys if row[i]}
@@ -87,4 +112,4 @@ def case_history(case_id: int, hub_id: int, today: date, review_window_days: int
     repeat = RepeatCounts(
         **{kind: {days: int(row[f"{kind}_{days}"]) for days in WINDOWS} for kind in kinds}
     )
-    return CaseHistory(repeat, int(row["review"]), int(row["hate"]))
+    return CaseHistory(repeat, int(row["review"]), int(row["hate"]), **reported)
