@@ -384,9 +384,7 @@ def _recorded_answers(vulnerabilities: tuple[str, ...]) -> dict[str, str]:
     """answer -> the recorded vulnerabilities, in words, that make it yes."""
     found: dict[str, list[str]] = {}
     for v in vulnerabilities:
-        found.setdefault(VULNERABILITY_ANSWERS.get(v, "vulnerable"), []).append(
-            v.replace("_", " ")
-        )
+        found.setdefault(VULNERABILITY_ANSWERS.get(v, "vulnerable"), []).append(v.replace("_", " "))
     return {answer: ", ".join(words) for answer, words in found.items()}
 
 

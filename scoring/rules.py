@@ -576,7 +576,9 @@ def _steps(value: Any, path: str) -> Steps:
         here = f"{path}.points[{i}]"
         if not isinstance(pair, list | tuple) or len(pair) != 2:
             raise RulesetError(f"{here}: expected [threshold, points]")
-        steps.append((_int(pair[0], f"{here}[0]", minimum=1), _int(pair[1], f"{here}[1]", minimum=0)))
+        steps.append(
+            (_int(pair[0], f"{here}[0]", minimum=1), _int(pair[1], f"{here}[1]", minimum=0))
+        )
     for (t1, p1), (t2, p2) in zip(steps, steps[1:], strict=False):
         if not (t2 > t1 and p2 >= p1):
             raise RulesetError(
