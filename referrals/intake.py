@@ -147,6 +147,7 @@ def submit_referral(
         consent_given=data["consent"]["given"],
         consent_reason=(data["consent"].get("reason") or "").strip() or None,
         risk=risk,
+        risk_unknown=data["risk_unknown"],
         score=result.score,
         band=result.band,
         explanation=[c.to_dict() for c in result.explanation],

@@ -85,6 +85,7 @@ def full_dict(referral: Referral, user) -> dict:
         },
         "consent": {"given": referral.consent_given, "reason": referral.consent_reason},
         "risk": referral.risk or {},
+        "risk_unknown": referral.risk_unknown or [],
         "people": [
             {
                 "role": p.role,

@@ -95,8 +95,9 @@ def values_from_form(step: str, form) -> dict:
             }
         }
     if step == "risk":
-        chosen = set(form.getlist("risk"))
-        return {"risk": {k: k in chosen for k in RISK_KEYS}}
+        # One yes / no / don't know question each; an unanswered one is no.
+        answers = {"yes": True, "no": False, "unknown": "unknown"}
+        return {"risk": {k: answers.get(_strip(form, f"risk-{k}"), False) for k in RISK_KEYS}}
     raise ValueError(step)
 
 
@@ -156,7 +157,7 @@ def page_messages(messages: dict) -> dict:
         elif key == "consent":
             flat["consent_given"] = value
         elif key == "risk" and isinstance(value, dict):
-            flat["risk"] = ["Answer each question yes or no"]
+            flat["risk"] = ["Answer each question yes, no or don't know"]
         else:
             flat[key] = value
     return flat
@@ -183,7 +184,8 @@ def form_values(draft: dict) -> dict:
         "lon": loc.get("lon"),
         "consent_given": {True: "yes", False: "no"}.get(given),
         "consent_reason": consent.get("reason"),
-        "risk": [k for k, v in (draft.get("risk") or {}).items() if v],
+        "risk": [k for k, v in (draft.get("risk") or {}).items() if v is True],
+        "risk_unknown": [k for k, v in (draft.get("risk") or {}).items() if v == "unknown"],
     }
 
 

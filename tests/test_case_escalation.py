@@ -400,3 +400,63 @@ def test_reassessment_scores_by_the_hubs_ruleset_and_the_cases_history(ctx, worl
     assert factors["targeted"] == 20
     # Two incidents for the same victim and place in the last 30 days count, as at intake.
     assert factors["repeat_victim"] > 0 and factors["repeat_place"] > 0
+
+
+# -- a coordinator's band at triage, and "don't know" answers ----------------------------------
+
+
+def test_a_coordinator_raises_the_band_at_triage_with_a_reason_kept_on_the_referral(ctx, world):
+    from marshmallow import ValidationError
+
+    setup_hub()
+    medium = refer("2026-12-24T09:00", {"risk": {"fear_for_safety": True}})
+    assert medium.band == "medium"
+    coordinator = user("coord@police.example")
+    form = {
+        "decision": "new_case",
+        "title": "Threats, Mill Street",
+        "reason": "",
+        "band": "critical",
+    }
+    with time_machine.travel(at("2026-12-24T10:00"), tick=False):
+        try:
+            triage.decide(medium, form, user=coordinator)
+        except ValidationError as refused:
+            assert "band_reason" in refused.messages
+        else:
+            raise AssertionError("a changed band needs a reason")
+        reason = "Police intelligence: the subject has a knife and named the victim"
+        triage.decide(medium, form | {"band_reason": reason}, user=coordinator)
+    assert (medium.triage_band, medium.triage_band_reason, medium.band) == (
+        "critical",
+        reason,
+        "medium",
+    )
+    case = db.session.get(Case, medium.case_id)
+    assert case.band == "critical" and case.conference_due_by == at("2026-12-29T17:00")
+    (raised,) = [d for d in deadlines.of_case(case) if d.source == "triage"]
+    assert raised.due_by == at("2026-12-29T17:00")
+    ((conference, _),) = items_of(case)
+    assert conference.kind == "urgent" and conference.starts_at == at("2026-12-29T10:00")
+    # The reason is on the record, not in the audit log.
+    (entry,) = db.session.execute(
+        select(AuditEntry).where(AuditEntry.action == "case_band_set_at_triage")
+    ).scalars()
+    assert entry.details["after"] == {"band": "critical"} and "knife" not in str(entry.details)
+
+
+def test_dont_know_answers_are_kept_and_shown_to_the_coordinator(ctx, world, client):
+    answers = {"targeted": True, "vulnerable": "unknown", "fear_for_safety": "unknown"}
+    with time_machine.travel(at("2026-12-21T09:00"), tick=False):
+        referral, _ = intake.submit_referral(
+            payload(risk=answers), user=user("referrer@council.example")
+        )
+        assert referral.risk_unknown == ["fear_for_safety", "vulnerable"]
+        assert referral.risk["vulnerable"] is False and referral.risk["targeted"] is True
+        # Scored as no: no fear-for-safety line.
+        assert "fear_for_safety" not in {line["factor"] for line in referral.explanation}
+        db.session.commit()
+        client.sign_in("coord@police.example")
+        page = client.get(f"/triage/{referral.id}").get_data(as_text=True)
+    assert "Risk answers: don&#39;t know" in page or "Risk answers: don't know" in page
+    assert "Does the victim fear for their safety?" in page

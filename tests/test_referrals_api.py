@@ -93,7 +93,7 @@ BAD_INPUT = [
         "Unknown vulnerability",
     ),
     ({"consent": {"given": False}}, "consent", "reason for referring without consent"),
-    ({"risk": {"targeted": "yes"}}, "risk", "Answer yes (true) or no (false)"),
+    ({"risk": {"targeted": "yes"}}, "risk", "Answer yes (true), no (false) or don"),
     ({"risk": {"on_fire": True}}, "risk", "Unknown field"),
     ({"colour": "red"}, "colour", "Unknown field"),
 ]

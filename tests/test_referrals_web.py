@@ -57,7 +57,7 @@ def fill_referral(client, *, victim="William Hartley", risk=HIGH):
         ),
         (f"/referrals/{rid}/people", {"action": "continue"}),
         (f"/referrals/{rid}/consent", {"consent_given": "no", "consent_reason": "risk of harm"}),
-        (f"/referrals/{rid}/risk", {"risk": list(risk)}),
+        (f"/referrals/{rid}/risk", {f"risk-{k}": "yes" for k in risk}),
     ]
     for path, data in steps:
         r = client.submit(path, data)

@@ -79,6 +79,9 @@ class ReferralFullOut(ReferralOutcomeOut):
     location = fields.Dict()
     consent = fields.Dict()
     risk = fields.Dict(keys=fields.String(), values=fields.Boolean())
+    risk_unknown = fields.List(
+        fields.String(), metadata={"description": "questions answered don't know (scored as no)"}
+    )
     people = fields.List(fields.Dict())
 
 

@@ -340,6 +340,8 @@ def decide(referral: Referral):
             data[k] = int(data[k]) if data[k] and data[k].isdigit() else data[k]
         data["reason"] = form.get("reason", "")
         data["title"] = form.get("title", "")
+        data["band"] = form.get("band") or None
+        data["band_reason"] = form.get("band_reason", "")
         decided = attempt(triage.decide, referral, data, user=current_user)
         if not decided:
             errors = decided.errors

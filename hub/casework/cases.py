@@ -335,6 +335,34 @@ def set_band_at_conference(case: Case, band: str, *, actor, conference, today: d
     return before["band"]
 
 
+def set_band_at_triage(case: Case, band: str, *, referral, actor, now: datetime) -> None:
+    """A coordinator sets the case's band at triage, other than the referral's score gave
+    (the reason is kept on the referral). A raised band convenes the partners within its
+    deadline; a lowered one leaves the referral's own deadline standing (its urgent
+    conference, if any, is declined with a reason like any other)."""
+    before = case.band
+    if band_rank(band) > band_rank(case.band):
+        deadlines.raise_case_band(
+            case, band, source=DeadlineSource.TRIAGE, now=now, actor=actor, record_id=referral.id
+        )
+    else:
+        case.band = band
+    db.session.flush()
+    audit.record(
+        "case_band_set_at_triage",
+        user=actor,
+        hub=case.hub_id,
+        target=case,
+        details={
+            "before": {"band": before},
+            "after": {"band": case.band},
+            "referral_id": referral.id,
+            "fields": ["triage_band_reason"],
+        },
+    )
+    log(case, actor, "case_updated", f"Set the band to {band} at triage (was {before})")
+
+
 def set_next_review_at_conference(case: Case, day: date, *, actor, conference) -> None:
     """The partners set when they next review the case."""
     before = _iso(case.next_review_on)
