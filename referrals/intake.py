@@ -22,6 +22,7 @@ from hub.extensions import db
 from hub.models import Hub, HubScoringSettings, Incident, Referral, ReferralPerson
 from hub.models.referral import ReferralStatus
 from hub.models.sharing import DataCategory
+from referrals import classification
 from referrals.matching import MatchKeys, find_matches
 from referrals.normalise import address_key, name_key
 from referrals.schemas import ReferralSchema
@@ -103,6 +104,7 @@ def submit_referral(
     if earlier is not None:
         return _replay(earlier, idempotency_key, digest), False
 
+    classification.validate(data, classification.for_settings(settings))
     now = now or utcnow()
     today = now.astimezone(LONDON).date()
     ruleset = scores.ruleset_for(settings)
@@ -148,6 +150,10 @@ def submit_referral(
         consent_reason=(data["consent"].get("reason") or "").strip() or None,
         risk=risk,
         risk_unknown=data["risk_unknown"],
+        incident_category=data["incident_category"],
+        asb_type=data["asb_type"],
+        hate_strands=sorted(set(data["hate_strands"])),
+        crime_reference=(data["crime_reference"] or "").strip() or None,
         score=result.score,
         band=result.band,
         explanation=[c.to_dict() for c in result.explanation],

@@ -270,6 +270,18 @@ class ReferralSchema(StrictSchema):
         error_messages={"required": "Say whether the person consented to the referral"},
     )
     risk = fields.Nested(RiskSchema, load_default=dict)
+    # Classification by the hub's lists (referrals.classification), checked at intake.
+    incident_category = fields.String(load_default=None, allow_none=True)
+    asb_type = fields.String(load_default=None, allow_none=True)
+    hate_strands = fields.List(fields.String(), load_default=list)
+    crime_reference = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(
+            r"^[A-Za-z0-9][A-Za-z0-9/ -]{2,39}$",
+            error="Enter the crime reference as the police gave it, like CR/2026/012345",
+        ),
+    )
 
     @validates_schema
     def _someone_when_about_a_person(self, data, **_):

@@ -21,7 +21,16 @@ STEPS = [
 STEP_SLUGS = [s for s, _ in STEPS]
 STEP_FIELDS = {
     "start": ("about", "category"),
-    "what": ("summary", "description", "first_incident_on", "incident_count"),
+    "what": (
+        "summary",
+        "description",
+        "first_incident_on",
+        "incident_count",
+        "incident_category",
+        "asb_type",
+        "hate_strands",
+        "crime_reference",
+    ),
     "where": ("location",),
     "consent": ("consent",),
     "risk": ("risk",),
@@ -77,6 +86,10 @@ def values_from_form(step: str, form) -> dict:
             "description": _strip(form, "description") or None,
             "first_incident_on": _date(form, "first_incident_on"),
             "incident_count": _number(_strip(form, "incident_count")),
+            "incident_category": _strip(form, "incident_category") or None,
+            "asb_type": _strip(form, "asb_type") or None,
+            "hate_strands": sorted({v for v in form.getlist("hate_strands") if v}),
+            "crime_reference": _strip(form, "crime_reference") or None,
         }
     if step == "where":
         return {
@@ -178,6 +191,10 @@ def form_values(draft: dict) -> dict:
         "description": draft.get("description"),
         "first_incident_on": {"day": d, "month": m, "year": y},
         "incident_count": draft.get("incident_count"),
+        "incident_category": draft.get("incident_category"),
+        "asb_type": draft.get("asb_type"),
+        "hate_strands": draft.get("hate_strands") or [],
+        "crime_reference": draft.get("crime_reference"),
         "address": loc.get("address"),
         "postcode": loc.get("postcode"),
         "lat": loc.get("lat"),

@@ -16,7 +16,7 @@ from hub.core.forms import FormErrors, attempt
 from hub.extensions import db
 from hub.models import Case, Hub, Referral, Stage
 from hub.models.referral import AGE_BANDS, VULNERABILITIES, About, AsbCategory, PersonRole
-from referrals import intake, present, triage, webform
+from referrals import classification, intake, present, triage, webform
 from referrals.schemas import RISK_QUESTIONS
 
 bp = Blueprint("referrals", __name__, url_prefix="/referrals")
@@ -158,6 +158,7 @@ def _render_step(step, draft, errors, form, **extra):
         about_choices=list(About),
         categories=list(AsbCategory),
         risk_questions=RISK_QUESTIONS,
+        classification=classification.for_hub(draft.hub_id),
         checking=bool(request.args.get("check")),
         **extra,
     ), (400 if errors else 200)

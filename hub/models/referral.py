@@ -112,6 +112,9 @@ class HubScoringSettings(db.Model):
     ruleset_version: Mapped[str | None] = mapped_column(String(40))
     conference_weekday: Mapped[int | None] = mapped_column(Integer)  # 0 = Monday
     conference_time: Mapped[str | None] = mapped_column(String(5))  # "HH:MM", Europe/London
+    # The hub's incident categories, ASB types and hate strands (referrals.classification);
+    # none: the default lists.
+    classification: Mapped[dict | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
 
 
@@ -182,6 +185,12 @@ class Referral(PersonalRecord, db.Model):
     triage_band_reason: Mapped[str | None] = mapped_column(Text, info=PERSONAL)
     # Risk questions answered "don't know": scored as no, shown to the coordinator.
     risk_unknown: Mapped[list | None] = mapped_column(JSON)
+    # Classification by the hub's lists (referrals.classification): the national incident
+    # category, the ASB type, the hate strands where hate-motivated, a linked crime reference.
+    incident_category: Mapped[str | None] = mapped_column(String(40))
+    asb_type: Mapped[str | None] = mapped_column(String(40))
+    hate_strands: Mapped[list | None] = mapped_column(JSON)
+    crime_reference: Mapped[str | None] = mapped_column(String(40), info=PERSONAL)
     signposted_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
 

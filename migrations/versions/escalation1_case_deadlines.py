@@ -1,6 +1,7 @@
 """case deadlines: a case's conference deadline, set when it opens or its band is raised,
 drives conferences and the timeliness record as a referral's does; a breach reason may be a
-case deadline's; a coordinator's band at triage with its reason; "don't know" risk answers
+case deadline's; a coordinator's band at triage with its reason; "don't know" risk answers;
+a referral's incident category, ASB type, hate strands and crime reference, by its hub's lists
 
 Revision ID: escalation1
 Revises: i1races
@@ -76,10 +77,22 @@ def upgrade():
         batch_op.add_column(sa.Column("triage_band", sa.String(length=10), nullable=True))
         batch_op.add_column(sa.Column("triage_band_reason", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("risk_unknown", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("incident_category", sa.String(length=40), nullable=True))
+        batch_op.add_column(sa.Column("asb_type", sa.String(length=40), nullable=True))
+        batch_op.add_column(sa.Column("hate_strands", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("crime_reference", sa.String(length=40), nullable=True))
+    with op.batch_alter_table("hub_scoring_settings", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("classification", sa.JSON(), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table("hub_scoring_settings", schema=None) as batch_op:
+        batch_op.drop_column("classification")
     with op.batch_alter_table("referral", schema=None) as batch_op:
+        batch_op.drop_column("crime_reference")
+        batch_op.drop_column("hate_strands")
+        batch_op.drop_column("asb_type")
+        batch_op.drop_column("incident_category")
         batch_op.drop_column("risk_unknown")
         batch_op.drop_column("triage_band_reason")
         batch_op.drop_column("triage_band")
