@@ -158,7 +158,7 @@ def _render_step(step, draft, errors, form, **extra):
         about_choices=list(About),
         categories=list(AsbCategory),
         risk_questions=RISK_QUESTIONS,
-        classification=classification.for_hub(draft.hub_id),
+        classification=classification.for_hub(draft.hub_id) if step == "what" else None,
         checking=bool(request.args.get("check")),
         **extra,
     ), (400 if errors else 200)

@@ -63,6 +63,7 @@ from hub.models.conference import (
 )
 from hub.models.org import Agency, AgencyKind, Hub, HubAgency
 from hub.models.referral import (
+    HubRulesetVersion,
     HubScoringSettings,
     Incident,
     Referral,
@@ -137,6 +138,7 @@ __all__ = [
     "AuditEntry",
     "Hub",
     "HubAgency",
+    "HubRulesetVersion",
     "Role",
     "SignInFailure",
     "User",

@@ -97,6 +97,22 @@ VULNERABILITIES = {
     "language": "Language",
 }
 
+
+class HubRulesetVersion(db.Model):
+    """Every scoring ruleset a hub has used, by version, so an old score stays explainable and
+    a hub manager can see what changed. The one in use is HubScoringSettings.ruleset."""
+
+    __tablename__ = "hub_ruleset_version"
+    __table_args__ = (UniqueConstraint("hub_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hub.id", ondelete="CASCADE"), index=True)
+    version: Mapped[str] = mapped_column(String(40))
+    ruleset: Mapped[dict] = mapped_column(JSON)
+    saved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
+
+
 AGE_BANDS = ["under_10", "10_17", "18_24", "25_44", "45_64", "65_79", "80_plus"]
 
 

@@ -1,7 +1,8 @@
 """case deadlines: a case's conference deadline, set when it opens or its band is raised,
 drives conferences and the timeliness record as a referral's does; a breach reason may be a
 case deadline's; a coordinator's band at triage with its reason; "don't know" risk answers;
-a referral's incident category, ASB type, hate strands and crime reference, by its hub's lists
+a referral's incident category, ASB type, hate strands and crime reference, by its hub's lists;
+every ruleset version a hub has used
 
 Revision ID: escalation1
 Revises: i1races
@@ -83,9 +84,36 @@ def upgrade():
         batch_op.add_column(sa.Column("crime_reference", sa.String(length=40), nullable=True))
     with op.batch_alter_table("hub_scoring_settings", schema=None) as batch_op:
         batch_op.add_column(sa.Column("classification", sa.JSON(), nullable=True))
+    op.create_table(
+        "hub_ruleset_version",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("hub_id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.String(length=40), nullable=False),
+        sa.Column("ruleset", sa.JSON(), nullable=False),
+        sa.Column("saved_by_id", sa.Integer(), nullable=True),
+        sa.Column("saved_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["hub_id"],
+            ["hub.id"],
+            name=op.f("fk_hub_ruleset_version_hub_id_hub"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["saved_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_hub_ruleset_version_saved_by_id_user_account"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_hub_ruleset_version")),
+        sa.UniqueConstraint("hub_id", "version", name=op.f("uq_hub_ruleset_version_hub_id_version")),
+    )
+    with op.batch_alter_table("hub_ruleset_version", schema=None) as batch_op:
+        batch_op.create_index(op.f("ix_hub_ruleset_version_hub_id"), ["hub_id"], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table("hub_ruleset_version", schema=None) as batch_op:
+        batch_op.drop_index(op.f("ix_hub_ruleset_version_hub_id"))
+    op.drop_table("hub_ruleset_version")
     with op.batch_alter_table("hub_scoring_settings", schema=None) as batch_op:
         batch_op.drop_column("classification")
     with op.batch_alter_table("referral", schema=None) as batch_op:
