@@ -147,7 +147,9 @@ def submit_referral(
         lat=location["lat"],
         lon=location["lon"],
         consent_given=data["consent"]["given"],
-        consent_reason=(data["consent"].get("reason") or "").strip() or None,
+        consent_reason=None
+        if data["consent"]["given"]
+        else (data["consent"].get("reason") or "").strip() or None,
         risk=risk,
         risk_unknown=data["risk_unknown"],
         incident_category=data["incident_category"],

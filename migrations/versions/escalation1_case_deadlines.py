@@ -5,7 +5,7 @@ a referral's incident category, ASB type, hate strands and crime reference, by i
 every ruleset version a hub has used
 
 Revision ID: escalation1
-Revises: i1races
+Revises: defects1
 Create Date: 2026-12-06 02:40:00
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "escalation1"
-down_revision = "i1races"
+down_revision = "defects1"
 branch_labels = None
 depends_on = None
 
