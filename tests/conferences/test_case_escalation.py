@@ -98,7 +98,14 @@ def items_of(case: Case) -> list[tuple[Conference, AgendaItem]]:
 
 
 def notices() -> list[str]:
-    return list(db.session.execute(select(Notification.text).order_by(Notification.id)).scalars())
+    """What the hub told people about conferences (a referrer also hears of triage)."""
+    return list(
+        db.session.execute(
+            select(Notification.text)
+            .where(Notification.conference_id.is_not(None))
+            .order_by(Notification.id)
+        ).scalars()
+    )
 
 
 def setup_hub():
