@@ -645,10 +645,19 @@ def can_keep_case_reviews(user, hub: Hub) -> bool:
     )
 
 
-def can_see_timeliness(user, hub: Hub) -> bool:
-    """Whether conferences kept their deadlines, and why not: for the hub's managers (and
-    system administrators) and its coordinators. References and times only, nothing personal."""
+def can_record_breach_reasons(user, hub: Hub) -> bool:
+    """Why a conference missed its deadline is recorded by the hub's managers (and system
+    administrators) and its coordinators, who ran it."""
     return can_manage_hub(user, hub) or can_run_conferences(user, hub)
+
+
+def can_see_timeliness(user, hub: Hub) -> bool:
+    """Whether conferences kept their deadlines: a figure of the hub's performance, so for
+    those who record the reasons and for its analysts (as the analytics rule below: counts,
+    references and times, never names). The reasons' words are for those who record them."""
+    return can_record_breach_reasons(user, hub) or (
+        is_in_hub(user, hub) and has_hub_role(user, hub, Role.ANALYST)
+    )
 
 
 def can_edit_draft(user, referral: Referral) -> bool:
@@ -961,6 +970,7 @@ POLICIES: dict[str, Policy] = {
     "run_conferences": Policy(can_run_conferences, HUB),
     "keep_case_reviews": Policy(can_keep_case_reviews, HUB),
     "see_timeliness": Policy(can_see_timeliness, HUB),
+    "record_breach_reasons": Policy(can_record_breach_reasons, HUB),
     "see_analytics": Policy(can_see_analytics, HUB),
     "import_context": Policy(can_import_context, HUB),
     "analytics": Policy(lambda user: bool(analytics_hubs(user))),

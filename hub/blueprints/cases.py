@@ -150,7 +150,9 @@ def _render(case: Case, tab: str, *, errors=None, form=None, stale=None, status=
     )
     partial = bool(htmx) and not htmx.history_restore_request and status == 200
     template = "cases/_tabs.html" if partial else "cases/show.html"
-    body = render_template(template, **ctx)
+    # A swapped tab brings its own <title> (htmx sets the document's title from it), so the
+    # browser tab and history name the case tab shown.
+    body = render_template(template, **ctx, swapped=partial)
     _commit_reads()
     return _with_vary(make_response(body, status))
 

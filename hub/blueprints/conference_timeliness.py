@@ -97,6 +97,7 @@ def timeliness(hub: Hub):
         counts=timeliness_service.summary(found),
         breaches=timeliness_service.breaches(found),
         source_labels={s.value: s.label for s in DeadlineSource},
+        can_record=perm.can_record_breach_reasons(current_user, hub),
         errors=FormErrors(problems),
         form={
             "from": request.args.get("from", start.isoformat()),
@@ -107,7 +108,7 @@ def timeliness(hub: Hub):
 
 
 @bp.route("/hubs/<slug>/conferences/timeliness/<int:referral_id>", methods=["GET", "POST"])
-@perm.requires("see_timeliness")
+@perm.requires("record_breach_reasons")
 def breach(hub: Hub, referral_id: int):
     referral = perm.record_or_deny(
         Referral,
@@ -120,7 +121,7 @@ def breach(hub: Hub, referral_id: int):
 
 
 @bp.route("/hubs/<slug>/conferences/timeliness/cases/<int:deadline_id>", methods=["GET", "POST"])
-@perm.requires("see_timeliness")
+@perm.requires("record_breach_reasons")
 def case_breach(hub: Hub, deadline_id: int):
     """Why a case's raised deadline (a reassessment, a conference decision, a new incident)
     was missed."""

@@ -45,6 +45,7 @@ def index(hub: Hub):
         kinds=ConferenceKind,
         statuses=ConferenceStatus,
         can_run=perm.can_run_conferences(current_user, hub),
+        can_see_timeliness=perm.can_see_timeliness(current_user, hub),
         can_keep_case_reviews=perm.can_keep_case_reviews(current_user, hub),
     )
 

@@ -6,7 +6,7 @@ import secrets
 
 from flask import Flask
 
-from hub.core.timeutil import format_local
+from hub.core.timeutil import format_local, long_date
 
 
 def init_app(app: Flask) -> None:
@@ -14,5 +14,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["new_form_token"] = lambda: secrets.token_hex(16)
     app.jinja_env.filters["local_time"] = format_local
     app.jinja_env.filters["local_date"] = lambda v: format_local(v, "%-d %B %Y")
+    app.jinja_env.filters["long_date"] = long_date
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
