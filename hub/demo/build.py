@@ -8,9 +8,11 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from hub.conferences import case_reviews
+from hub.casework import assessments
+from hub.conferences import case_reviews, urgent
 from hub.conferences.slot import ensure_weekly_conferences
 from hub.core.security import hash_password
+from hub.core.timeutil import utcnow
 from hub.demo.referrals import build_demo_referrals
 from hub.demo.victims import build_demo_victims
 from hub.extensions import db
@@ -24,6 +26,7 @@ from hub.models import (
     IsaCategory,
     IsaSignatory,
     IsaStatus,
+    RiskAssessment,
     Role,
     User,
     UserRole,
@@ -246,6 +249,49 @@ def _build_case_review_application(hub: Hub) -> int:
     return 1
 
 
+def _build_rising_risk(hub: Hub) -> int:
+    """Rising risk on an open case: the Block C stairwell case (medium on referral) is
+    reassessed by the housing officer after a resident's child was threatened with a needle.
+    The signed reassessment raises it to critical and convenes the partners within a working
+    day (hub.casework.deadlines, hub.conferences.urgent)."""
+    case = db.session.execute(
+        select(Case).where(
+            Case.hub_id == hub.id, Case.title == "Drug litter and gatherings, Block C stairwell"
+        )
+    ).scalar_one_or_none()
+    if (
+        case is None
+        or db.session.execute(
+            select(RiskAssessment.id).where(RiskAssessment.case_id == case.id)
+        ).first()
+    ):
+        return 0
+    officer = db.session.execute(
+        select(User).where(User.email == "tenancy@homegroup.example")
+    ).scalar_one()
+    assessments.record_assessment(
+        case,
+        {
+            "kind": "on_change",
+            "problem_type": "nuisance",
+            "answers": [
+                "threats_or_violence",
+                "children_affected",
+                "fear_for_safety",
+                "escalating",
+                "community_impact",
+                "threat_to_life",
+            ],
+            "summary": "A resident's eight-year-old was threatened with a used needle on the "
+            "landing last night; residents are keeping their children indoors.",
+            "category": "incident",
+            "sign": True,
+        },
+        actor=officer,
+    )
+    return 1
+
+
 def build_demo() -> dict:
     created = 0
     # Two-factor sign-in is off in the demo hub, so each role can be tried with the published
@@ -285,8 +331,13 @@ def build_demo() -> dict:
         labels = ", ".join(Role(r).label for r in hub_roles + other_roles)
         people.append((email, f"{labels} — {agency_name}"))
     created += _build_agreements(hub, agencies)
-    created += build_demo_referrals(hub)
+    # The weekly conference first, so a critical referral is convened for as it arrives.
     created += _build_conference_slot(hub, agencies)
+    created += build_demo_referrals(hub)
+    created += _build_rising_risk(hub)
     created += _build_case_review_application(hub)
     created += build_demo_victims(hub)
+    # The scheduler's hourly safety net, run once now, so nothing due before its first
+    # conference waits for the scheduler to start.
+    created += len(urgent.propose_due(utcnow()))
     return {"hub": hub.name, "created": created, "people": people}

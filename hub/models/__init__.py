@@ -21,8 +21,10 @@ from hub.models.audit import AuditAnchor, AuditEntry
 from hub.models.case import (
     Band,
     Case,
+    CaseDeadline,
     CaseMembership,
     CaseNote,
+    DeadlineSource,
     MembershipRoute,
     PersonalRecord,
     Stage,
@@ -61,6 +63,7 @@ from hub.models.conference import (
 )
 from hub.models.org import Agency, AgencyKind, Hub, HubAgency
 from hub.models.referral import (
+    HubRulesetVersion,
     HubScoringSettings,
     Incident,
     Referral,
@@ -117,7 +120,9 @@ __all__ = [
     "RiskAssessment",
     "Band",
     "Case",
+    "CaseDeadline",
     "CaseMembership",
+    "DeadlineSource",
     "CaseNote",
     "DataCategory",
     "Disclosure",
@@ -141,6 +146,7 @@ __all__ = [
     "AuditEntry",
     "Hub",
     "HubAgency",
+    "HubRulesetVersion",
     "Role",
     "SignInFailure",
     "User",
