@@ -22,6 +22,7 @@ from hub.casework import (
     activity,
     assessments,
     cases,
+    incidents,
     interventions,
     membership,
     notes,
@@ -110,6 +111,14 @@ def _tab_context(case: Case, tab: str) -> dict:
     elif tab == "referrals":
         ctx["timeline"] = workspace.referrals(user, case)
         ctx["place_history"] = place_history(case.hub_id, case.id, workspace.today())
+        ctx["incidents"] = workspace.incidents(user, case)
+        ctx["history"] = incidents.case_history(case, workspace.today())
+        ctx["can_log_incident"] = (
+            case.stage != Stage.CLOSED.value
+            and (DataCategory.INCIDENT.value in perm.shared_categories(user.agency_id, case.hub_id))
+            and perm.can_work_case(user, case, perm.Action.WRITE)
+        )
+        ctx["hub_agencies"] = list(case.hub.agencies)
     elif tab == "interventions":
         ctx["interventions"] = workspace.interventions(user, case)
         ctx["categories"] = sorted(perm.shared_categories(user.agency_id, case.hub_id))
@@ -388,6 +397,23 @@ def sign_assessment(case: Case, assessment_id: int):
     if signed.result:
         message += f" The case's band is now {case.band}."
     return _done(case, "risk", message)
+
+
+@bp.post("/cases/<int:case_id>/incidents")
+@perm.requires("write_case")
+def log_incident(case: Case):
+    form = _form()
+    if "restricted_to" in request.form:
+        form["restricted_to"] = request.form.getlist("restricted_to")
+    done = attempt(incidents.log_incident, case, form, actor=current_user)
+    if not done:
+        form["restricted_to"] = [str(v) for v in form.get("restricted_to", [])]
+        return _refused(case, "referrals", done, form)
+    message = "The incident is logged and counts in the case's history."
+    if done.result.threshold_met:
+        message += " The case now meets the ASB case review threshold."
+    message += " Consider whether the risk needs reassessing."
+    return _done(case, "referrals", message)
 
 
 @bp.post("/cases/<int:case_id>/interventions")

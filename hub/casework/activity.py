@@ -24,6 +24,8 @@ KIND_LABELS = {
     "case_updated": "Case details updated",
     "stage_changed": "Stage changed",
     "evaluation_recorded": "Evaluation recorded",
+    "incident_logged": "New incident logged",
+    "case_review_threshold": "ASB case review threshold met",
 }
 
 

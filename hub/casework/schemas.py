@@ -197,3 +197,36 @@ class BoardFilters(Schema):
     )
     stage = fields.String(load_default=None, validate=validate.OneOf([s.value for s in Stage]))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+
+
+def sharing_fields() -> dict:
+    """Who may see a record: every member agency, or only those named (and its own)."""
+    return {
+        "sharing": fields.String(
+            load_default="members",
+            validate=validate.OneOf(["members", "restricted"], error="Choose who may see it"),
+        ),
+        "restricted_to": fields.List(fields.Integer(), load_default=list),
+    }
+
+
+class IncidentSchema(Schema.from_dict(sharing_fields())):
+    occurred_on = date_field("Enter the date it happened", required=True)
+    occurred_time = fields.Time(
+        load_default=None,
+        error_messages={"invalid": "Enter the time it happened in the form 21:30"},
+    )
+    description = text_field("Describe what happened", max_length=5000)
+    location = text_field("Enter where it happened", max_length=300)
+    people = text_field(max_length=2000)
+    reported_by = text_field("Enter who reported it", max_length=200)
+    reported_to = text_field(max_length=200)
+    crime_reference = fields.String(
+        load_default=None,
+        validate=validate.Regexp(
+            r"^[A-Za-z0-9/\-]{3,40}$",
+            error="Enter the crime reference as the force gives it, letters, digits, / and -",
+        ),
+    )
+    hate = fields.Boolean(load_default=False, truthy={"yes", "true", "1", "on"})
+    form_token = form_token_field()

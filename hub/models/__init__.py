@@ -60,6 +60,7 @@ from hub.models.conference import (
     StandingAttendee,
 )
 from hub.models.org import Agency, AgencyKind, Hub, HubAgency
+from hub.models.records import CaseIncident
 from hub.models.referral import (
     HubScoringSettings,
     Incident,
@@ -103,6 +104,7 @@ __all__ = [
     "CaseFollow",
     "Evaluation",
     "Intervention",
+    "CaseIncident",
     "Notification",
     "Plan",
     "PlanRevision",

@@ -225,6 +225,12 @@ def intervention(category: str) -> dict:
     }
 
 
+INCIDENT = {
+    "occurred_on": "{served_on}",
+    "description": "Door kicked at 2am; tenant shaken but unhurt",
+    "location": "Flat 3, Mill Street",
+    "reported_by": "The tenant",
+}
 ACTION = {
     "description": "Write to the tenant about the noise",
     "agency_id": "{housing_id}",
@@ -358,6 +364,8 @@ ROUTES = [
         case_only(400, lacks_category=404),
     ),
     Route("cases.sign_assessment", "POST", f"{CASE}/risk/{{foreign_assessment_id}}/sign", FOREIGN),
+    # Incidents logged on the case: incident data, refused (400) where the ISA lacks it.
+    Route("cases.log_incident", "POST", f"{CASE}/incidents", INCIDENT_CREATE, data=INCIDENT),
     # Interventions and powers: personal records; only the issuing agency updates one.
     Route(
         "cases.record_intervention",

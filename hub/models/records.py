@@ -1,0 +1,48 @@
+"""What partners add to an open case after it opens: new incidents (and, in hub.casework,
+the evidence, letters and the lifecycle of powers). Each is a personal record with a data
+category and an optional restriction, read only through hub.permissions."""
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hub.extensions import db
+from hub.models.base import PERSONAL, UTCDateTime, created_now, once_per_form
+from hub.models.case import PersonalRecord
+from hub.models.org import Agency
+from hub.models.user import User
+
+
+class CaseIncident(PersonalRecord, db.Model):
+    """A new incident a partner logs on an open case, without a new referral. It adds rows to
+    the hub's matching history (hub.models.referral.Incident, case_incident_id), so it counts
+    in the case's repeat history and the ASB case review threshold as a referral does."""
+
+    __tablename__ = "case_incident"
+    __table_args__ = (
+        Index("ix_case_incident_case_occurred", "case_id", "occurred_on"),
+        once_per_form("case_incident"),
+    )
+    record_type = "case_incident"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
+    # The day it happened in Europe/London (what the history counts), and the moment in UTC
+    # when the time is known.
+    occurred_on: Mapped[date] = mapped_column(Date)
+    occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    description: Mapped[str] = mapped_column(Text, info=PERSONAL)
+    location: Mapped[str] = mapped_column(String(300), info=PERSONAL)
+    people: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
+    reported_by: Mapped[str] = mapped_column(String(200), info=PERSONAL)
+    reported_to: Mapped[str] = mapped_column(String(200), default="", info=PERSONAL)
+    # A crime reference ties the incident to a person's police record: personal too.
+    crime_reference: Mapped[str | None] = mapped_column(String(40), info=PERSONAL)
+    hate: Mapped[bool] = mapped_column(default=False)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
+    form_token: Mapped[str | None] = mapped_column(String(40))
+
+    recorded_by: Mapped[User] = relationship()
+    agency: Mapped[Agency] = relationship(foreign_keys="CaseIncident.origin_agency_id")
