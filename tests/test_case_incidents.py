@@ -25,7 +25,7 @@ from hub.models import (
 from referrals import intake, triage
 from referrals.matching import MatchKeys, find_matches
 from referrals.schemas import ReferralSchema
-from tests.conftest import count_queries
+from tests.conftest import HubClient, count_queries
 from tests.factories import make_case, make_isa
 from tests.referral_data import payload, user
 
@@ -68,6 +68,7 @@ def _referred_case(app, world) -> int:
 
 def _as(app, world, who):
     """A fresh client signed in as `who` (one browser per person)."""
+    app.test_client_class = HubClient
     client = app.test_client()
     client.sign_in(world.email[who])
     return client

@@ -2,10 +2,12 @@
 forms that change a case. Thin: parse, authorise through hub.permissions, call hub.casework,
 render."""
 
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from flask import (
     Blueprint,
+    abort,
+    current_app,
     flash,
     make_response,
     redirect,
@@ -22,6 +24,7 @@ from hub.casework import (
     activity,
     assessments,
     cases,
+    evidence,
     incidents,
     interventions,
     membership,
@@ -32,6 +35,7 @@ from hub.casework import (
     workspace,
 )
 from hub.conferences import decision_log
+from hub.core import uploads
 from hub.core.forms import Attempt, FormErrors, attempt
 from hub.core.locking import StaleForm
 from hub.core.timeutil import utcnow
@@ -44,12 +48,14 @@ from hub.models import (
     ConferenceStatus,
     DataCategory,
     DecisionKind,
+    Evidence,
     Intervention,
     Notification,
     RiskAssessment,
     Stage,
 )
 from hub.models.casework import EVALUATION_OUTCOMES, INTERVENTION_TYPES, SUBJECT_AGE_GROUPS
+from hub.models.records import EVIDENCE_KINDS
 from referrals.matching import place_history
 from scoring.rules import CATEGORIES, OVERRIDE_ANSWERS, RISK_FACTORS
 
@@ -62,6 +68,7 @@ TABS = {
     "plan": "Plan",
     "actions": "Actions",
     "interventions": "Interventions and powers",
+    "evidence": "Evidence and letters",
     "conferences": "Conferences",
     "activity": "Activity",
 }
@@ -122,6 +129,16 @@ def _tab_context(case: Case, tab: str) -> dict:
     elif tab == "interventions":
         ctx["interventions"] = workspace.interventions(user, case)
         ctx["categories"] = sorted(perm.shared_categories(user.agency_id, case.hub_id))
+    elif tab == "evidence":
+        ctx["evidence"] = evidence.listing(user, case)
+        ctx["categories"] = sorted(perm.shared_categories(user.agency_id, case.hub_id))
+        ctx["hub_agencies"] = list(case.hub.agencies)
+        ctx["accept"] = uploads.ACCEPT
+        ctx["allowed_types"] = uploads.ALLOWED_TEXT
+        ctx["max_mb"] = current_app.config["EVIDENCE_MAX_BYTES"] // (1024 * 1024)
+        ctx["can_add"] = case.stage != Stage.CLOSED.value and perm.can_work_case(
+            user, case, perm.Action.WRITE
+        )
     elif tab == "conferences":
         ctx["conferences"] = decision_log.case_conferences(user, case)
         ctx["conference_kinds"] = ConferenceKind
@@ -174,13 +191,14 @@ def _labels() -> dict:
         "interventions": INTERVENTION_TYPES,
         "age_groups": SUBJECT_AGE_GROUPS,
         "evaluation_outcomes": EVALUATION_OUTCOMES,
+        "evidence_kinds": EVIDENCE_KINDS,
     }
 
 
 @bp.get("/cases/<int:case_id>", defaults={"tab": "overview"})
 @bp.get(
     "/cases/<int:case_id>/"
-    "<any(referrals, risk, plan, actions, interventions, conferences, activity):tab>"
+    "<any(referrals, risk, plan, actions, interventions, evidence, conferences, activity):tab>"
 )
 @perm.requires("read_case")
 def show(case: Case, tab: str):
@@ -414,6 +432,70 @@ def log_incident(case: Case):
         message += " The case now meets the ASB case review threshold."
     message += " Consider whether the risk needs reassessing."
     return _done(case, "referrals", message)
+
+
+@bp.post("/cases/<int:case_id>/evidence")
+@perm.requires("write_case")
+def upload_evidence(case: Case):
+    form = _form()
+    if "restricted_to" in request.form:
+        form["restricted_to"] = request.form.getlist("restricted_to")
+    limit = current_app.config["EVIDENCE_MAX_BYTES"]
+    file = request.files.get("file")
+    # One byte over the limit is enough to know it is too large: never read more.
+    upload = (file.filename, file.stream.read(limit + 1)) if file and file.filename else None
+    done = attempt(
+        evidence.upload_evidence,
+        case,
+        form,
+        upload,
+        actor=current_user,
+        max_bytes=limit,
+        commit=False,
+    )
+    if not done:
+        form["restricted_to"] = [str(v) for v in form.get("restricted_to", [])]
+        return _refused(case, "evidence", done, form)
+    try:
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        evidence.discard(done.result)
+        raise
+    return _done(case, "evidence", "The file is uploaded.")
+
+
+upload_evidence.max_content_length = "EVIDENCE_REQUEST_MAX_BYTES"  # see hub.core.security
+
+
+@bp.get("/cases/<int:case_id>/evidence/<int:item_id>/file")
+@perm.requires("read_case")
+def download_evidence(case: Case, item_id: int):
+    item = perm.record_or_deny(
+        Evidence,
+        item_id,
+        lambda user, record: perm.can_see_record(user, record, case),
+        "case_evidence",
+        hub=case.hub_id,
+    )
+    try:
+        content = evidence.download(case, item, actor=current_user)
+    except evidence.EvidenceMissing:
+        db.session.rollback()
+        abort(404)
+    db.session.commit()
+    response = make_response(content)
+    response.headers["Content-Type"] = item.content_type
+    response.headers["Content-Disposition"] = _attachment(item.filename)
+    # Never run as a page, even if a browser were to try.
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+def _attachment(filename: str) -> str:
+    """Content-Disposition for a download: an ASCII name, and the UTF-8 one beside it."""
+    ascii_name = "".join(c if c.isascii() and c.isalnum() or c in "._- " else "_" for c in filename)
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
 @bp.post("/cases/<int:case_id>/interventions")

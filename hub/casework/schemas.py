@@ -10,6 +10,7 @@ from hub.models import (
     Stage,
 )
 from hub.models.casework import EVALUATION_OUTCOMES, INTERVENTION_TYPES, SUBJECT_AGE_GROUPS
+from hub.models.records import EVIDENCE_KINDS
 from scoring.rules import CATEGORIES, OVERRIDE_ANSWERS, RISK_FACTORS
 
 
@@ -229,4 +230,15 @@ class IncidentSchema(Schema.from_dict(sharing_fields())):
         ),
     )
     hate = fields.Boolean(load_default=False, truthy={"yes", "true", "1", "on"})
+    form_token = form_token_field()
+
+
+class EvidenceSchema(Schema.from_dict(sharing_fields())):
+    kind = fields.String(
+        required=True,
+        validate=validate.OneOf(list(EVIDENCE_KINDS), error="Choose what kind of evidence it is"),
+        error_messages={"required": "Choose what kind of evidence it is"},
+    )
+    description = text_field(max_length=2000)
+    category = category_field()
     form_token = form_token_field()

@@ -60,7 +60,7 @@ from hub.models.conference import (
     StandingAttendee,
 )
 from hub.models.org import Agency, AgencyKind, Hub, HubAgency
-from hub.models.records import CaseIncident
+from hub.models.records import CaseIncident, Evidence
 from hub.models.referral import (
     HubScoringSettings,
     Incident,
@@ -105,6 +105,7 @@ __all__ = [
     "Evaluation",
     "Intervention",
     "CaseIncident",
+    "Evidence",
     "Notification",
     "Plan",
     "PlanRevision",

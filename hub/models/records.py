@@ -46,3 +46,45 @@ class CaseIncident(PersonalRecord, db.Model):
 
     recorded_by: Mapped[User] = relationship()
     agency: Mapped[Agency] = relationship(foreign_keys="CaseIncident.origin_agency_id")
+
+
+# What a partner uploads, as the hub reports it.
+EVIDENCE_KINDS = {
+    "diary_sheet": "Diary sheet",
+    "photo": "Photograph",
+    "noise_recording": "Noise recording",
+    "letter": "Letter",
+    "witness_statement": "Witness statement",
+    "other": "Other document",
+}
+
+
+class Evidence(PersonalRecord, db.Model):
+    """A file uploaded on a case: its content is in the evidence store (hub.core.storage)
+    under `storage_key`, served only through hub.permissions, each download audited."""
+
+    __tablename__ = "case_evidence"
+    __table_args__ = (once_per_form("case_evidence"),)
+    record_type = "case_evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    description: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
+    # The name the partner's file had (names often name people: personal).
+    filename: Mapped[str] = mapped_column(String(120), info=PERSONAL)
+    file_type: Mapped[str] = mapped_column(String(8))  # hub.core.uploads.TYPES key
+    content_type: Mapped[str] = mapped_column(String(40))
+    size_bytes: Mapped[int] = mapped_column()
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(64), unique=True)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
+    form_token: Mapped[str | None] = mapped_column(String(40))
+
+    uploaded_by: Mapped[User] = relationship()
+    agency: Mapped[Agency] = relationship(foreign_keys="Evidence.origin_agency_id")
+
+    @property
+    def kind_label(self) -> str:
+        return EVIDENCE_KINDS[self.kind]

@@ -13,14 +13,17 @@ told why (400). Recording a record of a category the agency's ISA does not cover
 same way. The board's cards are for everyone whose agency is in the hub, nothing personal on them.
 """
 
+import hashlib
 from datetime import date, timedelta
 
 from hub.casework import assessments, scores
+from hub.core import storage
 from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import (
     Activity,
     CaseAction,
+    Evidence,
     Intervention,
     Plan,
     RecordRestriction,
@@ -153,7 +156,9 @@ def setup(m) -> dict:
         recorded_by_id=u["coordinator"].id,
     )
     foreign_assessment = _assessment(other, u["coordinator"], "incident", now)
+    statement, foreign_statement = (_evidence(on.id, u["member"]) for on in (case, other))
     db.session.add_all([foreign_action, foreign_item, foreign_assessment])
+    db.session.add_all([statement, foreign_statement])
     db.session.flush()
     return {
         "action_id": action.id,
@@ -170,6 +175,8 @@ def setup(m) -> dict:
         "foreign_action_id": foreign_action.id,
         "foreign_item_id": foreign_item.id,
         "foreign_assessment_id": foreign_assessment.id,
+        "evidence_id": statement.id,
+        "foreign_evidence_id": foreign_statement.id,
         "housing_id": a["housing"].id,
         "member_user_id": u["member"].id,
         "review_on": (today + timedelta(days=28)).isoformat(),
@@ -197,6 +204,24 @@ def _assessment(case, assessor, category: str, now, *, signed: bool = False) -> 
         next_due_on=date(2027, 1, 1) if signed else None,
         category=category,
         origin_agency_id=assessor.agency_id,
+    )
+
+
+def _evidence(case_id: int, uploader) -> Evidence:
+    """A witness statement (a real PDF's first bytes) in the evidence store, from housing."""
+    content = b"%PDF-1.4\n% witness statement\n%%EOF\n"
+    return Evidence(
+        case_id=case_id,
+        kind="witness_statement",
+        filename="statement.pdf",
+        file_type="pdf",
+        content_type="application/pdf",
+        size_bytes=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        storage_key=storage.evidence_store().put(content),
+        category="incident",
+        origin_agency_id=uploader.agency_id,
+        uploaded_by_id=uploader.id,
     )
 
 
@@ -264,7 +289,15 @@ ROUTES = [
     Route("cases.show", "GET", CASE, CASE_PAGE),
     *(
         Route("cases.show", "GET", f"{CASE}/{tab}", CASE_PAGE)
-        for tab in ("referrals", "risk", "plan", "actions", "interventions", "activity")
+        for tab in (
+            "referrals",
+            "risk",
+            "plan",
+            "actions",
+            "interventions",
+            "evidence",
+            "activity",
+        )
     ),
     Route("cases.live", "GET", f"{CASE}/live/feed", CASE_PAGE),
     Route("cases.live", "GET", f"{CASE}/live/actions", CASE_PAGE),
@@ -366,6 +399,19 @@ ROUTES = [
     Route("cases.sign_assessment", "POST", f"{CASE}/risk/{{foreign_assessment_id}}/sign", FOREIGN),
     # Incidents logged on the case: incident data, refused (400) where the ISA lacks it.
     Route("cases.log_incident", "POST", f"{CASE}/incidents", INCIDENT_CREATE, data=INCIDENT),
+    # Evidence: a file is incident data here; uploading with no file chosen is refused (400)
+    # to all who may write, after the category check.
+    Route(
+        "cases.upload_evidence",
+        "POST",
+        f"{CASE}/evidence",
+        case_only(400),
+        data={"kind": "photo", "category": "incident"},
+    ),
+    Route("cases.download_evidence", "GET", f"{CASE}/evidence/{{evidence_id}}/file", INCIDENT_PAGE),
+    Route(
+        "cases.download_evidence", "GET", f"{CASE}/evidence/{{foreign_evidence_id}}/file", FOREIGN
+    ),
     # Interventions and powers: personal records; only the issuing agency updates one.
     Route(
         "cases.record_intervention",
