@@ -30,6 +30,7 @@ from hub.casework import (
     membership,
     notes,
     plans,
+    powers,
     scores,
     stages,
     workspace,
@@ -128,6 +129,8 @@ def _tab_context(case: Case, tab: str) -> dict:
         ctx["hub_agencies"] = list(case.hub.agencies)
     elif tab == "interventions":
         ctx["interventions"] = workspace.interventions(user, case)
+        ctx["breach_counts"] = powers.breach_counts([i.id for i in ctx["interventions"]])
+        ctx["step_labels"] = powers.STEPS
         ctx["categories"] = sorted(perm.shared_categories(user.agency_id, case.hub_id))
     elif tab == "evidence":
         ctx["evidence"] = evidence.listing(user, case)
@@ -504,13 +507,46 @@ def record_intervention(case: Case):
     return _write(case, "interventions", interventions.record_intervention, "The record is added.")
 
 
+def _intervention(case: Case, item_id: int) -> Intervention:
+    return perm.record_or_deny(
+        Intervention, item_id, _may_write_record(case), "intervention", hub=case.hub_id
+    )
+
+
+def _intervention_page(case, item, *, form=None, errors=None, stale=None, status=200, part=""):
+    """A power's page: the record, its lifecycle and breach log, and the forms that change
+    them (`part` names the form a refusal came from, whose typed values are kept)."""
+    steps, breaches = powers.history(item)
+    perm.record_read(current_user, case, [item], what="intervention")
+    body = render_template(
+        "cases/intervention_edit.html",
+        case=case,
+        item=item,
+        form=form if part == "" else None,
+        step_form=form if part == "step" else {},
+        breach_form=form if part == "breach" else {},
+        errors=errors or FormErrors(),
+        stale=stale,
+        labels=_labels(),
+        categories=sorted(perm.shared_categories(current_user.agency_id, case.hub_id)),
+        steps=steps,
+        breaches=breaches,
+        next_steps=powers.next_steps(item),
+        step_labels=powers.STEPS,
+        order_kinds=powers.ORDER_KINDS,
+        court_power=item.type in powers.COURT_POWERS,
+        issuing=item.origin_agency_id == current_user.agency_id,
+        may_report_breach=item.status in powers.LIVE,
+        today=workspace.today(),
+    )
+    db.session.commit()
+    return body, status
+
+
 @bp.route("/cases/<int:case_id>/interventions/<int:item_id>", methods=["GET", "POST"])
 @perm.requires("write_case")
 def edit_intervention(case: Case, item_id: int):
-    item = perm.record_or_deny(
-        Intervention, item_id, _may_write_record(case), "intervention", hub=case.hub_id
-    )
-    errors, form, stale, status = FormErrors(), None, None, 200
+    item = _intervention(case, item_id)
     if request.method == "POST":
         form = _form()
         updated = attempt(interventions.update_intervention, case, item, form, actor=current_user)
@@ -519,19 +555,41 @@ def edit_intervention(case: Case, item_id: int):
         errors, stale, status = _edit_page_refusal(updated)
         case = db.session.get(Case, case.id)
         item = db.session.get(Intervention, item_id)
-    perm.record_read(current_user, case, [item], what="intervention")
-    body = render_template(
-        "cases/intervention_edit.html",
-        case=case,
-        item=item,
-        form=form,
-        errors=errors,
-        stale=stale,
-        labels=_labels(),
-        categories=sorted(perm.shared_categories(current_user.agency_id, case.hub_id)),
+        return _intervention_page(case, item, form=form, errors=errors, stale=stale, status=status)
+    return _intervention_page(case, item)
+
+
+def _power_change(case: Case, item_id: int, change, part: str, message: str):
+    item = _intervention(case, item_id)
+    form = _form()
+    done = attempt(change, case, item, form, actor=current_user)
+    if not done:
+        errors, stale, status = _edit_page_refusal(done)
+        case = db.session.get(Case, case.id)
+        item = db.session.get(Intervention, item_id)
+        return _intervention_page(
+            case, item, form=form, errors=errors, stale=stale, status=status, part=part
+        )
+    flash(message, "success")
+    return redirect(url_for("cases.edit_intervention", case_id=case.id, item_id=item.id))
+
+
+@bp.post("/cases/<int:case_id>/interventions/<int:item_id>/steps")
+@perm.requires("write_case")
+def record_power_step(case: Case, item_id: int):
+    return _power_change(case, item_id, powers.record_step, "step", "The step is recorded.")
+
+
+@bp.post("/cases/<int:case_id>/interventions/<int:item_id>/breaches")
+@perm.requires("write_case")
+def report_breach(case: Case, item_id: int):
+    return _power_change(
+        case,
+        item_id,
+        powers.report_breach,
+        "breach",
+        "The breach is logged and the hub's coordinators are told.",
     )
-    db.session.commit()
-    return body, status
 
 
 # -- notifications ----------------------------------------------------------------------------

@@ -161,11 +161,21 @@ class InterventionSchema(Schema):
     appeal = text_field()
     outcome = text_field()
     category = category_field()
+    # Where it is in its lifecycle when first recorded (later steps: hub.casework.powers).
+    status = fields.String(
+        load_default=None,
+        validate=validate.OneOf(
+            ["proposed", "risk_assessed", "applied", "granted", "served"],
+            error="Choose where it is now",
+        ),
+    )
     version = fields.Raw(load_default=None)
 
     @post_load
     def _age_group_or_none(self, data, **_):
         data["subject_age_group"] = data.get("subject_age_group") or None
+        if data.get("status") is None:
+            data["status"] = "served" if data.get("served_on") else "proposed"
         return data
 
     @validates_schema
@@ -241,4 +251,55 @@ class EvidenceSchema(Schema.from_dict(sharing_fields())):
     )
     description = text_field(max_length=2000)
     category = category_field()
+    form_token = form_token_field()
+
+
+POWER_STEPS = (
+    "proposed",
+    "risk_assessed",
+    "applied",
+    "granted",
+    "refused",
+    "served",
+    "varied",
+    "expired",
+    "discharged",
+    "withdrawn",
+)
+
+
+class PowerStepSchema(Schema):
+    step = fields.String(
+        required=True,
+        validate=validate.OneOf(POWER_STEPS, error="Choose the step"),
+        error_messages={"required": "Choose the step"},
+    )
+    on = date_field("Enter the date of the step", required=True)
+    court = text_field(max_length=200)
+    hearing_on = date_field("Enter the hearing date")
+    order_kind = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(["interim", "full"], error="Choose interim or full"),
+    )
+    # Named apart from the record's own form on the same page.
+    expires_on = fields.Date(
+        load_default=None,
+        data_key="step_expires_on",
+        error_messages={"invalid": "Enter the new expiry date in the form 2027-03-31"},
+    )
+    review_on = fields.Date(
+        load_default=None,
+        data_key="step_review_on",
+        error_messages={"invalid": "Enter the new review date in the form 2027-03-31"},
+    )
+    note = text_field(max_length=2000)
+    version = fields.Raw(load_default=None)
+
+
+class BreachSchema(Schema):
+    occurred_on = date_field("Enter the date of the breach", required=True)
+    what = text_field("Describe the breach", max_length=2000)
+    reported_by = text_field("Enter who reported it", max_length=200)
+    action_taken = text_field(max_length=2000)
     form_token = form_token_field()

@@ -88,3 +88,54 @@ class Evidence(PersonalRecord, db.Model):
     @property
     def kind_label(self) -> str:
         return EVIDENCE_KINDS[self.kind]
+
+
+class PowerStep(db.Model):
+    """One step in a power's lifecycle (proposed, risk-assessed, applied for, granted, served,
+    varied, expired, discharged, ...), with its date and, for court steps, the court, hearing
+    date and whether the order is interim or full. The intervention keeps its current status;
+    these keep how it got there. Read with the intervention, through its permission rule."""
+
+    __tablename__ = "power_step"
+    __table_args__ = (Index("ix_power_step_intervention", "intervention_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    intervention_id: Mapped[int] = mapped_column(ForeignKey("intervention.id", ondelete="CASCADE"))
+    step: Mapped[str] = mapped_column(String(20))
+    on: Mapped[date] = mapped_column(Date)
+    court: Mapped[str] = mapped_column(String(200), default="")
+    hearing_on: Mapped[date | None] = mapped_column(Date)
+    order_kind: Mapped[str | None] = mapped_column(String(8))
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    review_on: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
+
+    recorded_by: Mapped[User] = relationship()
+
+
+class PowerBreach(db.Model):
+    """A breach of a power, in a structured log: when, what, who reported it and what was done.
+    Any member agency that may see the power may report one; the coordinators are told at
+    once. Read with the intervention, through its permission rule."""
+
+    __tablename__ = "power_breach"
+    __table_args__ = (
+        Index("ix_power_breach_intervention", "intervention_id", "occurred_on"),
+        once_per_form("power_breach"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    intervention_id: Mapped[int] = mapped_column(ForeignKey("intervention.id", ondelete="CASCADE"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
+    occurred_on: Mapped[date] = mapped_column(Date)
+    what: Mapped[str] = mapped_column(Text, info=PERSONAL)
+    reported_by: Mapped[str] = mapped_column(String(200), info=PERSONAL)
+    action_taken: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
+    form_token: Mapped[str | None] = mapped_column(String(40))
+
+    agency: Mapped[Agency] = relationship()

@@ -84,6 +84,7 @@ def setup(m) -> dict:
         subject="Flat 3, Mill Street",
         conditions="No loud music after 11pm",
         served_on=today - timedelta(days=7),
+        status="served",
         category="incident",
         origin_agency_id=a["housing"].id,
         recorded_by_id=u["member"].id,
@@ -435,6 +436,36 @@ ROUTES = [
         # Issued by housing (the member persona's agency): others who see it are told (400).
         case_only(400, member=302, lacks_category=404),
         data=ABC_UPDATE,
+    ),
+    # Its lifecycle: the issuing agency's steps (others who see it are told, 400); a breach may
+    # be reported by any member agency that sees it.
+    Route(
+        "cases.record_power_step",
+        "POST",
+        f"{CASE}/interventions/{{abc_id}}/steps",
+        case_only(400, member=302, lacks_category=404),
+        data={"step": "discharged", "on": "{served_on}", "version": "{abc_version}"},
+    ),
+    Route(
+        "cases.report_breach",
+        "POST",
+        f"{CASE}/interventions/{{abc_id}}/breaches",
+        INCIDENT_WRITE,
+        data={"occurred_on": "{served_on}", "what": "Loud music at 1am", "reported_by": "A"},
+    ),
+    Route(
+        "cases.record_power_step",
+        "POST",
+        f"{CASE}/interventions/{{foreign_item_id}}/steps",
+        FOREIGN,
+        data={"step": "served", "on": "{served_on}", "version": "1"},
+    ),
+    Route(
+        "cases.report_breach",
+        "POST",
+        f"{CASE}/interventions/{{foreign_item_id}}/breaches",
+        FOREIGN,
+        data={"occurred_on": "{served_on}", "what": "Loud music at 1am", "reported_by": "A"},
     ),
     # Restricted by police to police and the council: not for housing (nor lacks_category).
     Route(
