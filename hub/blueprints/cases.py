@@ -27,6 +27,7 @@ from hub.casework import (
     evidence,
     incidents,
     interventions,
+    letters,
     membership,
     notes,
     plans,
@@ -51,6 +52,7 @@ from hub.models import (
     DecisionKind,
     Evidence,
     Intervention,
+    Letter,
     Notification,
     RiskAssessment,
     Stage,
@@ -142,6 +144,9 @@ def _tab_context(case: Case, tab: str) -> dict:
         ctx["can_add"] = case.stage != Stage.CLOSED.value and perm.can_work_case(
             user, case, perm.Action.WRITE
         )
+        ctx["letters"] = letters.listing(user, case)
+        ctx["letter_templates"] = letters.TEMPLATES
+        ctx["warnings"] = letters.warnings_of(user, case) if ctx["can_add"] else []
     elif tab == "conferences":
         ctx["conferences"] = decision_log.case_conferences(user, case)
         ctx["conference_kinds"] = ConferenceKind
@@ -499,6 +504,39 @@ def _attachment(filename: str) -> str:
     """Content-Disposition for a download: an ASCII name, and the UTF-8 one beside it."""
     ascii_name = "".join(c if c.isascii() and c.isalnum() or c in "._- " else "_" for c in filename)
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+@bp.post("/cases/<int:case_id>/letters")
+@perm.requires("write_case")
+def write_letter(case: Case):
+    form = _form()
+    if "restricted_to" in request.form:
+        form["restricted_to"] = request.form.getlist("restricted_to")
+    done = attempt(letters.write_letter, case, form, actor=current_user)
+    if not done:
+        form["restricted_to"] = [str(v) for v in form.get("restricted_to", [])]
+        return _refused(case, "evidence", done, form)
+    flash("The letter is made and kept on the case. Print it from this page.", "success")
+    return redirect(url_for("cases.show_letter", case_id=case.id, letter_id=done.result.id))
+
+
+@bp.get("/cases/<int:case_id>/letters/<int:letter_id>")
+@perm.requires("read_case")
+def show_letter(case: Case, letter_id: int):
+    """The letter as issued, on a page of its own that prints on A4."""
+    letter = perm.record_or_deny(
+        Letter,
+        letter_id,
+        lambda user, record: perm.can_see_record(user, record, case),
+        "case_letter",
+        hub=case.hub_id,
+    )
+    perm.record_read(current_user, case, [letter], what="letter")
+    body = render_template(
+        "cases/letter.html", case=case, letter=letter, template=letters.TEMPLATES[letter.kind]
+    )
+    db.session.commit()
+    return body
 
 
 @bp.post("/cases/<int:case_id>/interventions")

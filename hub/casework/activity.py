@@ -26,6 +26,10 @@ KIND_LABELS = {
     "evaluation_recorded": "Evaluation recorded",
     "incident_logged": "New incident logged",
     "case_review_threshold": "ASB case review threshold met",
+    "evidence_uploaded": "Evidence uploaded",
+    "letter_written": "Letter written",
+    "power_step": "Power: next step",
+    "power_breached": "Breach of a power",
 }
 
 

@@ -303,3 +303,36 @@ class BreachSchema(Schema):
     reported_by = text_field("Enter who reported it", max_length=200)
     action_taken = text_field(max_length=2000)
     form_token = form_token_field()
+
+
+LETTER_KINDS = (
+    "acknowledgement",
+    "warning_letter",
+    "community_protection_warning",
+    "case_review_decision",
+)
+
+
+class LetterSchema(Schema.from_dict(sharing_fields())):
+    # Named apart from the evidence form's fields on the same tab.
+    kind = fields.String(
+        required=True,
+        data_key="letter_kind",
+        validate=validate.OneOf(LETTER_KINDS, error="Choose the letter"),
+        error_messages={"required": "Choose the letter"},
+    )
+    recipient_name = text_field("Enter who the letter is to", max_length=200)
+    recipient_address = text_field("Enter their address", max_length=1000)
+    details = text_field(max_length=5000)
+    intervention_id = fields.Integer(
+        load_default=None, error_messages={"invalid": "Choose the community protection warning"}
+    )
+    category = fields.String(
+        required=True,
+        data_key="letter_category",
+        validate=validate.OneOf(
+            [c.value for c in DataCategory], error="Choose the data category this belongs to"
+        ),
+        error_messages={"required": "Choose the data category this belongs to"},
+    )
+    form_token = form_token_field()

@@ -60,7 +60,7 @@ from hub.models.conference import (
     StandingAttendee,
 )
 from hub.models.org import Agency, AgencyKind, Hub, HubAgency
-from hub.models.records import CaseIncident, Evidence, PowerBreach, PowerStep
+from hub.models.records import CaseIncident, Evidence, Letter, PowerBreach, PowerStep
 from hub.models.referral import (
     HubScoringSettings,
     Incident,
@@ -106,6 +106,7 @@ __all__ = [
     "Intervention",
     "CaseIncident",
     "Evidence",
+    "Letter",
     "PowerBreach",
     "PowerStep",
     "Notification",

@@ -139,3 +139,31 @@ class PowerBreach(db.Model):
     form_token: Mapped[str | None] = mapped_column(String(40))
 
     agency: Mapped[Agency] = relationship()
+
+
+class Letter(PersonalRecord, db.Model):
+    """A letter made from one of the hub's templates (hub.casework.letters), filled from the
+    case and kept on it exactly as issued: a letter sent is never edited, a new one is made."""
+
+    __tablename__ = "case_letter"
+    __table_args__ = (once_per_form("case_letter"),)
+    record_type = "case_letter"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    recipient_name: Mapped[str] = mapped_column(String(200), info=PERSONAL)
+    recipient_address: Mapped[str] = mapped_column(Text, info=PERSONAL)
+    subject: Mapped[str] = mapped_column(String(300), info=PERSONAL)
+    body: Mapped[str] = mapped_column(Text, info=PERSONAL)
+    signed_by: Mapped[str] = mapped_column(String(200), info=PERSONAL)
+    # The intervention a community protection warning letter gives notice of, if any.
+    intervention_id: Mapped[int | None] = mapped_column(
+        ForeignKey("intervention.id", ondelete="SET NULL")
+    )
+    letter_date: Mapped[date] = mapped_column(Date)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
+    form_token: Mapped[str | None] = mapped_column(String(40))
+
+    agency: Mapped[Agency] = relationship(foreign_keys="Letter.origin_agency_id")

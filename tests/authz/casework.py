@@ -25,6 +25,7 @@ from hub.models import (
     CaseAction,
     Evidence,
     Intervention,
+    Letter,
     Plan,
     RecordRestriction,
     RiskAssessment,
@@ -160,6 +161,8 @@ def setup(m) -> dict:
     statement, foreign_statement = (_evidence(on.id, u["member"]) for on in (case, other))
     db.session.add_all([foreign_action, foreign_item, foreign_assessment])
     db.session.add_all([statement, foreign_statement])
+    letter, foreign_letter = (_letter(on.id, u["member"], today) for on in (case, other))
+    db.session.add_all([letter, foreign_letter])
     db.session.flush()
     return {
         "action_id": action.id,
@@ -178,6 +181,8 @@ def setup(m) -> dict:
         "foreign_assessment_id": foreign_assessment.id,
         "evidence_id": statement.id,
         "foreign_evidence_id": foreign_statement.id,
+        "letter_id": letter.id,
+        "foreign_letter_id": foreign_letter.id,
         "housing_id": a["housing"].id,
         "member_user_id": u["member"].id,
         "review_on": (today + timedelta(days=28)).isoformat(),
@@ -223,6 +228,22 @@ def _evidence(case_id: int, uploader) -> Evidence:
         category="incident",
         origin_agency_id=uploader.agency_id,
         uploaded_by_id=uploader.id,
+    )
+
+
+def _letter(case_id: int, writer, today) -> Letter:
+    return Letter(
+        case_id=case_id,
+        kind="acknowledgement",
+        recipient_name="W Hartley",
+        recipient_address="Flat 3, Mill Street",
+        subject="Your report",
+        body="Thank you for reporting.",
+        signed_by="H Officer, Home Group",
+        letter_date=today,
+        category="incident",
+        origin_agency_id=writer.agency_id,
+        created_by_id=writer.id,
     )
 
 
@@ -413,6 +434,21 @@ ROUTES = [
     Route(
         "cases.download_evidence", "GET", f"{CASE}/evidence/{{foreign_evidence_id}}/file", FOREIGN
     ),
+    # Letters: incident data by default; refused (400) where the ISA lacks it.
+    Route(
+        "cases.write_letter",
+        "POST",
+        f"{CASE}/letters",
+        INCIDENT_CREATE,
+        data={
+            "letter_kind": "acknowledgement",
+            "recipient_name": "W Hartley",
+            "recipient_address": "Flat 3, Mill Street",
+            "letter_category": "incident",
+        },
+    ),
+    Route("cases.show_letter", "GET", f"{CASE}/letters/{{letter_id}}", INCIDENT_PAGE),
+    Route("cases.show_letter", "GET", f"{CASE}/letters/{{foreign_letter_id}}", FOREIGN),
     # Interventions and powers: personal records; only the issuing agency updates one.
     Route(
         "cases.record_intervention",
