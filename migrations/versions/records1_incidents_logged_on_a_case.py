@@ -1,7 +1,7 @@
 """incidents logged on an open case: case_incident, and the matching history's link to it
 
 Revision ID: records1
-Revises: i1races
+Revises: defects1
 Create Date: 2026-12-06 02:40:00
 
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "records1"
-down_revision = "i1races"
+down_revision = "defects1"
 branch_labels = None
 depends_on = None
 

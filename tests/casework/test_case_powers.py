@@ -29,7 +29,7 @@ from hub.models import (
     PowerStep,
 )
 from tests.conftest import HubClient
-from tests.factories import make_case, make_isa
+from tests.support.factories import make_case, make_isa
 
 TODAY = datetime(2026, 11, 23, 9, 0, tzinfo=LONDON)  # a Monday
 ALL = ["identity", "incident", "housing", "victim_contact"]

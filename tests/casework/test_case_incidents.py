@@ -26,8 +26,8 @@ from referrals import intake, triage
 from referrals.matching import MatchKeys, find_matches
 from referrals.schemas import ReferralSchema
 from tests.conftest import HubClient, count_queries
-from tests.factories import make_case, make_isa
-from tests.referral_data import payload, user
+from tests.support.factories import make_case, make_isa
+from tests.support.referral_data import payload, user
 
 TODAY = datetime(2026, 11, 23, 9, 0, tzinfo=LONDON)  # a Monday
 ALL = ["identity", "incident", "housing", "victim_contact"]

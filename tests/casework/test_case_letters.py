@@ -12,7 +12,7 @@ from hub.core.timeutil import LONDON
 from hub.extensions import db
 from hub.models import Agency, AuditEntry, Case, Hub, Intervention, Letter, User
 from tests.conftest import HubClient
-from tests.factories import make_case, make_isa
+from tests.support.factories import make_case, make_isa
 
 TODAY = datetime(2026, 11, 23, 9, 0, tzinfo=LONDON)
 ALL = ["identity", "incident", "housing", "victim_contact"]

@@ -19,7 +19,7 @@ from hub.core import storage, uploads
 from hub.extensions import db
 from hub.models import Agency, AuditEntry, Case, Disclosure, Evidence, Hub, RecordRestriction
 from tests.conftest import HubClient, count_queries
-from tests.factories import make_case, make_isa
+from tests.support.factories import make_case, make_isa
 
 ALL = ["identity", "incident", "housing", "victim_contact"]
 
