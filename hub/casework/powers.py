@@ -149,7 +149,6 @@ def record_step(case: Case, item: Intervention, data: dict, *, actor) -> PowerSt
             "type": item.type,
             "status": step,
             "version": item.version,
-            "expires_on": item.expires_on.isoformat() if item.expires_on else None,
         },
     )
     log(case, actor, "power_step", f"{item.type_label}: {STEPS[step].lower()}", record=item)
