@@ -314,7 +314,8 @@ def move_stage(case: Case):
         return redirect(_board_url(case, form.get("board_query", "")))
     flash(f"{case.reference} is now at {Stage(case.stage).label.lower()}.", "success")
     if back_to_board:
-        return _redirect_any(_board_url(case, form.get("board_query", "")))
+        # htmx follows the redirect and swaps the board's columns in place, message and all.
+        return redirect(_board_url(case, form.get("board_query", "")))
     return redirect(url_for("cases.show", case_id=case.id))
 
 
