@@ -20,6 +20,7 @@ from hub.models import (
     Agency,
     Case,
     CaseAction,
+    CaseIncident,
     CaseNote,
     Conference,
     Evaluation,
@@ -264,3 +265,17 @@ def referrals(user, case: Case) -> list[tuple]:
     for person in people:
         by_referral.setdefault(person.referral_id, []).append(person)
     return [(r, by_referral.get(r.id, [])) for r in rows]
+
+
+def incidents(user, case: Case) -> list[CaseIncident]:
+    """The incidents logged on the case that this user may see, newest first (one query);
+    reading them is audited and disclosed like any record."""
+    query = (
+        perm.visible_records(user, CaseIncident, case.hub)
+        .where(CaseIncident.case_id == case.id)
+        .options(joinedload(CaseIncident.agency))
+        .order_by(CaseIncident.occurred_on.desc(), CaseIncident.id.desc())
+    )
+    rows = list(db.session.execute(query).unique().scalars())
+    perm.record_read(user, case, rows, what="incidents")
+    return rows

@@ -5,8 +5,9 @@ it: referrals awaiting triage, new cases, and open cases whose band was raised (
 a reassessment, a conference decision, a referral added or a new incident, not yet met) whose
 deadline falls before that next meeting (critical first, then the nearest deadline), ASB case
 review applications awaiting their threshold decision, and open cases due for review, with
-overdue actions or an overdue risk reassessment, or ready for evaluation. An urgent conference
-carries only what it was called for (hub.conferences.urgent) and what a coordinator adds.
+overdue actions or an overdue risk reassessment, with a power expiring or due for review within
+two weeks, or ready for evaluation. An urgent conference carries only what it was called for
+(hub.conferences.urgent) and what a coordinator adds.
 
 build_agenda is idempotent and set-based (two INSERT ... SELECT statements, whatever the size
 of the hub): an agenda item is unique per (conference, referral) and (conference, case), and a
@@ -37,6 +38,7 @@ from sqlalchemy.orm import selectinload
 
 from hub import audit
 from hub.casework import deadlines as case_deadlines
+from hub.casework import powers
 from hub.casework.board import reassessment_overdue
 from hub.conferences.slot import DEFAULT_AGENDA_HOURS, scoring_slot, slot_for
 from hub.core import signals
@@ -73,6 +75,7 @@ CASE_REASONS = (
     AgendaReason.REVIEW_DUE,
     AgendaReason.OVERDUE_ACTIONS,
     AgendaReason.OVERDUE_REASSESSMENT,
+    AgendaReason.POWER_DUE,
     AgendaReason.READY_FOR_EVALUATION,
 )
 _AWAITING_CONFERENCE = (Stage.REFERRED.value, Stage.AWAITING_CONFERENCE.value)
@@ -153,6 +156,8 @@ def _due_cases(conference: Conference, due_before: datetime):
         AgendaReason.REVIEW_DUE: and_(is_open, Case.next_review_on <= day),
         AgendaReason.OVERDUE_ACTIONS: and_(is_open, overdue_action),
         AgendaReason.OVERDUE_REASSESSMENT: and_(is_open, reassessment_overdue(day)),
+        # Ahead of time: the partners decide on extending, varying or ending it.
+        AgendaReason.POWER_DUE: and_(is_open, powers.due_soon(day, powers.AGENDA_DAYS)),
         AgendaReason.READY_FOR_EVALUATION: Case.stage == Stage.EVALUATION.value,
     }
     in_hub = and_(

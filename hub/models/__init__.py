@@ -62,6 +62,7 @@ from hub.models.conference import (
     StandingAttendee,
 )
 from hub.models.org import Agency, AgencyKind, Hub, HubAgency
+from hub.models.records import CaseIncident, Evidence, Letter, PowerBreach, PowerStep
 from hub.models.referral import (
     HubRulesetVersion,
     HubScoringSettings,
@@ -114,6 +115,11 @@ __all__ = [
     "CaseFollow",
     "Evaluation",
     "Intervention",
+    "CaseIncident",
+    "Evidence",
+    "Letter",
+    "PowerBreach",
+    "PowerStep",
     "Notification",
     "Plan",
     "PlanRevision",

@@ -56,6 +56,7 @@ class AgendaReason(StrEnum):
     OVERDUE_ACTIONS = "overdue_actions"
     OVERDUE_REASSESSMENT = "overdue_reassessment"
     READY_FOR_EVALUATION = "ready_for_evaluation"
+    POWER_DUE = "power_due"  # a power in force expires or is due for review soon
     ADDED_BY_COORDINATOR = "added_by_coordinator"
     RISK_RAISED = "risk_raised"  # an open case's band was raised: its deadline needs a meeting
 
@@ -70,6 +71,7 @@ class AgendaReason(StrEnum):
             "overdue_actions": "Overdue actions",
             "overdue_reassessment": "Risk reassessment overdue",
             "ready_for_evaluation": "Ready for evaluation",
+            "power_due": "A power expires or is due for review",
             "added_by_coordinator": "Added by the coordinator",
             "risk_raised": "Risk raised: conference due",
         }[self.value]

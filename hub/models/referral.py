@@ -303,3 +303,7 @@ class Incident(db.Model):
         ForeignKey("referral.id", ondelete="CASCADE"), index=True
     )
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
+    # Set when the incident was logged on an open case (hub.casework.incidents), not referred.
+    case_incident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("case_incident.id", ondelete="CASCADE"), index=True
+    )
