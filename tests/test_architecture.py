@@ -32,6 +32,8 @@ RANKS = {
     # area's figures and which nothing else imports.
     "hub.demo": 2,
     "hub.analytics": 2,
+    # The home page's "today": reads from triage, conferences, casework and sharing.
+    "hub.today": 2,
     # Conferences decide on referrals (triage) and write decisions into cases (casework).
     "hub.conferences": 3,
     # Areas side by side: none imports another.
@@ -39,6 +41,7 @@ RANKS = {
     "hub.sharing": 4,
     "hub.organisation": 4,
     "hub.accounts": 4,
+    "hub.victims": 4,  # victims and their SPoCs: writes to a case's feed through casework
     # Casework owns every write to a case; triage, sharing and conferences call it.
     "hub.casework": 5,
     # Who may do what.

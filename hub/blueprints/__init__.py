@@ -21,6 +21,7 @@ from hub.blueprints import (
     referrals,
     sharing,
     subject_access,
+    victims,
 )
 
 
@@ -43,4 +44,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(conference_timeliness.bp)  # urgent conferences, timeliness
     app.register_blueprint(case_reviews.bp)  # ASB case review applications and outcomes
     app.register_blueprint(analytics.bp)  # dashboard, hotspots, repeats, returns, police.uk
+    app.register_blueprint(victims.bp)  # victims, their SPoCs' contact log and call-backs
     api.init_app(app)

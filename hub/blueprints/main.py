@@ -8,10 +8,12 @@ from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from hub import permissions
+from hub.core.database import commit_reads
 from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import SchedulerHeartbeat
 from hub.permissions import requires
+from hub.today import sections as today
 
 bp = Blueprint("main", __name__)
 
@@ -50,9 +52,24 @@ MENU = [
             "sharing.add_",
             "sharing.remove_",
             "sharing.disclosures",
+            "victims.case_tab",
+            "victims.add",
+            "victims.edit",
+            "victims.record_contact",
+            "victims.schedule",
+            "victims.told",
+            "victims.satisfaction",
+            "victims.letter",
+            "victims.email_letter",
         ),
     ),
     ("board.my_work_home", "My work", _in_a_hub, ("board.my_work_home", "board.my_work")),
+    (
+        "victims.mine_home",
+        "My victims",
+        lambda user: bool(permissions.spoc_hubs(user)),
+        ("victims.mine_home", "victims.mine"),
+    ),
     ("cases.notifications", "Notifications", _in_a_hub, ("cases.notifications",)),
     (
         "conferences.home",
@@ -100,7 +117,11 @@ def home():
     roles_by_hub = {}
     for r in current_user.roles:
         roles_by_hub.setdefault(r.hub_id, []).append(r.label)
-    return render_template("home.html", roles_by_hub=roles_by_hub)
+    html = render_template(
+        "home.html", roles_by_hub=roles_by_hub, hubs_today=today.today_for(current_user, utcnow())
+    )
+    commit_reads()  # the lists shown are audited by the areas that own them
+    return html
 
 
 @bp.get("/healthz")

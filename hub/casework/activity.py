@@ -35,6 +35,18 @@ KIND_LABELS = {
     "case_updated": "Case details updated",
     "stage_changed": "Stage changed",
     "evaluation_recorded": "Evaluation recorded",
+    # victims and their SPoCs (hub.victims): the entries carry the victim contact category
+    "victim_added": "Victim added",
+    "victim_updated": "Victim's contact needs updated",
+    "victim_contacted": "Contact with a victim",
+    "call_back_scheduled": "Call-back scheduled",
+    "victim_told": "Victim told of a step",
+    "incident_logged": "New incident logged",
+    "case_review_threshold": "ASB case review threshold met",
+    "evidence_uploaded": "Evidence uploaded",
+    "letter_written": "Letter written",
+    "power_step": "Power: next step",
+    "power_breached": "Breach of a power",
 }
 
 

@@ -10,7 +10,7 @@ from marshmallow import ValidationError
 
 from hub import audit
 from hub import permissions as perm
-from hub.casework import membership, scores
+from hub.casework import deadlines, membership, scores
 from hub.casework.activity import log
 from hub.casework.checks import show, stale_case
 from hub.casework.membership import member_ids
@@ -20,8 +20,8 @@ from hub.casework.schemas import (
 from hub.core.locking import check_version, flush_or_stale, insert_numbered
 from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
-from hub.models import Agency, Case, MembershipRoute, Stage, User
-from scoring import band_rank
+from hub.models import Agency, Case, DeadlineSource, MembershipRoute, Role, Stage, User
+from scoring import band_rank, deadline_for
 
 CASE_LABELS = {
     "title": "Title",
@@ -203,7 +203,44 @@ def open_case(referral, title: str, *, actor, now: datetime) -> Case:
         actor=actor,
         now=now,
     )
+    _suggest_spoc(case, referral, actor)
+    # The case carries the referral's deadline, so it is convened for like any other.
+    deadlines.set_deadline(
+        case,
+        band=referral.band,
+        due=referral.conference_due_by,
+        source=DeadlineSource.INTAKE,
+        now=now,
+        set_at=referral.submitted_at,
+        actor=actor,
+        referral_id=referral.id,
+    )
     return case
+
+
+# Bands whose victims must have a single point of contact from the start (issue 14).
+SPOC_BANDS = ("critical", "high", "medium")
+
+
+def _suggest_spoc(case: Case, referral, actor) -> None:
+    """A medium, high or critical case with a victim gets a suggested SPoC at triage: a SPoC of
+    the referring agency, else of the coordinator's. The conference confirms or changes it
+    (the case's details); with no SPoC in either, the board and agenda flag the case."""
+    if case.band not in SPOC_BANDS or not any(p.role == "victim" for p in referral.people):
+        return
+    spocs = list(db.session.execute(perm.hub_people(case.hub_id, Role.SPOC)).scalars())
+    for agency_id in (referral.agency_id, actor.agency_id):
+        chosen = next((u for u in spocs if u.agency_id == agency_id), None)
+        if chosen is not None:
+            case.spoc_user_id = chosen.id
+            audit.record(
+                "case_spoc_suggested",
+                user=actor,
+                hub=case.hub_id,
+                target=case,
+                details={"spoc_user_id": chosen.id, "agency_id": agency_id},
+            )
+            return
 
 
 def add_referral(case: Case, referral, *, actor, now: datetime) -> None:
@@ -216,7 +253,19 @@ def add_referral(case: Case, referral, *, actor, now: datetime) -> None:
         score=referral.score,
         explanation=referral.explanation,
         ruleset_version=referral.ruleset_version,
+        due=None,
+    )
+    # An open case (even one long past its first conference) owes the partners a meeting by
+    # the referral's deadline, unless it already owes one sooner.
+    deadlines.set_deadline(
+        case,
+        band=referral.band,
         due=referral.conference_due_by,
+        source=DeadlineSource.REFERRAL_ADDED,
+        now=now,
+        set_at=referral.submitted_at,
+        actor=actor,
+        referral_id=referral.id,
     )
 
 
@@ -277,6 +326,7 @@ def set_band_at_conference(case: Case, band: str, *, actor, conference, today: d
     band's cadence (the hub's ruleset): a raised band brings it forward. Returns the band it
     was."""
     before = {"band": case.band, "next_review_on": _iso(case.next_review_on)}
+    raised = band_rank(band) > band_rank(case.band)
     case.band = band
     due = today + timedelta(days=scores.for_hub(case.hub_id).ruleset.review_days[band])
     if case.next_review_on is None or due < case.next_review_on:
@@ -294,7 +344,49 @@ def set_band_at_conference(case: Case, band: str, *, actor, conference, today: d
         },
     )
     log(case, actor, "case_updated", f"Set the band to {band} at the conference")
+    if raised:
+        # A raised band owes the partners a meeting within its deadline, from now: the
+        # conference that raised it is already under way.
+        scoring = scores.for_hub(case.hub_id)
+        now = utcnow()
+        deadlines.set_deadline(
+            case,
+            band=band,
+            due=deadline_for(band, now, scoring.weekly, scoring.ruleset),
+            source=DeadlineSource.CONFERENCE,
+            now=now,
+            actor=actor,
+            record_id=conference.id,
+        )
     return before["band"]
+
+
+def set_band_at_triage(case: Case, band: str, *, referral, actor, now: datetime) -> None:
+    """A coordinator sets the case's band at triage, other than the referral's score gave
+    (the reason is kept on the referral). A raised band convenes the partners within its
+    deadline; a lowered one leaves the referral's own deadline standing (its urgent
+    conference, if any, is declined with a reason like any other)."""
+    before = case.band
+    if band_rank(band) > band_rank(case.band):
+        deadlines.raise_case_band(
+            case, band, source=DeadlineSource.TRIAGE, now=now, actor=actor, record_id=referral.id
+        )
+    else:
+        case.band = band
+    db.session.flush()
+    audit.record(
+        "case_band_set_at_triage",
+        user=actor,
+        hub=case.hub_id,
+        target=case,
+        details={
+            "before": {"band": before},
+            "after": {"band": case.band},
+            "referral_id": referral.id,
+            "fields": ["triage_band_reason"],
+        },
+    )
+    log(case, actor, "case_updated", f"Set the band to {band} at triage (was {before})")
 
 
 def set_next_review_at_conference(case: Case, day: date, *, actor, conference) -> None:

@@ -21,8 +21,10 @@ from hub.models.audit import AuditAnchor, AuditEntry
 from hub.models.case import (
     Band,
     Case,
+    CaseDeadline,
     CaseMembership,
     CaseNote,
+    DeadlineSource,
     MembershipRoute,
     PersonalRecord,
     Stage,
@@ -60,7 +62,9 @@ from hub.models.conference import (
     StandingAttendee,
 )
 from hub.models.org import Agency, AgencyKind, Hub, HubAgency
+from hub.models.records import CaseIncident, Evidence, Letter, PowerBreach, PowerStep
 from hub.models.referral import (
+    HubRulesetVersion,
     HubScoringSettings,
     Incident,
     Referral,
@@ -78,6 +82,14 @@ from hub.models.sharing import (
 )
 from hub.models.sharing_admin import IsaReminder
 from hub.models.user import ApiToken, Role, SignInFailure, User, UserRole
+from hub.models.victims import (
+    CallBack,
+    CallBackStatus,
+    Victim,
+    VictimContact,
+    VictimSettings,
+    VictimUpdate,
+)
 
 __all__ = [
     "AgendaItem",
@@ -103,13 +115,20 @@ __all__ = [
     "CaseFollow",
     "Evaluation",
     "Intervention",
+    "CaseIncident",
+    "Evidence",
+    "Letter",
+    "PowerBreach",
+    "PowerStep",
     "Notification",
     "Plan",
     "PlanRevision",
     "RiskAssessment",
     "Band",
     "Case",
+    "CaseDeadline",
     "CaseMembership",
+    "DeadlineSource",
     "CaseNote",
     "DataCategory",
     "Disclosure",
@@ -133,6 +152,7 @@ __all__ = [
     "AuditEntry",
     "Hub",
     "HubAgency",
+    "HubRulesetVersion",
     "Role",
     "SignInFailure",
     "User",
@@ -157,4 +177,11 @@ __all__ = [
     "Incident",
     "Referral",
     "ReferralPerson",
+    # victims
+    "CallBack",
+    "CallBackStatus",
+    "Victim",
+    "VictimContact",
+    "VictimSettings",
+    "VictimUpdate",
 ]

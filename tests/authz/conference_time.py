@@ -1,18 +1,24 @@
 """Urgent conferences and keeping time. Confirming or declining a proposed urgent conference
 is for the hub's coordinators and hub managers; the timeliness page and the breach reasons
-also for system administrators (who manage every hub). Everyone else gets the same 404 as a
+also for system administrators (who manage every hub), the timeliness page also for the hub's
+analysts. Everyone else gets the same 404 as a
 missing page, anonymous users the sign-in page. Nothing personal on any of them."""
 
 from datetime import timedelta
 
 from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
-from hub.models import AgendaItem, AgendaReason, Conference, Referral
+from hub.models import AgendaItem, AgendaReason, Case, CaseDeadline, Conference, Referral
 from tests.authz import Route, expect
 
 RUNNERS_PAGE = expect(404, anonymous=302, coordinator=200, hub_manager=200)
 RUNNERS_WRITE = expect(404, anonymous=302, coordinator=302, hub_manager=302)
-TIMELINESS_PAGE = expect(404, anonymous=302, coordinator=200, hub_manager=200, sysadmin=200)
+# The timeliness figures are for analysts too (hub.permissions: figures, never names); the
+# breach reasons are recorded by those who run conferences.
+TIMELINESS_PAGE = expect(
+    404, anonymous=302, coordinator=200, hub_manager=200, sysadmin=200, analyst=200
+)
+REASON_PAGE = expect(404, anonymous=302, coordinator=200, hub_manager=200, sysadmin=200)
 TIMELINESS_WRITE = expect(404, anonymous=302, coordinator=302, hub_manager=302, sysadmin=302)
 OTHER_HUB_PAGE = expect(404, anonymous=302, other_hub=200, sysadmin=200)
 
@@ -52,8 +58,29 @@ def setup(m) -> dict:
         )
     )
     db.session.flush()
+    # An active case whose band a reassessment raised to critical two days ago, due yesterday.
+    case = Case(
+        hub_id=m.hub.id, reference="MTX-CASE-DL", title="Raised", stage="active", band="critical"
+    )
+    db.session.add(case)
+    db.session.flush()
+    deadline = CaseDeadline(
+        case_id=case.id,
+        hub_id=m.hub.id,
+        band="critical",
+        due_by=now - timedelta(days=1),
+        set_at=now - timedelta(days=2),
+        source="reassessment",
+    )
+    db.session.add(deadline)
+    db.session.flush()
     future = (now + timedelta(days=8)).astimezone(LONDON).date().isoformat()
-    return {"urgent_id": conference.id, "breach_id": referral.id, "future_day": future}
+    return {
+        "urgent_id": conference.id,
+        "breach_id": referral.id,
+        "case_deadline_id": deadline.id,
+        "future_day": future,
+    }
 
 
 ROUTES = [
@@ -88,12 +115,25 @@ ROUTES = [
         "conference_time.breach",
         "GET",
         "/hubs/{hub_slug}/conferences/timeliness/{breach_id}",
-        TIMELINESS_PAGE,
+        REASON_PAGE,
     ),
     Route(
         "conference_time.breach",
         "POST",
         "/hubs/{hub_slug}/conferences/timeliness/{breach_id}",
+        TIMELINESS_WRITE,
+        data={"reason": "The chair was unavailable", "version": ""},
+    ),
+    Route(
+        "conference_time.case_breach",
+        "GET",
+        "/hubs/{hub_slug}/conferences/timeliness/cases/{case_deadline_id}",
+        REASON_PAGE,
+    ),
+    Route(
+        "conference_time.case_breach",
+        "POST",
+        "/hubs/{hub_slug}/conferences/timeliness/cases/{case_deadline_id}",
         TIMELINESS_WRITE,
         data={"reason": "The chair was unavailable", "version": ""},
     ),
