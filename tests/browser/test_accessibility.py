@@ -228,8 +228,13 @@ def test_a_referral_made_from_the_keyboard_alone_with_every_step_accessible(
     key_press(page, page.get_by_label("No"))
     key_fill(page, page.get_by_label("Why are you sharing without consent?"), "Risk of harm")
     step_done()
-    key_press(page, page.get_by_label("Is the victim being targeted personally?"))
-    key_press(page, page.get_by_label("Does the victim fear for their safety?"))
+    for question in (
+        "Is the victim being targeted personally?",
+        "Does the victim fear for their safety?",
+    ):
+        key_press(page, page.get_by_role("group", name=question).get_by_label("Yes"))
+    children = page.get_by_role("group", name="Are children affected?")
+    key_press(page, children.get_by_label("Don't know"))
     step_done()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Check your answers")
     step_done("Send referral")
