@@ -24,6 +24,9 @@ KIND_LABELS = {
     "case_updated": "Case details updated",
     "stage_changed": "Stage changed",
     "evaluation_recorded": "Evaluation recorded",
+    "evaluation_saved": "Evaluation saved",
+    "evaluation_signed": "Evaluation signed off",
+    "lesson_used": "Lesson used",
 }
 
 

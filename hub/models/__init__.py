@@ -59,6 +59,7 @@ from hub.models.conference import (
     DecisionKind,
     StandingAttendee,
 )
+from hub.models.lessons import Lesson, LessonStatus, LessonUse
 from hub.models.org import Agency, AgencyKind, Hub, HubAgency
 from hub.models.referral import (
     HubScoringSettings,
@@ -137,6 +138,10 @@ __all__ = [
     "SignInFailure",
     "User",
     "UserRole",
+    # lessons
+    "Lesson",
+    "LessonStatus",
+    "LessonUse",
     # analytics
     "ContextIncident",
     "ContextMonthCount",
