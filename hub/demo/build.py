@@ -11,6 +11,7 @@ from sqlalchemy import select
 from hub.conferences import case_reviews
 from hub.conferences.slot import ensure_weekly_conferences
 from hub.core.security import hash_password
+from hub.demo.library import build_demo_library
 from hub.demo.referrals import build_demo_referrals
 from hub.extensions import db
 from hub.models import (
@@ -287,4 +288,5 @@ def build_demo() -> dict:
     created += build_demo_referrals(hub)
     created += _build_conference_slot(hub, agencies)
     created += _build_case_review_application(hub)
+    created += build_demo_library(hub)
     return {"hub": hub.name, "created": created, "people": people}

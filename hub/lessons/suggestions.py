@@ -12,6 +12,7 @@ import heapq
 import re
 import threading
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from sqlalchemy import func, select
 
@@ -27,6 +28,7 @@ METHOD = "bm25"
 LIMIT = 5
 CATEGORY_WEIGHT = 0.15  # added to the text score (scaled 0..1) when the category matches
 INTERVENTION_WEIGHT = 0.1  # when the lesson used an intervention the case has used
+CANDIDATES = 100
 
 
 @dataclass
@@ -136,8 +138,11 @@ def rank(index: Index, wanted: Profile, limit: int = LIMIT) -> list[tuple[int, f
     the category and shared interventions. Without words in common a lesson is ranked on
     those alone only when the case has no words that match any lesson."""
     scores = index.method.scores(wanted.text) if wanted.text else {}
-    top = max(scores.values(), default=0.0) or 1.0
-    combined: dict[int, float] = {i: s / top for i, s in scores.items()}
+    # The best CANDIDATES by words, then the bonuses: a lesson further down could gain at most
+    # the two bonuses, which rarely lifts it past a hundred better-worded ones.
+    best = heapq.nlargest(CANDIDATES, scores.items(), key=itemgetter(1))
+    top = best[0][1] if best else 1.0
+    combined: dict[int, float] = {i: s / top for i, s in best}
     same = index.by_category.get(wanted.category, set()) if wanted.category else set()
     shared: set[int] = set()
     for kind in wanted.interventions:
