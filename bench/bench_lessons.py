@@ -14,6 +14,7 @@ Prints p50/p95 of each. Target: p95 under 50 ms for the suggestion.
 
 from __future__ import annotations
 
+import os
 import random
 import sys
 import tempfile
@@ -85,9 +86,14 @@ def lesson(spec: dict, **values) -> Lesson:
     return row
 
 
-def report(label: str, times: list[float]) -> float:
+def report(label: str, times: list[float], cpu: list[float]) -> float:
+    """Wall time (what a user waits) and CPU time (the work itself: on a machine shared with
+    other jobs the wall time also counts their turns on the cores)."""
     p95 = percentile(times, 95)
-    print(f"{label}: p50 {percentile(times, 50):.2f} ms, p95 {p95:.2f} ms")
+    print(
+        f"{label}: wall p50 {percentile(times, 50):.2f} ms, p95 {p95:.2f} ms; "
+        f"CPU p50 {percentile(cpu, 50):.2f} ms, p95 {percentile(cpu, 95):.2f} ms"
+    )
     return p95
 
 
@@ -102,16 +108,17 @@ def pure(specs: list[dict], rounds: int) -> None:
             f"{time.perf_counter() - start:.2f} s"
         )
         index = suggestions.Index(stamp=(), method=built, meta=meta)
-        times = []
+        times, cpu = [], []
         for r in range(rounds):
             case = CASES[r % len(CASES)]
             wanted = suggestions.Profile(
                 case["text"], case["category"], frozenset(case["interventions"])
             )
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             suggestions.rank(index, wanted)
             times.append((time.perf_counter() - start) * 1000)
-        report(f"{method.name} ranking alone", times)
+            cpu.append((time.process_time() - start_cpu) * 1000)
+        report(f"{method.name} ranking alone", times, cpu)
 
 
 def end_to_end(specs: list[dict], rounds: int) -> float:
@@ -192,15 +199,16 @@ def end_to_end(specs: list[dict], rounds: int) -> float:
         print(f"first suggestion (builds the index): {time.perf_counter() - start:.2f} s")
         statements = []
         event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(1))
-        times = []
+        times, cpu = [], []
         for r in range(rounds):
             statements.clear()
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             found = suggestions.for_case(user, cases[r % len(cases)])
             times.append((time.perf_counter() - start) * 1000)
+            cpu.append((time.process_time() - start_cpu) * 1000)
             assert len(found) == 5
         print(f"statements per suggestion: {len(statements)}")
-        return report(f"suggestion end to end on SQLite, {len(specs)} lessons", times)
+        return report(f"suggestion end to end on SQLite, {len(specs)} lessons", times, cpu)
 
 
 def main() -> None:
@@ -209,7 +217,8 @@ def main() -> None:
     specs = synthetic(n)
     pure(specs, rounds)
     p95 = end_to_end(specs, rounds)
-    print(f"target p95 < {TARGET_MS:.0f} ms: {'met' if p95 < TARGET_MS else 'NOT met'}")
+    print(f"load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"target wall p95 < {TARGET_MS:.0f} ms: {'met' if p95 < TARGET_MS else 'NOT met'}")
 
 
 if __name__ == "__main__":

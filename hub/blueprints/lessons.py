@@ -59,28 +59,28 @@ def library_page(hub: Hub):
     )
 
 
-def _source_case(hub: Hub):
-    """The case a new lesson is drawn from (?case_id=), when the user may read its signed
-    evaluation; a refusal is the same 404 as a missing case, audited."""
-    if request.values.get("source") != "evaluation":
-        return None, None
+SOURCES = ("evaluation", "decision", "case_review")
+
+
+def _source(hub: Hub):
+    """What a new lesson is drawn from (?source=evaluation&case_id=, or ?source=decision or
+    case_review&record_id=), when the user may read it: (source, case, record id). A refusal
+    is the same 404 as a missing record, audited."""
+    source = request.values.get("source")
+    if source not in SOURCES:
+        return "own", None, None
     case_id = request.values.get("case_id", type=int)
-    case = perm.record_or_deny(
-        Case,
-        case_id,
-        lambda user, case: (
-            case.hub_id == hub.id and drafting.source_evaluation(user, case) is not None
-        ),
-        "lesson_source",
-        hub=hub.id,
-    )
-    return case, drafting.source_evaluation(current_user, case)
+    record_id = request.values.get("record_id", type=int)
+    found = drafting.source_of(current_user, hub, source, case_id=case_id, record_id=record_id)
+    if found is None:
+        perm.deny("lesson_source", hub=hub, target_type=source, target_id=case_id or record_id)
+    return source, found[0], found[1]
 
 
 @bp.route("/hubs/<slug>/lessons/new", methods=["GET", "POST"])
 @perm.requires("draft_lessons")
 def new(hub: Hub):
-    case, evaluation = _source_case(hub)
+    source, case, record_id = _source(hub)
     if request.method == "POST":
         form = _form()
         done = attempt(
@@ -88,8 +88,9 @@ def new(hub: Hub):
             hub,
             form,
             actor=current_user,
-            source="evaluation" if case else "own",
+            source=source,
             case=case,
+            record_id=record_id,
         )
         if done:
             lesson = done.result
@@ -103,12 +104,15 @@ def new(hub: Hub):
                     "success",
                 )
             return redirect(url_for("lessons.show", lesson_id=lesson.id))
-        return _edit_page(hub, None, form, done.errors, case=case, status=400)
-    form = drafting.prefill(evaluation)
-    return _edit_page(hub, None, form, FormErrors(), case=case)
+        return _edit_page(hub, None, form, done.errors, case=case, source=source, status=400)
+    evaluation = drafting.source_evaluation(current_user, case) if source == "evaluation" else None
+    form = drafting.prefill(evaluation) or (
+        {"asb_category": drafting.case_category(case.id)} if case else {}
+    )
+    return _edit_page(hub, None, form, FormErrors(), case=case, source=source)
 
 
-def _edit_page(hub, lesson, form, errors, *, case=None, status=200):
+def _edit_page(hub, lesson, form, errors, *, case=None, source="own", status=200):
     names = redaction.case_names(lesson.source_case_id if lesson else (case.id if case else None))
     findings = redaction.find(drafting.checked_fields(form), names) if form else []
     confirmed = set(form.get("confirm") or (lesson.confirmed if lesson else []))
@@ -117,6 +121,8 @@ def _edit_page(hub, lesson, form, errors, *, case=None, status=200):
         hub=hub,
         lesson=lesson,
         case=case,
+        source=source,
+        query=request.args.to_dict(),
         form=form,
         errors=errors,
         findings=findings,

@@ -15,7 +15,17 @@ from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.lessons import library, redaction
 from hub.lessons.schemas import TEXT_FIELDS, LessonSchema
-from hub.models import Case, Evaluation, Hub, Lesson, LessonStatus, LessonUse, Referral
+from hub.models import (
+    Case,
+    CaseReview,
+    ConferenceDecision,
+    Evaluation,
+    Hub,
+    Lesson,
+    LessonStatus,
+    LessonUse,
+    Referral,
+)
 
 LABELS = {
     "title": "Title",
@@ -56,6 +66,46 @@ def source_evaluation(user, case: Case) -> Evaluation | None:
         .limit(1)
     )
     return db.session.execute(query).scalar_one_or_none()
+
+
+def source_decision(user, hub: Hub, decision_id) -> ConferenceDecision | None:
+    """A conference decision on a case of the hub, when the user may read it in full."""
+    decision = db.session.get(ConferenceDecision, decision_id) if decision_id else None
+    if decision is None or decision.case_id is None or decision.conference.hub_id != hub.id:
+        return None
+    return decision if decision.id in perm.readable_decisions(user, hub, [decision]) else None
+
+
+def source_review(user, hub: Hub, review_id) -> CaseReview | None:
+    """An ASB case review of the hub with its recommendations recorded, for those who keep
+    the reviews (coordinators, hub managers, SPoCs) or may read its case's working records."""
+    review = db.session.get(CaseReview, review_id) if review_id else None
+    if review is None or review.hub_id != hub.id or not review.outcome:
+        return None
+    if perm.can_keep_case_reviews(user, hub):
+        return review
+    case = db.session.get(Case, review.case_id) if review.case_id else None
+    return review if case is not None and perm.can_read_working_records(user, case) else None
+
+
+def source_of(user, hub: Hub, source: str, *, case_id=None, record_id=None):
+    """(the source case or None, the source record's id) for a lesson drawn from `source`, or
+    None when the user may not draw on it (the caller refuses as for a missing thing)."""
+    if source == "evaluation":
+        case = db.session.get(Case, case_id) if case_id else None
+        if case is None or case.hub_id != hub.id:
+            return None
+        evaluation = source_evaluation(user, case)
+        return (case, evaluation.id) if evaluation is not None else None
+    if source == "decision":
+        decision = source_decision(user, hub, record_id)
+        return (db.session.get(Case, decision.case_id), decision.id) if decision else None
+    if source == "case_review":
+        review = source_review(user, hub, record_id)
+        if review is None:
+            return None
+        return (db.session.get(Case, review.case_id) if review.case_id else None, review.id)
+    return None
 
 
 def case_category(case_id: int) -> str | None:
@@ -103,18 +153,26 @@ def _apply(lesson: Lesson, data: dict, findings) -> list[str]:
 
 
 def create_draft(
-    hub: Hub, data: dict, *, actor, source: str = "own", case: Case | None = None
+    hub: Hub,
+    data: dict,
+    *,
+    actor,
+    source: str = "own",
+    case: Case | None = None,
+    record_id: int | None = None,
 ) -> Lesson:
-    """A new draft, on its own or drawn from a case's signed evaluation."""
+    """A new draft: on its own, or drawn from a case's signed evaluation (`case`), a
+    conference decision or an ASB case review's recommendations (`record_id`)."""
     loaded = LessonSchema().load(data)
-    record_id = None
-    if source == "evaluation":
-        evaluation = source_evaluation(actor, case) if case is not None else None
-        if evaluation is None or case.hub_id != hub.id:
-            raise ValidationError({"form": ["Choose a case with a signed evaluation you can read"]})
-        record_id = evaluation.id
+    if source == "own":
+        case, record_id = None, None
     else:
-        source, case = "own", None
+        found = source_of(
+            actor, hub, source, case_id=case.id if case else None, record_id=record_id
+        )
+        if found is None:
+            raise ValidationError({"form": ["Choose a record of this hub that you can read"]})
+        case, record_id = found
     lesson = Lesson(
         hub_id=hub.id,
         source=source,

@@ -87,7 +87,7 @@ class Bm25:
         self.norm = {d: k1 * (1 - b + b * n / average) for d, n in self.length.items()}
         self.df = {t: len(p) for t, p in self.postings.items()}
 
-    def scores(self, query: str, limit_terms: int = 20, max_share: float = 0.1):
+    def scores(self, query: str, limit_terms: int = 16, max_share: float = 0.05):
         out: dict[int, float] = {}
         k1, norm, n = self.k1, self.norm, self.n
         for term in _chosen(tokens(query), self.df, n, limit_terms, max_share):
@@ -120,7 +120,7 @@ class TfIdf:
             for t, w in weights.items():
                 self.postings.setdefault(t, []).append((doc_id, w / norm))
 
-    def scores(self, query: str, limit_terms: int = 20, max_share: float = 0.1):
+    def scores(self, query: str, limit_terms: int = 16, max_share: float = 0.05):
         c = Counter(t for t in tokens(query) if t in self.postings)
         chosen = _chosen(c, self.df, self.n, limit_terms, max_share)
         weights = {t: (1 + math.log(c[t])) * self.idf[t] for t in chosen}

@@ -10,7 +10,7 @@ read the case's working records. Marking a lesson used on a case is a write to t
 
 from hub.core.timeutil import utcnow
 from hub.extensions import db
-from hub.models import Evaluation, Lesson
+from hub.models import AgendaItem, CaseReview, Conference, ConferenceDecision, Evaluation, Lesson
 from tests.authz import Route, expect
 from tests.factories import make_case
 
@@ -58,12 +58,38 @@ def setup(m) -> dict:
         db.session.add(row)
         return row
 
+    conference = Conference(hub_id=m.hub.id, starts_at=now)
+    db.session.add(conference)
+    db.session.flush()
+    item = AgendaItem(conference_id=conference.id, reason="review_due", position=1, case_id=case.id)
+    db.session.add(item)
+    db.session.flush()
+    decision = ConferenceDecision(
+        conference_id=conference.id,
+        item_id=item.id,
+        case_id=case.id,
+        kind="next_review",
+        summary="Mediation agreed",
+        decided_by_id=u["coordinator"].id,
+    )
+    review = CaseReview(
+        hub_id=m.hub.id,
+        reference="MTX-CR-L",
+        case_id=case.id,
+        source="conference",
+        received_on=now.date(),
+        status="completed",
+        outcome="Share the diaries weekly",
+    )
+    db.session.add_all([decision, review])
     published = lesson(u["coordinator"], "published", "Mediation first")
     draft = lesson(u["member"], "draft", "A draft")
     waiting = lesson(u["member"], "in_review", "Awaiting review")
     db.session.flush()
     return {
         "lessons_case_id": case.id,
+        "lessons_decision_id": decision.id,
+        "lessons_review_id": review.id,
         "lesson_published_id": published.id,
         "lesson_draft_id": draft.id,
         "lesson_draft_version": draft.version,
@@ -94,6 +120,19 @@ ROUTES = [
         "GET",
         "/hubs/{hub_slug}/lessons/new?source=evaluation&case_id={lessons_case_id}",
         # the case's members whose agreement covers its working records
+        expect(404, anonymous=302, member=200, coordinator=200, hub_manager=200),
+    ),
+    Route(
+        "lessons.new",
+        "GET",
+        "/hubs/{hub_slug}/lessons/new?source=decision&record_id={lessons_decision_id}",
+        expect(404, anonymous=302, member=200, coordinator=200, hub_manager=200),
+    ),
+    Route(
+        "lessons.new",
+        "GET",
+        "/hubs/{hub_slug}/lessons/new?source=case_review&record_id={lessons_review_id}",
+        # the review's keepers (coordinators, hub managers) and its case's readers
         expect(404, anonymous=302, member=200, coordinator=200, hub_manager=200),
     ),
     Route("lessons.new", "POST", "/hubs/{hub_slug}/lessons/new", writers(302), data=LESSON),

@@ -357,3 +357,61 @@ def test_no_lesson_draft_words_in_the_audit(lib):
         s.hub, lesson_form(title="A title only the lesson holds"), actor=s.case_worker
     )
     assert date.today()  # the scan runs in the fixture's teardown
+
+
+def test_drawn_from_a_decision_or_a_case_review_by_those_who_may_read_them(lib):
+    from hub.core.timeutil import utcnow
+    from hub.models import AgendaItem, CaseReview, Conference, ConferenceDecision
+
+    s = lib
+    conference = Conference(hub_id=s.hub.id, starts_at=utcnow())
+    db.session.add(conference)
+    db.session.flush()
+    item = AgendaItem(
+        conference_id=conference.id, reason="review_due", position=1, case_id=s.case.id
+    )
+    db.session.add(item)
+    db.session.flush()
+    decision = ConferenceDecision(
+        conference_id=conference.id,
+        item_id=item.id,
+        case_id=s.case.id,
+        kind="next_review",
+        summary="Mediation agreed",
+        decided_by_id=s.hub_manager.id,
+    )
+    review = CaseReview(
+        hub_id=s.hub.id,
+        reference="CR-LL-1",
+        case_id=s.case.id,
+        source="conference",
+        received_on=date(2026, 11, 1),
+        status="completed",
+        outcome="Agencies to share diaries weekly",
+    )
+    db.session.add_all([decision, review])
+    db.session.flush()
+    lesson = drafting.create_draft(
+        s.hub, lesson_form(), actor=s.case_worker, source="decision", record_id=decision.id
+    )
+    assert (lesson.source, lesson.source_case_id) == ("decision", s.case.id)
+    # The police are not a member of the case: its decisions are not theirs to draw on.
+    assert drafting.source_of(s.coordinator, s.hub, "decision", record_id=decision.id) is None
+    # The review's keepers (a coordinator among them) may draw on its recommendations.
+    drawn = drafting.create_draft(
+        s.hub, lesson_form(), actor=s.coordinator, source="case_review", record_id=review.id
+    )
+    assert (drawn.source, drawn.source_record_id) == ("case_review", review.id)
+    assert drafting.source_of(s.analyst, s.hub, "case_review", record_id=review.id) is None
+    # Its people's names are what the check looks for, whoever the source.
+    with pytest.raises(ValidationError) as refused:
+        drafting.save_draft(
+            lesson,
+            {
+                **lesson_form(worked="Margaret kept a diary"),
+                "version": lesson.version,
+                "submit": "1",
+            },
+            actor=s.case_worker,
+        )
+    assert "Margaret" in refused.value.messages["worked"][0]
