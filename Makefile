@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app wsgi
+# Where `make run` serves: `make run PORT=8080` (or PORT in the environment).
+HOST ?= 127.0.0.1
+PORT ?= 5000
 # The local PostgreSQL the suite runs against as well as SQLite (override to use another).
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
@@ -19,7 +22,7 @@ $(BIN)/flask: pyproject.toml
 run: $(BIN)/flask
 	$(FLASK) db upgrade
 	$(FLASK) hub demo --if-empty
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	BASE_URL=$${BASE_URL:-http://$(HOST):$(PORT)} $(FLASK) run --host $(HOST) --port $(PORT)
 
 lint: $(BIN)/flask
 	$(BIN)/ruff check .

@@ -20,7 +20,7 @@ from sqlalchemy import event  # noqa: E402
 
 from hub.extensions import db  # noqa: E402
 from tests.conftest import HubClient, make_app  # noqa: E402
-from tests.factories import build_world  # noqa: E402
+from tests.support.factories import build_world  # noqa: E402
 
 _BOOKKEEPING = ("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT", "ROLLBACK")
 

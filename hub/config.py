@@ -46,7 +46,11 @@ def engine_options(database_url: str) -> dict:
         # of 4 assumes spinning disks). Without this the planner scans every case to list an
         # agency's few: 27 ms instead of 4 ms at 100,000 cases (bench/bench_permissions.py).
         cost = os.environ.get("PG_RANDOM_PAGE_COST", "1.1")
-        options["connect_args"] = {"options": f"-c random_page_cost={cost}"}
+        # JIT compiles any statement the planner costs above jit_above_cost. The dashboard's
+        # period figures cost that much on paper and run in tens of milliseconds, so the
+        # compiling took longer than the query: 1.5 s of a 2.3 s statement at 36 months
+        # (bench/bench_analytics.py). Nothing the hub runs is long enough to gain from it.
+        options["connect_args"] = {"options": f"-c random_page_cost={cost} -c jit=off"}
     return options
 
 

@@ -135,7 +135,9 @@ def submit_referral(
         lat=location["lat"],
         lon=location["lon"],
         consent_given=data["consent"]["given"],
-        consent_reason=(data["consent"].get("reason") or "").strip() or None,
+        consent_reason=None
+        if data["consent"]["given"]
+        else (data["consent"].get("reason") or "").strip() or None,
         risk=risk,
         score=result.score,
         band=result.band,

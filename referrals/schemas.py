@@ -190,6 +190,13 @@ class ConsentSchema(StrictSchema):
                 "reason",
             )
 
+    @post_load
+    def _reason_only_without_consent(self, data, **_):
+        # A reason for sharing without consent means nothing once consent is given.
+        if data.get("given") is True:
+            data["reason"] = None
+        return data
+
 
 # Built from the key list so the questions and the schema never drift apart.
 RiskSchema = StrictSchema.from_dict(
@@ -206,7 +213,7 @@ RiskSchema = StrictSchema.from_dict(
 class ReferralSchema(StrictSchema):
     hub = fields.String(
         required=True,
-        validate=validate.Length(max=60, error="Unknown hub"),
+        validate=validate.Length(min=1, max=60, error="Unknown hub"),
         error_messages={"required": "Give the hub's short name (slug), like copeland"},
     )
     about = fields.String(
@@ -256,6 +263,19 @@ class ReferralSchema(StrictSchema):
         ConsentSchema,
         required=True,
         error_messages={"required": "Say whether the person consented to the referral"},
+        # The OpenAPI document states the rule _reason_without_consent enforces.
+        metadata={
+            "oneOf": [
+                {"properties": {"given": {"enum": [True]}}},
+                {
+                    "properties": {
+                        "given": {"enum": [False]},
+                        "reason": {"type": "string", "pattern": "\\S"},
+                    },
+                    "required": ["reason"],
+                },
+            ]
+        },
     )
     risk = fields.Nested(RiskSchema, load_default=dict)
 

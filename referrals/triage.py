@@ -22,6 +22,7 @@ from hub.models import (
     Stage,
 )
 from hub.models.referral import ReferralStatus, TriageDecision
+from referrals import notices
 from referrals.schemas import DecisionSchema
 
 STALE = (
@@ -127,4 +128,5 @@ def decide(referral: Referral, form: dict, *, user) -> Referral:
             },
         },
     )
+    notices.referral_triaged(referral, case, actor=user)
     return referral

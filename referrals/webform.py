@@ -88,12 +88,11 @@ def values_from_form(step: str, form) -> dict:
             }
         }
     if step == "consent":
-        return {
-            "consent": {
-                "given": _yes_no(_strip(form, "consent_given")),
-                "reason": _strip(form, "consent_reason") or None,
-            }
-        }
+        given = _yes_no(_strip(form, "consent_given"))
+        # The reason box is hidden (not emptied) when Yes is chosen: a reason typed before
+        # switching to Yes does not apply and is not kept.
+        reason = None if given is True else (_strip(form, "consent_reason") or None)
+        return {"consent": {"given": given, "reason": reason}}
     if step == "risk":
         chosen = set(form.getlist("risk"))
         return {"risk": {k: k in chosen for k in RISK_KEYS}}
@@ -163,7 +162,8 @@ def page_messages(messages: dict) -> dict:
 
 
 def form_values(draft: dict) -> dict:
-    """The draft's values as the pages' input values (for showing them again)."""
+    """The draft's values as the pages' input values (for showing them again). A missing
+    answer is "", never None: a textarea would show None as the text "None"."""
     loc = draft.get("location") or {}
     consent = draft.get("consent") or {}
     first = draft.get("first_incident_on") or ""
@@ -173,16 +173,16 @@ def form_values(draft: dict) -> dict:
     return {
         "about": draft.get("about"),
         "category": draft.get("category"),
-        "summary": draft.get("summary"),
-        "description": draft.get("description"),
+        "summary": draft.get("summary") or "",
+        "description": draft.get("description") or "",
         "first_incident_on": {"day": d, "month": m, "year": y},
         "incident_count": draft.get("incident_count"),
-        "address": loc.get("address"),
-        "postcode": loc.get("postcode"),
+        "address": loc.get("address") or "",
+        "postcode": loc.get("postcode") or "",
         "lat": loc.get("lat"),
         "lon": loc.get("lon"),
         "consent_given": {True: "yes", False: "no"}.get(given),
-        "consent_reason": consent.get("reason"),
+        "consent_reason": consent.get("reason") or "",
         "risk": [k for k, v in (draft.get("risk") or {}).items() if v],
     }
 

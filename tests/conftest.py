@@ -24,8 +24,8 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 
 from hub import create_app
 from hub.extensions import db
-from tests import audit_content
-from tests.factories import PASSWORD
+from tests.support import audit_content
+from tests.support.factories import PASSWORD
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "sqlite")
 
@@ -202,7 +202,7 @@ def count_queries(connection_or_engine):
 def world(app):
     """A small hub world: the Copeland hub with three partner agencies, another hub with its
     own agency, and a person in each role. Returns plain values (emails, ids, slugs)."""
-    from tests.factories import build_world
+    from tests.support.factories import build_world
 
     with app.app_context():
         w = build_world()

@@ -41,7 +41,6 @@ RANKS = {
     "hub.sharing": 4,
     "hub.organisation": 4,
     "hub.accounts": 4,
-    "hub.sessions": 4,  # signed-in sessions: moving into the hub.accounts package
     # Casework owns every write to a case; triage, sharing and conferences call it.
     "hub.casework": 5,
     # Who may do what.
@@ -62,9 +61,8 @@ RANKS = {
 # hub/__init__.py for why); nothing else imports inside a function.
 IMPORTS_IN_FUNCTIONS = {("hub", "hub.blueprints"), ("hub", "hub.cli")}
 
-# hub/ itself holds only the application's frame (accounts.py and sessions.py are moving into
-# a hub/accounts/ package).
-FRAME = {"__init__", "config", "extensions", "cli", "permissions", "accounts", "sessions"}
+# hub/ itself holds only the application's frame.
+FRAME = {"__init__", "config", "extensions", "cli", "permissions"}
 
 
 def _imports():

@@ -8,7 +8,7 @@ from hub.extensions import db
 from tests import authz
 from tests.authz import PERSONAS, Route
 from tests.authz.world import build_matrix_world
-from tests.factories import PASSWORD
+from tests.support.factories import PASSWORD
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 

@@ -32,7 +32,7 @@ from hub.accounts.sign_in import email_domain, find_user_by_email, normalise_ema
 from hub.core import mail
 from hub.core.timeutil import utcnow
 from hub.extensions import db
-from hub.models import IdentityProvider, IdentityProviderDomain, SsoSignIn, User
+from hub.models import Agency, IdentityProvider, IdentityProviderDomain, SsoSignIn, User
 
 log = logging.getLogger("hub.accounts.oidc")
 
@@ -340,6 +340,8 @@ def logout_url(provider: IdentityProvider, post_logout_redirect_uri: str) -> str
 def save_provider(data: dict, *, actor: User, provider: IdentityProvider | None = None):
     """Create or change a provider from validated form data (schemas.IdentityProviderSchema).
     A domain may sign in at one provider only. The caller commits."""
+    if db.session.get(Agency, data["agency_id"]) is None:
+        raise ValidationError({"agency_id": ["Choose an agency from the list"]})
     domains = data.pop("domains")
     secret = data.pop("client_secret", None)
     taken = (

@@ -75,6 +75,15 @@ def _personal_words(user: User | None) -> set[str]:
     return {w for w in words if len(w) >= 4}
 
 
+def checked_new_password(data: dict, user: User | None = None) -> dict:
+    """A new password form's data, refused (ValidationError on the password field) when the
+    password itself is not good enough."""
+    problem = password_problem(data["password"], user)
+    if problem:
+        raise ValidationError({"password": [problem]})
+    return data
+
+
 def password_problem(password: str, user: User | None = None) -> str | None:
     """What is wrong with a new password, in words a person understands, or None."""
     if len(password) < MIN_LENGTH:

@@ -149,6 +149,13 @@ def _new_recovery_codes(user: User) -> list[str]:
     return codes
 
 
+def renew_recovery_codes(user: User, code: str) -> list[str]:
+    """New recovery codes in place of the old, proven with a current code from the app."""
+    if not check_code(user, code):
+        raise ValidationError({"code": ["Enter the 6-digit code your app shows now"]})
+    return regenerate_recovery_codes(user)
+
+
 def regenerate_recovery_codes(user: User) -> list[str]:
     codes = _new_recovery_codes(user)
     audit.record("two_factor_recovery_codes_replaced", user=user, target=user, target_type="user")

@@ -3,12 +3,11 @@ sign-in, their password and their personal API tokens."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from marshmallow import ValidationError
 from sqlalchemy import select
 
 from hub.accounts import passwords, sessions, tokens, two_factor
 from hub.accounts.schemas import ChangePasswordSchema, CodeSchema
-from hub.core.forms import FormErrors
+from hub.core.forms import FormErrors, attempt
 from hub.extensions import db, limiter
 from hub.models import ApiToken, UserSession
 from hub.permissions import deny, requires
@@ -91,15 +90,13 @@ def two_factor_setup():
         return redirect(url_for("account.show", _anchor="two-factor"))
     errors = FormErrors()
     if request.method == "POST":
-        try:
-            codes = two_factor.confirm_setup(current_user, _code())
-        except ValidationError as exc:
-            db.session.rollback()
-            errors = FormErrors(exc.messages)
-        else:
-            db.session.commit()
+        confirmed = attempt(two_factor.confirm_setup, current_user, _code())
+        errors = confirmed.errors
+        if confirmed:
             return render_template(
-                "account/recovery_codes.html", codes=codes, next_url=url_for("account.show")
+                "account/recovery_codes.html",
+                codes=confirmed.result,
+                next_url=url_for("account.show"),
             )
     secret = two_factor.pending_secret(current_user) or two_factor.begin_setup(current_user)
     db.session.commit()
@@ -119,16 +116,11 @@ def two_factor_setup():
 def new_recovery_codes():
     if not current_user.two_factor_enabled:
         return redirect(url_for("account.show"))
-    try:
-        if not two_factor.check_code(current_user, _code()):
-            raise ValidationError({"code": ["Enter the 6-digit code your app shows now"]})
-    except ValidationError as exc:
-        db.session.rollback()
-        return _page(FormErrors({"code": exc.messages["code"]}), 400)
-    codes = two_factor.regenerate_recovery_codes(current_user)
-    db.session.commit()
+    renewed = attempt(two_factor.renew_recovery_codes, current_user, _code())
+    if not renewed:
+        return _page(renewed.errors, 400)
     return render_template(
-        "account/recovery_codes.html", codes=codes, next_url=url_for("account.show")
+        "account/recovery_codes.html", codes=renewed.result, next_url=url_for("account.show")
     )
 
 
@@ -136,12 +128,9 @@ def new_recovery_codes():
 @requires("signed_in")
 @limiter.limit(lambda: "10 per minute")
 def turn_off_two_factor():
-    try:
-        two_factor.turn_off(current_user, _code())
-    except ValidationError as exc:
-        db.session.rollback()
-        return _page(FormErrors({"code": exc.messages["code"]}), 400)
-    db.session.commit()
+    turned_off = attempt(two_factor.turn_off, current_user, _code())
+    if not turned_off:
+        return _page(turned_off.errors, 400)
     flash("Two-factor sign-in is turned off.", "success")
     return redirect(url_for("account.show"))
 
@@ -158,14 +147,15 @@ def change_password():
     errors = FormErrors()
     if request.method == "POST":
         form = {k: v for k, v in request.form.items() if k in ("current", "password", "confirm")}
-        try:
-            data = ChangePasswordSchema().load({k: v for k, v in form.items() if v})
+        filled = {k: v for k, v in form.items() if v}
+
+        def change():
+            data = ChangePasswordSchema().load(filled)
             passwords.change_password(current_user, data["current"], data["password"])
-        except ValidationError as exc:
-            db.session.rollback()
-            errors = FormErrors(exc.messages)
-        else:
-            db.session.commit()
+
+        changed = attempt(change)
+        errors = changed.errors
+        if changed:
             sessions.sign_out_here()
             flash(
                 "Your password is changed, and you are signed out everywhere. "

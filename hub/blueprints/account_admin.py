@@ -4,14 +4,13 @@ managers); resetting someone's two-factor sign-in (whoever manages their account
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from marshmallow import ValidationError
 from sqlalchemy import select
 
 from hub import audit
 from hub import permissions as perm
 from hub.accounts import approvals, oidc, two_factor
 from hub.accounts.schemas import IdentityProviderSchema
-from hub.core.forms import FormErrors
+from hub.core.forms import FormErrors, attempt
 from hub.extensions import db
 from hub.models import Agency, Hub, IdentityProvider, User
 
@@ -57,16 +56,16 @@ def _provider_form(provider: IdentityProvider | None):
         }
     if request.method == "POST":
         form = _form()
-        try:
-            data = IdentityProviderSchema().load({**form, "enabled": form.get("enabled") == "yes"})
-            if db.session.get(Agency, data["agency_id"]) is None:
-                raise ValidationError({"agency_id": ["Choose an agency from the list"]})
-            saved = oidc.save_provider(data, actor=current_user, provider=provider)
-        except ValidationError as exc:
-            db.session.rollback()
-            errors = FormErrors(exc.messages)
-        else:
-            db.session.commit()
+        saved = attempt(
+            lambda: oidc.save_provider(
+                IdentityProviderSchema().load({**form, "enabled": form.get("enabled") == "yes"}),
+                actor=current_user,
+                provider=provider,
+            )
+        )
+        errors = saved.errors
+        if saved:
+            saved = saved.result
             flash(
                 f"{saved.name} is saved. Register this redirect URI with the provider: "
                 f"{oidc.redirect_uri(saved)}",
@@ -141,13 +140,10 @@ def decide(user_id: int):
     if person is None or not perm.can_approve_account(current_user, person):
         perm.deny("approve_account", target_type="user", target_id=user_id)
     approve = request.form.get("decision") == "approve"
-    try:
-        approvals.decide(person, approve, actor=current_user)
-    except ValidationError as exc:
-        db.session.rollback()
-        flash(exc.messages["decision"][0], "info")
+    decided = attempt(approvals.decide, person, approve, actor=current_user)
+    if not decided:
+        flash(decided.errors.get("decision"), "info")
         return redirect(url_for("account_admin.approvals"))
-    db.session.commit()
     if approve:
         flash(f"{person.name} is approved. Give them the roles they need.", "success")
         return redirect(url_for("admin.user", user_id=person.id))

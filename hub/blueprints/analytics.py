@@ -16,14 +16,13 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from marshmallow import ValidationError
 from sqlalchemy import select
 
 from hub import audit
 from hub import permissions as perm
 from hub.analytics import area, dashboard, hotspots, periods, police_uk, powers, repeats, reports
 from hub.analytics.charts import HEAT
-from hub.core.forms import FormErrors
+from hub.core.forms import FormErrors, attempt
 from hub.core.security import CSP
 from hub.core.spreadsheet import to_csv
 from hub.core.timeutil import LONDON, utcnow
@@ -323,12 +322,13 @@ def imports(hub: Hub):
 @bp.post("/hubs/<slug>/analytics/area")
 @perm.requires("import_context")
 def set_area(hub: Hub):
-    try:
-        area.set_places(hub, area.parse_places(request.form.get("places", "")), current_user)
-    except ValidationError as err:
-        db.session.rollback()
-        return _imports_page(hub, FormErrors(err.messages), 400, dict(request.form))
-    db.session.commit()
+    saved = attempt(
+        lambda: area.set_places(
+            hub, area.parse_places(request.form.get("places", "")), current_user
+        )
+    )
+    if not saved:
+        return _imports_page(hub, saved.errors, 400, dict(request.form))
     flash("The hub's area is saved", "success")
     return redirect(url_for("analytics.imports", slug=hub.slug))
 
@@ -337,18 +337,16 @@ def set_area(hub: Hub):
 @perm.requires("import_context")
 def upload(hub: Hub):
     files = [f for f in request.files.getlist("files") if f and f.filename]
-    try:
-        job = police_uk.accept_upload(
-            hub,
-            [(f.filename, f.read()) for f in files],
-            all_crimes=request.form.get("all_crimes") == "yes",
-            user=current_user,
-        )
-    except ValidationError as err:
-        db.session.rollback()
-        return _imports_page(hub, FormErrors(err.messages), 400, dict(request.form))
-    db.session.commit()
-    return redirect(url_for("analytics.import_show", slug=hub.slug, import_id=job.id))
+    accepted = attempt(
+        police_uk.accept_upload,
+        hub,
+        [(f.filename, f.read()) for f in files],
+        all_crimes=request.form.get("all_crimes") == "yes",
+        user=current_user,
+    )
+    if not accepted:
+        return _imports_page(hub, accepted.errors, 400, dict(request.form))
+    return redirect(url_for("analytics.import_show", slug=hub.slug, import_id=accepted.result.id))
 
 
 upload.max_content_length = "POLICE_UK_UPLOAD_MAX_BYTES"  # see hub.security

@@ -37,7 +37,10 @@ class ReferralOut(Schema):
     status = fields.String()
     about = fields.String()
     category = fields.String()
-    summary = fields.String()
+    summary = fields.String(
+        allow_none=True,
+        metadata={"description": "null for another agency's referral on a case"},
+    )
     score = fields.Integer(allow_none=True)
     band = fields.String(allow_none=True)
     conference_due_by = fields.String(
@@ -59,7 +62,7 @@ class ReferralOutcomeOut(ReferralOut):
     next_review_on = fields.String(allow_none=True)
     repeat = fields.Dict(
         keys=fields.String(),
-        values=fields.Dict(keys=fields.String(), values=fields.Integer()),
+        values=fields.Dict(keys=fields.String(), values=fields.Integer(allow_none=True)),
         metadata={"description": "earlier incidents: victim/place/subject → 30/90/180 days"},
     )
     matches = fields.Dict(
@@ -74,7 +77,7 @@ class ReferralOutcomeOut(ReferralOut):
 
 class ReferralFullOut(ReferralOutcomeOut):
     description = fields.String()
-    first_incident_on = fields.String()
+    first_incident_on = fields.String(allow_none=True)
     incident_count = fields.Integer()
     location = fields.Dict()
     consent = fields.Dict()
@@ -118,6 +121,7 @@ class ReferralListOut(Schema):
 )
 @bp.response(201, ReferralOutcomeOut)
 @bp.alt_response(200, schema=ReferralOutcomeOut, description="a repeat of an earlier request")
+@bp.alt_response(422, schema="Error", description="the referral has errors: see fields")
 @perm.requires("signed_in")
 def create():
     """Submit a referral: it is validated, matched against the hub's history and scored."""

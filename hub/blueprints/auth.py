@@ -15,14 +15,13 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_user
-from marshmallow import ValidationError
 
 from hub import audit
 from hub.accounts import oidc, passwords, sessions, sign_in, tokens, two_factor
 from hub.accounts.schemas import CodeSchema, EmailSchema, NewPasswordSchema, PasswordSignInSchema
 from hub.core import mail
 from hub.core.database import reads_first
-from hub.core.forms import FormErrors
+from hub.core.forms import FormErrors, attempt
 from hub.core.timeutil import utcnow
 from hub.extensions import db, limiter
 from hub.models import IdentityProvider, User
@@ -92,13 +91,12 @@ def sign_in_start():
     if request.method == "GET":
         return render_template("auth/sign_in.html", errors=FormErrors(), form={}, next_url=next_url)
     form = _form("email")
-    try:
-        email = EmailSchema().load(form)["email"]
-    except ValidationError as exc:
-        errors = FormErrors(exc.messages)
+    parsed = attempt(EmailSchema().load, form, commit=False)
+    if not parsed:
         return render_template(
-            "auth/sign_in.html", errors=errors, form=form, next_url=next_url
+            "auth/sign_in.html", errors=parsed.errors, form=form, next_url=next_url
         ), 400
+    email = parsed.result["email"]
     provider = oidc.provider_for_email(email)
     if provider is not None:
         target = url_for("auth.sso_start", slug=provider.slug, login_hint=email, next=next_url)
@@ -122,10 +120,10 @@ def sign_in_password():
         return redirect(url_for("main.home"))
     next_url = request.form.get("next", "")
     form = _form("email", "password")
-    try:
-        data = PasswordSignInSchema().load(form)
-    except ValidationError as exc:
-        return _password_page(form.get("email", ""), next_url, FormErrors(exc.messages))
+    parsed = attempt(PasswordSignInSchema().load, form, commit=False)
+    if not parsed:
+        return _password_page(form.get("email", ""), next_url, parsed.errors)
+    data = parsed.result
     if oidc.provider_for_email(data["email"]) is not None:
         # Never check a password for an address that signs in at its own organisation.
         return redirect(url_for("auth.sign_in", next=next_url))
@@ -191,11 +189,10 @@ def second_factor():
     user, next_url = pending
     errors = FormErrors()
     if request.method == "POST":
-        try:
-            code = CodeSchema().load(_form("code"))["code"]
-        except ValidationError as exc:
-            errors = FormErrors(exc.messages)
-        else:
+        parsed = attempt(CodeSchema().load, _form("code"), commit=False)
+        errors = parsed.errors
+        if parsed:
+            code = parsed.result["code"]
             if sign_in.is_locked(user.email):
                 session.pop(_PENDING, None)
                 return _password_page(user.email, next_url, _failure(True))
@@ -234,13 +231,13 @@ def second_factor_setup():
     user, next_url = pending
     errors = FormErrors()
     if request.method == "POST":
-        try:
-            code = CodeSchema().load(_form("code"))["code"]
-            codes = two_factor.confirm_setup(user, code)
-        except ValidationError as exc:
-            db.session.rollback()
-            errors = FormErrors(exc.messages)
-        else:
+        confirmed = attempt(
+            lambda: two_factor.confirm_setup(user, CodeSchema().load(_form("code"))["code"]),
+            commit=False,
+        )
+        errors = confirmed.errors
+        if confirmed:
+            codes = confirmed.result
             session.pop(_PENDING, None)
             token = sign_in.complete(user, method="password+totp_setup")
             db.session.commit()
@@ -358,12 +355,10 @@ def forgot_password():
     errors, form = FormErrors(), {}
     if request.method == "POST":
         form = _form("email")
-        try:
-            email = EmailSchema().load(form)["email"]
-        except ValidationError as exc:
-            errors = FormErrors(exc.messages)
-        else:
-            passwords.request_reset(email)
+        parsed = attempt(EmailSchema().load, form, commit=False)
+        errors = parsed.errors
+        if parsed:
+            passwords.request_reset(parsed.result["email"])
             db.session.commit()
             return render_template("auth/reset_sent.html")
     return render_template("auth/forgot_password.html", errors=errors, form=form), (
@@ -381,14 +376,15 @@ def set_password(token: str):
     user = link.user
     errors = FormErrors()
     if request.method == "POST":
-        try:
-            data = NewPasswordSchema().load(_form("password", "confirm"))
-            problem = passwords.password_problem(data["password"], user)
-            if problem:
-                raise ValidationError({"password": [problem]})
-        except ValidationError as exc:
-            errors = FormErrors(exc.messages)
-        else:
+        parsed = attempt(
+            lambda: passwords.checked_new_password(
+                NewPasswordSchema().load(_form("password", "confirm")), user
+            ),
+            commit=False,
+        )
+        errors = parsed.errors
+        if parsed:
+            data = parsed.result
             if not tokens.use_password_link(link):
                 return render_template("auth/set_password_expired.html"), 404
             passwords.set_password(user, data["password"])

@@ -221,15 +221,13 @@ def live(case: Case, part: str):
         template = "cases/_actions_list.html"
     body = render_template(template, **ctx)
     if with_lead:
-        # The lead agency, refreshed out of band with the feed (its change is in the feed).
+        # The overview's summary (stage, band, lead, counts), refreshed out of band with the
+        # feed: whatever the feed announces, the summary beside it already shows.
         body += render_template(
-            "cases/_lead_agency.html",
-            case=case,
+            "cases/_overview_summary.html",
             oob=True,
-            lead_agreed_by=workspace.people_by_id([case.lead_agreed_by_id]).get(
-                case.lead_agreed_by_id
-            ),
-            lead_conference=workspace.lead_conference(case),
+            **ctx,
+            **workspace.overview(current_user, case),
         )
     _commit_reads()
     return _with_vary(make_response(body))
@@ -280,9 +278,19 @@ def move_stage(case: Case):
     form = _form()
     back_to_board = form.get("return_to") == "board"
     moved = attempt(
-        stages.move_stage, case, form.get("stage", ""), form.get("version"), actor=current_user
+        stages.move_stage,
+        case,
+        form.get("stage", ""),
+        form.get("version"),
+        actor=current_user,
+        reason=form.get("reason"),
     )
-    if not moved and not back_to_board:
+    if not moved and set(moved.messages) == {"reason"} and "confirming" not in form:
+        # A move backwards: asked again, on its own page, with the reason it needs.
+        return _redirect_any(_confirm_url(case, form))
+    if not moved and (not back_to_board or "confirming" in form):
+        if "confirming" in form and not moved.stale:
+            return _confirm_page(case, form, moved.errors)
         return _refused(case, "overview", moved, form)
     if not moved:
         if moved.stale:
@@ -293,8 +301,51 @@ def move_stage(case: Case):
         return redirect(_board_url(case, form.get("board_query", "")))
     flash(f"{case.reference} is now at {Stage(case.stage).label.lower()}.", "success")
     if back_to_board:
+        # htmx follows the redirect and swaps the board's columns in place, message and all.
         return redirect(_board_url(case, form.get("board_query", "")))
     return redirect(url_for("cases.show", case_id=case.id))
+
+
+def _confirm_url(case: Case, form: dict) -> str:
+    keep = ("stage", "version", "return_to", "board_query")
+    return url_for("cases.confirm_move", case_id=case.id, **{k: form[k] for k in keep if k in form})
+
+
+def _redirect_any(url: str):
+    """A redirect that takes the whole page there, from htmx (the board's cards) too."""
+    if htmx:
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+@bp.get("/cases/<int:case_id>/stage/confirm")
+@perm.requires("write_case")
+def confirm_move(case: Case):
+    form = {k: v for k, v in request.args.items() if v}
+    return _confirm_page(case, form, FormErrors())
+
+
+def _confirm_page(case: Case, form: dict, errors: FormErrors):
+    try:
+        target = Stage(form.get("stage", ""))
+    except ValueError:
+        return redirect(url_for("cases.show", case_id=case.id, _anchor="move-stage"))
+    cancel = (
+        _board_url(case, form.get("board_query", ""))
+        if form.get("return_to") == "board"
+        else url_for("cases.show", case_id=case.id, _anchor="move-stage")
+    )
+    return render_template(
+        "cases/confirm_move.html",
+        case=case,
+        current=Stage(case.stage),
+        target=target,
+        form=form,
+        errors=errors,
+        cancel=cancel,
+    ), (400 if errors else 200)
 
 
 def _board_url(case: Case, query: str) -> str:
@@ -402,7 +453,8 @@ def edit_action(case: Case, action_id: int):
         members=membership.member_agencies(case),
         people=workspace.spoc_candidates(case),
         today=workspace.today(),
-        history=actions.action_history(action),
+        history=(history := actions.action_history(action)),
+        updates=[r for r in history if r.snapshot.get("added")],
     ), status
 
 

@@ -119,6 +119,7 @@ def _live_page(
         stages=Stage,
         category_labels={c.value: c.label for c in DataCategory},
         today=workspace.today(),
+        can_start=running.can_start(conference),
         **ctx,
     )
     db.session.commit()  # the notes read is audited

@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from hub import permissions as perm
+from hub.conferences import invitations
 from hub.conferences import timeliness as timeliness_service
 from hub.conferences import urgent as urgent_service
 from hub.core.forms import FormErrors, attempt
@@ -55,7 +56,8 @@ def _answer(conference: Conference, answer):
 def confirm_urgent(conference: Conference):
     def answer(conference):
         warnings = urgent_service.confirm(conference, request.form, current_user, utcnow())
-        return ["Urgent conference confirmed", *warnings]
+        invited = invitations.invite(conference, actor=current_user)
+        return [f"Urgent conference confirmed: {invited} people invited by email", *warnings]
 
     return _answer(conference, answer)
 

@@ -9,9 +9,18 @@ from hub import permissions as perm
 from hub.conferences import agenda as agenda_service
 from hub.conferences import slot as slot_service
 from hub.core.forms import FormErrors, attempt
-from hub.core.timeutil import utcnow
+from hub.core.timeutil import format_local, utcnow
 from hub.extensions import db
-from hub.models import AgendaItem, AgendaReason, Conference, ConferenceKind, ConferenceStatus, Hub
+from hub.models import (
+    AgendaItem,
+    AgendaReason,
+    Conference,
+    ConferenceKind,
+    ConferenceStatus,
+    Hub,
+    Stage,
+)
+from hub.models.referral import ReferralStatus
 
 bp = Blueprint("conferences", __name__)
 
@@ -81,7 +90,9 @@ def _agenda_page(conference: Conference, errors: FormErrors | None = None, form=
     linkable = perm.readable_cases(current_user, hub, [i.case_id for i in items])
     rows = []
     for item in items:
-        if item.referral_id:
+        # An item whose referral has become a case is the case's (agenda.referral_now_a_case
+        # sets case_id and keeps referral_id): the case comes first, as on the chair's page.
+        if item.case_id is None:
             ref = item.referral
             rows.append(
                 {
@@ -89,9 +100,10 @@ def _agenda_page(conference: Conference, errors: FormErrors | None = None, form=
                     "reference": ref.reference,
                     "kind": "Referral",
                     "band": ref.band,
-                    "stage": "Awaiting triage",
+                    "stage": ReferralStatus(ref.status).label,
                     "lead": None,
                     "deadline": ref.conference_due_by,
+                    "late": agenda_service.misses_deadline(conference, ref.conference_due_by),
                     "href": None,
                 }
             )
@@ -103,9 +115,10 @@ def _agenda_page(conference: Conference, errors: FormErrors | None = None, form=
                     "reference": case.reference,
                     "kind": "Case",
                     "band": case.band,
-                    "stage": case.stage.replace("_", " ").capitalize(),
+                    "stage": Stage(case.stage).label,
                     "lead": case.lead_agency.name if case.lead_agency_id else None,
                     "deadline": case.conference_due_by,
+                    "late": agenda_service.misses_deadline(conference, case.conference_due_by),
                     "href": url_for("cases.show", case_id=case.id) if case.id in linkable else None,
                 }
             )
@@ -147,10 +160,23 @@ def _item_of(conference: Conference, item_id: int) -> AgendaItem:
 @bp.post("/conferences/<int:conference_id>/items")
 @perm.requires("run_conference")
 def add_item(conference: Conference):
-    return _edit(
-        conference,
-        lambda c: agenda_service.add_case(c, request.form.get("reference", ""), current_user),
+    added = attempt(
+        agenda_service.add_case, conference, request.form.get("reference", ""), current_user
     )
+    if not added:
+        conference = db.session.get(Conference, conference.id)
+        return _agenda_page(conference, added.errors, request.form), 400
+    case = added.result.case
+    if agenda_service.misses_deadline(conference, case.conference_due_by):
+        # Added, but the partners should know it is late: a critical case may need an
+        # urgent conference rather than this one.
+        flash(
+            f"{case.reference} is on the agenda, but its conference was due by "
+            f"{format_local(case.conference_due_by)}, before this conference. "
+            f"Consider an urgent conference for it.",
+            "warning",
+        )
+    return redirect(url_for("conferences.show", conference_id=conference.id))
 
 
 @bp.post("/conferences/<int:conference_id>/items/<int:item_id>/remove")

@@ -310,6 +310,10 @@ def show(referral: Referral):
         vulnerabilities=VULNERABILITIES,
         can_triage=perm.can_triage(current_user, referral.hub_id)
         and referral.status == "submitted",
+        # The case reference links only for someone the permission module lets open the case.
+        case_href=url_for("cases.show", case_id=referral.case_id)
+        if referral.case_id and perm.can_work_case(current_user, referral.case)
+        else None,
     )
 
 

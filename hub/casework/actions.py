@@ -4,6 +4,7 @@
 from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import flag_modified
 
 from hub import audit
 from hub.casework.activity import log
@@ -69,7 +70,13 @@ def add_action(case: Case, data: dict, *, actor) -> CaseAction:
         target=action,
         details={"case_id": case.id, "version": action.version, "after": _action_codes(action)},
     )
-    log(case, actor, "action_added", f"Added an action: {action.description}")
+    log(
+        case,
+        actor,
+        "action_added",
+        f"Added an action: {action.description}",
+        working=action,
+    )
     return action
 
 
@@ -85,12 +92,15 @@ def _action_codes(action: CaseAction) -> dict:
     return {k: show(getattr(action, k)) for k in ACTION_CODES}
 
 
-def _record_action_revision(action: CaseAction, actor) -> None:
+def _record_action_revision(action: CaseAction, actor, update: str = "") -> None:
+    snapshot = _action_dict(action)
+    if update:
+        snapshot["added"] = update  # what happened, added by this save
     db.session.add(
         ActionRevision(
             action_id=action.id,
             version=action.version,
-            snapshot=_action_dict(action),
+            snapshot=snapshot,
             saved_by_id=actor.id,
         )
     )
@@ -109,8 +119,13 @@ def action_history(action: CaseAction) -> list[ActionRevision]:
 
 
 def update_action(case: Case, action: CaseAction, data: dict, *, actor) -> CaseAction:
+    """Save an action. "What happened" is added as a new update, never written over the last
+    one: each update stays in the action's history (its revisions) and the activity log,
+    and the action shows the newest."""
     data = ActionSchema().load(data)
     check_working_records(actor, case)
+    update = data["outcome"].strip()
+    data["outcome"] = update or action.outcome
 
     def differences():
         typed = {**data}
@@ -122,11 +137,13 @@ def update_action(case: Case, action: CaseAction, data: dict, *, actor) -> CaseA
     for key in ("description", "agency_id", "owner_id", "due_on", "status", "outcome"):
         setattr(action, key, data[key])
     action.updated_at = utcnow()
+    if update:
+        flag_modified(action, "outcome")  # a new update is a new version, even if words repeat
     flush_or_stale(stale_case(differences))
     after = _action_dict(action)
-    if before != after:
-        _record_action_revision(action, actor)
-        keys = [k for k in ACTION_LABELS if before[k] != after[k]]
+    if before != after or update:
+        _record_action_revision(action, actor, update)
+        keys = [k for k in ACTION_LABELS if before[k] != after[k] or (k == "outcome" and update)]
         audit.record(
             "action_updated",
             user=actor,
@@ -141,5 +158,8 @@ def update_action(case: Case, action: CaseAction, data: dict, *, actor) -> CaseA
             },
         )
         status = ActionStatus(action.status).label.lower()
-        log(case, actor, "action_updated", f"Updated an action ({status}): {action.description}")
+        summary = f"Updated an action ({status}): {action.description}"
+        if update:
+            summary += f". What happened: {update}"
+        log(case, actor, "action_updated", summary, working=action)
     return action

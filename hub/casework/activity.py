@@ -8,12 +8,23 @@ never any personal data: the email is a link."""
 from sqlalchemy import select
 
 from hub.core import mail
+from hub.core.timeutil import utcnow
 from hub.extensions import db
-from hub.models import Activity, Case, CaseFollow, CaseMembership, Notification, User
+from hub.models import (
+    Activity,
+    Case,
+    CaseFollow,
+    CaseMembership,
+    DataCategory,
+    Notification,
+    User,
+)
 
+# Past tense, never "New ...": the notices page marks unread ones, and "New New note" read
+# as a stammer.
 KIND_LABELS = {
-    "note_added": "New note",
-    "action_added": "New action",
+    "note_added": "Note added",
+    "action_added": "Action added",
     "action_updated": "Action updated",
     "plan_saved": "Plan updated",
     "plan_signed_off": "Plan signed off",
@@ -30,9 +41,10 @@ KIND_LABELS = {
 }
 
 
-def log(case: Case, actor, kind: str, summary: str, record=None) -> Activity:
+def log(case: Case, actor, kind: str, summary: str, record=None, working=None) -> Activity:
     """Record one update. `record` is the personal record it concerns, if any: the entry takes
-    its category and restriction, so only those who may see the record see the entry."""
+    its category and restriction, so only those who may see the record see the entry.
+    `working` is a working record it concerns (an action): incident data (hub.permissions)."""
     entry = Activity(
         case_id=case.id,
         actor_id=actor.id,
@@ -40,6 +52,10 @@ def log(case: Case, actor, kind: str, summary: str, record=None) -> Activity:
         kind=kind,
         summary=summary,
     )
+    if working is not None:
+        entry.category = DataCategory.INCIDENT.value
+        entry.record_type = working.__tablename__
+        entry.record_id = working.id
     if record is not None:
         entry.category = record.category
         entry.restricted = record.restricted
@@ -99,18 +115,70 @@ def followers_to_notify(case: Case, actor) -> list[User]:
 
 
 def notify_followers(case: Case, entry: Activity, actor) -> None:
-    text = f"{KIND_LABELS.get(entry.kind, 'Update')} on case {case.reference}"
+    kind = KIND_LABELS.get(entry.kind, "Update")
     link = mail.external_url("cases.show", case_id=case.id, tab="activity")
     for user in followers_to_notify(case, actor):
-        db.session.add(
-            Notification(user_id=user.id, case_id=case.id, activity_id=entry.id, text=text)
-        )
-        mail.queue_mail(
-            user.email,
-            f"Focus Hub: update on case {case.reference}",
-            f"There is an update on case {case.reference} you follow in Focus Hub.\n\n"
+        send_notice(
+            user,
+            f"{kind} on case {case.reference}",
+            case_id=case.id,
+            activity_id=entry.id,
+            subject=f"Focus Hub: update on case {case.reference}",
+            body=f"There is an update on case {case.reference} you follow in Focus Hub.\n\n"
             f"Sign in to see it:\n{link}\n\n"
             "You get these emails because you follow the case. You can stop following it on "
-            "the case page.",
+            "the case page. While this update is unread, further updates on the case are "
+            "added to it without another email.",
         )
     db.session.flush()
+
+
+def send_notice(
+    user,
+    text: str,
+    *,
+    subject: str,
+    body: str,
+    case_id=None,
+    referral_id=None,
+    conference_id=None,
+    activity_id=None,
+) -> Notification:
+    """One notice (and one email) per thing a person has not yet read about: further news on
+    the same case, referral or conference while the notice is unread is counted into it, with
+    no further email. Seven updates in fifteen minutes are one notice saying 7 updates, and
+    one email. The same news twice (the same text) is not counted twice."""
+    unread = db.session.execute(
+        select(Notification)
+        .where(
+            Notification.user_id == user.id,
+            Notification.read_at.is_(None),
+            Notification.case_id.is_(None) if case_id is None else Notification.case_id == case_id,
+            Notification.referral_id.is_(None)
+            if referral_id is None
+            else Notification.referral_id == referral_id,
+            Notification.conference_id.is_(None)
+            if conference_id is None
+            else Notification.conference_id == conference_id,
+        )
+        .order_by(Notification.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if unread is not None:
+        if unread.text != text or activity_id != unread.activity_id:
+            unread.updates += 1
+            unread.text = text[:300]
+            unread.activity_id = activity_id
+            unread.created_at = utcnow()
+        return unread
+    notice = Notification(
+        user_id=user.id,
+        case_id=case_id,
+        referral_id=referral_id,
+        conference_id=conference_id,
+        activity_id=activity_id,
+        text=text[:300],
+    )
+    db.session.add(notice)
+    mail.queue_mail(user.email, subject, body)
+    return notice

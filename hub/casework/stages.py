@@ -52,11 +52,19 @@ def unmet_needs(case: Case, target: Stage) -> list[str]:
     return needs
 
 
-def move_stage(case: Case, target: str, version, *, actor) -> None:
+def is_backwards(case: Case, target: Stage) -> bool:
+    """A move to an earlier stage (a closed case reopening among them) undoes work."""
+    return ORDER.index(target) < ORDER.index(Stage(case.stage))
+
+
+def move_stage(case: Case, target: str, version, *, actor, reason: str | None = None) -> None:
+    """Move a case to another stage. A move backwards needs its reason, which the case's
+    activity log keeps, so nobody sends a case back by one stray click."""
     try:
         stage = Stage(target)
     except ValueError:
         raise ValidationError({"stage": ["Choose a stage from the list"]}) from None
+    reason = (reason or "").strip()
     differences = lambda: [("Stage", Stage(case.stage).label, stage.label)]  # noqa: E731
     check_version(case.version, version, stale_case(differences))
     if stage.value == case.stage:
@@ -65,6 +73,13 @@ def move_stage(case: Case, target: str, version, *, actor) -> None:
     if needs:
         # One message, so the error summary and the board's banner both show every need.
         raise ValidationError({"stage": [". ".join(needs)]})
+    backwards = is_backwards(case, stage)
+    if backwards and not reason:
+        raise ValidationError(
+            {"reason": [f"Enter the reason for moving the case back to {stage.label.lower()}"]}
+        )
+    if len(reason) > 2000:
+        raise ValidationError({"reason": ["The reason must be 2,000 characters or fewer"]})
     before = case.stage
     case.stage = stage.value
     case.closed_at = utcnow() if stage == Stage.CLOSED else None
@@ -76,12 +91,13 @@ def move_stage(case: Case, target: str, version, *, actor) -> None:
         target=case,
         details={"before": {"stage": before}, "after": {"stage": stage.value}},
     )
-    log(
-        case,
-        actor,
-        "stage_changed",
-        f"Moved the case from {Stage(before).label.lower()} to {stage.label.lower()}",
-    )
+    summary = f"Moved the case from {Stage(before).label.lower()} to {stage.label.lower()}"
+    if backwards:
+        summary = (
+            f"Moved the case back from {Stage(before).label.lower()} to "
+            f"{stage.label.lower()}. Reason: {reason}"
+        )
+    log(case, actor, "stage_changed", summary)
 
 
 def close_unopened(case: Case, reason: str, version, *, actor) -> None:

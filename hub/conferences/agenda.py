@@ -39,7 +39,7 @@ from hub.casework.board import reassessment_overdue
 from hub.conferences.slot import DEFAULT_AGENDA_HOURS, scoring_slot, slot_for
 from hub.core import signals
 from hub.core.locking import flush_or_refuse
-from hub.core.timeutil import LONDON
+from hub.core.timeutil import LONDON, as_utc
 from hub.extensions import db
 from hub.models import (
     ActionStatus,
@@ -376,6 +376,11 @@ def add_case(conference: Conference, reference: str, user) -> AgendaItem:
     flush_or_refuse({"reference": [f"{case.reference} is already on the agenda"]})
     _audit_item("agenda_item_added", user, conference, item, {"after": {"case": case.reference}})
     return item
+
+
+def misses_deadline(conference: Conference, due_by) -> bool:
+    """Whether a case or referral due by `due_by` is past its deadline at this conference."""
+    return due_by is not None and as_utc(due_by) < as_utc(conference.starts_at)
 
 
 def remove_item(conference: Conference, item: AgendaItem, user) -> None:

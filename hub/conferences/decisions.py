@@ -41,7 +41,7 @@ from hub.models import (
     Stage,
 )
 from hub.sharing import membership as sharing_membership
-from referrals import triage
+from referrals import notices, triage
 
 
 def _agency_id(data: dict, message: str) -> int:
@@ -75,6 +75,7 @@ def record_decision(
         decision = _decide_referral(conference, item, kind, data, actor)
     else:
         decision = _decide_case(conference, item, kind, data, actor)
+        notices.conference_decided(conference, item.case, actor=actor)
     mark_discussed(item)
     db.session.add(decision)
     db.session.flush()

@@ -415,7 +415,7 @@ def circulate(conference: Conference, actor) -> list[User]:
     db.session.refresh(conference)
     people = recipients(conference)
     kind = ConferenceKind(conference.kind).label.lower()
-    when = format_local(conference.starts_at, "%-d %B %Y")
+    when = format_local(conference.started_at or conference.starts_at, "%-d %B %Y")
     link = mail.external_url("conference_minutes.show", conference_id=conference.id)
     for user in people:
         mail.queue_mail(  # sent after the commit, dropped on a rollback

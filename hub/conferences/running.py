@@ -5,7 +5,7 @@ ValidationError (nothing written), or StaleForm for a form opened before someone
 change; every write is audited; the caller commits. Nothing about a conference changes once
 its minutes are approved."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from marshmallow import ValidationError
 from sqlalchemy import select
@@ -16,7 +16,7 @@ from hub.casework import notes
 from hub.conferences.schemas import AttendanceSchema
 from hub.conferences.slot import slot_for
 from hub.core.locking import StaleForm, check_version, flush_or_stale
-from hub.core.timeutil import LONDON, utcnow
+from hub.core.timeutil import LONDON, as_utc, utcnow
 from hub.extensions import db
 from hub.models import (
     Agency,
@@ -91,11 +91,34 @@ CANNOT_START = {
 }
 
 
+# A chair may open the meeting a little before its time (to take attendance as people
+# arrive), never on an earlier day than the partners were invited to.
+EARLY_START = timedelta(hours=2)
+
+
+def too_early(conference: Conference) -> bool:
+    starts_at = as_utc(conference.starts_at)
+    on_its_day = today() >= starts_at.astimezone(LONDON).date()
+    return not on_its_day and utcnow() < starts_at - EARLY_START
+
+
+def can_start(conference: Conference) -> bool:
+    return (
+        conference.status == ConferenceStatus.SCHEDULED.value
+        and conference.minutes_approved_at is None
+        and not too_early(conference)
+    )
+
+
 def start_conference(conference: Conference, version, *, actor) -> Conference:
-    """Open a scheduled conference: the actor chairs it from now."""
+    """Open a scheduled conference on its day: the actor chairs it from now."""
     check_not_approved(conference)
     if conference.status in CANNOT_START:
         raise ValidationError({"form": [CANNOT_START[conference.status]]})
+    if too_early(conference):
+        raise ValidationError(
+            {"form": [f"This conference is on {on_day(conference.starts_at)}: start it on the day"]}
+        )
     check_edit_version(conference, version)
     before = conference.status
     conference.status = ConferenceStatus.LIVE.value

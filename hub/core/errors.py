@@ -3,7 +3,7 @@ hint of whether something the user may not see exists."""
 
 import logging
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
@@ -81,6 +81,13 @@ def api_error(status: int, message: str, fields: dict | None = None, code: str |
 
 
 def handle_http_exception(exc: HTTPException):
+    response = _error_response(exc)
+    if getattr(exc, "valid_methods", None):  # a 405 says what is allowed (RFC 9110)
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
+    return response
+
+
+def _error_response(exc: HTTPException):
     status = exc.code or 500
     if wants_json():
         data = getattr(exc, "data", None) or {}
@@ -99,7 +106,9 @@ def handle_http_exception(exc: HTTPException):
             "The page had expired or the form was not sent from this service, so nothing was "
             "saved. Go back, reload the page and try again."
         )
-    return render_template("errors/error.html", title=title, text=text, status=status), status
+    return make_response(
+        render_template("errors/error.html", title=title, text=text, status=status), status
+    )
 
 
 def _audit_csrf_refusal() -> None:

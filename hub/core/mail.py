@@ -31,7 +31,14 @@ def send(to: str, subject: str, body: str) -> None:
         current_app.extensions.setdefault("mail_outbox", []).append(message)
         return
     if not cfg["MAIL_SERVER"]:
-        log.info("email (not sent: MAIL_SERVER is unset)\n%s", message.as_string())
+        # The plain text, not the MIME form: quoted-printable folds long lines with "=", and a
+        # developer copying a password or sign-in link from the log got a broken one.
+        log.info(
+            "email (not sent: MAIL_SERVER is unset)\nTo: %s\nSubject: %s\n\n%s",
+            to,
+            subject,
+            body,
+        )
         return
     with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=10) as smtp:
         if cfg["MAIL_USE_TLS"]:

@@ -33,7 +33,7 @@ class UTCDateTime(TypeDecorator):
 
 
 # Marks a column that holds personal data: a person's particulars or words someone wrote about
-# a case. Nothing here may be copied into the audit log (tests/test_audit_content.py checks
+# a case. Nothing here may be copied into the audit log (tests/audit/test_audit_content.py checks
 # every entry the suite writes against every value of these columns).
 PERSONAL = {"personal": True}
 

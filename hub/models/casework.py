@@ -335,8 +335,8 @@ class CaseFollow(db.Model):
 
 class Notification(db.Model):
     """An in-app notice: the case reference and what kind of update, never personal data.
-    It points at a case, or at a conference (an urgent one proposed for a referral that has
-    no case yet)."""
+    It points at a case, at a conference (an urgent one proposed for a referral that has
+    no case yet), or at the reader's own referral."""
 
     __tablename__ = "notification"
     __table_args__ = (Index("ix_notification_user_read", "user_id", "read_at"),)
@@ -352,7 +352,14 @@ class Notification(db.Model):
     activity_id: Mapped[int | None] = mapped_column(
         ForeignKey("case_activity.id", ondelete="SET NULL")
     )
+    # A referrer's news about her own referral (triaged, a case opened, a conference decided).
+    referral_id: Mapped[int | None] = mapped_column(
+        ForeignKey("referral.id", ondelete="CASCADE"), index=True
+    )
     text: Mapped[str] = mapped_column(String(300), info=PERSONAL)
+    # Unread news about the same case (or referral, or conference) is one notice, counted, not
+    # one per update: see hub.casework.activity.send_notice.
+    updates: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

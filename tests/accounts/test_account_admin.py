@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from hub.extensions import db
 from hub.models import Agency, Hub, PasswordLink, User, UserRole
-from tests.factories import make_user
+from tests.support.factories import make_user
 
 
 def active(app, user_id) -> bool:

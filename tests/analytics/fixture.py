@@ -17,8 +17,8 @@ from hub.models import (
     Referral,
     User,
 )
-from tests.factories import make_case
-from tests.meeting_data import make_conference, put_on_agenda
+from tests.support.factories import make_case
+from tests.support.meeting_data import make_conference, put_on_agenda
 
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 

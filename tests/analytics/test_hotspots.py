@@ -9,7 +9,7 @@ from hub.analytics.periods import Filters
 from hub.extensions import db
 from hub.models import Agency, ContextIncident, Hub, Incident, Referral, User
 from referrals.normalise import grid_cell
-from tests.factories import make_case
+from tests.support.factories import make_case
 
 SUBWAY = (51.518029, -0.082722)
 BOW_LANE = (51.513447, -0.093493)

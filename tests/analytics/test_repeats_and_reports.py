@@ -11,7 +11,7 @@ from hub.analytics import repeats, reports
 from hub.extensions import db
 from hub.models import AuditEntry, Hub, MonthlyReport, User
 from referrals import intake, triage
-from tests.factories import make_isa
+from tests.support.factories import make_isa
 
 
 def _victim_referral(user, hub, when):

@@ -28,7 +28,7 @@ from hub.models import (
     RiskAssessment,
 )
 from tests.authz import SIGNED_IN, Route, expect
-from tests.factories import make_case
+from tests.support.factories import make_case
 
 # Who reaches this hub's cases: member agencies' workers, coordinators and managers. The
 # lacks_category persona reaches the case (its ISA covers identity) but not incident records.
@@ -318,6 +318,8 @@ ROUTES = [
             "board_query": "band=high",
         },
     ),
+    # Confirming a move backwards, with its reason.
+    Route("cases.confirm_move", "GET", f"{CASE}/stage/confirm?stage=referred", CASE_PAGE),
     # The plan and the evaluation.
     Route("cases.save_plan", "POST", f"{CASE}/plan", INCIDENT_CREATE, data=PLAN),
     Route(

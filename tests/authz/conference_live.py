@@ -8,7 +8,7 @@ from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import AgendaItem, AgendaReason, Conference, ConferenceStatus
 from tests.authz import Route, expect
-from tests.factories import make_case
+from tests.support.factories import make_case
 
 IN_HUB = expect(200, anonymous=302, other_hub=404)
 RUNNERS_PAGE = expect(404, anonymous=302, coordinator=200, hub_manager=200)

@@ -15,7 +15,7 @@ import copy
 
 from referrals import intake
 from tests.authz import Route, expect
-from tests.referral_data import VALID
+from tests.support.referral_data import VALID
 
 # Everyone with a role in a hub whose agency is a partner of it may refer (to that hub): the
 # matrix hub's eight personas, and the other hub's manager (to their own hub).
@@ -107,7 +107,7 @@ ROUTES = [
     Route("referrals.check", "GET", "/referrals/{draft_id}/check", AUTHOR_PAGE),
     # The one-time form token lives in the author's session (issued by the GET above, which the
     # matrix does not carry over), so the author's POST is redirected back to check the answers
-    # without sending; sending itself is tested in tests/test_referrals_web.py.
+    # without sending; sending itself is tested in tests/referrals/test_referrals_web.py.
     Route("referrals.check", "POST", "/referrals/{draft_id}/check", AUTHOR_WRITE),
     Route("referrals.delete", "POST", "/referrals/{draft_id}/delete", AUTHOR_WRITE),
     # -- one referral --------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """Right of access: only the hub's data protection officer (no matrix persona holds that role;
-tests/test_subject_access.py covers the officer) may search or export."""
+tests/sharing/test_subject_access.py covers the officer) may search or export."""
 
 from tests.authz import Route, expect
 

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 from hub.accounts import tokens as api_tokens
 from hub.extensions import db
 from hub.models import CaseMembership, DataCategory
-from tests.factories import make_agency, make_case, make_hub, make_isa, make_note, make_user
+from tests.support.factories import make_agency, make_case, make_hub, make_isa, make_note, make_user
 
 ALL_CATEGORIES = [c.value for c in DataCategory]
 

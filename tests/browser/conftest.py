@@ -10,8 +10,8 @@ from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
 from hub.extensions import db
-from tests import audit_content
 from tests.conftest import _database, make_app
+from tests.support import audit_content
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
@@ -28,7 +28,7 @@ def live_server():
     app = make_app(url, options, WTF_CSRF_SSL_STRICT=False)
     with app.app_context():
         upgrade()
-        from tests.factories import build_world
+        from tests.support.factories import build_world
 
         world = build_world()
         db.session.commit()

@@ -12,7 +12,7 @@ from hub.analytics import area, police_uk
 from hub.extensions import db
 from hub.models import ContextIncident, Incident, Referral
 from referrals.normalise import grid_cell
-from tests.factories import PASSWORD, make_agency, make_hub, make_isa, make_user
+from tests.support.factories import PASSWORD, make_agency, make_hub, make_isa, make_user
 
 SLUG = "browser-analytics"
 PERIOD = "from=2026-06&to=2026-11"

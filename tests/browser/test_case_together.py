@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from hub.extensions import db
 from hub.models import Agency, Hub
-from tests.factories import PASSWORD, make_case, make_isa
+from tests.support.factories import PASSWORD, make_case, make_isa
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import Agency, AgendaItem, AgendaReason, Conference, Hub
 from tests.browser.test_case_together import sign_in
-from tests.factories import make_case, make_isa
+from tests.support.factories import make_case, make_isa
 
 
 @pytest.fixture(scope="module")

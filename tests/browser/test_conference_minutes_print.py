@@ -13,8 +13,8 @@ from hub.core.timeutil import LONDON
 from hub.extensions import db
 from hub.models import Agency, Hub, User
 from tests.browser.pdf_text import pages_text
-from tests.factories import PASSWORD, make_case
-from tests.meeting_data import (
+from tests.support.factories import PASSWORD, make_case
+from tests.support.meeting_data import (
     NOT_SHOWN,
     RESTRICTED,
     SECRETS_A,

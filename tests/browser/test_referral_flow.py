@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.factories import PASSWORD
+from tests.support.factories import PASSWORD
 
 
 def test_a_council_user_refers_a_victim_and_sees_band_and_deadline(live_server, page):

@@ -2,7 +2,7 @@
 
 from playwright.sync_api import expect
 
-from tests.factories import PASSWORD
+from tests.support.factories import PASSWORD
 
 
 def test_hub_manager_adds_an_agreement(live_server, page):

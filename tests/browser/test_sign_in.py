@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.factories import PASSWORD
+from tests.support.factories import PASSWORD
 
 
 def test_sign_in_and_reach_home(live_server, page):

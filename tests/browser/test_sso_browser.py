@@ -10,7 +10,7 @@ from hub.accounts import oidc
 from hub.extensions import db
 from hub.models import Agency, IdentityProvider, User
 from tests.accounts.conftest import oidc_provider, provider_user  # noqa: F401 - a fixture
-from tests.factories import make_user
+from tests.support.factories import make_user
 
 
 def test_the_whole_redirect_dance(live_server, page, oidc_provider):  # noqa: F811

@@ -1,0 +1,61 @@
+"""Issue 20: notices are batched and de-duplicated (seven notes are one unread notice and one
+email, and the page no longer reads "New New note"); confirming an urgent conference emails
+its invitations to the partners expected there."""
+
+import time_machine
+from sqlalchemy import select
+
+from hub.extensions import db
+from hub.models import Case, Notification, User
+from tests.casework.test_case_workspace import cw, html, signed_in  # noqa: F401 (a fixture)
+from tests.conferences.test_conference_urgent import _proposed, at
+
+
+def test_seven_notes_are_one_notice_and_one_email(client, cw, app, outbox):  # noqa: F811
+    from hub.casework.activity import follow
+
+    with app.app_context():
+        case = db.session.get(Case, cw.id)
+        follow(case, db.session.get(User, cw.world.user_id["case_worker"]))
+        db.session.commit()
+    signed_in(client, cw.world, "spoc")
+    for n in range(7):
+        client.submit(f"{cw.url}/notes", {"body": f"Visit {n}", "category": "incident"})
+    assert [m["To"] for m in outbox] == [cw.world.email["case_worker"]]
+    with app.app_context():
+        (notice,) = db.session.scalars(
+            select(Notification).where(Notification.user_id == cw.world.user_id["case_worker"])
+        ).all()
+        assert notice.updates == 7 and notice.text == "Note added on case CPL-100"
+    client.post("/sign-out", data={"csrf_token": client.csrf_token("/account/")})
+    signed_in(client, cw.world, "case_worker")
+    page = html(client.get("/notifications"))
+    assert "New New" not in page and "(7 updates, the latest shown)" in page
+    assert "Unread" in page
+    client.submit("/notifications/read")
+    # Once read, the next update is news again: a notice and an email.
+    client.post("/sign-out", data={"csrf_token": client.csrf_token("/account/")})
+    signed_in(client, cw.world, "spoc")
+    client.submit(f"{cw.url}/notes", {"body": "Visit 8", "category": "incident"})
+    assert len(outbox) == 2
+
+
+@time_machine.travel(at("2026-12-24T16:00"), tick=False)
+def test_confirming_an_urgent_conference_invites_the_partners(app, client, world, outbox):
+    conference_id, _ = _proposed(app)
+    outbox.clear()
+    client.sign_in(world.email["coordinator"])
+    confirmed = client.submit(
+        f"/conferences/{conference_id}/urgent/confirm",
+        {"day": "2026-12-29", "time": "10:00", "place": "Fire station", "edit_version": "1"},
+        follow_redirects=True,
+    )
+    assert "2 people invited by email" in confirmed.get_data(as_text=True)
+    # The referring council's SPoC and hub manager; not its referrer, not the confirming chair.
+    invited = sorted(m["To"] for m in outbox)
+    assert invited == sorted([world.email["spoc"], world.email["hub_manager"]])
+    body = outbox[0].get_content()
+    assert "29 December 2026 at 10:00am" in body and "Fire station" in body
+    assert f"http://hub.test/conferences/{conference_id}" in body
+    assert f"http://hub.test/conferences/{conference_id}.ics" in body
+    assert "REF-" not in body  # no referral (or anyone) named in an email

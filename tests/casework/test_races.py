@@ -1,0 +1,247 @@
+"""Issue 21: requests that race end as one row, a refusal with a field message, or the same
+answer twice; never a duplicate and never a 500. Each scenario runs several requests at once
+on connections of their own, released together by a barrier, against a database of its own
+(on PostgreSQL they truly interleave; SQLite's write lock queues them)."""
+
+import threading
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+import pytest
+from flask_migrate import upgrade
+from marshmallow import ValidationError
+from sqlalchemy import func, select
+
+from hub.casework import notes, plans
+from hub.conferences import agenda, running
+from hub.extensions import db
+from hub.models import (
+    Agency,
+    AgendaItem,
+    Attendance,
+    Case,
+    CaseMembership,
+    CaseNote,
+    Conference,
+    Hub,
+    Plan,
+    Referral,
+    User,
+)
+from hub.sharing import membership
+from referrals import intake, triage
+from tests.conftest import _database, make_app
+from tests.support.factories import build_world, make_case, make_isa
+from tests.support.referral_data import payload
+
+pytestmark = pytest.mark.own_database
+TIMES = 6
+
+
+@pytest.fixture(scope="module")
+def race_app():
+    url, options, cleanup = _database("races")
+    app = make_app(url, options)
+    with app.app_context():
+        upgrade()
+        world = build_world()
+        hub = db.session.get(Hub, world.hub_id)
+        agencies = [db.session.get(Agency, i) for i in world.agency_ids.values()]
+        make_isa(hub, agencies[:3], ["identity", "incident", "housing"], reference="ISA-RACE")
+        db.session.commit()
+    app.world = world
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+    cleanup()
+
+
+def race(app, change, times: int = TIMES) -> list[tuple[str, object]]:
+    """Run change(i) `times` at once, each in a request of its own, committing what it did.
+    Returns ("ok", result), ("refused", field messages) or ("error", what went wrong)."""
+    barrier = threading.Barrier(times)
+    outcomes: list = [None] * times
+
+    def one(i: int) -> None:
+        with app.test_request_context(method="POST"):
+            try:
+                barrier.wait(10)
+                result = change(i)
+                db.session.commit()
+                outcomes[i] = ("ok", getattr(result, "id", result))
+            except ValidationError as exc:
+                db.session.rollback()
+                outcomes[i] = ("refused", exc.messages)
+            except Exception as exc:  # noqa: BLE001 - the test reports what a user would meet
+                db.session.rollback()
+                outcomes[i] = ("error", repr(exc))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(times)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not [o for o in outcomes if o[0] == "error"], outcomes
+    return outcomes
+
+
+def _count(app, query) -> int:
+    with app.app_context():
+        return db.session.execute(query).scalar_one()
+
+
+def _case(app, reference: str) -> SimpleNamespace:
+    world = app.world
+    with app.app_context():
+        hub = db.session.get(Hub, world.hub_id)
+        council = db.session.get(Agency, world.agency_ids["council"])
+        case = make_case(hub, reference, council)
+        db.session.commit()
+        return SimpleNamespace(id=case.id)
+
+
+def _user(email: str) -> User:
+    return db.session.execute(select(User).where(User.email == email)).scalar_one()
+
+
+def test_adding_the_same_member_at_once_makes_one_membership(race_app):
+    case = _case(race_app, "CPL-RACE-M")
+    housing = race_app.world.agency_ids["housing"]
+
+    def add(_):
+        return membership.add_member(
+            db.session.get(Case, case.id),
+            {"agency_id": housing, "route": "conference", "reason": "Agreed at conference"},
+            actor=_user(race_app.world.email["coordinator"]),
+            may_use_hub_manager_route=False,
+        )
+
+    outcomes = race(race_app, add)
+    assert [o[0] for o in outcomes].count("ok") == 1
+    for kind, messages in outcomes:
+        assert kind == "ok" or "already a member" in messages["agency_id"][0]
+    active = select(func.count()).where(
+        CaseMembership.case_id == case.id,
+        CaseMembership.agency_id == housing,
+        CaseMembership.removed_at.is_(None),
+    )
+    assert _count(race_app, active) == 1
+
+
+def test_recording_one_persons_attendance_at_once_makes_one_row(race_app):
+    world = race_app.world
+    with race_app.app_context():
+        from tests.support.meeting_data import make_conference
+
+        hub = db.session.get(Hub, world.hub_id)
+        chair = db.session.get(User, world.user_id["coordinator"])
+        conference = make_conference(
+            hub, datetime(2026, 12, 7, 10, tzinfo=UTC), chair=chair, status="live"
+        )
+        db.session.commit()
+        conference_id, version = conference.id, conference.edit_version
+
+    def attend(_):
+        return running.record_attendance(
+            db.session.get(Conference, conference_id),
+            {
+                "agency_id": str(world.agency_ids["housing"]),
+                "name": "Sam Tenancy",
+                "status": "present",
+                "version": str(version),
+            },
+            actor=_user(world.email["coordinator"]),
+        )
+
+    race(race_app, attend)
+    rows = select(func.count()).where(Attendance.conference_id == conference_id)
+    assert _count(race_app, rows) == 1
+    with race_app.test_request_context():  # and the page that lists it still answers
+        conference = db.session.get(Conference, conference_id)
+        assert len(running.attendance_of(conference)) == 1
+
+
+def test_a_note_form_sent_twice_at_once_makes_one_note(race_app):
+    case = _case(race_app, "CPL-RACE-N")
+
+    def send(_):
+        return notes.add_note(
+            db.session.get(Case, case.id),
+            {"body": "Door kicked in at 2am", "category": "incident", "form_token": "ab12" * 8},
+            actor=_user(race_app.world.email["referrer"]),
+        )
+
+    outcomes = race(race_app, send)
+    assert len({result for _, result in outcomes}) == 1  # everyone was told of the same note
+    assert _count(race_app, select(func.count()).where(CaseNote.case_id == case.id)) == 1
+
+
+def test_two_first_saves_of_a_plan_make_one_plan_and_one_refusal(race_app):
+    case = _case(race_app, "CPL-RACE-P")
+
+    def save(i):
+        return plans.save_plan(
+            db.session.get(Case, case.id),
+            {"objective": f"Stop the visits ({i})", "success_measures": "No calls for 8 weeks"},
+            actor=_user(race_app.world.email["hub_manager"]),
+        )
+
+    outcomes = race(race_app, save)
+    assert [o[0] for o in outcomes].count("ok") == 1
+    assert all("changed since you opened" in str(m) for kind, m in outcomes if kind == "refused")
+    assert _count(race_app, select(func.count()).where(Plan.case_id == case.id)) == 1
+
+
+def test_putting_a_case_on_an_agenda_at_once_makes_one_item(race_app):
+    world = race_app.world
+    case = _case(race_app, "CPL-RACE-A")
+    with race_app.app_context():
+        from tests.support.meeting_data import make_conference
+
+        hub = db.session.get(Hub, world.hub_id)
+        chair = db.session.get(User, world.user_id["coordinator"])
+        conference = make_conference(
+            hub, datetime(2026, 12, 14, 10, tzinfo=UTC), chair=chair, status="scheduled"
+        )
+        db.session.commit()
+        conference_id = conference.id
+
+    def add(_):
+        return agenda.add_case(
+            db.session.get(Conference, conference_id),
+            "CPL-RACE-A",
+            _user(world.email["coordinator"]),
+        )
+
+    outcomes = race(race_app, add)
+    assert [o[0] for o in outcomes].count("ok") == 1
+    items = select(func.count()).where(
+        AgendaItem.conference_id == conference_id, AgendaItem.case_id == case.id
+    )
+    assert _count(race_app, items) == 1
+
+
+def test_cases_opened_at_once_get_references_of_their_own(race_app):
+    world = race_app.world
+    with race_app.test_request_context():
+        referrer = _user(world.email["referrer"])
+        ids = [intake.submit_referral(payload(), user=referrer)[0].id for _ in range(TIMES)]
+        db.session.commit()
+
+    def open_one(i):
+        triage.decide(
+            db.session.get(Referral, ids[i]),
+            {"decision": "new_case", "reason": "Conference", "title": f"Race case {i}"},
+            user=_user(world.email["coordinator"]),
+        )
+        return db.session.get(Referral, ids[i]).case_id
+
+    outcomes = race(race_app, open_one)
+    assert all(kind == "ok" for kind, _ in outcomes)
+    with race_app.app_context():
+        references = db.session.execute(
+            select(Case.reference).where(Case.id.in_([r for _, r in outcomes]))
+        ).scalars()
+        assert len(set(references)) == TIMES
