@@ -12,7 +12,7 @@ from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import AgendaItem, CaseReview, Conference, ConferenceDecision, Evaluation, Lesson
 from tests.authz import Route, expect
-from tests.factories import make_case
+from tests.support.factories import make_case
 
 IN_HUB = expect(200, anonymous=302, other_hub=404)
 AUTHOR = expect(404, anonymous=302, member=200)

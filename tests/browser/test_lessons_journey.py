@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from hub.extensions import db
 from hub.models import Agency, Hub, Intervention, Plan, User
 from tests.browser.test_case_together import sign_in
-from tests.factories import make_case, make_isa
+from tests.support.factories import make_case, make_isa
 
 
 @pytest.fixture(scope="module")

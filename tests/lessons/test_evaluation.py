@@ -25,7 +25,7 @@ from hub.models import (
     Referral,
     User,
 )
-from tests.factories import make_case, make_isa
+from tests.support.factories import make_case, make_isa
 
 ALL = ["identity", "incident", "housing", "victim_contact"]
 

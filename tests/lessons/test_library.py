@@ -23,7 +23,7 @@ from hub.models import (
     ReferralPerson,
     User,
 )
-from tests.factories import make_case, make_isa
+from tests.support.factories import make_case, make_isa
 
 
 @pytest.fixture

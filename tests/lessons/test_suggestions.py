@@ -13,8 +13,8 @@ from hub.extensions import db
 from hub.lessons import library, ranking, suggestions
 from hub.models import Agency, Hub, Lesson, Referral, User
 from tests.conftest import count_queries
-from tests.factories import make_case, make_isa
 from tests.lessons.suggestion_cases import CASES
+from tests.support.factories import make_case, make_isa
 
 # Measured on this data (see the test's printout); the chosen method must not fall below its
 # own figure less a margin.
