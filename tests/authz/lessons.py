@@ -8,6 +8,8 @@ publish it or return it. Drawing a lesson from a case's signed evaluation needs 
 read the case's working records. Marking a lesson used on a case is a write to the case.
 """
 
+from datetime import timedelta
+
 from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import AgendaItem, CaseReview, Conference, ConferenceDecision, Evaluation, Lesson
@@ -58,7 +60,8 @@ def setup(m) -> dict:
         db.session.add(row)
         return row
 
-    conference = Conference(hub_id=m.hub.id, starts_at=now)
+    # Held weeks ago, so it stands in no other conference's way.
+    conference = Conference(hub_id=m.hub.id, starts_at=now - timedelta(days=21), status="held")
     db.session.add(conference)
     db.session.flush()
     item = AgendaItem(conference_id=conference.id, reason="review_due", position=1, case_id=case.id)
