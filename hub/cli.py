@@ -31,6 +31,7 @@ from hub.extensions import db
 from hub.models import SchedulerHeartbeat, User
 from hub.sharing import agreements
 from hub.sharing import jobs as sharing_jobs
+from hub.victims import jobs as victim_jobs
 
 # The jobs each area registers with the clock (@scheduled) as its module loads.
 AREA_JOBS = (
@@ -40,6 +41,7 @@ AREA_JOBS = (
     casework_jobs,
     conference_jobs,
     sharing_jobs,
+    victim_jobs,
 )
 
 hub_cli = AppGroup("hub", help="Focus Hub administration.")

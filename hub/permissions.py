@@ -40,6 +40,7 @@ from hub.models import (
     Role,
     User,
     UserRole,
+    Victim,
 )
 from hub.models.referral import Referral, ReferralPerson, ReferralStatus
 
@@ -663,10 +664,32 @@ def can_keep_case_reviews(user, hub: Hub) -> bool:
     )
 
 
-def can_see_timeliness(user, hub: Hub) -> bool:
-    """Whether conferences kept their deadlines, and why not: for the hub's managers (and
-    system administrators) and its coordinators. References and times only, nothing personal."""
+def can_keep_victims(user, hub: Hub) -> bool:
+    """A "My victims" page, of the victims and call-backs a person keeps: for anyone in the
+    hub whose role works cases (SPoCs among them). What it lists passes victim_records."""
+    return is_in_hub(user, hub) and role_allows(user, hub.id, Action.READ)
+
+
+def spoc_hubs(user) -> list[Hub]:
+    """The hubs in which this person is a victims' SPoC: their menu has "My victims"."""
+    if not user.is_authenticated:
+        return []
+    return [h for h in hubs_of(user) if has_hub_role(user, h, Role.SPOC)]
+
+
+def can_record_breach_reasons(user, hub: Hub) -> bool:
+    """Why a conference missed its deadline is recorded by the hub's managers (and system
+    administrators) and its coordinators, who ran it."""
     return can_manage_hub(user, hub) or can_run_conferences(user, hub)
+
+
+def can_see_timeliness(user, hub: Hub) -> bool:
+    """Whether conferences kept their deadlines: a figure of the hub's performance, so for
+    those who record the reasons and for its analysts (as the analytics rule below: counts,
+    references and times, never names). The reasons' words are for those who record them."""
+    return can_record_breach_reasons(user, hub) or (
+        is_in_hub(user, hub) and has_hub_role(user, hub, Role.ANALYST)
+    )
 
 
 def can_edit_draft(user, referral: Referral) -> bool:
@@ -838,6 +861,45 @@ def readable_decisions(user, hub: Hub, decisions) -> set[int]:
     cases = readable_working_cases(user, hub, {d.case_id for d in decisions})
     referrals = readable_referrals(user, {d.referral_id for d in decisions if d.case_id is None})
     return {d.id for d in decisions if decision_readable(d, cases, referrals)}
+
+
+# -- victims: their SPoCs' records ------------------------------------------------------------
+#
+# Everything about a victim (their contact needs, the contact log, call-backs, the milestones
+# they were told of) is "victim contact" data. An agency reads it as a member of the case
+# under an agreement in force covering that category (rules 1, 2 and 4, as for any record);
+# a victim's record restricted by the agency that made it (rule 3) takes its contact log,
+# call-backs and updates with it: they are seen only by whoever may see the victim.
+
+VICTIM_CATEGORY = "victim_contact"
+
+
+def can_read_victims(user, case: Case, action: Action = Action.READ) -> bool:
+    """Whether the user's agency may reach victim contact data on this case at all (the
+    Victim tab); each victim still passes victim_records."""
+    return can_work_case(user, case, action) and VICTIM_CATEGORY in shared_categories(
+        user.agency_id, case.hub_id
+    )
+
+
+def victim_records(user, model, hub: Hub, action: Action = Action.READ) -> Select:
+    """SQL: the records of `model` (Victim, or a model with victim_id) this user may see:
+    the four rules on the record itself and, for a victim's contacts, call-backs and updates,
+    on its victim too. Joined to Case, so callers may filter and order by its columns."""
+    query = visible_records(user, model, hub, action).where(model.category == VICTIM_CATEGORY)
+    if model is Victim:
+        return query
+    victims = (
+        visible_records(user, Victim, hub, action)
+        .where(Victim.category == VICTIM_CATEGORY)
+        .with_only_columns(Victim.id)
+    )
+    return query.where(model.victim_id.in_(victims))
+
+
+def can_see_victim(user, victim, case: Case, action: Action = Action.READ) -> bool:
+    """The Python twin of victim_records for one victim."""
+    return victim.category == VICTIM_CATEGORY and can_see_record(user, victim, case, action)
 
 
 # -- denial and the two loaders -----------------------------------------------------------------
@@ -1042,6 +1104,7 @@ POLICIES: dict[str, Policy] = {
     "run_conferences": Policy(can_run_conferences, HUB),
     "keep_case_reviews": Policy(can_keep_case_reviews, HUB),
     "see_timeliness": Policy(can_see_timeliness, HUB),
+    "record_breach_reasons": Policy(can_record_breach_reasons, HUB),
     "see_analytics": Policy(can_see_analytics, HUB),
     "import_context": Policy(can_import_context, HUB),
     "analytics": Policy(lambda user: bool(analytics_hubs(user))),
@@ -1075,6 +1138,10 @@ POLICIES: dict[str, Policy] = {
     "see_lesson": Policy(can_see_lesson, LESSON),
     "edit_lesson": Policy(can_edit_lesson, LESSON),
     "review_lesson": Policy(can_review_lesson, LESSON),
+    # victims and their SPoCs
+    "spoc": Policy(lambda user: bool(spoc_hubs(user))),
+    "spoc_work": Policy(lambda user, hub: can_keep_victims(user, hub), HUB),
+    "write_victims": Policy(lambda user, case: can_read_victims(user, case, Action.WRITE), CASE),
     "keep_case_review": Policy(
         lambda user, review: can_keep_case_reviews(user, review.hub), CASE_REVIEW
     ),

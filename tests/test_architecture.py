@@ -41,6 +41,7 @@ RANKS = {
     "hub.sharing": 4,
     "hub.organisation": 4,
     "hub.accounts": 4,
+    "hub.victims": 4,  # victims and their SPoCs: writes to a case's feed through casework
     # Casework owns every write to a case; triage, sharing and conferences call it.
     "hub.casework": 5,
     # Who may do what.

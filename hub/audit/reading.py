@@ -84,6 +84,13 @@ class Page:
     case_references: dict  # an entry's target_id -> the case's reference, for case targets
 
 
+def case_of(entry: AuditEntry) -> int | None:
+    """The case a record's entry concerns (an action, a note: its details name the case id), so
+    the log can name the case by its reference rather than a number."""
+    value = (entry.details or {}).get("case_id") if isinstance(entry.details, dict) else None
+    return value if isinstance(value, int) else None
+
+
 def page_of(hub: Hub, filters: dict) -> Page:
     query = hub_entries(hub, filters)
     total = db.session.execute(
@@ -98,7 +105,7 @@ def page_of(hub: Hub, filters: dict) -> Page:
         int(e.target_id)
         for e in entries
         if e.target_type == "case" and (e.target_id or "").isdigit()
-    }
+    } | {case_of(e) for e in entries if case_of(e) is not None}
     references = db.session.execute(
         select(Case.id, Case.reference).where(Case.hub_id == hub.id, Case.id.in_(case_ids))
     ).all()

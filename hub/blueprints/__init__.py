@@ -22,6 +22,7 @@ from hub.blueprints import (
     referrals,
     sharing,
     subject_access,
+    victims,
 )
 
 
@@ -45,4 +46,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(case_reviews.bp)  # ASB case review applications and outcomes
     app.register_blueprint(lessons.bp)  # the lessons-learned library, evaluation's sequel
     app.register_blueprint(analytics.bp)  # dashboard, hotspots, repeats, returns, police.uk
+    app.register_blueprint(victims.bp)  # victims, their SPoCs' contact log and call-backs
     api.init_app(app)

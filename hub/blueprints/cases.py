@@ -59,6 +59,7 @@ from hub.models.casework import (
     SUBJECT_AGE_GROUPS,
     WORKED,
 )
+from hub.victims import records as victim_records
 from referrals.matching import place_history
 from scoring.rules import CATEGORIES, OVERRIDE_ANSWERS, RISK_FACTORS
 
@@ -73,6 +74,7 @@ TABS = {
     "interventions": "Interventions and powers",
     "evaluation": "Evaluation",
     "conferences": "Conferences",
+    "victim": "Victim",  # served by the victims blueprint (hub.blueprints.victims)
     "activity": "Activity",
 }
 
@@ -120,6 +122,7 @@ def _tab_context(case: Case, tab: str) -> dict:
         ctx["lesson_labels"] = lesson_labels()
     elif tab == "evaluation":
         ctx.update(evaluations.tab(user, case))
+        ctx["satisfaction"] = victim_records.satisfaction_summary(user, case)
     elif tab == "actions":
         ctx["actions"] = workspace.actions(user, case)
         ctx["members"] = membership.member_agencies(case)
@@ -168,7 +171,9 @@ def _render(case: Case, tab: str, *, errors=None, form=None, stale=None, status=
     )
     partial = bool(htmx) and not htmx.history_restore_request and status == 200
     template = "cases/_tabs.html" if partial else "cases/show.html"
-    body = render_template(template, **ctx)
+    # A swapped tab brings its own <title> (htmx sets the document's title from it), so the
+    # browser tab and history name the case tab shown.
+    body = render_template(template, **ctx, swapped=partial)
     _commit_reads()
     return _with_vary(make_response(body, status))
 

@@ -89,6 +89,7 @@ def timeliness(hub: Hub):
         end=end,
         counts=timeliness_service.summary(found),
         breaches=timeliness_service.breaches(found),
+        can_record=perm.can_record_breach_reasons(current_user, hub),
         errors=FormErrors(problems),
         form={
             "from": request.args.get("from", start.isoformat()),
@@ -99,7 +100,7 @@ def timeliness(hub: Hub):
 
 
 @bp.route("/hubs/<slug>/conferences/timeliness/<int:referral_id>", methods=["GET", "POST"])
-@perm.requires("see_timeliness")
+@perm.requires("record_breach_reasons")
 def breach(hub: Hub, referral_id: int):
     referral = perm.record_or_deny(
         Referral,

@@ -6,6 +6,7 @@ from flask_login import current_user
 from marshmallow import ValidationError
 
 from hub import permissions as perm
+from hub.casework import board
 from hub.conferences import agenda as agenda_service
 from hub.conferences import slot as slot_service
 from hub.core.forms import FormErrors, attempt
@@ -45,6 +46,7 @@ def index(hub: Hub):
         kinds=ConferenceKind,
         statuses=ConferenceStatus,
         can_run=perm.can_run_conferences(current_user, hub),
+        can_see_timeliness=perm.can_see_timeliness(current_user, hub),
         can_keep_case_reviews=perm.can_keep_case_reviews(current_user, hub),
     )
 
@@ -88,6 +90,7 @@ def _agenda_page(conference: Conference, errors: FormErrors | None = None, form=
     items = agenda_service.agenda_items(conference)
     # Which cases link through to the workspace, in one query (the rule in SQL).
     linkable = perm.readable_cases(current_user, hub, [i.case_id for i in items])
+    no_spoc = board.victims_without_spoc([i.case_id for i in items])
     rows = []
     for item in items:
         # An item whose referral has become a case is the case's (agenda.referral_now_a_case
@@ -120,6 +123,7 @@ def _agenda_page(conference: Conference, errors: FormErrors | None = None, form=
                     "deadline": case.conference_due_by,
                     "late": agenda_service.misses_deadline(conference, case.conference_due_by),
                     "href": url_for("cases.show", case_id=case.id) if case.id in linkable else None,
+                    "no_spoc": case.id in no_spoc,
                 }
             )
     return render_template(

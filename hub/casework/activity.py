@@ -38,6 +38,12 @@ KIND_LABELS = {
     "evaluation_saved": "Evaluation saved",
     "evaluation_signed": "Evaluation signed off",
     "lesson_used": "Lesson used",
+    # victims and their SPoCs (hub.victims): the entries carry the victim contact category
+    "victim_added": "Victim added",
+    "victim_updated": "Victim's contact needs updated",
+    "victim_contacted": "Contact with a victim",
+    "call_back_scheduled": "Call-back scheduled",
+    "victim_told": "Victim told of a step",
 }
 
 

@@ -24,6 +24,8 @@ from hub.models import (
     CaseNote,
     RiskAssessment,
     Stage,
+    User,
+    Victim,
 )
 from hub.models.referral import Referral, ReferralPerson
 from referrals.normalise import name_key
@@ -140,6 +142,8 @@ class Card:
     member: bool
     overdue_actions: int = 0
     overdue_reviews: int = 0
+    spoc: str | None = None  # "name, agency": a member of staff, never the victim
+    victim_without_spoc: bool = False
 
     @property
     def band_label(self) -> str:
@@ -246,6 +250,24 @@ def board(user, hub, f: dict) -> Board:
     return Board(columns=list(columns.values()), filters=f, page=page, has_next=has_next)
 
 
+def has_victim():
+    """SQL: the case has a victim, recorded on it or named in one of its referrals."""
+    return or_(
+        exists().where(Victim.case_id == Case.id),
+        exists().where(ReferralPerson.case_id == Case.id, ReferralPerson.role == "victim"),
+    )
+
+
+def victims_without_spoc(case_ids) -> set[int]:
+    """Of these cases, those with a victim and no SPoC (one query): flagged on the board and
+    the agenda."""
+    ids = {i for i in case_ids if i}
+    if not ids:
+        return set()
+    query = select(Case.id).where(Case.id.in_(ids), Case.spoc_user_id.is_(None), has_victim())
+    return set(db.session.execute(query).scalars())
+
+
 def _add_counts(cards: list[Card]) -> None:
     """Overdue actions and reviews for the cards shown: two statements for any number."""
     if not cards:
@@ -261,18 +283,29 @@ def _add_counts(cards: list[Card]) -> None:
             .group_by(CaseAction.case_id)
         ).all()
     )
-    reviews = dict(
-        db.session.execute(
-            select(
-                Case.id,
-                sql_case((Case.next_review_on < now, 1), else_=0)
-                + sql_case((_latest_reassessment_due() < now, 1), else_=0),
-            ).where(Case.id.in_(ids))
-        ).all()
-    )
+    # In the same statement: the SPoC (name and agency), and whether the case has a victim
+    # (recorded on it, or named in a referral on it) but no SPoC, which the board flags.
+    spoc_agency = aliased(Agency)
+    rows = db.session.execute(
+        select(
+            Case.id,
+            sql_case((Case.next_review_on < now, 1), else_=0)
+            + sql_case((_latest_reassessment_due() < now, 1), else_=0),
+            User.name,
+            spoc_agency.name,
+            has_victim(),
+        )
+        .outerjoin(User, User.id == Case.spoc_user_id)
+        .outerjoin(spoc_agency, spoc_agency.id == User.agency_id)
+        .where(Case.id.in_(ids))
+    ).all()
+    extra = {row[0]: row[1:] for row in rows}
     for card in cards:
+        reviews, spoc, agency, victim = extra.get(card.id, (0, None, None, False))
         card.overdue_actions = overdue_actions.get(card.id, 0)
-        card.overdue_reviews = reviews.get(card.id, 0)
+        card.overdue_reviews = reviews
+        card.spoc = f"{spoc}, {agency}" if spoc else None
+        card.victim_without_spoc = bool(victim) and spoc is None
 
 
 # -- search -----------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from hub.casework.schemas import (
 from hub.core.locking import check_version, flush_or_stale, insert_numbered
 from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
-from hub.models import Agency, Case, MembershipRoute, Stage, User
+from hub.models import Agency, Case, MembershipRoute, Role, Stage, User
 from scoring import band_rank
 
 CASE_LABELS = {
@@ -203,7 +203,33 @@ def open_case(referral, title: str, *, actor, now: datetime) -> Case:
         actor=actor,
         now=now,
     )
+    _suggest_spoc(case, referral, actor)
     return case
+
+
+# Bands whose victims must have a single point of contact from the start (issue 14).
+SPOC_BANDS = ("critical", "high", "medium")
+
+
+def _suggest_spoc(case: Case, referral, actor) -> None:
+    """A medium, high or critical case with a victim gets a suggested SPoC at triage: a SPoC of
+    the referring agency, else of the coordinator's. The conference confirms or changes it
+    (the case's details); with no SPoC in either, the board and agenda flag the case."""
+    if case.band not in SPOC_BANDS or not any(p.role == "victim" for p in referral.people):
+        return
+    spocs = list(db.session.execute(perm.hub_people(case.hub_id, Role.SPOC)).scalars())
+    for agency_id in (referral.agency_id, actor.agency_id):
+        chosen = next((u for u in spocs if u.agency_id == agency_id), None)
+        if chosen is not None:
+            case.spoc_user_id = chosen.id
+            audit.record(
+                "case_spoc_suggested",
+                user=actor,
+                hub=case.hub_id,
+                target=case,
+                details={"spoc_user_id": chosen.id, "agency_id": agency_id},
+            )
+            return
 
 
 def add_referral(case: Case, referral, *, actor, now: datetime) -> None:

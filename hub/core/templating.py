@@ -7,7 +7,7 @@ from datetime import date
 
 from flask import Flask
 
-from hub.core.timeutil import format_local
+from hub.core.timeutil import format_local, long_date
 
 
 def init_app(app: Flask) -> None:
@@ -16,6 +16,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = format_local
     app.jinja_env.filters["local_date"] = lambda v: format_local(v, "%-d %B %Y")
     app.jinja_env.filters["day"] = day
+    app.jinja_env.filters["long_date"] = long_date
+    # For date and time inputs, filled with a stored UTC time as the London clock shows it.
+    app.jinja_env.filters["local_date_iso"] = lambda v: format_local(v, "%Y-%m-%d")
+    app.jinja_env.filters["local_hhmm"] = lambda v: format_local(v, "%H:%M")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

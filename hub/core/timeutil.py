@@ -1,7 +1,7 @@
 """Times are stored in UTC and shown in Europe/London. Everything reads the clock through
 utcnow() so tests can move it with time-machine."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
@@ -26,3 +26,18 @@ def format_local(value: datetime | None, fmt: str = "%-d %B %Y at %-I:%M%p") -> 
         return ""
     text = local(value).strftime(fmt)
     return text.replace("AM", "am").replace("PM", "pm")
+
+
+def long_date(value) -> str:
+    """'3 April 1952', the GOV.UK style for a date: from a date, a datetime (shown in London)
+    or an ISO date string (as drafts keep them). Anything else is shown as it is."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime):
+        return local(value).strftime("%-d %B %Y")
+    if isinstance(value, date):
+        return value.strftime("%-d %B %Y")
+    try:
+        return date.fromisoformat(str(value)).strftime("%-d %B %Y")
+    except ValueError:
+        return str(value)

@@ -13,6 +13,7 @@ from hub.conferences.slot import ensure_weekly_conferences
 from hub.core.security import hash_password
 from hub.demo.library import build_demo_library
 from hub.demo.referrals import build_demo_referrals
+from hub.demo.victims import build_demo_victims
 from hub.extensions import db
 from hub.models import (
     Agency,
@@ -288,5 +289,6 @@ def build_demo() -> dict:
     created += build_demo_referrals(hub)
     created += _build_conference_slot(hub, agencies)
     created += _build_case_review_application(hub)
+    created += build_demo_victims(hub)
     created += build_demo_library(hub)
     return {"hub": hub.name, "created": created, "people": people}

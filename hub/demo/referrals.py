@@ -4,6 +4,7 @@ is submitted with a fixed idempotency key, so running the demo again adds nothin
 
 from sqlalchemy import select
 
+from hub.casework import assessments, cases, plans, stages
 from hub.extensions import db
 from hub.models import Hub, HubScoringSettings, User
 from referrals import intake, triage
@@ -157,12 +158,96 @@ DEMO_REFERRALS = [
     ),
 ]
 
+# More of a hub's ordinary week, so the board shows every band and stage: (referrer email, key,
+# payload, (coordinator, title), the stage the demo takes the case to).
+WORKED_REFERRALS = [
+    (
+        "tenancy@homegroup.example",
+        "demo-referral-6",
+        {
+            "about": "problem",
+            "category": "nuisance",
+            "summary": "Loud music and parties most weekends, Woodhouse",
+            "description": "Tenants below report music until 4am most Fridays and Saturdays "
+            "and guests shouting on the landing.",
+            "first_incident_on": "2026-07-04",
+            "incident_count": 11,
+            "location": {"address": "Top floor, 3 Valley View, Woodhouse", "postcode": "CA28 9LP"},
+            "people": [{"role": "victim", "name": "Residents of 3 Valley View", "is_group": True}],
+            "consent": {"given": True},
+            "risk": {"repeat": True, "routine_affected": True, "health_affected": True},
+        },
+        ("ps.coordinator@cumbria-police.example", "Noise nuisance, Valley View flats"),
+        "active",
+    ),
+    (
+        "pcso@cumbria-police.example",
+        "demo-referral-7",
+        {
+            "about": "place",
+            "category": "environmental",
+            "summary": "Off-road bikes on the cycle path, Castle Park",
+            "description": "Two or three off-road bikes ridden at speed along the cycle path "
+            "and through the park in the evenings; walkers have had to jump clear.",
+            "first_incident_on": "2026-05-10",
+            "incident_count": 8,
+            "location": {"address": "Castle Park cycle path, Whitehaven", "postcode": "CA28 7TU"},
+            "people": [],
+            "consent": {"given": True},
+            "risk": {"community_impact": True, "repeat": True},
+        },
+        ("ps.coordinator@cumbria-police.example", "Off-road bikes, Castle Park"),
+        "review",
+    ),
+    (
+        "asb.officer@copeland.example",
+        "demo-referral-8",
+        {
+            "about": "problem",
+            "category": "environmental",
+            "summary": "Graffiti on the underpass, Kells",
+            "description": "Tags sprayed on the underpass walls every few weeks since spring.",
+            "first_incident_on": "2026-03-15",
+            "incident_count": 4,
+            "location": {"address": "Underpass, Kells Lane, Whitehaven", "postcode": "CA28 9AQ"},
+            "people": [],
+            "consent": {"given": True},
+            "risk": {},
+        },
+        ("ps.coordinator@cumbria-police.example", "Graffiti, Kells underpass"),
+        "closed",
+    ),
+    (
+        "housing@westfield.example",
+        "demo-referral-9",
+        {
+            "about": "person",
+            "category": "personal",
+            "summary": "Tenant harassed by a neighbour's visitors, Egremont",
+            "description": "Visitors to the flat next door have twice followed the tenant to "
+            "her door and made remarks about her; she now waits for them to leave before "
+            "going out.",
+            "first_incident_on": "2026-09-01",
+            "incident_count": 3,
+            "location": {"address": "12 Bookwell, Egremont", "postcode": "CA22 2LS"},
+            "people": [
+                {"role": "victim", "name": "Janet Holliday", "age_band": "65_79"},
+            ],
+            "consent": {"given": True},
+            "risk": {"targeted": True, "repeat": True, "vulnerable": True, "fear_for_safety": True},
+        },
+        ("ps.coordinator@cumbria-police.example", "Harassment of a tenant, Bookwell"),
+        "evaluation",
+    ),
+]
+
 # The demo hub's weekly conference: Wednesdays at 10:00.
 CONFERENCE = {"conference_weekday": 2, "conference_time": "10:00"}
 
 
 def build_demo_referrals(hub: Hub) -> int:
-    """Add the demo referrals (and triage two into cases). Returns how many rows it created."""
+    """Add the demo referrals (triage two into cases awaiting conference, and work four more
+    cases to active, review, evaluation and closed). Returns how many rows it created."""
     created = 0
     settings = db.session.execute(
         select(HubScoringSettings).where(HubScoringSettings.hub_id == hub.id)
@@ -171,7 +256,12 @@ def build_demo_referrals(hub: Hub) -> int:
         db.session.add(HubScoringSettings(hub_id=hub.id, **CONFERENCE))
         db.session.flush()
         created += 1
-    emails = {e for e, *_ in DEMO_REFERRALS} | {t[0] for *_, t in DEMO_REFERRALS if t}
+    emails = (
+        {e for e, *_ in DEMO_REFERRALS}
+        | {t[0] for *_, t in DEMO_REFERRALS if t}
+        | {e for e, *_ in WORKED_REFERRALS}
+        | {t[0] for _, _, _, t, _ in WORKED_REFERRALS}
+    )
     users = {
         u.email: u for u in db.session.execute(select(User).where(User.email.in_(emails))).scalars()
     }
@@ -194,4 +284,65 @@ def build_demo_referrals(hub: Hub) -> int:
                 user=users[coordinator],
             )
             created += 1
+    for email, key, payload, (coordinator, title), stage in WORKED_REFERRALS:
+        referral, new = intake.submit_referral(
+            payload | {"hub": hub.slug}, user=users[email], idempotency_key=key
+        )
+        created += new
+        if referral.status != "submitted":
+            continue  # triaged and worked on an earlier run
+        triage.decide(
+            referral,
+            {"decision": "new_case", "title": title, "reason": "Meets the hub's threshold."},
+            user=users[coordinator],
+        )
+        created += 1 + _work_to(referral.case, stage, users[coordinator])
     return created
+
+
+# The steps a case takes to each stage, through the casework services (the checks are real).
+PLANS = {
+    "Noise nuisance, Valley View flats": "Music stops by 11pm at weekends",
+    "Off-road bikes, Castle Park": "No off-road bikes on the path for three months",
+    "Graffiti, Kells underpass": "Underpass clean and kept clean",
+    "Harassment of a tenant, Bookwell": "Tenant goes out without fear",
+}
+
+
+def _work_to(case, stage: str, coordinator) -> int:
+    """Agree the lead, write the plan and move the case on to `stage`. Returns rows made."""
+    cases.update_case(
+        case,
+        {
+            "title": case.title,
+            "lead_agency_id": coordinator.agency_id,
+            "version": case.version,
+        },
+        actor=coordinator,
+    )
+    plans.save_plan(
+        case,
+        {"objective": PLANS[case.title], "success_measures": "No new reports for eight weeks"},
+        actor=coordinator,
+    )
+    order = ["active", "review", "evaluation", "closed"]
+    for step in order[: order.index(stage) + 1]:
+        if step == "closed":
+            assessments.record_assessment(
+                case,
+                {
+                    "kind": "at_closure",
+                    "problem_type": "environmental",
+                    "answers": [],
+                    "category": "incident",
+                    "sign": True,
+                },
+                actor=coordinator,
+            )
+            plans.record_evaluation(
+                case,
+                {"outcome": "resolved", "summary": "No new tags since the wall was painted."},
+                actor=coordinator,
+            )
+        stages.move_stage(case, step, case.version, actor=coordinator)
+    return 2 + order.index(stage) + 1

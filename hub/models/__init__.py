@@ -79,6 +79,14 @@ from hub.models.sharing import (
 )
 from hub.models.sharing_admin import IsaReminder
 from hub.models.user import ApiToken, Role, SignInFailure, User, UserRole
+from hub.models.victims import (
+    CallBack,
+    CallBackStatus,
+    Victim,
+    VictimContact,
+    VictimSettings,
+    VictimUpdate,
+)
 
 __all__ = [
     "AgendaItem",
@@ -162,4 +170,11 @@ __all__ = [
     "Incident",
     "Referral",
     "ReferralPerson",
+    # victims
+    "CallBack",
+    "CallBackStatus",
+    "Victim",
+    "VictimContact",
+    "VictimSettings",
+    "VictimUpdate",
 ]

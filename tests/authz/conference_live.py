@@ -17,7 +17,7 @@ RUNNERS_WRITE = expect(404, anonymous=302, coordinator=302, hub_manager=302)
 
 def setup(m) -> dict:
     """A conference in progress with a case (the coordinator's and hub manager's agencies both
-    members) on its agenda, and a scheduled one to start."""
+    members) on its agenda, and a scheduled one due to start (a conference starts on its day)."""
     a = m.agencies
     live = Conference(
         hub_id=m.hub.id,
@@ -25,7 +25,7 @@ def setup(m) -> dict:
         status=ConferenceStatus.LIVE.value,
         started_at=utcnow() - timedelta(minutes=30),
     )
-    ready = Conference(hub_id=m.hub.id, starts_at=utcnow() + timedelta(days=14))
+    ready = Conference(hub_id=m.hub.id, starts_at=utcnow() + timedelta(minutes=30))  # startable
     db.session.add_all([live, ready])
     db.session.flush()
     case = make_case(m.hub, "MTX-LIVE", a["council"], a["police"])

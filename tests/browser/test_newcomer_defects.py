@@ -19,7 +19,9 @@ def defect_case(live_server):
             db.session.get(Agency, w.agency_ids[k]) for k in ("council", "police", "housing")
         )
         make_isa(hub, [council, police, housing], ["identity", "incident"], reference="ISA-DEF")
-        case = make_case(hub, "CPL-DEF-1", council, stage="awaiting_conference", band="critical")
+        case = make_case(
+            hub, "CPL-DEF-1", council, housing, stage="awaiting_conference", band="critical"
+        )
         db.session.commit()
         case_id = case.id
         db.session.remove()
@@ -117,3 +119,33 @@ def test_every_button_in_the_referral_flow_can_be_read(live_server, draft_with_a
     page.goto(f"{base}/")
     bar = page.locator(".hub-account-bar button")
     assert bar.evaluate("b => getComputedStyle(b).color") == "rgb(255, 255, 255)"
+
+
+def test_the_page_title_follows_the_case_tab(live_server, defect_case, page):
+    base, w = live_server.url, live_server.world
+    sign_in(page, base, w.email["hub_manager"])
+    page.goto(f"{base}/cases/{defect_case}")
+    expect(page).to_have_title("CPL-DEF-1: Overview – Focus Hub")
+    page.get_by_role("link", name="Activity", exact=True).click()
+    expect(page).to_have_url(f"{base}/cases/{defect_case}/activity")
+    expect(page).to_have_title("CPL-DEF-1: Activity – Focus Hub")
+    page.go_back()
+    expect(page).to_have_title("CPL-DEF-1: Overview – Focus Hub")
+
+
+def test_the_owner_list_offers_the_chosen_agencys_people(live_server, defect_case, page):
+    base, w = live_server.url, live_server.world
+    sign_in(page, base, w.email["hub_manager"])
+    page.goto(f"{base}/cases/{defect_case}/actions")
+    owner = page.get_by_label("Owner")
+
+    def offered():
+        return owner.evaluate(
+            "s => [...s.options].filter(o => !o.hidden && !o.disabled).map(o => o.text)"
+        )
+
+    page.get_by_label("Owning agency").select_option(label="Home Group")
+    assert offered() and all(text.endswith(", Home Group") for text in offered())
+    page.get_by_label("Owning agency").select_option(label="Copeland Borough Council")
+    assert offered() and all(text.endswith(", Copeland Borough Council") for text in offered())
+    assert owner.evaluate("s => s.selectedOptions[0].text").endswith("Copeland Borough Council")

@@ -75,7 +75,10 @@ def test_every_tab_is_its_own_page_and_an_htmx_fragment(client, cw):
         assert "HX-Request" in page.headers["Vary"]
         fragment = client.get(cw.url + tab, headers={"HX-Request": "true"})
         assert fragment.status_code == 200
-        assert "<html" not in html(fragment) and html(fragment).startswith('<div id="case-tabs"')
+        # The fragment is the tabs, with the tab's own title first (htmx sets the page's).
+        title, _, rest = html(fragment).partition("</title>")
+        assert "<html" not in html(fragment) and rest.startswith('<div id="case-tabs"')
+        assert title.startswith("<title>CPL-100: ") and title.endswith(" – Focus Hub")
         assert "HX-Request" in fragment.headers["Vary"]
     # A history restore asks for the whole page, so the back button never shows a fragment.
     restored = client.get(

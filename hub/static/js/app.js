@@ -10,3 +10,34 @@ document.body.addEventListener("htmx:afterSwap", (event) => {
   const summary = event.detail.target.querySelector(".govuk-error-summary");
   if (summary) summary.focus();
 });
+
+// A person list that follows an agency list (data-follows names the agency select): only the
+// chosen agency's people are offered. The server refuses a person of another agency anyway;
+// this only keeps a long list of every partner's people from being offered.
+function followAgency(select) {
+  const agency = document.getElementById(select.dataset.follows);
+  if (!agency) return;
+  let keep = false;
+  for (const option of select.options) {
+    const mine = !option.dataset.agency || !agency.value || option.dataset.agency === agency.value;
+    option.hidden = !mine;
+    option.disabled = !mine;
+    if (mine && option.selected) keep = true;
+  }
+  if (!keep) {
+    const first = [...select.options].find((o) => !o.disabled);
+    if (first) first.selected = true;
+  }
+}
+
+function followAll(scope) {
+  scope.querySelectorAll("select[data-follows]").forEach(followAgency);
+}
+
+document.addEventListener("change", (event) => {
+  const changed = event.target;
+  if (!(changed instanceof HTMLSelectElement) || !changed.id) return;
+  document.querySelectorAll(`select[data-follows="${changed.id}"]`).forEach(followAgency);
+});
+document.body.addEventListener("htmx:afterSwap", (event) => followAll(event.detail.target));
+followAll(document);
