@@ -92,6 +92,12 @@ def load_config(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
         # police.uk uploads: a large force's monthly street file runs to several megabytes.
         "POLICE_UK_UPLOAD_MAX_BYTES": _int("POLICE_UK_UPLOAD_MAX_BYTES", 50 * 1024 * 1024),
+        # Evidence uploaded on a case: kept in this directory (outside the web root; the
+        # store refuses one inside it), each file at most EVIDENCE_MAX_BYTES. A request may
+        # carry one such file and its form.
+        "EVIDENCE_DIR": os.environ.get("EVIDENCE_DIR", str(instance / "evidence")),
+        "EVIDENCE_MAX_BYTES": _int("EVIDENCE_MAX_BYTES", 20 * 1024 * 1024),
+        "EVIDENCE_REQUEST_MAX_BYTES": _int("EVIDENCE_MAX_BYTES", 20 * 1024 * 1024) + 256 * 1024,
         # Map tiles for the hotspot map, e.g. https://tile.example.org/{z}/{x}/{y}.png; with
         # none the map shows the cells alone, beside the ranked list and the grid.
         "MAP_TILE_URL": os.environ.get("MAP_TILE_URL", ""),

@@ -22,6 +22,7 @@ from hub.extensions import db
 from hub.models import Hub, HubScoringSettings, Incident, Referral, ReferralPerson
 from hub.models.referral import ReferralStatus
 from hub.models.sharing import DataCategory
+from referrals import classification
 from referrals.matching import MatchKeys, find_matches
 from referrals.normalise import address_key, name_key
 from referrals.schemas import ReferralSchema
@@ -73,6 +74,13 @@ def _replay(earlier: Referral, idempotency_key: str | None, digest: str) -> Refe
     return earlier
 
 
+def victim_vulnerabilities(people) -> tuple[str, ...]:
+    """What is recorded of the victims' vulnerabilities, which the score counts as answers."""
+    return tuple(
+        sorted({v for p in people if p["role"] == "victim" for v in p.get("vulnerabilities") or ()})
+    )
+
+
 def submit_referral(
     payload: dict,
     *,
@@ -96,6 +104,7 @@ def submit_referral(
     if earlier is not None:
         return _replay(earlier, idempotency_key, digest), False
 
+    classification.validate(data, classification.for_settings(settings))
     now = now or utcnow()
     today = now.astimezone(LONDON).date()
     ruleset = scores.ruleset_for(settings)
@@ -113,6 +122,9 @@ def submit_referral(
             complaints_in_window=matches.victim_in_review_window + 1,
             hate_incidents_in_window=matches.victim_hate_in_review_window
             + (1 if risk.get("hate_motivated") else 0),
+            vulnerabilities=victim_vulnerabilities(data["people"]),
+            incident_count=data["incident_count"],
+            first_incident_on=data["first_incident_on"],
         ),
         ruleset,
     )
@@ -139,6 +151,11 @@ def submit_referral(
         if data["consent"]["given"]
         else (data["consent"].get("reason") or "").strip() or None,
         risk=risk,
+        risk_unknown=data["risk_unknown"],
+        incident_category=data["incident_category"],
+        asb_type=data["asb_type"],
+        hate_strands=sorted(set(data["hate_strands"])),
+        crime_reference=(data["crime_reference"] or "").strip() or None,
         score=result.score,
         band=result.band,
         explanation=[c.to_dict() for c in result.explanation],

@@ -85,6 +85,11 @@ def full_dict(referral: Referral, user) -> dict:
         },
         "consent": {"given": referral.consent_given, "reason": referral.consent_reason},
         "risk": referral.risk or {},
+        "risk_unknown": referral.risk_unknown or [],
+        "incident_category": referral.incident_category,
+        "asb_type": referral.asb_type,
+        "hate_strands": referral.hate_strands or [],
+        "crime_reference": referral.crime_reference,
         "people": [
             {
                 "role": p.role,

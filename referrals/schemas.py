@@ -15,7 +15,7 @@ from marshmallow import (
 from hub.core.timeutil import LONDON, utcnow
 from hub.models.referral import AGE_BANDS, VULNERABILITIES, About, AsbCategory, PersonRole
 from referrals.normalise import normalise_postcode
-from scoring.rules import OVERRIDE_ANSWERS, RISK_FACTORS
+from scoring.rules import BANDS, OVERRIDE_ANSWERS, RISK_FACTORS
 
 MAX_PEOPLE = 20
 # The questionnaire is the scoring engine's: its weighted factors and the answers that override.
@@ -198,14 +198,26 @@ class ConsentSchema(StrictSchema):
         return data
 
 
+UNKNOWN = "unknown"
+
+
+class RiskAnswer(fields.Field):
+    """A risk question's answer: JSON true (yes), false (no) or "unknown" (don't know). A
+    "don't know" is scored as no and kept, so the coordinator sees what was not known."""
+
+    default_error_messages = {
+        "invalid": 'Answer yes (true), no (false) or don\'t know ("unknown")',
+    }
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value is True or value is False or value == UNKNOWN:
+            return value
+        raise self.make_error("invalid")
+
+
 # Built from the key list so the questions and the schema never drift apart.
 RiskSchema = StrictSchema.from_dict(
-    {
-        key: StrictBoolean(
-            load_default=False, error_messages={"invalid": "Answer yes (true) or no (false)"}
-        )
-        for key in RISK_KEYS
-    },
+    {key: RiskAnswer(load_default=False) for key in RISK_KEYS},
     name="RiskSchema",
 )
 
@@ -278,6 +290,18 @@ class ReferralSchema(StrictSchema):
         },
     )
     risk = fields.Nested(RiskSchema, load_default=dict)
+    # Classification by the hub's lists (referrals.classification), checked at intake.
+    incident_category = fields.String(load_default=None, allow_none=True)
+    asb_type = fields.String(load_default=None, allow_none=True)
+    hate_strands = fields.List(fields.String(), load_default=list)
+    crime_reference = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(
+            r"^[A-Za-z0-9][A-Za-z0-9/ -]{2,39}$",
+            error="Enter the crime reference as the police gave it, like CR/2026/012345",
+        ),
+    )
 
     @validates_schema
     def _someone_when_about_a_person(self, data, **_):
@@ -288,9 +312,10 @@ class ReferralSchema(StrictSchema):
 
     @post_load
     def _defaults(self, data, **_):
-        risk = dict.fromkeys(RISK_KEYS, False)
-        risk.update(data.get("risk") or {})
-        data["risk"] = risk
+        answers = dict.fromkeys(RISK_KEYS, False)
+        answers.update(data.get("risk") or {})
+        data["risk"] = {k: v is True for k, v in answers.items()}
+        data["risk_unknown"] = sorted(k for k, v in answers.items() if v == UNKNOWN)
         return data
 
 
@@ -315,10 +340,22 @@ class DecisionSchema(StrictSchema):
     case_id = fields.Integer(load_default=None, allow_none=True)
     agency_id = fields.Integer(load_default=None, allow_none=True)
     version = fields.Integer(load_default=None, allow_none=True)
+    # The coordinator's band for the case, where it differs from the score's, and why.
+    band = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(list(BANDS), error="Choose a band"),
+    )
+    band_reason = fields.String(
+        load_default="",
+        validate=validate.Length(max=2000, error="Reason must be 2,000 characters or fewer"),
+    )
 
     @validates_schema
     def _needs(self, data, **_):
         d = data.get("decision")
+        if data.get("band") and d not in ("new_case", "added_to_case"):
+            raise ValidationError("Set a band only when opening or adding to a case", "band")
         if d in ("declined", "signposted") and not data.get("reason", "").strip():
             raise ValidationError("Enter the reason, which the referrer will see", "reason")
         if d == "new_case" and len(data.get("title", "").strip()) < 3:

@@ -80,6 +80,12 @@ def decide(referral: Referral, form: dict, *, user) -> Referral:
         raise StaleForm(STALE, field="decision")
     decision = data["decision"]
     reason = data["reason"].strip()
+    band = data["band"] if data["band"] and data["band"] != referral.band else None
+    band_reason = data["band_reason"].strip()
+    if band and not band_reason:
+        raise ValidationError(
+            {"band_reason": [f"Enter why the case should be {band}, not {referral.band}"]}
+        )
     now = utcnow()
     case = None
     if decision == TriageDecision.NEW_CASE:
@@ -101,6 +107,12 @@ def decide(referral: Referral, form: dict, *, user) -> Referral:
     referral.decided_by_id = user.id
     referral.decided_at = now
     referral.updated_at = now
+    if band:
+        # Kept on the referral with the coordinator's reason; the case takes the band, and a
+        # raised one is convened for within its own deadline (hub.casework.deadlines).
+        referral.triage_band = band
+        referral.triage_band_reason = band_reason
+        cases.set_band_at_triage(case, band, referral=referral, actor=user, now=now)
     if case is not None:
         referral.case_id = case.id
         db.session.execute(
@@ -125,6 +137,7 @@ def decide(referral: Referral, form: dict, *, user) -> Referral:
                 "decision": decision,
                 "case": case.reference if case else None,
                 "signposted_agency_id": referral.signposted_agency_id,
+                "band": referral.triage_band,
             },
         },
     )

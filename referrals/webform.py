@@ -21,7 +21,16 @@ STEPS = [
 STEP_SLUGS = [s for s, _ in STEPS]
 STEP_FIELDS = {
     "start": ("about", "category"),
-    "what": ("summary", "description", "first_incident_on", "incident_count"),
+    "what": (
+        "summary",
+        "description",
+        "first_incident_on",
+        "incident_count",
+        "incident_category",
+        "asb_type",
+        "hate_strands",
+        "crime_reference",
+    ),
     "where": ("location",),
     "consent": ("consent",),
     "risk": ("risk",),
@@ -77,6 +86,10 @@ def values_from_form(step: str, form) -> dict:
             "description": _strip(form, "description") or None,
             "first_incident_on": _date(form, "first_incident_on"),
             "incident_count": _number(_strip(form, "incident_count")),
+            "incident_category": _strip(form, "incident_category") or None,
+            "asb_type": _strip(form, "asb_type") or None,
+            "hate_strands": sorted({v for v in form.getlist("hate_strands") if v}),
+            "crime_reference": _strip(form, "crime_reference") or None,
         }
     if step == "where":
         return {
@@ -94,8 +107,9 @@ def values_from_form(step: str, form) -> dict:
         reason = None if given is True else (_strip(form, "consent_reason") or None)
         return {"consent": {"given": given, "reason": reason}}
     if step == "risk":
-        chosen = set(form.getlist("risk"))
-        return {"risk": {k: k in chosen for k in RISK_KEYS}}
+        # One yes / no / don't know question each; an unanswered one is no.
+        answers = {"yes": True, "no": False, "unknown": "unknown"}
+        return {"risk": {k: answers.get(_strip(form, f"risk-{k}"), False) for k in RISK_KEYS}}
     raise ValueError(step)
 
 
@@ -155,7 +169,7 @@ def page_messages(messages: dict) -> dict:
         elif key == "consent":
             flat["consent_given"] = value
         elif key == "risk" and isinstance(value, dict):
-            flat["risk"] = ["Answer each question yes or no"]
+            flat["risk"] = ["Answer each question yes, no or don't know"]
         else:
             flat[key] = value
     return flat
@@ -177,13 +191,18 @@ def form_values(draft: dict) -> dict:
         "description": draft.get("description") or "",
         "first_incident_on": {"day": d, "month": m, "year": y},
         "incident_count": draft.get("incident_count"),
+        "incident_category": draft.get("incident_category"),
+        "asb_type": draft.get("asb_type"),
+        "hate_strands": draft.get("hate_strands") or [],
+        "crime_reference": draft.get("crime_reference") or "",
         "address": loc.get("address") or "",
         "postcode": loc.get("postcode") or "",
         "lat": loc.get("lat"),
         "lon": loc.get("lon"),
         "consent_given": {True: "yes", False: "no"}.get(given),
         "consent_reason": consent.get("reason") or "",
-        "risk": [k for k, v in (draft.get("risk") or {}).items() if v],
+        "risk": [k for k, v in (draft.get("risk") or {}).items() if v is True],
+        "risk_unknown": [k for k, v in (draft.get("risk") or {}).items() if v == "unknown"],
     }
 
 

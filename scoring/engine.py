@@ -138,6 +138,12 @@ class ScoreInput:
     conference: ConferenceSlot | None = None
     complaints_in_window: int = 1
     hate_incidents_in_window: int = 0
+    #: Vulnerabilities recorded on the victims ("age", "disability"...): they count as the
+    #: "vulnerable" answer, once, whether or not the referrer ticked it.
+    vulnerabilities: tuple[str, ...] = ()
+    #: How many incidents the referral reports, and when the first was (its persistence).
+    incident_count: int = 1
+    first_incident_on: dt.date | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.risk, Mapping):
@@ -159,6 +165,15 @@ class ScoreInput:
             raise ValueError("conference must be a ConferenceSlot or None")
         _count(self.complaints_in_window, "complaints_in_window")
         _count(self.hate_incidents_in_window, "hate_incidents_in_window")
+        _count(self.incident_count, "incident_count")
+        if not all(isinstance(v, str) for v in self.vulnerabilities):
+            raise ValueError("vulnerabilities must be strings")
+        object.__setattr__(self, "vulnerabilities", tuple(sorted(set(self.vulnerabilities))))
+        if self.first_incident_on is not None and (
+            isinstance(self.first_incident_on, dt.datetime)
+            or not isinstance(self.first_incident_on, dt.date)
+        ):
+            raise ValueError(f"first_incident_on must be a date, got {self.first_incident_on!r}")
 
 
 # --------------------------------------------------------------------------- result
@@ -268,22 +283,43 @@ def score_referral(inp: ScoreInput, ruleset: Ruleset = DEFAULT_RULESET) -> Score
     # Points. Each line added to the explanation is exactly what was added to the score.
     explanation: list[Contribution] = []
     score = 0
+    repeat = inp.repeat
+    history = [
+        _repeat_line(rule, counts) if counts.last_180 else None  # nested: 0 means none at all
+        for rule, counts in zip(
+            ruleset.repeat_rules, (repeat.victim, repeat.place, repeat.subject), strict=True
+        )
+    ]
+    victim_history = history[0]
+    recorded = _recorded_answers(inp.vulnerabilities)
     for line in ruleset.factor_contributions:
-        if risk.get(line.factor):
-            score += line.points
-            explanation.append(line)
+        if not risk.get(line.factor):
+            if line.factor not in recorded:
+                continue
+            # Recorded on the victim: counted as the answer would be, once.
+            line = Contribution(
+                line.factor, f"{line.label} (recorded: {recorded[line.factor]})", line.points
+            )
+        if line.factor == "repeat" and victim_history is not None:
+            # The victim's "it has happened before" and the hub's history of the same victim
+            # count the same incidents: the larger counts, once (so one more earlier incident
+            # never lowers the score).
+            if victim_history.points >= line.points:
+                continue
+            victim_history = None
+        score += line.points
+        explanation.append(line)
     if category_line is not None:
         score += category_line.points
         explanation.append(category_line)
-    repeat = inp.repeat
-    for rule, counts in zip(
-        ruleset.repeat_rules, (repeat.victim, repeat.place, repeat.subject), strict=True
-    ):
-        if counts.last_180:  # nested windows: 0 here means no earlier incidents at all
-            line = _repeat_line(rule, counts)
-            if line is not None:
-                score += line.points
-                explanation.append(line)
+    history[0] = victim_history
+    for line in history:
+        if line is not None:
+            score += line.points
+            explanation.append(line)
+    for line in _persistence_lines(inp, ruleset):
+        score += line.points
+        explanation.append(line)
 
     # Band from points, then raised (never lowered) by any override answered yes.
     band = _band_for(score, ruleset.band_thresholds)
@@ -338,6 +374,48 @@ def _repeat_line(rule: RepeatRule, counts: WindowCounts) -> Contribution | None:
     if raw > rule.cap:
         label += f" ({raw} points capped at {rule.cap})"
     return Contribution(f"repeat_{rule.kind}", label, points)
+
+
+#: A vulnerability recorded on a victim counts as this risk answer (the rest as "vulnerable").
+VULNERABILITY_ANSWERS = {"isolation": "isolated", "children": "children_affected"}
+
+
+def _recorded_answers(vulnerabilities: tuple[str, ...]) -> dict[str, str]:
+    """answer -> the recorded vulnerabilities, in words, that make it yes."""
+    found: dict[str, list[str]] = {}
+    for v in vulnerabilities:
+        found.setdefault(VULNERABILITY_ANSWERS.get(v, "vulnerable"), []).append(v.replace("_", " "))
+    return {answer: ", ".join(words) for answer, words in found.items()}
+
+
+def _persistence_lines(inp: ScoreInput, ruleset: Ruleset) -> list[Contribution]:
+    """How often and how long: forty incidents over two years outscore one this week."""
+    rules = ruleset.persistence
+    if rules is None:
+        return []
+    lines = []
+    points, reached = rules.incidents.points_for(inp.incident_count)
+    if points:
+        lines.append(
+            Contribution(
+                "persistence_incidents",
+                f"{rules.incidents.label}: {inp.incident_count} reported (at least {reached})",
+                points,
+            )
+        )
+    if inp.first_incident_on is not None:
+        local = inp.submitted_at.astimezone(ruleset.tzinfo).date()
+        days = max((local - inp.first_incident_on).days, 0)
+        points, reached = rules.duration.points_for(days)
+        if points:
+            lines.append(
+                Contribution(
+                    "persistence_duration",
+                    f"{rules.duration.label}: {days} days since the first (at least {reached})",
+                    points,
+                )
+            )
+    return lines
 
 
 def _case_review(inp: ScoreInput, ruleset: Ruleset) -> tuple[bool, str | None]:

@@ -22,6 +22,10 @@ Shape of the dict (see ``default_ruleset.json`` for the shipped default)::
     review_days      {band: int >= 1}
     case_review      {"complaints": int >= 1, "window_days": int >= 1,
                       "hate_incidents": int >= 1 | null}
+    persistence      optional {"incidents": {"label": str, "points": [[at_least, points], ...]},
+                               "duration":  {"label": str, "points": [[days, points], ...]}}:
+                     points for how many incidents the referral reports and how long it has
+                     gone on (thresholds rising, points not falling); absent, none
 
 Points must be non-negative and repeat points may not grow with an incident's
 age: together these guarantee that answering "yes" to one more question, or
@@ -145,6 +149,35 @@ class DeadlineRule:
 
 
 @dataclass(frozen=True, slots=True)
+class Steps:
+    """Points for reaching a threshold: the last step reached counts (thresholds rising,
+    points never falling, so a higher count never scores less)."""
+
+    label: str
+    steps: tuple[tuple[int, int], ...]
+
+    def points_for(self, value: int) -> tuple[int, int]:
+        """(points, threshold reached) for `value`; (0, 0) below the first step."""
+        found = (0, 0)
+        for threshold, points in self.steps:
+            if value >= threshold:
+                found = (points, threshold)
+        return found
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "points": [list(step) for step in self.steps]}
+
+
+@dataclass(frozen=True, slots=True)
+class Persistence:
+    """How long and how often: points for the incidents a referral reports and for how many
+    days since the first."""
+
+    incidents: Steps
+    duration: Steps
+
+
+@dataclass(frozen=True, slots=True)
 class CaseReviewRule:
     """ASB case review (community trigger) threshold; ``hate_incidents`` None disables it."""
 
@@ -174,6 +207,7 @@ class Ruleset:
     agenda_cutoff_hours: float
     review_days: Mapping[str, int]
     case_review: CaseReviewRule
+    persistence: Persistence | None = None
     # Derived once per ruleset so the engine does no parsing or allocation it can avoid
     # per referral (hubs may load their ruleset from the database for every request).
     tzinfo: ZoneInfo = field(init=False, repr=False, compare=False)
@@ -245,7 +279,7 @@ class Ruleset:
                 "review_days",
                 "case_review",
             ),
-            optional=("description",),
+            optional=("description", "persistence"),
         )
         version = _string(top["version"], "version")
         description = _string(top.get("description", ""), "description", allow_empty=True)
@@ -349,6 +383,15 @@ class Ruleset:
             None if hate is None else _int(hate, "case_review.hate_incidents", minimum=1),
         )
 
+        persistence = None
+        if "persistence" in top:
+            persist_in = _mapping(top["persistence"], "persistence")
+            _only_keys(persist_in, "persistence", required=("incidents", "duration"))
+            persistence = Persistence(
+                _steps(persist_in["incidents"], "persistence.incidents"),
+                _steps(persist_in["duration"], "persistence.duration"),
+            )
+
         ruleset = cls(
             version=version,
             description=description,
@@ -363,6 +406,7 @@ class Ruleset:
             agenda_cutoff_hours=cutoff,
             review_days=MappingProxyType(review_days),
             case_review=case_review,
+            persistence=persistence,
         )
         ruleset._check_consistency()
         return ruleset
@@ -413,6 +457,15 @@ class Ruleset:
 
     def to_dict(self) -> dict[str, Any]:
         """The plain dict form; ``Ruleset.from_dict(r.to_dict()) == r``."""
+        found = self._to_dict()
+        if self.persistence is not None:
+            found["persistence"] = {
+                "incidents": self.persistence.incidents.to_dict(),
+                "duration": self.persistence.duration.to_dict(),
+            }
+        return found
+
+    def _to_dict(self) -> dict[str, Any]:
         return {
             "version": self.version,
             "description": self.description,
@@ -510,6 +563,28 @@ def _number(value: Any, path: str) -> float:
     if value < 0:
         raise RulesetError(f"{path}: must not be negative, got {value}")
     return value
+
+
+def _steps(value: Any, path: str) -> Steps:
+    item = _mapping(value, path)
+    _only_keys(item, path, required=("label", "points"))
+    raw = item["points"]
+    if not isinstance(raw, list | tuple) or not raw:
+        raise RulesetError(f"{path}.points: expected a list of [threshold, points] pairs")
+    steps = []
+    for i, pair in enumerate(raw):
+        here = f"{path}.points[{i}]"
+        if not isinstance(pair, list | tuple) or len(pair) != 2:
+            raise RulesetError(f"{here}: expected [threshold, points]")
+        steps.append(
+            (_int(pair[0], f"{here}[0]", minimum=1), _int(pair[1], f"{here}[1]", minimum=0))
+        )
+    for (t1, p1), (t2, p2) in zip(steps, steps[1:], strict=False):
+        if not (t2 > t1 and p2 >= p1):
+            raise RulesetError(
+                f"{path}.points: thresholds must rise and points must not fall, got {steps}"
+            )
+    return Steps(_string(item["label"], f"{path}.label"), tuple(steps))
 
 
 def _band(value: Any, path: str) -> str:

@@ -9,19 +9,21 @@ set -euo pipefail
 GOVUK_FRONTEND=6.3.0   # the release govuk-frontend-jinja 4.1.0 is verified against
 HTMX=2.0.11            # htmx 2.x: flask-htmx predates htmx 4's rewrite
 LEAFLET=1.9.4          # the hotspot map; 2.x is still alpha
+SORTABLE=1.15.7        # the planner board's drag and drop (htmx's "sortable" pattern)
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 out="$here/hub/static/vendor"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
-npm pack --silent "govuk-frontend@$GOVUK_FRONTEND" "htmx.org@$HTMX" "leaflet@$LEAFLET" >/dev/null
-mkdir g h l
+npm pack --silent "govuk-frontend@$GOVUK_FRONTEND" "htmx.org@$HTMX" "leaflet@$LEAFLET" "sortablejs@$SORTABLE" >/dev/null
+mkdir g h l s
 tar xzf "govuk-frontend-$GOVUK_FRONTEND.tgz" -C g
 tar xzf "htmx.org-$HTMX.tgz" -C h
 tar xzf "leaflet-$LEAFLET.tgz" -C l
+tar xzf "sortablejs-$SORTABLE.tgz" -C s
 
-rm -rf "$out" && mkdir -p "$out/govuk-frontend" "$out/htmx" "$out/leaflet"
+rm -rf "$out" && mkdir -p "$out/govuk-frontend" "$out/htmx" "$out/leaflet" "$out/sortablejs"
 dist=g/package/dist/govuk
 python3 - "$dist/govuk-frontend.min.css" "$out/govuk-frontend/govuk-frontend.min.css" <<'PY'
 import re, sys
@@ -37,5 +39,6 @@ cp h/package/dist/htmx.min.js "$out/htmx/htmx.min.js"
 cp h/package/LICENSE "$out/htmx/LICENSE"
 cp l/package/dist/leaflet.js l/package/dist/leaflet.css l/package/LICENSE "$out/leaflet/"
 cp -r l/package/dist/images "$out/leaflet/images"
-printf 'govuk-frontend %s\nhtmx.org %s\nleaflet %s\n' "$GOVUK_FRONTEND" "$HTMX" "$LEAFLET" > "$out/VERSIONS"
+cp s/package/Sortable.min.js s/package/LICENSE "$out/sortablejs/"
+printf 'govuk-frontend %s\nhtmx.org %s\nleaflet %s\nsortablejs %s\n' "$GOVUK_FRONTEND" "$HTMX" "$LEAFLET" "$SORTABLE" > "$out/VERSIONS"
 echo "vendored into $out"

@@ -67,6 +67,7 @@ def make_app(url: str, engine_options: dict, **overrides):
         "MAIL_BACKEND": "memory",
         # Never the repository's instance/ (each test then gets its own: _audit_checkpoints).
         "AUDIT_CHECKPOINT_FILE": os.path.join(tempfile.mkdtemp(prefix="fh-audit-"), "cp.jsonl"),
+        "EVIDENCE_DIR": tempfile.mkdtemp(prefix="fh-evidence-"),
     }
     config.update(overrides)
     return create_app(config)
@@ -125,6 +126,8 @@ def _transaction(request, app):
 def _audit_checkpoints(app, tmp_path):
     """Each test its own checkpoint file: the database rolls back, and so must they."""
     app.config["AUDIT_CHECKPOINT_FILE"] = str(tmp_path / "audit-checkpoints.jsonl")
+    # Evidence files too: each test its own store, gone with the test's files.
+    app.config["EVIDENCE_DIR"] = str(tmp_path / "evidence")
 
 
 @pytest.fixture

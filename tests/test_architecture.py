@@ -32,6 +32,8 @@ RANKS = {
     # area's figures and which nothing else imports.
     "hub.demo": 2,
     "hub.analytics": 2,
+    # The home page's "today": reads from triage, conferences, casework and sharing.
+    "hub.today": 2,
     # Conferences decide on referrals (triage) and write decisions into cases (casework).
     "hub.conferences": 3,
     # The lessons library: reads evaluations and writes a case's side through casework.

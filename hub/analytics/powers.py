@@ -4,11 +4,11 @@ GROUP BY; the CSV and the printable page show the same rows."""
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 
 from hub.analytics.periods import Filters
 from hub.extensions import db
-from hub.models import Agency, Case, Evaluation, Hub, Intervention
+from hub.models import Agency, Case, Evaluation, Hub, Intervention, PowerBreach
 from hub.models.casework import EVALUATION_OUTCOMES, INTERVENTION_TYPES, SUBJECT_AGE_GROUPS
 
 AGE_GROUPS = {**SUBJECT_AGE_GROUPS, "unknown": "Not recorded"}
@@ -36,7 +36,8 @@ class ReturnRow:
 
 def powers_return(hub: Hub, filters: Filters) -> list[ReturnRow]:
     """Interventions served in the period (or recorded in it, when no date served is given).
-    Breached: a breach is recorded. Outcome: the case's latest evaluation, if any."""
+    Breached: a breach is logged (or, on records made before the breach log, written down).
+    Outcome: the case's latest evaluation, if any."""
     latest = (
         select(Evaluation.case_id, func.max(Evaluation.id).label("id"))
         .where(Evaluation.signed_at.is_not(None))  # a draft is not yet the judgement
@@ -52,7 +53,12 @@ def powers_return(hub: Hub, filters: Filters) -> list[ReturnRow]:
             age.label("age"),
             outcome.label("outcome"),
             func.count(),
-            func.count().filter(func.length(func.trim(Intervention.breaches)) > 0),
+            func.count().filter(
+                or_(
+                    func.length(func.trim(Intervention.breaches)) > 0,
+                    exists().where(PowerBreach.intervention_id == Intervention.id),
+                )
+            ),
         )
         .select_from(Intervention)
         .join(Case, Case.id == Intervention.case_id)

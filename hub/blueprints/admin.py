@@ -11,7 +11,7 @@ from hub.accounts import tokens
 from hub.core.forms import FormErrors, attempt
 from hub.extensions import db
 from hub.models import Agency, AgencyKind, Hub, User, UserRole
-from hub.organisation import admin
+from hub.organisation import admin, scoring_rules
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 requires_admin = perm.requires("user_admin")
@@ -260,3 +260,37 @@ def send_password_link(person: User):
     db.session.commit()
     flash(f"We have emailed {person.name} a link to set a password.", "success")
     return redirect(url_for("admin.user", user_id=person.id))
+
+
+# -- the hub's scoring ruleset ----------------------------------------------------------------
+
+
+@bp.route("/hubs/<slug>/scoring", methods=["GET", "POST"], endpoint="scoring")
+@perm.requires("manage_hub")
+def scoring_page(hub: Hub):
+    """The hub manager edits the hub's ruleset: preview how the last 100 referrals would band,
+    then save it as a new version."""
+    errors, status, shown = FormErrors(), 200, None
+    text = scoring_rules.current_text(hub)
+    if request.method == "POST":
+        text = request.form.get("ruleset", "")
+        if request.form.get("action") == "save":
+            saved = attempt(scoring_rules.save, hub, text, actor=current_user)
+            if saved:
+                flash(f"Ruleset {saved.result.version} is now in use", "success")
+                return redirect(url_for("admin.scoring", slug=hub.slug))
+            errors, status = saved.errors, 400
+        else:
+            parsed = attempt(scoring_rules.parse, text, commit=False)
+            if parsed:
+                shown = scoring_rules.preview(hub, parsed.result)
+            else:
+                errors, status = parsed.errors, 400
+    return render_template(
+        "admin/scoring.html",
+        hub=hub,
+        text=text,
+        preview=shown,
+        versions=scoring_rules.versions(hub),
+        errors=errors,
+    ), status

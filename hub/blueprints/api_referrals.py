@@ -82,6 +82,13 @@ class ReferralFullOut(ReferralOutcomeOut):
     location = fields.Dict()
     consent = fields.Dict()
     risk = fields.Dict(keys=fields.String(), values=fields.Boolean())
+    risk_unknown = fields.List(
+        fields.String(), metadata={"description": "questions answered don't know (scored as no)"}
+    )
+    incident_category = fields.String(allow_none=True)
+    asb_type = fields.String(allow_none=True)
+    hate_strands = fields.List(fields.String())
+    crime_reference = fields.String(allow_none=True)
     people = fields.List(fields.Dict())
 
 

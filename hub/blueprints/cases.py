@@ -2,10 +2,12 @@
 forms that change a case. Thin: parse, authorise through hub.permissions, call hub.casework,
 render."""
 
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from flask import (
     Blueprint,
+    abort,
+    current_app,
     flash,
     make_response,
     redirect,
@@ -23,15 +25,20 @@ from hub.casework import (
     assessments,
     cases,
     evaluations,
+    evidence,
+    incidents,
     interventions,
+    letters,
     membership,
     notes,
     plans,
+    powers,
     scores,
     stages,
     workspace,
 )
 from hub.conferences import decision_log
+from hub.core import uploads
 from hub.core.forms import Attempt, FormErrors, attempt
 from hub.core.locking import StaleForm
 from hub.core.timeutil import utcnow
@@ -46,7 +53,9 @@ from hub.models import (
     ConferenceStatus,
     DataCategory,
     DecisionKind,
+    Evidence,
     Intervention,
+    Letter,
     Notification,
     RiskAssessment,
     Stage,
@@ -59,6 +68,7 @@ from hub.models.casework import (
     SUBJECT_AGE_GROUPS,
     WORKED,
 )
+from hub.models.records import EVIDENCE_KINDS
 from hub.victims import records as victim_records
 from referrals.matching import place_history
 from scoring.rules import CATEGORIES, OVERRIDE_ANSWERS, RISK_FACTORS
@@ -73,6 +83,7 @@ TABS = {
     "actions": "Actions",
     "interventions": "Interventions and powers",
     "evaluation": "Evaluation",
+    "evidence": "Evidence and letters",
     "conferences": "Conferences",
     "victim": "Victim",  # served by the victims blueprint (hub.blueprints.victims)
     "activity": "Activity",
@@ -131,9 +142,32 @@ def _tab_context(case: Case, tab: str) -> dict:
     elif tab == "referrals":
         ctx["timeline"] = workspace.referrals(user, case)
         ctx["place_history"] = place_history(case.hub_id, case.id, workspace.today())
+        ctx["incidents"] = workspace.incidents(user, case)
+        ctx["history"] = incidents.case_history(case, workspace.today())
+        ctx["can_log_incident"] = (
+            case.stage != Stage.CLOSED.value
+            and (DataCategory.INCIDENT.value in perm.shared_categories(user.agency_id, case.hub_id))
+            and perm.can_work_case(user, case, perm.Action.WRITE)
+        )
+        ctx["hub_agencies"] = list(case.hub.agencies)
     elif tab == "interventions":
         ctx["interventions"] = workspace.interventions(user, case)
+        ctx["breach_counts"] = powers.breach_counts([i.id for i in ctx["interventions"]])
+        ctx["step_labels"] = powers.STEPS
         ctx["categories"] = sorted(perm.shared_categories(user.agency_id, case.hub_id))
+    elif tab == "evidence":
+        ctx["evidence"] = evidence.listing(user, case)
+        ctx["categories"] = sorted(perm.shared_categories(user.agency_id, case.hub_id))
+        ctx["hub_agencies"] = list(case.hub.agencies)
+        ctx["accept"] = uploads.ACCEPT
+        ctx["allowed_types"] = uploads.ALLOWED_TEXT
+        ctx["max_mb"] = current_app.config["EVIDENCE_MAX_BYTES"] // (1024 * 1024)
+        ctx["can_add"] = case.stage != Stage.CLOSED.value and perm.can_work_case(
+            user, case, perm.Action.WRITE
+        )
+        ctx["letters"] = letters.listing(user, case)
+        ctx["letter_templates"] = letters.TEMPLATES
+        ctx["warnings"] = letters.warnings_of(user, case) if ctx["can_add"] else []
     elif tab == "conferences":
         ctx["conferences"] = decision_log.case_conferences(user, case)
         ctx["conference_kinds"] = ConferenceKind
@@ -171,6 +205,8 @@ def _render(case: Case, tab: str, *, errors=None, form=None, stale=None, status=
     )
     partial = bool(htmx) and not htmx.history_restore_request and status == 200
     template = "cases/_tabs.html" if partial else "cases/show.html"
+    if not partial:  # the header, above the tabs, is drawn with the whole page only
+        ctx["next_action"], ctx["sees_actions"] = workspace.next_action(current_user, case)
     # A swapped tab brings its own <title> (htmx sets the document's title from it), so the
     # browser tab and history name the case tab shown.
     body = render_template(template, **ctx, swapped=partial)
@@ -192,13 +228,15 @@ def _labels() -> dict:
         "worked": WORKED,
         "satisfaction": SATISFACTION,
         "helped": evaluations.HELPED,
+        "evidence_kinds": EVIDENCE_KINDS,
     }
 
 
 @bp.get("/cases/<int:case_id>", defaults={"tab": "overview"})
 @bp.get(
     "/cases/<int:case_id>/"
-    "<any(referrals, risk, plan, actions, interventions, evaluation, conferences, activity):tab>"
+    "<any(referrals, risk, plan, actions, interventions, evaluation, evidence, conferences, "
+    "activity):tab>"
 )
 @perm.requires("read_case")
 def show(case: Case, tab: str):
@@ -302,7 +340,8 @@ def move_stage(case: Case):
             text = f"{case.reference} was changed by someone else since the board loaded."
         else:
             text = f"{case.reference} cannot move: " + "; ".join(moved.messages.get("stage", []))
-        flash(text, "error")
+        # The category names the case, so the board says it on that card too.
+        flash(text, f"refused:{case.id}")
         return redirect(_board_url(case, form.get("board_query", "")))
     flash(f"{case.reference} is now at {Stage(case.stage).label.lower()}.", "success")
     if back_to_board:
@@ -488,19 +527,166 @@ def sign_assessment(case: Case, assessment_id: int):
     return _done(case, "risk", message)
 
 
+@bp.post("/cases/<int:case_id>/incidents")
+@perm.requires("write_case")
+def log_incident(case: Case):
+    form = _form()
+    if "restricted_to" in request.form:
+        form["restricted_to"] = request.form.getlist("restricted_to")
+    done = attempt(incidents.log_incident, case, form, actor=current_user)
+    if not done:
+        form["restricted_to"] = [str(v) for v in form.get("restricted_to", [])]
+        return _refused(case, "referrals", done, form)
+    message = "The incident is logged and counts in the case's history."
+    if done.result.threshold_met:
+        message += " The case now meets the ASB case review threshold."
+    message += " Consider whether the risk needs reassessing."
+    return _done(case, "referrals", message)
+
+
+@bp.post("/cases/<int:case_id>/evidence")
+@perm.requires("write_case")
+def upload_evidence(case: Case):
+    form = _form()
+    if "restricted_to" in request.form:
+        form["restricted_to"] = request.form.getlist("restricted_to")
+    limit = current_app.config["EVIDENCE_MAX_BYTES"]
+    file = request.files.get("file")
+    # One byte over the limit is enough to know it is too large: never read more.
+    upload = (file.filename, file.stream.read(limit + 1)) if file and file.filename else None
+    done = attempt(
+        evidence.upload_evidence,
+        case,
+        form,
+        upload,
+        actor=current_user,
+        max_bytes=limit,
+        commit=False,
+    )
+    if not done:
+        form["restricted_to"] = [str(v) for v in form.get("restricted_to", [])]
+        return _refused(case, "evidence", done, form)
+    try:
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        evidence.discard(done.result)
+        raise
+    return _done(case, "evidence", "The file is uploaded.")
+
+
+upload_evidence.max_content_length = "EVIDENCE_REQUEST_MAX_BYTES"  # see hub.core.security
+
+
+@bp.get("/cases/<int:case_id>/evidence/<int:item_id>/file")
+@perm.requires("read_case")
+def download_evidence(case: Case, item_id: int):
+    item = perm.record_or_deny(
+        Evidence,
+        item_id,
+        lambda user, record: perm.can_see_record(user, record, case),
+        "case_evidence",
+        hub=case.hub_id,
+    )
+    try:
+        content = evidence.download(case, item, actor=current_user)
+    except evidence.EvidenceMissing:
+        db.session.rollback()
+        abort(404)
+    db.session.commit()
+    response = make_response(content)
+    response.headers["Content-Type"] = item.content_type
+    response.headers["Content-Disposition"] = _attachment(item.filename)
+    # Never run as a page, even if a browser were to try.
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+def _attachment(filename: str) -> str:
+    """Content-Disposition for a download: an ASCII name, and the UTF-8 one beside it."""
+    ascii_name = "".join(c if c.isascii() and c.isalnum() or c in "._- " else "_" for c in filename)
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+@bp.post("/cases/<int:case_id>/letters")
+@perm.requires("write_case")
+def write_letter(case: Case):
+    form = _form()
+    if "restricted_to" in request.form:
+        form["restricted_to"] = request.form.getlist("restricted_to")
+    done = attempt(letters.write_letter, case, form, actor=current_user)
+    if not done:
+        form["restricted_to"] = [str(v) for v in form.get("restricted_to", [])]
+        return _refused(case, "evidence", done, form)
+    flash("The letter is made and kept on the case. Print it from this page.", "success")
+    return redirect(url_for("cases.show_letter", case_id=case.id, letter_id=done.result.id))
+
+
+@bp.get("/cases/<int:case_id>/letters/<int:letter_id>")
+@perm.requires("read_case")
+def show_letter(case: Case, letter_id: int):
+    """The letter as issued, on a page of its own that prints on A4."""
+    letter = perm.record_or_deny(
+        Letter,
+        letter_id,
+        lambda user, record: perm.can_see_record(user, record, case),
+        "case_letter",
+        hub=case.hub_id,
+    )
+    perm.record_read(current_user, case, [letter], what="letter")
+    body = render_template(
+        "cases/letter.html", case=case, letter=letter, template=letters.TEMPLATES[letter.kind]
+    )
+    db.session.commit()
+    return body
+
+
 @bp.post("/cases/<int:case_id>/interventions")
 @perm.requires("write_case")
 def record_intervention(case: Case):
     return _write(case, "interventions", interventions.record_intervention, "The record is added.")
 
 
+def _intervention(case: Case, item_id: int) -> Intervention:
+    return perm.record_or_deny(
+        Intervention, item_id, _may_write_record(case), "intervention", hub=case.hub_id
+    )
+
+
+def _intervention_page(case, item, *, form=None, errors=None, stale=None, status=200, part=""):
+    """A power's page: the record, its lifecycle and breach log, and the forms that change
+    them (`part` names the form a refusal came from, whose typed values are kept)."""
+    steps, breaches = powers.history(item)
+    perm.record_read(current_user, case, [item], what="intervention")
+    body = render_template(
+        "cases/intervention_edit.html",
+        case=case,
+        item=item,
+        form=form if part == "" else None,
+        step_form=form if part == "step" else {},
+        breach_form=form if part == "breach" else {},
+        errors=errors or FormErrors(),
+        stale=stale,
+        labels=_labels(),
+        categories=sorted(perm.shared_categories(current_user.agency_id, case.hub_id)),
+        steps=steps,
+        breaches=breaches,
+        next_steps=powers.next_steps(item),
+        step_labels=powers.STEPS,
+        order_kinds=powers.ORDER_KINDS,
+        court_power=item.type in powers.COURT_POWERS,
+        issuing=item.origin_agency_id == current_user.agency_id,
+        may_report_breach=item.status in powers.LIVE,
+        today=workspace.today(),
+    )
+    db.session.commit()
+    return body, status
+
+
 @bp.route("/cases/<int:case_id>/interventions/<int:item_id>", methods=["GET", "POST"])
 @perm.requires("write_case")
 def edit_intervention(case: Case, item_id: int):
-    item = perm.record_or_deny(
-        Intervention, item_id, _may_write_record(case), "intervention", hub=case.hub_id
-    )
-    errors, form, stale, status = FormErrors(), None, None, 200
+    item = _intervention(case, item_id)
     if request.method == "POST":
         form = _form()
         updated = attempt(interventions.update_intervention, case, item, form, actor=current_user)
@@ -509,19 +695,41 @@ def edit_intervention(case: Case, item_id: int):
         errors, stale, status = _edit_page_refusal(updated)
         case = db.session.get(Case, case.id)
         item = db.session.get(Intervention, item_id)
-    perm.record_read(current_user, case, [item], what="intervention")
-    body = render_template(
-        "cases/intervention_edit.html",
-        case=case,
-        item=item,
-        form=form,
-        errors=errors,
-        stale=stale,
-        labels=_labels(),
-        categories=sorted(perm.shared_categories(current_user.agency_id, case.hub_id)),
+        return _intervention_page(case, item, form=form, errors=errors, stale=stale, status=status)
+    return _intervention_page(case, item)
+
+
+def _power_change(case: Case, item_id: int, change, part: str, message: str):
+    item = _intervention(case, item_id)
+    form = _form()
+    done = attempt(change, case, item, form, actor=current_user)
+    if not done:
+        errors, stale, status = _edit_page_refusal(done)
+        case = db.session.get(Case, case.id)
+        item = db.session.get(Intervention, item_id)
+        return _intervention_page(
+            case, item, form=form, errors=errors, stale=stale, status=status, part=part
+        )
+    flash(message, "success")
+    return redirect(url_for("cases.edit_intervention", case_id=case.id, item_id=item.id))
+
+
+@bp.post("/cases/<int:case_id>/interventions/<int:item_id>/steps")
+@perm.requires("write_case")
+def record_power_step(case: Case, item_id: int):
+    return _power_change(case, item_id, powers.record_step, "step", "The step is recorded.")
+
+
+@bp.post("/cases/<int:case_id>/interventions/<int:item_id>/breaches")
+@perm.requires("write_case")
+def report_breach(case: Case, item_id: int):
+    return _power_change(
+        case,
+        item_id,
+        powers.report_breach,
+        "breach",
+        "The breach is logged and the hub's coordinators are told.",
     )
-    db.session.commit()
-    return body, status
 
 
 # -- notifications ----------------------------------------------------------------------------

@@ -12,7 +12,14 @@ from hub.conferences import urgent as urgent_service
 from hub.core.forms import FormErrors, attempt
 from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
-from hub.models import Conference, ConferenceStatus, Hub, Referral
+from hub.models import (
+    CaseDeadline,
+    Conference,
+    ConferenceStatus,
+    DeadlineSource,
+    Hub,
+    Referral,
+)
 
 bp = Blueprint("conference_time", __name__)
 
@@ -81,7 +88,7 @@ def timeliness(hub: Hub):
     now = utcnow()
     today = now.astimezone(LONDON).date()
     start, end, problems = timeliness_service.date_range(request.args, today)
-    found = timeliness_service.rows(hub, now, start, end)
+    found = timeliness_service.all_rows(hub, now, start, end)
     body = render_template(
         "conferences/timeliness.html",
         hub=hub,
@@ -89,6 +96,7 @@ def timeliness(hub: Hub):
         end=end,
         counts=timeliness_service.summary(found),
         breaches=timeliness_service.breaches(found),
+        source_labels={s.value: s.label for s in DeadlineSource},
         can_record=perm.can_record_breach_reasons(current_user, hub),
         errors=FormErrors(problems),
         form={
@@ -109,16 +117,41 @@ def breach(hub: Hub, referral_id: int):
         "deadline_breach",
         hub=hub,
     )
+    return _breach_page(hub, referral.reference, referral_id=referral_id)
+
+
+@bp.route("/hubs/<slug>/conferences/timeliness/cases/<int:deadline_id>", methods=["GET", "POST"])
+@perm.requires("record_breach_reasons")
+def case_breach(hub: Hub, deadline_id: int):
+    """Why a case's raised deadline (a reassessment, a conference decision, a new incident)
+    was missed."""
+    deadline = perm.record_or_deny(
+        CaseDeadline,
+        deadline_id,
+        lambda user, deadline: deadline.hub_id == hub.id and deadline.referral_id is None,
+        "deadline_breach",
+        hub=hub,
+    )
+    return _breach_page(hub, deadline.case.reference, case_deadline_id=deadline_id)
+
+
+def _breach_page(hub: Hub, reference: str, referral_id=None, case_deadline_id=None):
     errors, status, form = FormErrors(), 200, None
     if request.method == "POST":
         recorded = attempt(
-            timeliness_service.record_reason, hub, referral_id, request.form, current_user, utcnow()
+            timeliness_service.record_reason,
+            hub,
+            referral_id,
+            request.form,
+            current_user,
+            utcnow(),
+            case_deadline_id,
         )
         if recorded:
-            flash(f"Reason recorded for {referral.reference}", "success")
+            flash(f"Reason recorded for {reference}", "success")
             return redirect(url_for("conference_time.timeliness", slug=hub.slug))
         errors, status, form = recorded.errors, 400, dict(request.form)
-    row = timeliness_service.breach_row(hub, referral_id, utcnow())
+    row = timeliness_service.breach_row(hub, referral_id, utcnow(), case_deadline_id)
     if form is None:
         form = {"reason": (row.reason if row else "") or ""}
     form["version"] = timeliness_service.version_of(row) if row else ""
@@ -126,7 +159,7 @@ def breach(hub: Hub, referral_id: int):
         "conferences/timeliness_reason.html",
         hub=hub,
         row=row,
-        reference=referral.reference,
+        reference=reference,
         breach_outcomes=timeliness_service.BREACHES,
         form=form,
         errors=errors,

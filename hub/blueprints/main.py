@@ -8,10 +8,12 @@ from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from hub import permissions
+from hub.core.database import commit_reads
 from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import SchedulerHeartbeat
 from hub.permissions import requires
+from hub.today import sections as today
 
 bp = Blueprint("main", __name__)
 
@@ -116,7 +118,11 @@ def home():
     roles_by_hub = {}
     for r in current_user.roles:
         roles_by_hub.setdefault(r.hub_id, []).append(r.label)
-    return render_template("home.html", roles_by_hub=roles_by_hub)
+    html = render_template(
+        "home.html", roles_by_hub=roles_by_hub, hubs_today=today.today_for(current_user, utcnow())
+    )
+    commit_reads()  # the lists shown are audited by the areas that own them
+    return html
 
 
 @bp.get("/healthz")

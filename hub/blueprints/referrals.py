@@ -16,7 +16,7 @@ from hub.core.forms import FormErrors, attempt
 from hub.extensions import db
 from hub.models import Case, Hub, Referral, Stage
 from hub.models.referral import AGE_BANDS, VULNERABILITIES, About, AsbCategory, PersonRole
-from referrals import intake, present, triage, webform
+from referrals import classification, intake, present, triage, webform
 from referrals.schemas import RISK_QUESTIONS
 
 bp = Blueprint("referrals", __name__, url_prefix="/referrals")
@@ -158,6 +158,7 @@ def _render_step(step, draft, errors, form, **extra):
         about_choices=list(About),
         categories=list(AsbCategory),
         risk_questions=RISK_QUESTIONS,
+        classification=classification.for_hub(draft.hub_id) if step == "what" else None,
         checking=bool(request.args.get("check")),
         **extra,
     ), (400 if errors else 200)
@@ -344,6 +345,8 @@ def decide(referral: Referral):
             data[k] = int(data[k]) if data[k] and data[k].isdigit() else data[k]
         data["reason"] = form.get("reason", "")
         data["title"] = form.get("title", "")
+        data["band"] = form.get("band") or None
+        data["band_reason"] = form.get("band_reason", "")
         decided = attempt(triage.decide, referral, data, user=current_user)
         if not decided:
             errors = decided.errors

@@ -44,6 +44,12 @@ KIND_LABELS = {
     "victim_contacted": "Contact with a victim",
     "call_back_scheduled": "Call-back scheduled",
     "victim_told": "Victim told of a step",
+    "incident_logged": "New incident logged",
+    "case_review_threshold": "ASB case review threshold met",
+    "evidence_uploaded": "Evidence uploaded",
+    "letter_written": "Letter written",
+    "power_step": "Power: next step",
+    "power_breached": "Breach of a power",
 }
 
 

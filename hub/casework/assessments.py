@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from marshmallow import ValidationError
 
 from hub import audit
-from hub.casework import cases, scores
+from hub.casework import cases, deadlines, history, scores
 from hub.casework.activity import log
 from hub.casework.checks import check_category, show
 from hub.casework.schemas import (
@@ -18,21 +18,34 @@ from hub.extensions import db
 from hub.models import (
     AssessmentKind,
     Case,
+    DeadlineSource,
     RiskAssessment,
 )
 from scoring import ScoreInput, band_rank, deadline_for, score_referral
 
 
 def score(case: Case, problem_type: str, answers: list[str], at: datetime, scoring: HubScoring):
-    """The assessment's score by the hub's own ruleset and weekly conference, as a referral to
-    the hub is scored on arrival (hub.casework.scores)."""
+    """The assessment's score by the hub's own ruleset and weekly conference and the case's
+    repeat history, as a referral to the hub is scored on arrival (hub.casework.scores): one
+    scoring path, so a reassessment never bands lower for want of the history."""
     ruleset = scoring.ruleset
+    found = history.case_history(
+        case.id, case.hub_id, at.astimezone(LONDON).date(), ruleset.case_review.window_days
+    )
+    risk = {a: True for a in answers if a in ruleset.answer_keys}
     return score_referral(
         ScoreInput(
-            risk={a: True for a in answers if a in ruleset.answer_keys},
+            risk=risk,
             category=problem_type,
             submitted_at=at,
+            repeat=found.repeat,
             conference=scoring.weekly,
+            complaints_in_window=max(found.complaints_in_window, 1),
+            hate_incidents_in_window=found.hate_incidents_in_window
+            + (1 if risk.get("hate_motivated") else 0),
+            vulnerabilities=found.vulnerabilities,
+            incident_count=found.incident_count,
+            first_incident_on=found.first_incident_on,
         ),
         ruleset,
     )
@@ -95,6 +108,16 @@ def _sign(case: Case, assessment: RiskAssessment, actor, now, scoring: HubScorin
         ruleset_version=assessment.ruleset_version,
         due=deadline_for(assessment.band, now, scoring.weekly, scoring.ruleset),
     )
+    if raised:
+        deadlines.set_deadline(
+            case,
+            band=case.band,
+            due=deadline_for(assessment.band, now, scoring.weekly, scoring.ruleset),
+            source=DeadlineSource.REASSESSMENT,
+            now=now,
+            actor=actor,
+            record_id=assessment.id,
+        )
     cadence = scoring.ruleset.review_days[case.band]
     assessment.next_due_on = now.astimezone(LONDON).date() + timedelta(days=cadence)
     db.session.flush()

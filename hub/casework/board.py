@@ -16,12 +16,16 @@ from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
 from hub.models import (
     Agency,
+    AgendaItem,
     Band,
     Case,
     CaseAction,
     CaseFollow,
     CaseMembership,
     CaseNote,
+    Conference,
+    ConferenceKind,
+    ConferenceStatus,
     RiskAssessment,
     Stage,
     User,
@@ -33,6 +37,14 @@ from referrals.normalise import name_key
 COLUMN_LIMIT = 25  # cards per stage column on the whole board; a column's own page has more
 PAGE_SIZE = 50
 OPEN_STAGES = [s for s in ORDER if s != Stage.CLOSED]
+# Stages before a case's first conference, when its conference deadline still matters.
+AWAITING = (Stage.REFERRED.value, Stage.AWAITING_CONFERENCE.value)
+# Conferences that may still hear a case (a proposed urgent one too, flagged as such).
+UPCOMING = (
+    ConferenceStatus.PROPOSED.value,
+    ConferenceStatus.SCHEDULED.value,
+    ConferenceStatus.LIVE.value,
+)
 
 
 def parse_filters(args) -> dict:
@@ -144,10 +156,48 @@ class Card:
     overdue_reviews: int = 0
     spoc: str | None = None  # "name, agency": a member of staff, never the victim
     victim_without_spoc: bool = False
+    # The first upcoming conference with the case on its agenda (AgendaConference), if any.
+    agenda_conference: "AgendaConference | None" = None
+    now: object = None
 
     @property
     def band_label(self) -> str:
         return Band(self.band).label
+
+    @property
+    def next_conference(self):
+        """When the case is next heard: its place on an upcoming agenda, else the date set on
+        the case, whichever comes first (a date set on the case that has passed is ignored)."""
+        dates = [self.agenda_conference.starts_at] if self.agenda_conference else []
+        if self.next_conference_at is not None and self.next_conference_at >= self.now:
+            dates.append(self.next_conference_at)
+        return min(dates, default=None)
+
+    @property
+    def conference_missing(self) -> str | None:
+        """A case waiting for its first conference that no conference will hear by its
+        deadline: the words for the card's flag, or None."""
+        if self.stage not in AWAITING or self.conference_due_by is None:
+            return None
+        heard = self.next_conference
+        if heard is not None and heard <= self.conference_due_by:
+            return None
+        if self.conference_due_by < self.now:
+            return "Conference deadline passed"
+        return "No conference before its deadline"
+
+
+@dataclass
+class AgendaConference:
+    starts_at: object
+    kind: str
+    status: str
+
+    @property
+    def label(self) -> str:
+        if self.status == ConferenceStatus.PROPOSED.value:
+            return "Urgent conference (to be confirmed)"
+        return ConferenceKind(self.kind).label
 
 
 @dataclass
@@ -269,11 +319,39 @@ def victims_without_spoc(case_ids) -> set[int]:
 
 
 def _add_counts(cards: list[Card]) -> None:
-    """Overdue actions and reviews for the cards shown: two statements for any number."""
+    """Overdue actions and reviews, and the next conference on whose agenda each case is,
+    for the cards shown: three statements for any number of cards."""
     if not cards:
         return
     ids = [c.id for c in cards]
     now = today()
+    moment = utcnow()
+    # Each case's first upcoming agenda place. Ranked in SQL so one row comes back per case.
+    rank = (
+        func.row_number()
+        .over(partition_by=AgendaItem.case_id, order_by=(Conference.starts_at, Conference.id))
+        .label("rank")
+    )
+    upcoming = (
+        select(AgendaItem.case_id, Conference.starts_at, Conference.kind, Conference.status, rank)
+        .join(Conference, Conference.id == AgendaItem.conference_id)
+        .where(
+            AgendaItem.case_id.in_(ids),
+            AgendaItem.removed.is_(False),
+            Conference.status.in_(UPCOMING),
+            # A live conference started earlier today still hears the case.
+            or_(Conference.starts_at >= moment, Conference.status == ConferenceStatus.LIVE.value),
+        )
+        .subquery()
+    )
+    agenda = {
+        row.case_id: AgendaConference(row.starts_at, row.kind, row.status)
+        for row in db.session.execute(
+            select(
+                upcoming.c.case_id, upcoming.c.starts_at, upcoming.c.kind, upcoming.c.status
+            ).where(upcoming.c.rank == 1)
+        )
+    }
     overdue_actions = dict(
         db.session.execute(
             select(CaseAction.case_id, func.count(CaseAction.id))
@@ -306,6 +384,8 @@ def _add_counts(cards: list[Card]) -> None:
         card.overdue_reviews = reviews
         card.spoc = f"{spoc}, {agency}" if spoc else None
         card.victim_without_spoc = bool(victim) and spoc is None
+        card.agenda_conference = agenda.get(card.id)
+        card.now = moment
 
 
 # -- search -----------------------------------------------------------------------------------
@@ -395,20 +475,26 @@ def search(user, hub, text: str) -> dict:
 # -- my work ----------------------------------------------------------------------------------
 
 
-def my_work(user, hub) -> dict:
+def my_work(user, hub, *, due_by: date | None = None, limit: int | None = None) -> dict:
     """My open actions, and review dates of the cases I work on (follow, am SPoC for, or own
-    actions on), soonest first: cases my agency can still reach only."""
+    actions on), soonest first: cases my agency can still reach only. With `due_by`, only what
+    falls due by that day (the home page's "today"), at most `limit` of each, with the total
+    of both lists."""
     reachable = perm.working_cases(user, hub).with_only_columns(Case.id)
+    action_filter = [
+        CaseAction.owner_id == user.id,
+        CaseAction.status == "open",
+        CaseAction.case_id.in_(reachable),
+    ]
+    if due_by is not None:
+        action_filter.append(CaseAction.due_on <= due_by)
     my_actions = list(
         db.session.execute(
             select(CaseAction, Case.reference)
             .join(Case, Case.id == CaseAction.case_id)
-            .where(
-                CaseAction.owner_id == user.id,
-                CaseAction.status == "open",
-                CaseAction.case_id.in_(reachable),
-            )
+            .where(*action_filter)
             .order_by(CaseAction.due_on, CaseAction.id)
+            .limit(limit)
         ).all()
     )
     mine = or_(
@@ -421,15 +507,28 @@ def my_work(user, hub) -> dict:
         ),
     )
     due = _latest_reassessment_due().label("reassessment_due")
+    review_filter = [Case.id.in_(reachable), Case.stage != Stage.CLOSED.value, mine]
+    if due_by is None:
+        review_filter.append(or_(Case.next_review_on.is_not(None), due.is_not(None)))
+    else:
+        review_filter.append(or_(Case.next_review_on <= due_by, due <= due_by))
     reviews = list(
         db.session.execute(
             select(Case, due)
-            .where(Case.id.in_(reachable), Case.stage != Stage.CLOSED.value, mine)
-            .where(or_(Case.next_review_on.is_not(None), due.is_not(None)))
+            .where(*review_filter)
             .order_by(Case.next_review_on.is_(None), Case.next_review_on, Case.reference)
+            .limit(limit)
         ).all()
     )
+    total = len(my_actions) + len(reviews)
+    if limit is not None:  # counted whether or not the lists were cut: a constant cost
+        total = db.session.execute(
+            select(
+                select(func.count(CaseAction.id)).where(*action_filter).scalar_subquery()
+                + select(func.count(Case.id)).where(*review_filter).scalar_subquery()
+            )
+        ).scalar()
     perm.working_records_read(
         user, hub.id, what="my work", records={"case_action": [a.id for a, _ in my_actions]}
     )
-    return {"actions": my_actions, "reviews": reviews, "today": today()}
+    return {"actions": my_actions, "reviews": reviews, "today": today(), "total": total}

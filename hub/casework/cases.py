@@ -10,7 +10,7 @@ from marshmallow import ValidationError
 
 from hub import audit
 from hub import permissions as perm
-from hub.casework import membership, scores
+from hub.casework import deadlines, membership, scores
 from hub.casework.activity import log
 from hub.casework.checks import show, stale_case
 from hub.casework.membership import member_ids
@@ -20,8 +20,8 @@ from hub.casework.schemas import (
 from hub.core.locking import check_version, flush_or_stale, insert_numbered
 from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
-from hub.models import Agency, Case, MembershipRoute, Role, Stage, User
-from scoring import band_rank
+from hub.models import Agency, Case, DeadlineSource, MembershipRoute, Role, Stage, User
+from scoring import band_rank, deadline_for
 
 CASE_LABELS = {
     "title": "Title",
@@ -204,6 +204,17 @@ def open_case(referral, title: str, *, actor, now: datetime) -> Case:
         now=now,
     )
     _suggest_spoc(case, referral, actor)
+    # The case carries the referral's deadline, so it is convened for like any other.
+    deadlines.set_deadline(
+        case,
+        band=referral.band,
+        due=referral.conference_due_by,
+        source=DeadlineSource.INTAKE,
+        now=now,
+        set_at=referral.submitted_at,
+        actor=actor,
+        referral_id=referral.id,
+    )
     return case
 
 
@@ -242,7 +253,19 @@ def add_referral(case: Case, referral, *, actor, now: datetime) -> None:
         score=referral.score,
         explanation=referral.explanation,
         ruleset_version=referral.ruleset_version,
+        due=None,
+    )
+    # An open case (even one long past its first conference) owes the partners a meeting by
+    # the referral's deadline, unless it already owes one sooner.
+    deadlines.set_deadline(
+        case,
+        band=referral.band,
         due=referral.conference_due_by,
+        source=DeadlineSource.REFERRAL_ADDED,
+        now=now,
+        set_at=referral.submitted_at,
+        actor=actor,
+        referral_id=referral.id,
     )
 
 
@@ -303,6 +326,7 @@ def set_band_at_conference(case: Case, band: str, *, actor, conference, today: d
     band's cadence (the hub's ruleset): a raised band brings it forward. Returns the band it
     was."""
     before = {"band": case.band, "next_review_on": _iso(case.next_review_on)}
+    raised = band_rank(band) > band_rank(case.band)
     case.band = band
     due = today + timedelta(days=scores.for_hub(case.hub_id).ruleset.review_days[band])
     if case.next_review_on is None or due < case.next_review_on:
@@ -320,7 +344,49 @@ def set_band_at_conference(case: Case, band: str, *, actor, conference, today: d
         },
     )
     log(case, actor, "case_updated", f"Set the band to {band} at the conference")
+    if raised:
+        # A raised band owes the partners a meeting within its deadline, from now: the
+        # conference that raised it is already under way.
+        scoring = scores.for_hub(case.hub_id)
+        now = utcnow()
+        deadlines.set_deadline(
+            case,
+            band=band,
+            due=deadline_for(band, now, scoring.weekly, scoring.ruleset),
+            source=DeadlineSource.CONFERENCE,
+            now=now,
+            actor=actor,
+            record_id=conference.id,
+        )
     return before["band"]
+
+
+def set_band_at_triage(case: Case, band: str, *, referral, actor, now: datetime) -> None:
+    """A coordinator sets the case's band at triage, other than the referral's score gave
+    (the reason is kept on the referral). A raised band convenes the partners within its
+    deadline; a lowered one leaves the referral's own deadline standing (its urgent
+    conference, if any, is declined with a reason like any other)."""
+    before = case.band
+    if band_rank(band) > band_rank(case.band):
+        deadlines.raise_case_band(
+            case, band, source=DeadlineSource.TRIAGE, now=now, actor=actor, record_id=referral.id
+        )
+    else:
+        case.band = band
+    db.session.flush()
+    audit.record(
+        "case_band_set_at_triage",
+        user=actor,
+        hub=case.hub_id,
+        target=case,
+        details={
+            "before": {"band": before},
+            "after": {"band": case.band},
+            "referral_id": referral.id,
+            "fields": ["triage_band_reason"],
+        },
+    )
+    log(case, actor, "case_updated", f"Set the band to {band} at triage (was {before})")
 
 
 def set_next_review_at_conference(case: Case, day: date, *, actor, conference) -> None:

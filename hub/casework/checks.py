@@ -5,11 +5,15 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from marshmallow import ValidationError
+from sqlalchemy import select
 
 from hub import permissions as perm
 from hub.core.locking import StaleForm
+from hub.extensions import db
 from hub.models import (
     Case,
+    HubAgency,
+    RecordRestriction,
 )
 
 CASE_CHANGED = "The case changed since you opened the page. Check it and try again."
@@ -58,3 +62,38 @@ def check_working_records(user, case: Case) -> None:
     them (hub.permissions: working records)."""
     if not perm.can_read_working_records(user, case, perm.Action.WRITE):
         raise ValidationError({"form": [NOT_COVERED]})
+
+
+def restriction(case: Case, data: dict, actor, what: str = "it") -> set[int] | None:
+    """The agencies a record is restricted to (data["sharing"], data["restricted_to"]), or None
+    when every member agency may see it. Only the hub's partners may be named; the originating
+    agency always sees its own, so it is never listed."""
+    if data["sharing"] != "restricted":
+        return None
+    chosen = set(data["restricted_to"])
+    if not chosen:
+        raise ValidationError(
+            {"restricted_to": [f"Choose at least one agency that may see {what}"]}
+        )
+    in_hub = set(
+        db.session.execute(
+            select(HubAgency.agency_id).where(
+                HubAgency.hub_id == case.hub_id, HubAgency.agency_id.in_(chosen)
+            )
+        ).scalars()
+    )
+    if in_hub != chosen:
+        raise ValidationError(
+            {"restricted_to": ["Choose only agencies that are partners in this hub"]}
+        )
+    return chosen - {actor.agency_id}
+
+
+def restrict(record, agency_ids: set[int] | None) -> None:
+    """Keep a record's need-to-know list (after the record is flushed and has its id)."""
+    for agency_id in sorted(agency_ids or ()):
+        db.session.add(
+            RecordRestriction(
+                record_type=record.record_type, record_id=record.id, agency_id=agency_id
+            )
+        )

@@ -4,16 +4,19 @@ only. Audited; callers commit."""
 from marshmallow import ValidationError
 
 from hub import audit
+from hub.casework import powers
 from hub.casework.activity import log
 from hub.casework.checks import check_category, diff, stale_case
 from hub.casework.schemas import (
     InterventionSchema,
 )
 from hub.core.locking import check_version, flush_or_stale
+from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
 from hub.models import (
     Case,
     Intervention,
+    PowerStep,
 )
 
 INTERVENTION_LABELS = {
@@ -34,11 +37,32 @@ def record_intervention(case: Case, data: dict, *, actor) -> Intervention:
     data = InterventionSchema().load(data)
     check_category(actor, case, data["category"])
     data.pop("version")
+    if data["type"] in powers.ASSESS_BEFORE_APPLYING and data["status"] not in (
+        "proposed",
+        "risk_assessed",
+    ):
+        raise ValidationError(
+            {
+                "status": [
+                    "A respect order starts as proposed or risk-assessed: it needs the "
+                    "pre-application risk assessment before it is applied for"
+                ]
+            }
+        )
     item = Intervention(
         case_id=case.id, origin_agency_id=actor.agency_id, recorded_by_id=actor.id, **data
     )
     db.session.add(item)
     db.session.flush()
+    # Its first step, so its history starts where the record does.
+    db.session.add(
+        PowerStep(
+            intervention_id=item.id,
+            step=item.status,
+            on=item.served_on or utcnow().astimezone(LONDON).date(),
+            recorded_by_id=actor.id,
+        )
+    )
     audit.record(
         "intervention_recorded",
         user=actor,
@@ -57,6 +81,7 @@ def update_intervention(case: Case, item: Intervention, data: dict, *, actor) ->
     check_category(actor, case, data["category"])
     if item.origin_agency_id != actor.agency_id:
         raise ValidationError({"form": ["Only the issuing agency can update this record"]})
+    data.pop("status")  # changed by its steps only (hub.casework.powers)
     for key in ("type", "category", *INTERVENTION_LABELS):
         setattr(item, key, data[key])
     flush_or_stale(stale_case(differences))

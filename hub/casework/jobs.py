@@ -1,7 +1,7 @@
 """Casework's scheduled work, run by the hub's clock. Idempotent."""
 
 from hub import permissions
-from hub.casework import reminders
+from hub.casework import powers, reminders
 from hub.clock.scheduler import scheduled
 
 
@@ -9,3 +9,9 @@ from hub.clock.scheduler import scheduled
 def overdue_reminders() -> None:
     """Remind owners, or else coordinators, of overdue actions and risk reassessments."""
     reminders.overdue_reminders(permissions.hub_today())
+
+
+@scheduled("power_reminders", "cron", run_at_start=True, hour=7, minute=40)
+def power_reminders() -> None:
+    """Remind the issuing agency of powers expiring or due for review within 28, then 7 days."""
+    powers.power_reminders(permissions.hub_today())

@@ -15,6 +15,7 @@ from hub.models.casework import (
     SATISFACTION,
     SUBJECT_AGE_GROUPS,
 )
+from hub.models.records import EVIDENCE_KINDS
 from scoring.rules import CATEGORIES, OVERRIDE_ANSWERS, RISK_FACTORS
 
 
@@ -165,11 +166,21 @@ class InterventionSchema(Schema):
     appeal = text_field()
     outcome = text_field()
     category = category_field()
+    # Where it is in its lifecycle when first recorded (later steps: hub.casework.powers).
+    status = fields.String(
+        load_default=None,
+        validate=validate.OneOf(
+            ["proposed", "risk_assessed", "applied", "granted", "served"],
+            error="Choose where it is now",
+        ),
+    )
     version = fields.Raw(load_default=None)
 
     @post_load
     def _age_group_or_none(self, data, **_):
         data["subject_age_group"] = data.get("subject_age_group") or None
+        if data.get("status") is None:
+            data["status"] = "served" if data.get("served_on") else "proposed"
         return data
 
     @validates_schema
@@ -242,3 +253,131 @@ class BoardFilters(Schema):
     )
     stage = fields.String(load_default=None, validate=validate.OneOf([s.value for s in Stage]))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+
+
+def sharing_fields() -> dict:
+    """Who may see a record: every member agency, or only those named (and its own)."""
+    return {
+        "sharing": fields.String(
+            load_default="members",
+            validate=validate.OneOf(["members", "restricted"], error="Choose who may see it"),
+        ),
+        "restricted_to": fields.List(fields.Integer(), load_default=list),
+    }
+
+
+class IncidentSchema(Schema.from_dict(sharing_fields())):
+    occurred_on = date_field("Enter the date it happened", required=True)
+    occurred_time = fields.Time(
+        load_default=None,
+        error_messages={"invalid": "Enter the time it happened in the form 21:30"},
+    )
+    description = text_field("Describe what happened", max_length=5000)
+    location = text_field("Enter where it happened", max_length=300)
+    people = text_field(max_length=2000)
+    reported_by = text_field("Enter who reported it", max_length=200)
+    reported_to = text_field(max_length=200)
+    crime_reference = fields.String(
+        load_default=None,
+        validate=validate.Regexp(
+            r"^[A-Za-z0-9/\-]{3,40}$",
+            error="Enter the crime reference as the force gives it, letters, digits, / and -",
+        ),
+    )
+    hate = fields.Boolean(load_default=False, truthy={"yes", "true", "1", "on"})
+    form_token = form_token_field()
+
+
+class EvidenceSchema(Schema.from_dict(sharing_fields())):
+    kind = fields.String(
+        required=True,
+        validate=validate.OneOf(list(EVIDENCE_KINDS), error="Choose what kind of evidence it is"),
+        error_messages={"required": "Choose what kind of evidence it is"},
+    )
+    description = text_field(max_length=2000)
+    category = category_field()
+    form_token = form_token_field()
+
+
+POWER_STEPS = (
+    "proposed",
+    "risk_assessed",
+    "applied",
+    "granted",
+    "refused",
+    "served",
+    "varied",
+    "expired",
+    "discharged",
+    "withdrawn",
+)
+
+
+class PowerStepSchema(Schema):
+    step = fields.String(
+        required=True,
+        validate=validate.OneOf(POWER_STEPS, error="Choose the step"),
+        error_messages={"required": "Choose the step"},
+    )
+    on = date_field("Enter the date of the step", required=True)
+    court = text_field(max_length=200)
+    hearing_on = date_field("Enter the hearing date")
+    order_kind = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(["interim", "full"], error="Choose interim or full"),
+    )
+    # Named apart from the record's own form on the same page.
+    expires_on = fields.Date(
+        load_default=None,
+        data_key="step_expires_on",
+        error_messages={"invalid": "Enter the new expiry date in the form 2027-03-31"},
+    )
+    review_on = fields.Date(
+        load_default=None,
+        data_key="step_review_on",
+        error_messages={"invalid": "Enter the new review date in the form 2027-03-31"},
+    )
+    note = text_field(max_length=2000)
+    version = fields.Raw(load_default=None)
+
+
+class BreachSchema(Schema):
+    occurred_on = date_field("Enter the date of the breach", required=True)
+    what = text_field("Describe the breach", max_length=2000)
+    reported_by = text_field("Enter who reported it", max_length=200)
+    action_taken = text_field(max_length=2000)
+    form_token = form_token_field()
+
+
+LETTER_KINDS = (
+    "acknowledgement",
+    "warning_letter",
+    "community_protection_warning",
+    "case_review_decision",
+)
+
+
+class LetterSchema(Schema.from_dict(sharing_fields())):
+    # Named apart from the evidence form's fields on the same tab.
+    kind = fields.String(
+        required=True,
+        data_key="letter_kind",
+        validate=validate.OneOf(LETTER_KINDS, error="Choose the letter"),
+        error_messages={"required": "Choose the letter"},
+    )
+    recipient_name = text_field("Enter who the letter is to", max_length=200)
+    recipient_address = text_field("Enter their address", max_length=1000)
+    details = text_field(max_length=5000)
+    intervention_id = fields.Integer(
+        load_default=None, error_messages={"invalid": "Choose the community protection warning"}
+    )
+    category = fields.String(
+        required=True,
+        data_key="letter_category",
+        validate=validate.OneOf(
+            [c.value for c in DataCategory], error="Choose the data category this belongs to"
+        ),
+        error_messages={"required": "Choose the data category this belongs to"},
+    )
+    form_token = form_token_field()

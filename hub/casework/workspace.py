@@ -20,6 +20,7 @@ from hub.models import (
     Agency,
     Case,
     CaseAction,
+    CaseIncident,
     CaseNote,
     Conference,
     Intervention,
@@ -123,6 +124,26 @@ def actions(user, case: Case) -> list[CaseAction] | None:
         user, case.hub_id, what="actions", records={"case_action": [a.id for a in rows]}, case=case
     )
     return rows
+
+
+def next_action(user, case: Case) -> tuple[CaseAction | None, bool]:
+    """The case's open action due soonest, for the case page's header, and whether the user
+    may read actions at all (working records: hub.permissions). Reading it is audited."""
+    if not perm.can_read_working_records(user, case):
+        return None, False
+    query = (
+        select(CaseAction)
+        .where(CaseAction.case_id == case.id, CaseAction.status == "open")
+        .options(joinedload(CaseAction.agency))
+        .order_by(CaseAction.due_on.is_(None), CaseAction.due_on, CaseAction.id)
+        .limit(1)
+    )
+    action = db.session.execute(query).scalar()
+    if action is not None:
+        perm.working_records_read(
+            user, case.hub_id, what="next action", records={"case_action": [action.id]}, case=case
+        )
+    return action, True
 
 
 def interventions(user, case: Case) -> list[Intervention]:
@@ -233,3 +254,17 @@ def referrals(user, case: Case) -> list[tuple]:
     for person in people:
         by_referral.setdefault(person.referral_id, []).append(person)
     return [(r, by_referral.get(r.id, [])) for r in rows]
+
+
+def incidents(user, case: Case) -> list[CaseIncident]:
+    """The incidents logged on the case that this user may see, newest first (one query);
+    reading them is audited and disclosed like any record."""
+    query = (
+        perm.visible_records(user, CaseIncident, case.hub)
+        .where(CaseIncident.case_id == case.id)
+        .options(joinedload(CaseIncident.agency))
+        .order_by(CaseIncident.occurred_on.desc(), CaseIncident.id.desc())
+    )
+    rows = list(db.session.execute(query).unique().scalars())
+    perm.record_read(user, case, rows, what="incidents")
+    return rows

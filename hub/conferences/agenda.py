@@ -1,11 +1,13 @@
 """A conference's agenda: built by the scheduler from the scores, then edited by a coordinator.
 
 A weekly conference takes everything that must be discussed before the weekly conference after
-it: referrals awaiting triage and new cases whose deadline falls before that next meeting
-(critical first, then the nearest deadline), ASB case review applications awaiting their
-threshold decision, and open cases due for review, with overdue actions or an overdue risk
-reassessment, or ready for evaluation. An urgent conference carries only what it was called
-for (hub.conferences.urgent) and what a coordinator adds.
+it: referrals awaiting triage, new cases, and open cases whose band was raised (a deadline set by
+a reassessment, a conference decision, a referral added or a new incident, not yet met) whose
+deadline falls before that next meeting (critical first, then the nearest deadline), ASB case
+review applications awaiting their threshold decision, and open cases due for review, with
+overdue actions or an overdue risk reassessment, with a power expiring or due for review within
+two weeks, or ready for evaluation. An urgent conference carries only what it was called for
+(hub.conferences.urgent) and what a coordinator adds.
 
 build_agenda is idempotent and set-based (two INSERT ... SELECT statements, whatever the size
 of the hub): an agenda item is unique per (conference, referral) and (conference, case), and a
@@ -35,6 +37,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from hub import audit
+from hub.casework import deadlines as case_deadlines
+from hub.casework import powers
 from hub.casework.board import reassessment_overdue
 from hub.conferences.slot import DEFAULT_AGENDA_HOURS, scoring_slot, slot_for
 from hub.core import signals
@@ -47,6 +51,7 @@ from hub.models import (
     AgendaReason,
     Case,
     CaseAction,
+    CaseDeadline,
     CaseReview,
     CaseReviewStatus,
     Conference,
@@ -66,9 +71,11 @@ log = logging.getLogger("hub.conferences")
 CASE_REASONS = (
     AgendaReason.CASE_REVIEW,
     AgendaReason.NEW_CASE,
+    AgendaReason.RISK_RAISED,
     AgendaReason.REVIEW_DUE,
     AgendaReason.OVERDUE_ACTIONS,
     AgendaReason.OVERDUE_REASSESSMENT,
+    AgendaReason.POWER_DUE,
     AgendaReason.READY_FOR_EVALUATION,
 )
 _AWAITING_CONFERENCE = (Stage.REFERRED.value, Stage.AWAITING_CONFERENCE.value)
@@ -138,9 +145,19 @@ def _due_cases(conference: Conference, due_before: datetime):
             Case.stage.in_(_AWAITING_CONFERENCE),
             or_(Case.conference_due_by.is_(None), Case.conference_due_by < due_before),
         ),
+        # A deadline set since the case opened (its band raised) that no held conference has
+        # met, due before the weekly conference after this one.
+        AgendaReason.RISK_RAISED: exists().where(
+            CaseDeadline.case_id == Case.id,
+            CaseDeadline.due_by < due_before,
+            CaseDeadline.set_at < conference.starts_at,
+            case_deadlines.owed(),
+        ),
         AgendaReason.REVIEW_DUE: and_(is_open, Case.next_review_on <= day),
         AgendaReason.OVERDUE_ACTIONS: and_(is_open, overdue_action),
         AgendaReason.OVERDUE_REASSESSMENT: and_(is_open, reassessment_overdue(day)),
+        # Ahead of time: the partners decide on extending, varying or ending it.
+        AgendaReason.POWER_DUE: and_(is_open, powers.due_soon(day, powers.AGENDA_DAYS)),
         AgendaReason.READY_FOR_EVALUATION: Case.stage == Stage.EVALUATION.value,
     }
     in_hub = and_(

@@ -28,7 +28,16 @@ from hub.core.forms import sensible
 from hub.core.locking import StaleForm
 from hub.core.timeutil import LONDON
 from hub.extensions import db
-from hub.models import AgendaItem, Conference, ConferenceStatus, DeadlineBreach, Hub, Referral
+from hub.models import (
+    AgendaItem,
+    Case,
+    CaseDeadline,
+    Conference,
+    ConferenceStatus,
+    DeadlineBreach,
+    Hub,
+    Referral,
+)
 from hub.models.base import UTCDateTime
 from hub.models.referral import ReferralStatus, TriageDecision
 from scoring import BANDS, is_working_day
@@ -71,7 +80,7 @@ def how_late(due: datetime, at: datetime) -> str:
 
 @dataclass(frozen=True)
 class Row:
-    referral_id: int
+    referral_id: int | None
     reference: str
     band: str
     due_by: datetime
@@ -81,6 +90,9 @@ class Row:
     reason: str | None
     reason_recorded_at: datetime | None
     late: str | None  # how late, for a breach
+    # A case's deadline set after it opened (its band raised), rather than a referral's.
+    case_deadline_id: int | None = None
+    source: str | None = None  # what set a case's deadline (DeadlineSource)
 
 
 def outcome_of(due: datetime, held_at: datetime | None, now: datetime) -> Outcome:
@@ -119,6 +131,103 @@ def _first_held(discussed: bool):
     if discussed:
         query = query.where(AgendaItem.discussed_at.is_not(None))
     return query.correlate(Referral).scalar_subquery()
+
+
+def _held_at():
+    # A conference set for the deadline and held keeps it even if the chair opened it a few
+    # minutes late: it counts from its scheduled start, or its actual one if that was earlier.
+    return case(
+        (
+            and_(Conference.started_at.is_not(None), Conference.started_at < Conference.starts_at),
+            Conference.started_at,
+        ),
+        else_=Conference.starts_at,
+    )
+
+
+def _first_held_for_case(discussed: bool):
+    """SQL, correlated to CaseDeadline: when the first held conference with the case on the
+    agenda began, from when the deadline was set."""
+    held = _held_at()
+    query = (
+        select(func.min(held))
+        .select_from(AgendaItem)
+        .join(Conference, Conference.id == AgendaItem.conference_id)
+        .where(
+            Conference.status == ConferenceStatus.HELD.value,
+            AgendaItem.removed.is_(False),
+            AgendaItem.case_id == CaseDeadline.case_id,
+            held >= CaseDeadline.set_at,
+        )
+    )
+    if discussed:
+        query = query.where(AgendaItem.discussed_at.is_not(None))
+    return query.correlate(CaseDeadline).scalar_subquery()
+
+
+def case_rows(
+    hub: Hub,
+    now: datetime,
+    start: date | None = None,
+    end: date | None = None,
+    case_deadline_id: int | None = None,
+) -> list[Row]:
+    """Every deadline set on a case of the hub after it opened (its band raised: a
+    reassessment, a conference decision, a new incident), set from `start` to `end`, with its
+    outcome. A referral's own deadline is counted on the referral (rows), not here. One
+    statement."""
+    held_at = type_coerce(
+        func.coalesce(_first_held_for_case(True), _first_held_for_case(False)), UTCDateTime()
+    )
+    query = (
+        select(
+            CaseDeadline.id,
+            CaseDeadline.band,
+            CaseDeadline.due_by,
+            CaseDeadline.set_at,
+            CaseDeadline.source,
+            Case.reference,
+            held_at.label("held_at"),
+            DeadlineBreach.reason,
+            DeadlineBreach.recorded_at,
+        )
+        .join(Case, Case.id == CaseDeadline.case_id)
+        .outerjoin(DeadlineBreach, DeadlineBreach.case_deadline_id == CaseDeadline.id)
+        .where(CaseDeadline.hub_id == hub.id, CaseDeadline.referral_id.is_(None))
+        .order_by(CaseDeadline.due_by, CaseDeadline.id)
+    )
+    if start is not None:
+        query = query.where(CaseDeadline.set_at >= _local_midnight(start))
+    if end is not None:
+        query = query.where(CaseDeadline.set_at < _local_midnight(end + timedelta(days=1)))
+    if case_deadline_id is not None:
+        query = query.where(CaseDeadline.id == case_deadline_id)
+    found = []
+    for r in db.session.execute(query):
+        outcome = outcome_of(r.due_by, r.held_at, now)
+        found.append(
+            Row(
+                referral_id=None,
+                reference=r.reference,
+                band=r.band,
+                due_by=r.due_by,
+                submitted_at=r.set_at,
+                held_at=r.held_at,
+                outcome=outcome,
+                reason=r.reason,
+                reason_recorded_at=r.recorded_at,
+                late=how_late(r.due_by, r.held_at or now) if outcome in BREACHES else None,
+                case_deadline_id=r.id,
+                source=r.source,
+            )
+        )
+    return found
+
+
+def all_rows(hub: Hub, now: datetime, start: date | None = None, end: date | None = None):
+    """Referrals' deadlines and cases' raised ones together, soonest deadline first."""
+    found = rows(hub, now, start, end) + case_rows(hub, now, start, end)
+    return sorted(found, key=lambda r: (r.due_by, r.reference))
 
 
 def needs_conference():
@@ -253,8 +362,13 @@ def date_range(args, today: date) -> tuple[date, date, dict]:
 # -- the reason for a breach ----------------------------------------------------------------
 
 
-def breach_row(hub: Hub, referral_id: int, now: datetime) -> Row | None:
-    found = rows(hub, now, referral_id=referral_id)
+def breach_row(
+    hub: Hub, referral_id: int | None, now: datetime, case_deadline_id: int | None = None
+) -> Row | None:
+    if case_deadline_id is not None:
+        found = case_rows(hub, now, case_deadline_id=case_deadline_id)
+    else:
+        found = rows(hub, now, referral_id=referral_id)
     return found[0] if found else None
 
 
@@ -267,10 +381,18 @@ def version_of(row: Row) -> str:
     return f"{row.reason_recorded_at.isoformat()}/{digest}"
 
 
-def record_reason(hub: Hub, referral_id: int, form, user, now: datetime) -> DeadlineBreach:
-    """Record or change why a referral's conference was late. Raises ValidationError,
-    nothing written: no reason, too long, not a breach, or changed meanwhile."""
-    row = breach_row(hub, referral_id, now)
+def record_reason(
+    hub: Hub,
+    referral_id: int | None,
+    form,
+    user,
+    now: datetime,
+    case_deadline_id: int | None = None,
+) -> DeadlineBreach:
+    """Record or change why a referral's (or a case's raised) conference was late. Raises
+    ValidationError, nothing written: no reason, too long, not a breach, or changed
+    meanwhile."""
+    row = breach_row(hub, referral_id, now, case_deadline_id)
     if row is None or row.outcome not in BREACHES:
         raise ValidationError(
             {"reason": ["This referral's conference was not late: there is no breach to explain"]}
@@ -285,12 +407,18 @@ def record_reason(hub: Hub, referral_id: int, form, user, now: datetime) -> Dead
         raise ValidationError({"reason": ["Enter why the conference was not held in time"]})
     if len(reason) > MAX_REASON:
         raise ValidationError({"reason": [f"Reason must be {MAX_REASON:,} characters or fewer"]})
-    breach = db.session.execute(
-        select(DeadlineBreach).where(DeadlineBreach.referral_id == referral_id)
-    ).scalar_one_or_none()
+    key = (
+        DeadlineBreach.case_deadline_id == case_deadline_id
+        if case_deadline_id is not None
+        else DeadlineBreach.referral_id == referral_id
+    )
+    breach = db.session.execute(select(DeadlineBreach).where(key)).scalar_one_or_none()
     replaced = breach is not None
     if breach is None:
-        breach = DeadlineBreach(referral_id=referral_id)
+        if case_deadline_id is not None:
+            breach = DeadlineBreach(case_deadline_id=case_deadline_id)
+        else:
+            breach = DeadlineBreach(referral_id=referral_id)
         db.session.add(breach)
     breach.reason = reason
     breach.recorded_by_id = user.id
@@ -304,7 +432,10 @@ def record_reason(hub: Hub, referral_id: int, form, user, now: datetime) -> Dead
         details={
             "changed": ["reason"],
             "replaced": replaced,
-            "after": {"referral": row.reference, "outcome": row.outcome.value},
+            "after": {
+                ("case" if case_deadline_id is not None else "referral"): row.reference,
+                "outcome": row.outcome.value,
+            },
         },
     )
     return breach

@@ -17,14 +17,16 @@ Nothing here names anyone: a conference's reason and every notice carry the refe
 reference, band and deadline only.
 """
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from marshmallow import ValidationError
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from hub import audit
 from hub import permissions as perm
+from hub.casework import deadlines as case_deadlines
 from hub.conferences.schemas import ConfirmSchema
 from hub.conferences.slot import scoring_slot, slot_for
 from hub.core import mail, signals
@@ -34,11 +36,14 @@ from hub.extensions import db
 from hub.models import (
     AgendaItem,
     AgendaReason,
+    Case,
+    CaseDeadline,
     Conference,
     ConferenceKind,
     ConferenceSlot,
     ConferenceStatus,
     DeadlineBreach,
+    DeadlineSource,
     Hub,
     Notification,
     Referral,
@@ -53,6 +58,47 @@ URGENT_BANDS = ("critical", "high")
 NOTICE = timedelta(hours=2)
 _STEP = timedelta(minutes=15)
 _OPEN = (ConferenceStatus.PROPOSED.value, ConferenceStatus.SCHEDULED.value)
+
+
+@dataclass(frozen=True)
+class Need:
+    """One deadline that may need convening for: a referral's awaiting triage, or a case's
+    (set when it opened or its band was raised, hub.casework.deadlines). Reference, band and
+    times only: nothing personal."""
+
+    hub_id: int
+    reference: str
+    band: str
+    due_by: datetime
+    referral_id: int | None = None
+    case_id: int | None = None
+    why: str = ""  # for a case: what set the deadline, in words
+
+    @classmethod
+    def of_referral(cls, referral: Referral) -> "Need":
+        return cls(
+            referral.hub_id,
+            referral.reference,
+            referral.band,
+            referral.conference_due_by,
+            referral_id=referral.id,
+        )
+
+    @classmethod
+    def of_case(cls, deadline: CaseDeadline, reference: str) -> "Need":
+        return cls(
+            deadline.hub_id,
+            reference,
+            deadline.band,
+            deadline.due_by,
+            referral_id=deadline.referral_id,
+            case_id=deadline.case_id,
+            why=DeadlineSource(deadline.source).label.lower(),
+        )
+
+    @property
+    def what(self) -> str:
+        return "case" if self.case_id else "referral"
 
 
 # -- when one is needed, and when to hold it ---------------------------------------------------
@@ -136,9 +182,10 @@ def propose_for(referral: Referral, now: datetime, weekly: ScoringSlot | None) -
     return _put_on_urgent(referral, slot, now) if still else None
 
 
-def propose_due(now: datetime) -> list[tuple[Conference, Referral]]:
-    """The hourly safety net: every referral of every hub that still needs an urgent
-    conference and is not on one gets one. Returns what it did."""
+def propose_due(now: datetime) -> list[tuple[Conference, Referral | Need]]:
+    """The hourly safety net: every referral awaiting triage and every case deadline of every
+    hub that still needs an urgent conference and is not on one gets one. Returns what it
+    did."""
     rows = db.session.execute(
         select(Referral, ConferenceSlot)
         .join(ConferenceSlot, ConferenceSlot.hub_id == Referral.hub_id)
@@ -151,7 +198,7 @@ def propose_due(now: datetime) -> list[tuple[Conference, Referral]]:
             conference = _put_on_urgent(referral, slot, now)
             if conference is not None:
                 done.append((conference, referral))
-    return done
+    return done + _propose_due_cases(now)
 
 
 @signals.referral_submitted.connect
@@ -160,12 +207,91 @@ def _convene_urgently(referral: Referral, *, now: datetime, weekly: ScoringSlot 
     propose_for(referral, now, weekly)
 
 
-def _put_on_urgent(referral: Referral, slot: ConferenceSlot, now: datetime) -> Conference | None:
-    due = referral.conference_due_by
+# -- a case's deadline (opened, or its band raised since) ------------------------------------
+
+
+def _case_uncovered():
+    """SQL, correlated to CaseDeadline: never convened for urgently since the deadline was set
+    (one declined or removed by a coordinator is not proposed again), and on no conference's
+    agenda from then until the deadline. A referral's own deadline carried by its case counts
+    the referral's items too."""
+    mine = or_(
+        AgendaItem.case_id == CaseDeadline.case_id,
+        and_(
+            CaseDeadline.referral_id.is_not(None),
+            AgendaItem.referral_id == CaseDeadline.referral_id,
+        ),
+    )
+    on_urgent = exists().where(
+        mine,
+        AgendaItem.reason == AgendaReason.URGENT.value,
+        AgendaItem.created_at >= CaseDeadline.set_at,
+    )
+    in_time = exists().where(
+        mine,
+        AgendaItem.removed.is_(False),
+        AgendaItem.conference_id == Conference.id,
+        Conference.status != ConferenceStatus.CANCELLED.value,
+        Conference.starts_at >= CaseDeadline.set_at,
+        Conference.starts_at <= CaseDeadline.due_by,
+    )
+    return and_(~on_urgent, ~in_time)
+
+
+def _case_awaiting(now: datetime):
+    return and_(
+        CaseDeadline.band.in_(URGENT_BANDS),
+        CaseDeadline.due_by > now,
+        case_deadlines.owed(),
+        _case_uncovered(),
+    )
+
+
+def propose_for_case(deadline: CaseDeadline, now: datetime) -> Conference | None:
+    """Put a case on an urgent conference (or an urgent item on a weekly one) if its new
+    deadline demands one. Returns the conference, or None."""
+    slot = slot_for(deadline.hub_id)
+    if slot is None or not needs_urgent(deadline.band, deadline.due_by, scoring_slot(slot)):
+        return None
+    row = db.session.execute(
+        select(Case.reference).where(CaseDeadline.id == deadline.id, _case_awaiting(now))
+    ).first()
+    return _put_on_urgent(Need.of_case(deadline, row.reference), slot, now) if row else None
+
+
+@signals.case_deadline_set.connect
+def _convene_for_case(deadline: CaseDeadline, *, now: datetime, **_):
+    """A case was opened or its band raised (hub.casework.deadlines): convene for it now if
+    its deadline falls before the weekly conference that would take it."""
+    propose_for_case(deadline, now)
+
+
+def _propose_due_cases(now: datetime) -> list[tuple[Conference, Need]]:
+    rows = db.session.execute(
+        select(CaseDeadline, Case.reference, ConferenceSlot)
+        .join(Case, Case.id == CaseDeadline.case_id)
+        .join(ConferenceSlot, ConferenceSlot.hub_id == CaseDeadline.hub_id)
+        .where(_case_awaiting(now))
+        .order_by(CaseDeadline.due_by, CaseDeadline.id)
+    ).all()
+    done = []
+    for deadline, reference, slot in rows:
+        if needs_urgent(deadline.band, deadline.due_by, scoring_slot(slot)):
+            need = Need.of_case(deadline, reference)
+            conference = _put_on_urgent(need, slot, now)
+            if conference is not None:
+                done.append((conference, need))
+    return done
+
+
+def _put_on_urgent(need, slot: ConferenceSlot, now: datetime) -> Conference | None:
+    if isinstance(need, Referral):
+        need = Need.of_referral(need)
+    due = need.due_by
     conference = db.session.execute(
         select(Conference)
         .where(
-            Conference.hub_id == referral.hub_id,
+            Conference.hub_id == need.hub_id,
             Conference.kind == ConferenceKind.URGENT.value,
             Conference.status.in_(_OPEN),
             Conference.starts_at > now,
@@ -181,7 +307,7 @@ def _put_on_urgent(referral: Referral, slot: ConferenceSlot, now: datetime) -> C
         conference = db.session.execute(
             select(Conference)
             .where(
-                Conference.hub_id == referral.hub_id,
+                Conference.hub_id == need.hub_id,
                 Conference.kind == ConferenceKind.WEEKLY.value,
                 Conference.status == ConferenceStatus.SCHEDULED.value,
                 Conference.starts_at >= now + NOTICE,
@@ -194,13 +320,13 @@ def _put_on_urgent(referral: Referral, slot: ConferenceSlot, now: datetime) -> C
         start = proposed_start(due, now, scoring_slot(slot))
         if start is None:
             return None
-        conference = _create(referral.hub_id, slot, start, now, due)
+        conference = _create(need.hub_id, slot, start, now, due)
         created = True
-    if not _add_item(conference, referral, now):
+    if not _add_item(conference, need, now):
         return None  # another process put it there first, and told the coordinators
     if conference.kind == ConferenceKind.URGENT.value:
         line = (
-            f"{referral.band.capitalize()} referral {referral.reference} is due by "
+            f"{need.band.capitalize()} {need.what} {need.reference} is due by "
             f"{format_local(due)}, before the weekly conference that would take it."
         )
         conference.reason = f"{conference.reason}\n{line}" if conference.reason else line
@@ -208,19 +334,19 @@ def _put_on_urgent(referral: Referral, slot: ConferenceSlot, now: datetime) -> C
         conference.agenda_built_at = now  # built at once, not the slot's hours before
     audit.record(
         "urgent_conference_proposed" if created else "urgent_conference_item_added",
-        hub=referral.hub,
+        hub=need.hub_id,
         target=conference,
         details={
             "after": {
-                "referral": referral.reference,
-                "band": referral.band,
+                need.what: need.reference,
+                "band": need.band,
                 "due_by": due.isoformat(),
                 "starts_at": conference.starts_at.isoformat(),
                 "status": conference.status,
             }
         },
     )
-    _tell_coordinators(conference, referral, created)
+    _tell_coordinators(conference, need, created)
     return conference
 
 
@@ -265,16 +391,19 @@ def _create(
     return conference
 
 
-def _add_item(conference: Conference, referral: Referral, now: datetime) -> bool:
+def _add_item(conference: Conference, need: Need, now: datetime) -> bool:
     position = (
         db.session.execute(
             select(func.max(AgendaItem.position)).where(AgendaItem.conference_id == conference.id)
         ).scalar()
         or 0
     )
+    # A case's item is the case's (a referral's own deadline carried by its case included):
+    # the chair decides on the case.
     item = AgendaItem(
         conference_id=conference.id,
-        referral_id=referral.id,
+        referral_id=None if need.case_id else need.referral_id,
+        case_id=need.case_id,
         reason=AgendaReason.URGENT.value,
         position=position + 1,
         created_at=now,
@@ -288,18 +417,20 @@ def _add_item(conference: Conference, referral: Referral, now: datetime) -> bool
     return True
 
 
-def _tell_coordinators(conference: Conference, referral: Referral, created: bool) -> None:
+def _tell_coordinators(conference: Conference, need: Need, created: bool) -> None:
     when = format_local(conference.starts_at)
+    due = format_local(need.due_by)
+    subject = f"{need.band} {need.what} {need.reference}"
+    if need.case_id:
+        subject += f" ({need.why})"
     if created:
         text = (
-            f"Urgent conference proposed for {when}: {referral.band} referral "
-            f"{referral.reference} is due by {format_local(referral.conference_due_by)}. "
+            f"Urgent conference proposed for {when}: {subject} is due by {due}. "
             "Confirm or decline it."
         )
     else:
         text = (
-            f"{referral.band.capitalize()} referral {referral.reference} (due by "
-            f"{format_local(referral.conference_due_by)}) added to the "
+            f"{subject[0].upper()}{subject[1:]} (due by {due}) added to the "
             f"{ConferenceKind(conference.kind).label.lower()} on {when}."
         )
     if conference.kind == ConferenceKind.URGENT.value:
@@ -308,29 +439,67 @@ def _tell_coordinators(conference: Conference, referral: Referral, created: bool
     else:
         link = mail.external_url("conferences.show", conference_id=conference.id)
         action = "It is on the agenda of the coming weekly conference. Sign in to see it"
-    for user in perm.coordinators(referral.hub_id):
-        db.session.add(Notification(user_id=user.id, conference_id=conference.id, text=text))
-        mail.queue_mail(
-            user.email,
-            "Focus Hub: a referral needs an urgent conference",
-            "A referral to your hub is due for a conference before the weekly conference "
-            f"that would take it.\n\n{action}:\n{link}\n",
+    if need.case_id:
+        opening = (
+            "The risk on an open case has been raised, and the partners are due to meet on it "
+            "before the weekly conference that would take it."
         )
+        title = "Focus Hub: a case needs an urgent conference"
+    else:
+        opening = (
+            "A referral to your hub is due for a conference before the weekly conference "
+            "that would take it."
+        )
+        title = "Focus Hub: a referral needs an urgent conference"
+    for user in perm.coordinators(need.hub_id):
+        db.session.add(Notification(user_id=user.id, conference_id=conference.id, text=text))
+        mail.queue_mail(user.email, title, f"{opening}\n\n{action}:\n{link}\n")
     db.session.flush()
 
 
 # -- the coordinator's answer ---------------------------------------------------------------
 
 
-def deadlines(conference: Conference) -> list[tuple[str, datetime]]:
-    """(reference, deadline) of each referral on the conference's agenda, soonest first."""
+def deadlines(conference: Conference) -> list[tuple[str, str, datetime]]:
+    """("referral" or "case", reference, deadline) of each referral on the conference's
+    agenda, and of each case there that owes the partners a meeting, soonest first."""
+    referrals = db.session.execute(
+        select(Referral.reference, Referral.conference_due_by)
+        .join(AgendaItem, AgendaItem.referral_id == Referral.id)
+        .where(AgendaItem.conference_id == conference.id, AgendaItem.removed.is_(False))
+    ).all()
+    owed = db.session.execute(
+        select(Case.reference, func.min(CaseDeadline.due_by))
+        .join(AgendaItem, AgendaItem.case_id == Case.id)
+        .join(CaseDeadline, CaseDeadline.case_id == Case.id)
+        .where(
+            AgendaItem.conference_id == conference.id,
+            AgendaItem.removed.is_(False),
+            CaseDeadline.set_at <= conference.starts_at,
+            case_deadlines.owed(),
+        )
+        .group_by(Case.reference)
+    ).all()
+    found = [("referral", r, due) for r, due in referrals if due is not None]
+    found += [("case", r, due) for r, due in owed]
+    return sorted(found, key=lambda x: (x[2], x[1]))
+
+
+def _owed_case_deadlines(conference: Conference) -> list[int]:
+    """The case deadlines (not a referral's own) that this conference was to meet."""
     return list(
         db.session.execute(
-            select(Referral.reference, Referral.conference_due_by)
-            .join(AgendaItem, AgendaItem.referral_id == Referral.id)
-            .where(AgendaItem.conference_id == conference.id, AgendaItem.removed.is_(False))
-            .order_by(Referral.conference_due_by, Referral.id)
-        ).all()
+            select(CaseDeadline.id)
+            .join(Case, Case.id == CaseDeadline.case_id)
+            .join(AgendaItem, AgendaItem.case_id == Case.id)
+            .where(
+                AgendaItem.conference_id == conference.id,
+                AgendaItem.removed.is_(False),
+                CaseDeadline.referral_id.is_(None),
+                CaseDeadline.set_at <= conference.starts_at,
+                case_deadlines.owed(),
+            )
+        ).scalars()
     )
 
 
@@ -396,9 +565,9 @@ def confirm(conference: Conference, form, user, now: datetime) -> list[str]:
         details={"before": before, "after": _answer_dict(conference)},
     )
     return [
-        f"The conference is after the deadline for referral {reference} "
+        f"The conference is after the deadline for {what} {reference} "
         f"({format_local(due)}): it will be late."
-        for reference, due in deadlines(conference)
+        for what, reference, due in deadlines(conference)
         if due < start
     ]
 
@@ -436,6 +605,24 @@ def decline(conference: Conference, form, user, now: datetime) -> None:
             db.session.add(
                 DeadlineBreach(
                     referral_id=referral_id, reason=text, recorded_by_id=user.id, recorded_at=now
+                )
+            )
+    case_deadline_ids = _owed_case_deadlines(conference)
+    kept = set(
+        db.session.execute(
+            select(DeadlineBreach.case_deadline_id).where(
+                DeadlineBreach.case_deadline_id.in_(case_deadline_ids)
+            )
+        ).scalars()
+    )
+    for deadline_id in case_deadline_ids:
+        if deadline_id not in kept:
+            db.session.add(
+                DeadlineBreach(
+                    case_deadline_id=deadline_id,
+                    reason=text,
+                    recorded_by_id=user.id,
+                    recorded_at=now,
                 )
             )
     audit.record(

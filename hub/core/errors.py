@@ -99,6 +99,10 @@ def _error_response(exc: HTTPException):
     title, text = PAGE_TEXT.get(status, PAGE_TEXT[400] if status < 500 else PAGE_TEXT[500])
     if status == 400 and exc.description != BadRequest.description:
         text = exc.description  # our own words about what was wrong
+    if status == 413:
+        # The limit of the view asked (an upload's is larger than a form's), in whole MB.
+        limit = max(1, (request.max_content_length or 0) // (1024 * 1024))
+        text = f"Requests here are limited to {limit} MB. Nothing was saved. Go back and send less."
     if isinstance(exc, CSRFError):
         _audit_csrf_refusal()
         title = "Your form could not be sent"

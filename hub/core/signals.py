@@ -28,3 +28,9 @@ csrf_refused = _events.signal("csrf-refused")
 # hub.accounts.sessions ends every session the person has, so none comes back to life if the
 # account is switched on again.
 account_deactivated = _events.signal("account-deactivated")
+
+# hub.casework.deadlines, when a case is given a conference deadline (opened, or its band
+# raised by a referral, triage, a reassessment, a conference decision or a new incident).
+# Sender: the CaseDeadline; `case`, `now`. hub.conferences.urgent convenes an urgent conference
+# (or an urgent item on a weekly one) when the deadline falls before the weekly conference.
+case_deadline_set = _events.signal("case-deadline-set")

@@ -4,13 +4,19 @@ Names of people are invented; agencies follow the shape of a real West Cumbrian 
 Running it twice changes nothing: every record is looked up before it is created.
 """
 
+import io
+import wave
 from datetime import date, timedelta
 
+from flask import current_app
+from fpdf import FPDF
 from sqlalchemy import select
 
-from hub.conferences import case_reviews
+from hub.casework import assessments, evidence, incidents, interventions, letters, powers
+from hub.conferences import case_reviews, urgent
 from hub.conferences.slot import ensure_weekly_conferences
 from hub.core.security import hash_password
+from hub.core.timeutil import utcnow
 from hub.demo.library import build_demo_library
 from hub.demo.referrals import build_demo_referrals
 from hub.demo.victims import build_demo_victims
@@ -18,6 +24,7 @@ from hub.extensions import db
 from hub.models import (
     Agency,
     Case,
+    CaseIncident,
     CaseReview,
     Hub,
     HubAgency,
@@ -25,6 +32,7 @@ from hub.models import (
     IsaCategory,
     IsaSignatory,
     IsaStatus,
+    RiskAssessment,
     Role,
     User,
     UserRole,
@@ -247,6 +255,219 @@ def _build_case_review_application(hub: Hub) -> int:
     return 1
 
 
+def _build_rising_risk(hub: Hub) -> int:
+    """Rising risk on an open case: the Block C stairwell case (medium on referral) is
+    reassessed by the housing officer after a resident's child was threatened with a needle.
+    The signed reassessment raises it to critical and convenes the partners within a working
+    day (hub.casework.deadlines, hub.conferences.urgent)."""
+    case = db.session.execute(
+        select(Case).where(
+            Case.hub_id == hub.id, Case.title == "Drug litter and gatherings, Block C stairwell"
+        )
+    ).scalar_one_or_none()
+    if (
+        case is None
+        or db.session.execute(
+            select(RiskAssessment.id).where(RiskAssessment.case_id == case.id)
+        ).first()
+    ):
+        return 0
+    officer = db.session.execute(
+        select(User).where(User.email == "tenancy@homegroup.example")
+    ).scalar_one()
+    assessments.record_assessment(
+        case,
+        {
+            "kind": "on_change",
+            "problem_type": "nuisance",
+            "answers": [
+                "threats_or_violence",
+                "children_affected",
+                "fear_for_safety",
+                "escalating",
+                "community_impact",
+                "threat_to_life",
+            ],
+            "summary": "A resident's eight-year-old was threatened with a used needle on the "
+            "landing last night; residents are keeping their children indoors.",
+            "category": "incident",
+            "sign": True,
+        },
+        actor=officer,
+    )
+    return 1
+
+
+def _diary_sheet(entries: list[tuple[str, str]]) -> bytes:
+    """A victim's diary sheet as the council hands them out, filled in: a real PDF."""
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", "B", 14)
+    pdf.cell(
+        0,
+        10,
+        "Copeland Borough Council: antisocial behaviour diary sheet",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    pdf.set_font("helvetica", size=11)
+    pdf.cell(
+        0,
+        8,
+        "Name: Brian Tyson    Address: Flat 2, 14 Mill Street, Whitehaven",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    for when, what in entries:
+        pdf.multi_cell(0, 7, f"{when}: {what}")
+        pdf.ln(2)
+    return bytes(pdf.output())
+
+
+def _noise_recording(seconds: int = 4) -> bytes:
+    """A short phone recording: a WAV of knocking (a click every half second)."""
+    rate = 8000
+    frames = bytearray()
+    for i in range(rate * seconds):
+        sample = 12000 if i % (rate // 2) < 40 else 0
+        frames += sample.to_bytes(2, "little", signed=True)
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(bytes(frames))
+    return out.getvalue()
+
+
+def _build_case_records(hub: Hub) -> int:
+    """On the demo's first case (disability hate, Mill Street): two incidents logged since it
+    opened, the victim's diary sheet and a noise recording, the acknowledgement sent to him,
+    and a youth injunction against the subject whose expiry is three weeks away, so it is on
+    the reminders and the next weekly agenda. All through casework's own services."""
+    case = db.session.execute(
+        select(Case).where(Case.hub_id == hub.id).order_by(Case.id).limit(1)
+    ).scalar_one_or_none()
+    if (
+        case is None
+        or db.session.execute(
+            select(CaseIncident.id).where(CaseIncident.case_id == case.id)
+        ).first()
+    ):
+        return 0
+    officer = db.session.execute(
+        select(User).where(User.email == "asb.officer@copeland.example")
+    ).scalar_one()
+    today = hub_today()
+    created = 0
+    for days_ago, time, what, reported_to, crime_reference in (
+        (
+            9,
+            "21:15",
+            "Four youths banged on the bedroom window and shouted abuse about his "
+            "wheelchair; one kicked the door before they ran off towards Mill Street car park.",
+            "Cumbria Constabulary on 101",
+            "CU-2026-118832",
+        ),
+        (
+            3,
+            "22:40",
+            "Eggs thrown at the front window; the same group seen on the neighbour's doorbell "
+            "camera. Mr Tyson phoned his SPoC the next morning, very distressed.",
+            "Sandra Moore (SPoC), Copeland Borough Council",
+            None,
+        ),
+    ):
+        incidents.log_incident(
+            case,
+            {
+                "occurred_on": (today - timedelta(days=days_ago)).isoformat(),
+                "occurred_time": time,
+                "description": what,
+                "location": "Outside Flat 2, 14 Mill Street, Whitehaven",
+                "people": "Kyle Bewley and three other youths (names not known)",
+                "reported_by": "Brian Tyson (victim)",
+                "reported_to": reported_to,
+                "crime_reference": crime_reference,
+                "hate": "yes",
+            },
+            actor=officer,
+        )
+        created += 1
+    limit = current_app.config["EVIDENCE_MAX_BYTES"]
+    diary = _diary_sheet(
+        [
+            (
+                f"{today - timedelta(days=9):%-d %B}, about 9.15pm",
+                "Banging on the window, shouting about my wheelchair. Door kicked. Rang 101.",
+            ),
+            (
+                f"{today - timedelta(days=6):%-d %B}, about 10pm",
+                "Group outside again, laughing, filming on phones. Did not go out.",
+            ),
+            (f"{today - timedelta(days=3):%-d %B}, about 10.40pm", "Eggs on the front window."),
+        ]
+    )
+    for name, content, kind, description in (
+        ("diary-sheet-mill-street.pdf", diary, "diary_sheet", "Diary sheet, last two weeks"),
+        ("knocking-on-window.wav", _noise_recording(), "noise_recording", "Phone recording"),
+    ):
+        evidence.upload_evidence(
+            case,
+            {"kind": kind, "description": description, "category": "incident"},
+            (name, content),
+            actor=officer,
+            max_bytes=limit,
+        )
+        created += 1
+    letters.write_letter(
+        case,
+        {
+            "letter_kind": "acknowledgement",
+            "recipient_name": "Mr Brian Tyson",
+            "recipient_address": "Flat 2, 14 Mill Street\nWhitehaven\nCA28 7QY",
+            "details": "We have noted the two further incidents you reported this month.",
+            "letter_category": "incident",
+        },
+        actor=officer,
+    )
+    created += 1
+    injunction = interventions.record_intervention(
+        case,
+        {
+            "type": "youth_injunction",
+            "subject": "Kyle Bewley",
+            "subject_age_group": "under_18",
+            "issuing_officer": "Rachel Dixon",
+            "conditions": "Not to enter Mill Street, Whitehaven; not to contact Brian Tyson "
+            "directly or through others; to attend the youth justice service's programme.",
+            "category": "incident",
+            "status": "proposed",
+        },
+        actor=officer,
+    )
+    for step in (
+        {
+            "step": "applied",
+            "on": today - timedelta(days=200),
+            "court": "West Cumbria Youth Court, Workington",
+            "hearing_on": today - timedelta(days=186),
+        },
+        {
+            "step": "granted",
+            "on": today - timedelta(days=186),
+            "order_kind": "full",
+            "step_expires_on": today + timedelta(days=19),
+            "step_review_on": today + timedelta(days=12),
+        },
+        {"step": "served", "on": today - timedelta(days=185)},
+    ):
+        form = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in step.items()}
+        powers.record_step(case, injunction, form | {"version": injunction.version}, actor=officer)
+        created += 1
+    return created
+
+
 def build_demo() -> dict:
     created = 0
     # Two-factor sign-in is off in the demo hub, so each role can be tried with the published
@@ -286,9 +507,15 @@ def build_demo() -> dict:
         labels = ", ".join(Role(r).label for r in hub_roles + other_roles)
         people.append((email, f"{labels} — {agency_name}"))
     created += _build_agreements(hub, agencies)
-    created += build_demo_referrals(hub)
+    # The weekly conference first, so a critical referral is convened for as it arrives.
     created += _build_conference_slot(hub, agencies)
+    created += build_demo_referrals(hub)
+    created += _build_rising_risk(hub)
     created += _build_case_review_application(hub)
     created += build_demo_victims(hub)
+    created += _build_case_records(hub)
     created += build_demo_library(hub)
+    # The scheduler's hourly safety net, run once now, so nothing due before its first
+    # conference waits for the scheduler to start.
+    created += len(urgent.propose_due(utcnow()))
     return {"hub": hub.name, "created": created, "people": people}

@@ -1,5 +1,5 @@
 """Demo referrals for the Copeland demo hub: a handful of realistic referrals from different
-partners, scored through the real intake, and two of them triaged into cases. Idempotent: each
+partners, scored through the real intake, and three of them triaged into cases. Idempotent: each
 is submitted with a fixed idempotency key, so running the demo again adds nothing."""
 
 from sqlalchemy import select
@@ -39,6 +39,10 @@ DEMO_REFERRALS = [
                 {"role": "subject", "name": "Kyle Bewley", "age_band": "10_17"},
             ],
             "consent": {"given": True},
+            "incident_category": "asb_personal",
+            "asb_type": "intimidation",
+            "hate_strands": ["disability"],
+            "crime_reference": "CR/2026/041187",
             "risk": {
                 "targeted": True,
                 "repeat": True,
@@ -67,9 +71,16 @@ DEMO_REFERRALS = [
                 {"role": "victim", "name": "Residents of Block C", "is_group": True},
             ],
             "consent": {"given": True},
-            "risk": {"community_impact": True, "escalating": True, "children_affected": True},
+            "incident_category": "asb_nuisance",
+            "asb_type": "drugs",
+            "risk": {
+                "community_impact": True,
+                "escalating": True,
+                "children_affected": True,
+                "fear_for_safety": "unknown",
+            },
         },
-        None,
+        ("ps.coordinator@cumbria-police.example", "Drug litter and gatherings, Block C stairwell"),
     ),
     (
         "pcso@cumbria-police.example",
@@ -246,8 +257,8 @@ CONFERENCE = {"conference_weekday": 2, "conference_time": "10:00"}
 
 
 def build_demo_referrals(hub: Hub) -> int:
-    """Add the demo referrals (triage two into cases awaiting conference, and work four more
-    cases to active, review, evaluation and closed). Returns how many rows it created."""
+    """Add the demo referrals (triage three into cases, and work four more cases to active,
+    review, evaluation and closed). Returns how many rows it created."""
     created = 0
     settings = db.session.execute(
         select(HubScoringSettings).where(HubScoringSettings.hub_id == hub.id)

@@ -21,8 +21,10 @@ from hub.models.audit import AuditAnchor, AuditEntry
 from hub.models.case import (
     Band,
     Case,
+    CaseDeadline,
     CaseMembership,
     CaseNote,
+    DeadlineSource,
     MembershipRoute,
     PersonalRecord,
     Stage,
@@ -61,7 +63,9 @@ from hub.models.conference import (
 )
 from hub.models.lessons import Lesson, LessonStatus, LessonUse
 from hub.models.org import Agency, AgencyKind, Hub, HubAgency
+from hub.models.records import CaseIncident, Evidence, Letter, PowerBreach, PowerStep
 from hub.models.referral import (
+    HubRulesetVersion,
     HubScoringSettings,
     Incident,
     Referral,
@@ -112,13 +116,20 @@ __all__ = [
     "CaseFollow",
     "Evaluation",
     "Intervention",
+    "CaseIncident",
+    "Evidence",
+    "Letter",
+    "PowerBreach",
+    "PowerStep",
     "Notification",
     "Plan",
     "PlanRevision",
     "RiskAssessment",
     "Band",
     "Case",
+    "CaseDeadline",
     "CaseMembership",
+    "DeadlineSource",
     "CaseNote",
     "DataCategory",
     "Disclosure",
@@ -142,6 +153,7 @@ __all__ = [
     "AuditEntry",
     "Hub",
     "HubAgency",
+    "HubRulesetVersion",
     "Role",
     "SignInFailure",
     "User",

@@ -162,3 +162,55 @@ class CaseNote(PersonalRecord, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now, index=True)
     # Set when the note was taken in discussion of this agenda item at a conference.
     agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_item.id"), index=True)
+
+
+class DeadlineSource(StrEnum):
+    """What set a case's conference deadline."""
+
+    INTAKE = "intake"  # the referral the case was opened from (its own deadline)
+    REFERRAL_ADDED = "referral_added"  # a more urgent referral joined the case
+    TRIAGE = "triage"  # a coordinator set the band at triage
+    REASSESSMENT = "reassessment"  # a signed risk assessment raised the band
+    CONFERENCE = "conference"  # a conference decision raised the band
+    INCIDENT = "incident"  # a new incident on the case raised the band
+
+    @property
+    def label(self) -> str:
+        return {
+            "intake": "Referral",
+            "referral_added": "Referral added to the case",
+            "triage": "Band set at triage",
+            "reassessment": "Risk reassessment",
+            "conference": "Conference decision",
+            "incident": "New incident",
+        }[self.value]
+
+
+class CaseDeadline(db.Model):
+    """A deadline by which the partners must hold a conference on a case, set when the case
+    is opened or its band is raised. It drives conferences as a referral's deadline does
+    (hub.conferences.urgent and agenda) and is kept for the timeliness record: it is met by
+    the first held conference with the case on its agenda from `set_at` on. Nothing personal:
+    a band, times and what set it."""
+
+    __tablename__ = "case_deadline"
+    __table_args__ = (Index("ix_case_deadline_hub_due", "hub_id", "due_by"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hub.id"))
+    band: Mapped[str] = mapped_column(String(10))
+    due_by: Mapped[datetime] = mapped_column(UTCDateTime)
+    # From when a conference counts for it (a referral's deadline: when it was submitted).
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    source: Mapped[str] = mapped_column(String(20))
+    # The referral whose own deadline this is: the timeliness record counts it on the
+    # referral, once, and this row only makes the case carry it.
+    referral_id: Mapped[int | None] = mapped_column(
+        ForeignKey("referral.id", ondelete="CASCADE"), index=True
+    )
+    # The assessment, decision or incident that set it, by id (its kind follows the source).
+    record_id: Mapped[int | None] = mapped_column()
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    case: Mapped[Case] = relationship()

@@ -167,6 +167,13 @@ INTERVENTION_TYPES: dict[str, tuple[str, bool]] = {
     "community_protection_notice": ("Community protection notice", True),
     "criminal_behaviour_order": ("Criminal behaviour order", True),
     "civil_injunction": ("Civil injunction", True),
+    # A civil injunction against someone aged 10-17 (youth court), and one a housing provider
+    # seeks for its tenancies; counted apart in the powers return.
+    "youth_injunction": ("Civil injunction (youth)", True),
+    "housing_injunction": ("Housing injunction", True),
+    # Crime and Policing Act 2025: replaces the civil injunction for adults; a pre-application
+    # risk assessment is required before applying.
+    "respect_order": ("Respect order", True),
     "dispersal": ("Dispersal direction", True),
     "closure_notice": ("Closure notice", True),
     "closure_order": ("Closure order", True),
@@ -195,6 +202,12 @@ class Intervention(PersonalRecord, db.Model):
     review_on: Mapped[date | None] = mapped_column(Date)
     breaches: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
     appeal: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
+    # Where the power is in its lifecycle (hub.casework.powers.STEPS); each step taken is a
+    # PowerStep. Records made before the lifecycle were of powers already in use: "served".
+    status: Mapped[str] = mapped_column(String(20), default="proposed", server_default="served")
+    court: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    hearing_on: Mapped[date | None] = mapped_column(Date)
+    order_kind: Mapped[str | None] = mapped_column(String(8))  # interim | full
     outcome: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)

@@ -56,7 +56,9 @@ class AgendaReason(StrEnum):
     OVERDUE_ACTIONS = "overdue_actions"
     OVERDUE_REASSESSMENT = "overdue_reassessment"
     READY_FOR_EVALUATION = "ready_for_evaluation"
+    POWER_DUE = "power_due"  # a power in force expires or is due for review soon
     ADDED_BY_COORDINATOR = "added_by_coordinator"
+    RISK_RAISED = "risk_raised"  # an open case's band was raised: its deadline needs a meeting
 
     @property
     def label(self) -> str:
@@ -69,7 +71,9 @@ class AgendaReason(StrEnum):
             "overdue_actions": "Overdue actions",
             "overdue_reassessment": "Risk reassessment overdue",
             "ready_for_evaluation": "Ready for evaluation",
+            "power_due": "A power expires or is due for review",
             "added_by_coordinator": "Added by the coordinator",
+            "risk_raised": "Risk raised: conference due",
         }[self.value]
 
 
@@ -388,10 +392,17 @@ class DeadlineBreach(db.Model):
     a coordinator or hub manager. Whether it was is computed, never stored."""
 
     __tablename__ = "conference_deadline_breach"
-    __table_args__ = (UniqueConstraint("referral_id"),)
+    __table_args__ = (
+        UniqueConstraint("referral_id"),
+        UniqueConstraint("case_deadline_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id", ondelete="CASCADE"))
+    # A referral's deadline, or a case's (one raised after it opened): exactly one is set.
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id", ondelete="CASCADE"))
+    case_deadline_id: Mapped[int | None] = mapped_column(
+        ForeignKey("case_deadline.id", ondelete="CASCADE")
+    )
     reason: Mapped[str] = mapped_column(Text, info=PERSONAL)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)

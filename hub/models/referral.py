@@ -97,6 +97,22 @@ VULNERABILITIES = {
     "language": "Language",
 }
 
+
+class HubRulesetVersion(db.Model):
+    """Every scoring ruleset a hub has used, by version, so an old score stays explainable and
+    a hub manager can see what changed. The one in use is HubScoringSettings.ruleset."""
+
+    __tablename__ = "hub_ruleset_version"
+    __table_args__ = (UniqueConstraint("hub_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hub.id", ondelete="CASCADE"), index=True)
+    version: Mapped[str] = mapped_column(String(40))
+    ruleset: Mapped[dict] = mapped_column(JSON)
+    saved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
+
+
 AGE_BANDS = ["under_10", "10_17", "18_24", "25_44", "45_64", "65_79", "80_plus"]
 
 
@@ -112,6 +128,9 @@ class HubScoringSettings(db.Model):
     ruleset_version: Mapped[str | None] = mapped_column(String(40))
     conference_weekday: Mapped[int | None] = mapped_column(Integer)  # 0 = Monday
     conference_time: Mapped[str | None] = mapped_column(String(5))  # "HH:MM", Europe/London
+    # The hub's incident categories, ASB types and hate strands (referrals.classification);
+    # none: the default lists.
+    classification: Mapped[dict | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
 
 
@@ -176,6 +195,18 @@ class Referral(PersonalRecord, db.Model):
     decision_reason: Mapped[str | None] = mapped_column(Text, info=PERSONAL)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A coordinator's band at triage, where it differs from the scored band, and why (the
+    # reason is kept here, on the record; the audit log holds only that one was given).
+    triage_band: Mapped[str | None] = mapped_column(String(10))
+    triage_band_reason: Mapped[str | None] = mapped_column(Text, info=PERSONAL)
+    # Risk questions answered "don't know": scored as no, shown to the coordinator.
+    risk_unknown: Mapped[list | None] = mapped_column(JSON)
+    # Classification by the hub's lists (referrals.classification): the national incident
+    # category, the ASB type, the hate strands where hate-motivated, a linked crime reference.
+    incident_category: Mapped[str | None] = mapped_column(String(40))
+    asb_type: Mapped[str | None] = mapped_column(String(40))
+    hate_strands: Mapped[list | None] = mapped_column(JSON)
+    crime_reference: Mapped[str | None] = mapped_column(String(40), info=PERSONAL)
     signposted_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
 
@@ -272,3 +303,7 @@ class Incident(db.Model):
         ForeignKey("referral.id", ondelete="CASCADE"), index=True
     )
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
+    # Set when the incident was logged on an open case (hub.casework.incidents), not referred.
+    case_incident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("case_incident.id", ondelete="CASCADE"), index=True
+    )

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from hub import audit
@@ -195,6 +195,27 @@ def hub_isas(hub: Hub) -> list[InformationSharingAgreement]:
 def isa_versions(isa: InformationSharingAgreement) -> list[IsaVersion]:
     query = select(IsaVersion).where(IsaVersion.isa_id == isa.id).order_by(IsaVersion.version)
     return list(db.session.execute(query).scalars())
+
+
+def ending_soon(hub: Hub, horizon: date) -> list[tuple[InformationSharingAgreement, str, date]]:
+    """The hub's live agreements (in force or suspended) whose review or expiry date falls on
+    or before `horizon`, passed ones included, soonest first: (agreement, "review" or
+    "expiry", date). One statement."""
+    isa = InformationSharingAgreement
+    live = isa.status.in_([IsaStatus.IN_FORCE.value, IsaStatus.SUSPENDED.value])
+    rows = db.session.execute(
+        select(isa).where(
+            isa.hub_id == hub.id,
+            live,
+            or_(isa.review_on <= horizon, isa.expires_on <= horizon),
+        )
+    ).scalars()
+    found = []
+    for agreement in rows:
+        for kind, on in (("Review due", agreement.review_on), ("Expires", agreement.expires_on)):
+            if on is not None and on <= horizon:
+                found.append((agreement, kind, on))
+    return sorted(found, key=lambda f: (f[2], f[0].id))
 
 
 # -- reminders ---------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ Existing evaluations were the record a case needed to close, so they count as si
 whoever recorded them; their outcomes move to the new categories.
 
 Revision ID: lessons1
-Revises: victims1
+Revises: records4
 Create Date: 2026-12-06 02:40:00
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 from hub.models.base import UTCDateTime
 
 revision = "lessons1"
-down_revision = "victims1"
+down_revision = "records4"
 branch_labels = None
 depends_on = None
 

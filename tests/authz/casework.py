@@ -13,16 +13,20 @@ told why (400). Recording a record of a category the agency's ISA does not cover
 same way. The board's cards are for everyone whose agency is in the hub, nothing personal on them.
 """
 
+import hashlib
 from datetime import date, timedelta
 
 from hub.casework import assessments, scores
+from hub.core import storage
 from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import (
     Activity,
     CaseAction,
     Evaluation,
+    Evidence,
     Intervention,
+    Letter,
     Plan,
     RecordRestriction,
     RiskAssessment,
@@ -82,6 +86,7 @@ def setup(m) -> dict:
         subject="Flat 3, Mill Street",
         conditions="No loud music after 11pm",
         served_on=today - timedelta(days=7),
+        status="served",
         category="incident",
         origin_agency_id=a["housing"].id,
         recorded_by_id=u["member"].id,
@@ -161,7 +166,11 @@ def setup(m) -> dict:
         recorded_by_id=u["coordinator"].id,
     )
     foreign_assessment = _assessment(other, u["coordinator"], "incident", now)
+    statement, foreign_statement = (_evidence(on.id, u["member"]) for on in (case, other))
     db.session.add_all([foreign_action, foreign_item, foreign_assessment])
+    db.session.add_all([statement, foreign_statement])
+    letter, foreign_letter = (_letter(on.id, u["member"], today) for on in (case, other))
+    db.session.add_all([letter, foreign_letter])
     db.session.flush()
     return {
         "action_id": action.id,
@@ -179,6 +188,10 @@ def setup(m) -> dict:
         "foreign_action_id": foreign_action.id,
         "foreign_item_id": foreign_item.id,
         "foreign_assessment_id": foreign_assessment.id,
+        "evidence_id": statement.id,
+        "foreign_evidence_id": foreign_statement.id,
+        "letter_id": letter.id,
+        "foreign_letter_id": foreign_letter.id,
         "housing_id": a["housing"].id,
         "member_user_id": u["member"].id,
         "review_on": (today + timedelta(days=28)).isoformat(),
@@ -209,6 +222,40 @@ def _assessment(case, assessor, category: str, now, *, signed: bool = False) -> 
     )
 
 
+def _evidence(case_id: int, uploader) -> Evidence:
+    """A witness statement (a real PDF's first bytes) in the evidence store, from housing."""
+    content = b"%PDF-1.4\n% witness statement\n%%EOF\n"
+    return Evidence(
+        case_id=case_id,
+        kind="witness_statement",
+        filename="statement.pdf",
+        file_type="pdf",
+        content_type="application/pdf",
+        size_bytes=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        storage_key=storage.evidence_store().put(content),
+        category="incident",
+        origin_agency_id=uploader.agency_id,
+        uploaded_by_id=uploader.id,
+    )
+
+
+def _letter(case_id: int, writer, today) -> Letter:
+    return Letter(
+        case_id=case_id,
+        kind="acknowledgement",
+        recipient_name="W Hartley",
+        recipient_address="Flat 3, Mill Street",
+        subject="Your report",
+        body="Thank you for reporting.",
+        signed_by="H Officer, Home Group",
+        letter_date=today,
+        category="incident",
+        origin_agency_id=writer.agency_id,
+        created_by_id=writer.id,
+    )
+
+
 def note(category: str) -> dict:
     return {"body": "Door kicked at 2am; tenant shaken but unhurt", "category": category}
 
@@ -234,6 +281,12 @@ def intervention(category: str) -> dict:
     }
 
 
+INCIDENT = {
+    "occurred_on": "{served_on}",
+    "description": "Door kicked at 2am; tenant shaken but unhurt",
+    "location": "Flat 3, Mill Street",
+    "reported_by": "The tenant",
+}
 ACTION = {
     "description": "Write to the tenant about the noise",
     "agency_id": "{housing_id}",
@@ -274,6 +327,7 @@ ROUTES = [
             "actions",
             "interventions",
             "evaluation",
+            "evidence",
             "activity",
         )
     ),
@@ -398,6 +452,36 @@ ROUTES = [
         case_only(400, lacks_category=404),
     ),
     Route("cases.sign_assessment", "POST", f"{CASE}/risk/{{foreign_assessment_id}}/sign", FOREIGN),
+    # Incidents logged on the case: incident data, refused (400) where the ISA lacks it.
+    Route("cases.log_incident", "POST", f"{CASE}/incidents", INCIDENT_CREATE, data=INCIDENT),
+    # Evidence: a file is incident data here; uploading with no file chosen is refused (400)
+    # to all who may write, after the category check.
+    Route(
+        "cases.upload_evidence",
+        "POST",
+        f"{CASE}/evidence",
+        case_only(400),
+        data={"kind": "photo", "category": "incident"},
+    ),
+    Route("cases.download_evidence", "GET", f"{CASE}/evidence/{{evidence_id}}/file", INCIDENT_PAGE),
+    Route(
+        "cases.download_evidence", "GET", f"{CASE}/evidence/{{foreign_evidence_id}}/file", FOREIGN
+    ),
+    # Letters: incident data by default; refused (400) where the ISA lacks it.
+    Route(
+        "cases.write_letter",
+        "POST",
+        f"{CASE}/letters",
+        INCIDENT_CREATE,
+        data={
+            "letter_kind": "acknowledgement",
+            "recipient_name": "W Hartley",
+            "recipient_address": "Flat 3, Mill Street",
+            "letter_category": "incident",
+        },
+    ),
+    Route("cases.show_letter", "GET", f"{CASE}/letters/{{letter_id}}", INCIDENT_PAGE),
+    Route("cases.show_letter", "GET", f"{CASE}/letters/{{foreign_letter_id}}", FOREIGN),
     # Interventions and powers: personal records; only the issuing agency updates one.
     Route(
         "cases.record_intervention",
@@ -421,6 +505,36 @@ ROUTES = [
         # Issued by housing (the member persona's agency): others who see it are told (400).
         case_only(400, member=302, lacks_category=404),
         data=ABC_UPDATE,
+    ),
+    # Its lifecycle: the issuing agency's steps (others who see it are told, 400); a breach may
+    # be reported by any member agency that sees it.
+    Route(
+        "cases.record_power_step",
+        "POST",
+        f"{CASE}/interventions/{{abc_id}}/steps",
+        case_only(400, member=302, lacks_category=404),
+        data={"step": "discharged", "on": "{served_on}", "version": "{abc_version}"},
+    ),
+    Route(
+        "cases.report_breach",
+        "POST",
+        f"{CASE}/interventions/{{abc_id}}/breaches",
+        INCIDENT_WRITE,
+        data={"occurred_on": "{served_on}", "what": "Loud music at 1am", "reported_by": "A"},
+    ),
+    Route(
+        "cases.record_power_step",
+        "POST",
+        f"{CASE}/interventions/{{foreign_item_id}}/steps",
+        FOREIGN,
+        data={"step": "served", "on": "{served_on}", "version": "1"},
+    ),
+    Route(
+        "cases.report_breach",
+        "POST",
+        f"{CASE}/interventions/{{foreign_item_id}}/breaches",
+        FOREIGN,
+        data={"occurred_on": "{served_on}", "what": "Loud music at 1am", "reported_by": "A"},
     ),
     # Restricted by police to police and the council: not for housing (nor lacks_category).
     Route(

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
-from hub.models import AgendaItem, AgendaReason, Conference, Referral
+from hub.models import AgendaItem, AgendaReason, Case, CaseDeadline, Conference, Referral
 from tests.authz import Route, expect
 
 RUNNERS_PAGE = expect(404, anonymous=302, coordinator=200, hub_manager=200)
@@ -58,8 +58,29 @@ def setup(m) -> dict:
         )
     )
     db.session.flush()
+    # An active case whose band a reassessment raised to critical two days ago, due yesterday.
+    case = Case(
+        hub_id=m.hub.id, reference="MTX-CASE-DL", title="Raised", stage="active", band="critical"
+    )
+    db.session.add(case)
+    db.session.flush()
+    deadline = CaseDeadline(
+        case_id=case.id,
+        hub_id=m.hub.id,
+        band="critical",
+        due_by=now - timedelta(days=1),
+        set_at=now - timedelta(days=2),
+        source="reassessment",
+    )
+    db.session.add(deadline)
+    db.session.flush()
     future = (now + timedelta(days=8)).astimezone(LONDON).date().isoformat()
-    return {"urgent_id": conference.id, "breach_id": referral.id, "future_day": future}
+    return {
+        "urgent_id": conference.id,
+        "breach_id": referral.id,
+        "case_deadline_id": deadline.id,
+        "future_day": future,
+    }
 
 
 ROUTES = [
@@ -100,6 +121,19 @@ ROUTES = [
         "conference_time.breach",
         "POST",
         "/hubs/{hub_slug}/conferences/timeliness/{breach_id}",
+        TIMELINESS_WRITE,
+        data={"reason": "The chair was unavailable", "version": ""},
+    ),
+    Route(
+        "conference_time.case_breach",
+        "GET",
+        "/hubs/{hub_slug}/conferences/timeliness/cases/{case_deadline_id}",
+        REASON_PAGE,
+    ),
+    Route(
+        "conference_time.case_breach",
+        "POST",
+        "/hubs/{hub_slug}/conferences/timeliness/cases/{case_deadline_id}",
         TIMELINESS_WRITE,
         data={"reason": "The chair was unavailable", "version": ""},
     ),

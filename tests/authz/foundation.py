@@ -30,6 +30,15 @@ ROUTES = [
         data={"name": "Matrix New Agency", "kind": "fire"},
     ),
     Route("admin.hub", "GET", "/admin/hubs/{hub_slug}", HUB_ADMIN_PAGE),
+    Route("admin.scoring", "GET", "/admin/hubs/{hub_slug}/scoring", HUB_ADMIN_PAGE),
+    Route(
+        "admin.scoring",
+        "POST",
+        "/admin/hubs/{hub_slug}/scoring",
+        expect(404, anonymous=302, hub_manager=400, sysadmin=400),
+        # The default rules, bad on purpose (no version): refused with a message, 400.
+        data={"action": "preview", "ruleset": "[]"},
+    ),
     Route(
         "admin.add_hub_agency",
         "POST",

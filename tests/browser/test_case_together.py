@@ -93,6 +93,8 @@ def test_two_partners_see_each_others_updates_and_a_non_member_sees_only_the_car
     council.goto(f"{base}/hubs/{w.hub_slug}/board")
     council.evaluate("window.__notReloaded = true")
     card = council.get_by_test_id("card-CPL-LIVE-1")
+    card.locator("summary").focus()  # the compact card's Move menu opens by keyboard
+    council.keyboard.press("Enter")
     card.get_by_label("Move CPL-LIVE-1 to").select_option("review")
     card.get_by_role("button", name="Move CPL-LIVE-1").focus()
     council.keyboard.press("Enter")

@@ -40,6 +40,7 @@ def test_move_chooses_nothing_and_a_move_backwards_needs_its_reason(live_server,
     sign_in(page, base, w.email["hub_manager"])
     page.goto(f"{base}/hubs/{w.hub_slug}/board")
     card = page.get_by_test_id("card-CPL-DEF-1")
+    card.locator("summary").click()  # the compact card's Move menu
     select = card.get_by_label("Move CPL-DEF-1 to")
     assert select.input_value() == ""
     card.get_by_role("button", name="Move CPL-DEF-1").click()
@@ -47,7 +48,8 @@ def test_move_chooses_nothing_and_a_move_backwards_needs_its_reason(live_server,
     assert _stage(live_server, defect_case) == "awaiting_conference"
 
     card = page.get_by_test_id("card-CPL-DEF-1")
-    card.get_by_label("Move CPL-DEF-1 to").select_option("referred")
+    expect(card.get_by_test_id("move-refusal")).to_contain_text("Choose a stage")
+    card.get_by_label("Move CPL-DEF-1 to").select_option("referred")  # left open by the refusal
     card.get_by_role("button", name="Move CPL-DEF-1").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Move the case back to referred?")
     assert _stage(live_server, defect_case) == "awaiting_conference"

@@ -63,11 +63,14 @@ def test_a_council_user_refers_a_victim_and_sees_band_and_deadline(live_server, 
         "Does the victim fear for their safety?",
         "Is it affecting the victim's daily routine?",
     ):
-        page.get_by_label(question).check()
+        page.get_by_role("group", name=question).get_by_label("Yes").check()
+    # Not known: scored as no, shown to the coordinator.
+    page.get_by_role("group", name="Are children affected?").get_by_label("Don't know").check()
     page.get_by_role("button", name="Continue").click()
 
     expect(page.get_by_role("heading", level=1)).to_contain_text("Check your answers")
     expect(page.locator("main")).to_contain_text("CA28 7XY")
+    expect(page.locator("main")).to_contain_text("Answered don't know")
     page.get_by_role("button", name="Send referral").click()
 
     expect(page.locator(".govuk-panel")).to_contain_text("Referral sent")

@@ -65,3 +65,36 @@ def test_the_demo_coordinator_works_a_demo_case_under_its_agreement(app, client)
     assert board.status_code == 200
     conferences = client.get("/hubs/copeland/conferences").get_data(as_text=True)
     assert "Copeland Centre" in conferences  # the coming weekly conferences exist
+
+
+def test_the_demo_case_has_incidents_evidence_a_letter_and_a_power_expiring(app):
+    """Issue 12: a case worked after it opened, shown in the demo."""
+    from datetime import timedelta
+
+    from hub.casework import powers
+    from hub.core import storage
+    from hub.models import Case, CaseIncident, Evidence, Intervention, Letter, PowerStep
+    from hub.permissions import hub_today
+
+    assert app.test_cli_runner().invoke(args=["hub", "demo"]).exit_code == 0
+    with app.app_context():
+        case = db.session.execute(select(Case).order_by(Case.id).limit(1)).scalar_one()
+        count = lambda model: db.session.execute(  # noqa: E731
+            select(func.count()).select_from(model).where(model.case_id == case.id)
+        ).scalar_one()
+        assert count(CaseIncident) == 2 and count(Evidence) == 2 and count(Letter) == 1
+        store = storage.evidence_store()
+        for item in db.session.execute(select(Evidence)).scalars():
+            assert len(store.get(item.storage_key)) == item.size_bytes
+        power = db.session.execute(
+            select(Intervention).where(Intervention.case_id == case.id)
+        ).scalar_one()
+        assert power.type == "youth_injunction" and power.status == "served"
+        assert hub_today() < power.expires_on <= hub_today() + timedelta(days=28)
+        steps = db.session.execute(
+            select(PowerStep.step).where(PowerStep.intervention_id == power.id)
+        ).scalars()
+        assert list(steps) == ["proposed", "applied", "granted", "served"]
+        due = [d for d, _ in powers.power_reminders(hub_today())]
+        assert {(d.item.id, d.kind) for d in due} == {(power.id, "expiry"), (power.id, "review")}
+        db.session.rollback()

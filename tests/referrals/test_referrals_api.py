@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from hub.extensions import db
 from hub.models import AuditEntry, Incident, Referral
-from tests.support.referral_data import auth, issue_token, payload
+from tests.support.referral_data import auth, issue_token, payload, user
 
 NOW = datetime.fromisoformat("2026-11-18T10:00:00+00:00")  # a Wednesday
 
@@ -93,7 +93,7 @@ BAD_INPUT = [
         "Unknown vulnerability",
     ),
     ({"consent": {"given": False}}, "consent", "reason for referring without consent"),
-    ({"risk": {"targeted": "yes"}}, "risk", "Answer yes (true) or no (false)"),
+    ({"risk": {"targeted": "yes"}}, "risk", "Answer yes (true), no (false) or don"),
     ({"risk": {"on_fire": True}}, "risk", "Unknown field"),
     ({"colour": "red"}, "colour", "Unknown field"),
 ]
@@ -231,6 +231,61 @@ def test_the_openapi_document_describes_the_one_error_shape(client):
     # And what the API answers has that shape.
     refused = client.get("/api/v1/referrals").get_json()
     assert set(refused) == {"error"} and {"code", "message"} <= set(refused["error"])
+
+
+def test_a_referral_is_classified_by_its_hubs_lists(app, client, world):
+    """Incident category, ASB type, hate strands and crime reference: the default lists, or the
+    hub's own (referrals.classification), refused with a field message otherwise."""
+    from marshmallow import ValidationError
+
+    from hub.models import HubScoringSettings
+    from referrals import classification, intake
+
+    with app.app_context():
+        referrer = user("referrer@council.example")
+        classified = payload(
+            incident_category="asb_personal",
+            asb_type="intimidation",
+            hate_strands=["disability"],
+            crime_reference="CR/2026/012345",
+            risk={"targeted": True, "hate_motivated": True},
+        )
+        referral, _ = intake.submit_referral(classified, user=referrer)
+        assert (referral.incident_category, referral.asb_type, referral.hate_strands) == (
+            "asb_personal",
+            "intimidation",
+            ["disability"],
+        )
+        assert referral.crime_reference == "CR/2026/012345"
+        for changes, field in (
+            ({"asb_type": "parking"}, "asb_type"),
+            ({"hate_strands": ["race"], "risk": {"targeted": True}}, "hate_strands"),
+            ({"crime_reference": "<script>"}, "crime_reference"),
+        ):
+            try:
+                intake.submit_referral(payload(**changes), user=referrer)
+            except ValidationError as refused:
+                assert field in refused.messages
+            else:
+                raise AssertionError(f"{field} should be refused")
+        # A force using the personal/community split lists those instead.
+        own = classification.default_data()
+        own["incident_categories"] = [
+            {"code": "asb_personal", "label": "ASB personal"},
+            {"code": "asb_community", "label": "ASB community"},
+        ]
+        db.session.add(HubScoringSettings(hub_id=world.hub_id, classification=own))
+        db.session.flush()
+        community, _ = intake.submit_referral(
+            payload(incident_category="asb_community"), user=referrer
+        )
+        assert community.incident_category == "asb_community"
+        try:
+            intake.submit_referral(payload(incident_category="asb_nuisance"), user=referrer)
+        except ValidationError as refused:
+            assert "incident_category" in refused.messages
+        else:
+            raise AssertionError("the hub does not record asb_nuisance")
 
 
 def test_a_method_not_allowed_says_which_are(client):

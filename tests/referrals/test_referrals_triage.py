@@ -151,11 +151,17 @@ def test_a_hubs_own_rules_and_weekly_conference_set_the_score_and_deadline(ctx, 
         )
     )
     db.session.flush()
-    medium = submit(risk={"fear_for_safety": True})  # 8 + 6 = 14: medium
+    # A victim with no recorded vulnerabilities, one incident today: 8 + 6 = 14, medium.
+    plain = {
+        "people": [{"role": "victim", "name": "William Hartley"}],
+        "incident_count": 1,
+        "first_incident_on": "2026-11-18",
+    }
+    medium = submit(risk={"fear_for_safety": True}, **plain)
     assert medium.band == "medium" and medium.ruleset_version == "copeland-2026.2"
     # The next Friday conference at least 24 hours away: Friday 20 November, 09:30 GMT.
     assert medium.conference_due_by.isoformat() == "2026-11-20T09:30:00+00:00"
-    targeted = submit(risk={"targeted": True})  # 20 + 6 = 26: high under the hub's rules
+    targeted = submit(risk={"targeted": True}, **plain)  # 20 + 6 = 26: high under the hub's
     assert targeted.band == "high"
     assert sum(line["points"] for line in targeted.explanation) == targeted.score
 

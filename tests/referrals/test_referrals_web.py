@@ -57,7 +57,7 @@ def fill_referral(client, *, victim="William Hartley", risk=HIGH):
         ),
         (f"/referrals/{rid}/people", {"action": "continue"}),
         (f"/referrals/{rid}/consent", {"consent_given": "no", "consent_reason": "risk of harm"}),
-        (f"/referrals/{rid}/risk", {"risk": list(risk)}),
+        (f"/referrals/{rid}/risk", {f"risk-{k}": "yes" for k in risk}),
     ]
     for path, data in steps:
         r = client.submit(path, data)
@@ -275,3 +275,46 @@ def test_another_agency_gets_the_same_404_for_a_referral_page_and_it_is_audited(
             select(func.count()).select_from(AuditEntry).where(AuditEntry.outcome == "denied")
         ).scalar_one()
     assert denied >= 3
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_referrer_classifies_the_referral_and_answers_dont_know(app, client, world):
+    """The 'what' page offers the hub's incident categories, ASB types and hate strands and a
+    crime reference; the risk page has yes, no and don't know for each question."""
+    client.sign_in("referrer@council.example")
+    rid = fill_referral(client)
+    page = client.get(f"/referrals/{rid}/what").get_data(as_text=True)
+    assert "Incident category" in page and "Cuckooing" in page and "Transgender identity" in page
+    r = client.submit(
+        f"/referrals/{rid}/what",
+        {
+            "summary": "Older man targeted by youths",
+            "description": "Youths gather outside his flat and shout disability abuse at night.",
+            "first_incident_on-day": "1",
+            "first_incident_on-month": "8",
+            "first_incident_on-year": "2026",
+            "incident_count": "12",
+            "incident_category": "asb_personal",
+            "asb_type": "intimidation",
+            "hate_strands": "disability",
+            "crime_reference": "CR/2026/99881",
+        },
+    )
+    assert r.status_code == 302
+    risk = client.get(f"/referrals/{rid}/risk").get_data(as_text=True)
+    assert 'value="unknown"' in risk and "Don&#39;t know" in risk
+    answers = {f"risk-{k}": "yes" for k in HIGH} | {
+        "risk-hate_motivated": "yes",
+        "risk-vulnerable": "unknown",
+    }
+    assert client.submit(f"/referrals/{rid}/risk", answers).status_code == 302
+    check = client.get(f"/referrals/{rid}/check").get_data(as_text=True)
+    assert "CR/2026/99881" in check and "Is the victim, or anyone in their household" in check
+    response, _ = send(client, rid)
+    assert response.status_code == 302
+    referral = db.session.get(Referral, rid)
+    assert (referral.asb_type, referral.hate_strands, referral.risk_unknown) == (
+        "intimidation",
+        ["disability"],
+        ["vulnerable"],
+    )

@@ -93,18 +93,18 @@ def test_high_referral_friday_before_bank_holiday():
     assert result.conference_due_by == utc(2026, 9, 3, 16)
     assert result.review_every_days == 14
     assert result.next_review_due == dt.date(2026, 9, 11)
-    assert result.ruleset_version == "default-2026.1"
+    assert result.ruleset_version == "default-2026.2"
 
 
 def test_critical_referral_friday_before_bank_holiday_is_due_tuesday():
     result = score_referral(
         make(
-            ("targeted", "vulnerable", "fear_for_safety", "hate_motivated"),
+            ("targeted", "vulnerable", "fear_for_safety", "hate_motivated", "health_affected"),
             at=FRIDAY_BEFORE_BANK_HOLIDAY,
             repeat=RepeatCounts(victim=WindowCounts(1, 2, 2)),
         )
     )
-    assert (result.score, result.band) == (43, "critical")
+    assert (result.score, result.band) == (49, "critical")
     assert result.conference_due_by == london(2026, 9, 1, 17) == utc(2026, 9, 1, 16)
     assert result.review_every_days == 7
 
@@ -223,7 +223,13 @@ def test_override_answered_no_changes_nothing():
 
 def test_override_never_lowers_a_band():
     rules = ruleset_with(overrides__self_harm_risk__band="medium")
-    everything = ("targeted", "vulnerable", "hate_motivated", "threats_or_violence")
+    everything = (
+        "targeted",
+        "vulnerable",
+        "hate_motivated",
+        "threats_or_violence",
+        "fear_for_safety",
+    )
     result = score_referral(make((*everything, "self_harm_risk")), rules)
     assert result.band == "critical"
     assert result.overridden_by is None
@@ -374,7 +380,7 @@ def test_to_dict_is_json_friendly():
         "label": "Threat to life \u2014 critical whatever else is scored",
         "points": 0,
     }
-    assert d["ruleset_version"] == "default-2026.1"
+    assert d["ruleset_version"] == "default-2026.2"
 
 
 def test_band_rank():

@@ -22,7 +22,7 @@ def default_dict() -> dict:
 
 def test_default_ruleset_loads_with_a_version():
     assert isinstance(DEFAULT_RULESET, Ruleset)
-    assert DEFAULT_RULESET.version == "default-2026.1"
+    assert DEFAULT_RULESET.version == "default-2026.2"
     assert [f.key for f in DEFAULT_RULESET.factors] == list(RISK_FACTORS)
     assert [o.key for o in DEFAULT_RULESET.overrides] == list(OVERRIDE_ANSWERS)
 
@@ -35,7 +35,7 @@ def test_default_ruleset_contents_are_sensible():
     assert "critical whatever else is scored" in r.overrides[0].label
     cats = r.category_points
     assert cats["personal"] > cats["nuisance"] > cats["environmental"]
-    assert r.band_thresholds == (("critical", 40), ("high", 25), ("medium", 12), ("standard", 0))
+    assert r.band_thresholds == (("critical", 44), ("high", 25), ("medium", 12), ("standard", 0))
     assert {b: (d.working_days, d.next_conference) for b, d in r.deadline_rules.items()} == {
         "critical": (1, False),
         "high": (3, False),
@@ -160,7 +160,7 @@ BAD_RULESETS = [
     (_set("version", 3), "version: expected a non-empty string"),
     # relationships between keys
     (_set("bands.standard", 5), "bands.standard: must be 0"),
-    (_set("bands.high", 40), "bands.critical: threshold 40 must be above bands.high (40)"),
+    (_set("bands.high", 44), "bands.critical: threshold 44 must be above bands.high (44)"),
     (
         _set("repeat_points.subject.per_incident.91-180", 5),
         "repeat_points.subject.per_incident: points must not increase with age",
