@@ -33,6 +33,8 @@ from hub.models import (
     IsaCategory,
     IsaSignatory,
     IsaStatus,
+    Lesson,
+    LessonStatus,
     PersonalRecord,
     RecordRestriction,
     Role,
@@ -587,6 +589,22 @@ def can_supervise_case(user, case: Case) -> bool:
     )
 
 
+def can_write_evaluation(user, case: Case) -> bool:
+    """The evaluation is written by the case's lead agency: its people who may write the
+    case's working records (the evaluation is one: it reads the plan against what happened)."""
+    return (
+        case.lead_agency_id is not None
+        and user.is_authenticated
+        and user.agency_id == case.lead_agency_id
+        and can_read_working_records(user, case, Action.WRITE)
+    )
+
+
+def can_sign_evaluation(user, case: Case) -> bool:
+    """A coordinator or hub manager of a member agency signs the evaluation off."""
+    return can_supervise_case(user, case) and can_read_working_records(user, case, Action.WRITE)
+
+
 def visible_activity(user, model, case: Case) -> Select:
     """SQL: the case's activity entries this user may see. Entries about case data (no
     category) need access to the case; entries about a personal record carry its category
@@ -963,6 +981,7 @@ CONFERENCE = Finds(Conference, "conference_id", "conference")
 REFERRAL = Finds(Referral, "referral_id", "referral")
 CASE_REVIEW = Finds(CaseReview, "review_id", "review")
 PERSON = Finds(User, "user_id", "person", target_type="user")
+LESSON = Finds(Lesson, "lesson_id", "lesson")
 
 
 # -- analytics ----------------------------------------------------------------------------------
@@ -990,6 +1009,68 @@ def can_import_context(user, hub: Hub) -> bool:
     """police.uk imports and the hub's area: hub managers and analysts."""
     return can_manage_hub(user, hub) or (
         is_in_hub(user, hub) and has_hub_role(user, hub, Role.ANALYST)
+    )
+
+
+# -- the lessons-learned library ------------------------------------------------------------------
+#
+# A published lesson holds nothing personal (hub.lessons.redaction checks it before anyone but
+# its author sees it), so everyone in the hub reads the library, with no section 115 gate. A
+# draft is its author's alone; a lesson awaiting review is also its hub's reviewers'
+# (coordinators and hub managers). Searches are audited (hub.lessons.library).
+
+
+def can_use_library(user, hub: Hub) -> bool:
+    return is_in_hub(user, hub)
+
+
+def can_draft_lessons(user, hub: Hub) -> bool:
+    """Anyone whose role in the hub works cases writes lessons."""
+    return is_in_hub(user, hub) and role_allows(user, hub.id, Action.WRITE)
+
+
+def can_review_lessons(user, hub: Hub) -> bool:
+    return is_in_hub(user, hub) and has_hub_role(user, hub, Role.COORDINATOR, Role.HUB_MANAGER)
+
+
+def lessons_visible(user, hub: Hub) -> Select:
+    """SQL: the hub's lessons this user may read (the Python twin is can_see_lesson)."""
+    if not can_use_library(user, hub):
+        return select(Lesson).where(false())
+    conditions = [
+        Lesson.status == LessonStatus.PUBLISHED.value,
+        and_(Lesson.status == LessonStatus.DRAFT.value, Lesson.author_id == user.id),
+    ]
+    if can_review_lessons(user, hub):
+        conditions.append(Lesson.status == LessonStatus.IN_REVIEW.value)
+    else:
+        conditions.append(
+            and_(Lesson.status == LessonStatus.IN_REVIEW.value, Lesson.author_id == user.id)
+        )
+    return select(Lesson).where(Lesson.hub_id == hub.id, or_(*conditions))
+
+
+def can_see_lesson(user, lesson: Lesson) -> bool:
+    hub = db.session.get(Hub, lesson.hub_id)
+    if not can_use_library(user, hub):
+        return False
+    if lesson.status == LessonStatus.PUBLISHED.value or lesson.author_id == user.id:
+        return True
+    return lesson.status == LessonStatus.IN_REVIEW.value and can_review_lessons(user, hub)
+
+
+def can_edit_lesson(user, lesson: Lesson) -> bool:
+    """A draft, by its author, while they may still write lessons in its hub."""
+    return (
+        lesson.status == LessonStatus.DRAFT.value
+        and lesson.author_id == user.id
+        and can_draft_lessons(user, db.session.get(Hub, lesson.hub_id))
+    )
+
+
+def can_review_lesson(user, lesson: Lesson) -> bool:
+    return lesson.status == LessonStatus.IN_REVIEW.value and can_review_lessons(
+        user, db.session.get(Hub, lesson.hub_id)
     )
 
 
@@ -1050,6 +1131,13 @@ POLICIES: dict[str, Policy] = {
     ),
     "approve_minutes": Policy(can_approve_minutes, CONFERENCE),
     "circulate_minutes": Policy(can_circulate_minutes, CONFERENCE),
+    # the lessons-learned library
+    "lesson_library": Policy(can_use_library, HUB),
+    "draft_lessons": Policy(can_draft_lessons, HUB),
+    "review_lessons": Policy(can_review_lessons, HUB),
+    "see_lesson": Policy(can_see_lesson, LESSON),
+    "edit_lesson": Policy(can_edit_lesson, LESSON),
+    "review_lesson": Policy(can_review_lesson, LESSON),
     # victims and their SPoCs
     "spoc": Policy(lambda user: bool(spoc_hubs(user))),
     "spoc_work": Policy(lambda user, hub: can_keep_victims(user, hub), HUB),

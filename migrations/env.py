@@ -97,6 +97,8 @@ def run_migrations_online():
 
     conf_args = current_app.extensions["migrate"].configure_args
     conf_args.setdefault("render_item", render_item)
+    # The lessons' full-text search (an FTS5 table, a GIN index) lives outside the models.
+    conf_args.setdefault("include_name", lambda name, *_: not (name or "").startswith("lesson_fts"))
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

@@ -36,6 +36,8 @@ RANKS = {
     "hub.today": 2,
     # Conferences decide on referrals (triage) and write decisions into cases (casework).
     "hub.conferences": 3,
+    # The lessons library: reads evaluations and writes a case's side through casework.
+    "hub.lessons": 3,
     # Areas side by side: none imports another.
     "referrals": 4,
     "hub.sharing": 4,

@@ -248,12 +248,20 @@ def outcomes_by_intervention(hub: Hub, filters: Filters) -> Chart:
             Case.hub_id == hub.id,
             Evaluation.recorded_at >= filters.since,
             Evaluation.recorded_at < filters.until,
+            Evaluation.signed_at.is_not(None),  # a draft is not yet the partners' judgement
         )
         .group_by(Intervention.type, Evaluation.outcome)
     ).all()
     used = [t for t in INTERVENTION_TYPES if any(r[0] == t for r in rows)]
     values = {(t, o): c for t, o, c in rows}
-    colours = {"resolved": "#00703c", "improved": "#85994b", "unchanged": "#b1b4b6"}
+    colours = {
+        "ceased": "#00703c",
+        "reduced": "#85994b",
+        "harm_reduced": "#1d70b8",
+        "response_improved": "#5694ca",
+        "displaced": "#f47738",
+        "not_achieved": "#b1b4b6",
+    }
     return Chart(
         "outcomes-by-intervention",
         "Evaluated outcomes, by intervention used",

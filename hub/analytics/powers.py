@@ -40,6 +40,7 @@ def powers_return(hub: Hub, filters: Filters) -> list[ReturnRow]:
     Outcome: the case's latest evaluation, if any."""
     latest = (
         select(Evaluation.case_id, func.max(Evaluation.id).label("id"))
+        .where(Evaluation.signed_at.is_not(None))  # a draft is not yet the judgement
         .group_by(Evaluation.case_id)
         .subquery()
     )

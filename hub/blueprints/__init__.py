@@ -17,6 +17,7 @@ from hub.blueprints import (
     conference_minutes,
     conference_timeliness,
     conferences,
+    lessons,
     main,
     referrals,
     sharing,
@@ -43,6 +44,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(conference_minutes.bp)  # minutes, printing, decision log
     app.register_blueprint(conference_timeliness.bp)  # urgent conferences, timeliness
     app.register_blueprint(case_reviews.bp)  # ASB case review applications and outcomes
+    app.register_blueprint(lessons.bp)  # the lessons-learned library, evaluation's sequel
     app.register_blueprint(analytics.bp)  # dashboard, hotspots, repeats, returns, police.uk
     app.register_blueprint(victims.bp)  # victims, their SPoCs' contact log and call-backs
     api.init_app(app)

@@ -24,6 +24,7 @@ from hub.casework import (
     activity,
     assessments,
     cases,
+    evaluations,
     evidence,
     incidents,
     interventions,
@@ -42,6 +43,8 @@ from hub.core.forms import Attempt, FormErrors, attempt
 from hub.core.locking import StaleForm
 from hub.core.timeutil import utcnow
 from hub.extensions import db, htmx
+from hub.lessons import suggestions
+from hub.lessons.library import labels as lesson_labels
 from hub.models import (
     AssessmentKind,
     Case,
@@ -57,7 +60,14 @@ from hub.models import (
     RiskAssessment,
     Stage,
 )
-from hub.models.casework import EVALUATION_OUTCOMES, INTERVENTION_TYPES, SUBJECT_AGE_GROUPS
+from hub.models.casework import (
+    EVALUATION_OUTCOMES,
+    INTERVENTION_TYPES,
+    MEASURE_RESULTS,
+    SATISFACTION,
+    SUBJECT_AGE_GROUPS,
+    WORKED,
+)
 from hub.models.records import EVIDENCE_KINDS
 from hub.victims import records as victim_records
 from referrals.matching import place_history
@@ -72,6 +82,7 @@ TABS = {
     "plan": "Plan",
     "actions": "Actions",
     "interventions": "Interventions and powers",
+    "evaluation": "Evaluation",
     "evidence": "Evidence and letters",
     "conferences": "Conferences",
     "victim": "Victim",  # served by the victims blueprint (hub.blueprints.victims)
@@ -107,14 +118,21 @@ def _tab_context(case: Case, tab: str) -> dict:
         ctx["reassessment_due"] = workspace.reassessment_due(case)
         ctx["review_every_days"] = scores.for_hub(case.hub_id).ruleset.review_days[case.band]
         ctx["categories"] = sorted(perm.shared_categories(user.agency_id, case.hub_id))
-    elif tab in ("plan", "actions", "conferences") and not perm.can_read_working_records(
-        user, case
-    ):
+    elif tab in (
+        "plan",
+        "actions",
+        "conferences",
+        "evaluation",
+    ) and not perm.can_read_working_records(user, case):
         ctx["not_covered"] = True  # working records are incident data (hub.permissions)
     elif tab == "plan":
         ctx["plan"], ctx["revisions"] = workspace.plan_view(user, case)
         ctx["can_supervise"] = perm.can_supervise_case(user, case)
-        ctx["evaluations"] = workspace.evaluations(case)
+        ctx["suggestions"] = suggestions.for_case(user, case)
+        ctx["can_mark"] = perm.can_read_working_records(user, case, perm.Action.WRITE)
+        ctx["lesson_labels"] = lesson_labels()
+    elif tab == "evaluation":
+        ctx.update(evaluations.tab(user, case))
         ctx["satisfaction"] = victim_records.satisfaction_summary(user, case)
     elif tab == "actions":
         ctx["actions"] = workspace.actions(user, case)
@@ -206,6 +224,10 @@ def _labels() -> dict:
         "interventions": INTERVENTION_TYPES,
         "age_groups": SUBJECT_AGE_GROUPS,
         "evaluation_outcomes": EVALUATION_OUTCOMES,
+        "measure_results": MEASURE_RESULTS,
+        "worked": WORKED,
+        "satisfaction": SATISFACTION,
+        "helped": evaluations.HELPED,
         "evidence_kinds": EVIDENCE_KINDS,
     }
 
@@ -213,7 +235,8 @@ def _labels() -> dict:
 @bp.get("/cases/<int:case_id>", defaults={"tab": "overview"})
 @bp.get(
     "/cases/<int:case_id>/"
-    "<any(referrals, risk, plan, actions, interventions, evidence, conferences, activity):tab>"
+    "<any(referrals, risk, plan, actions, interventions, evaluation, evidence, conferences, "
+    "activity):tab>"
 )
 @perm.requires("read_case")
 def show(case: Case, tab: str):
@@ -403,8 +426,27 @@ def sign_off_plan(case: Case):
 
 @bp.post("/cases/<int:case_id>/evaluation")
 @perm.requires("write_case")
-def record_evaluation(case: Case):
-    return _write(case, "plan", plans.record_evaluation, "The evaluation is recorded.")
+def save_evaluation(case: Case):
+    return _write(case, "evaluation", evaluations.save_evaluation, "The evaluation is saved.")
+
+
+@bp.post("/cases/<int:case_id>/evaluation/sign")
+@perm.requires("write_case")
+def sign_evaluation(case: Case):
+    return _write(
+        case,
+        "evaluation",
+        evaluations.sign_evaluation,
+        "The evaluation is signed off. It can no longer change; a correction is a new version.",
+    )
+
+
+@bp.post("/cases/<int:case_id>/evaluation/correction")
+@perm.requires("write_case")
+def correct_evaluation(case: Case):
+    return _write(
+        case, "evaluation", evaluations.start_correction, "A correction is started as a draft."
+    )
 
 
 @bp.post("/cases/<int:case_id>/actions")

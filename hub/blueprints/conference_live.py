@@ -11,6 +11,8 @@ from hub.conferences import agenda, running
 from hub.conferences import decisions as decision_service
 from hub.core.forms import FormErrors, attempt
 from hub.extensions import db
+from hub.lessons import suggestions
+from hub.lessons.library import labels as lesson_labels
 from hub.models import (
     AgendaItem,
     AgendaReason,
@@ -88,6 +90,11 @@ def _live_page(
             "categories": sorted(perm.shared_categories(user.agency_id, conference.hub_id)),
             # An ASB case review application awaiting the partners' threshold decision.
             "review": decision_service.review_on_item(item),
+            # Lessons from similar cases, for a case whose working records the user reads.
+            "suggestions": suggestions.for_case(user, case)
+            if case is not None and perm.can_read_working_records(user, case)
+            else None,
+            "lesson_labels": lesson_labels(),
         }
     attendance = running.attendance_of(conference)
     body = render_template(

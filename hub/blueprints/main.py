@@ -77,6 +77,7 @@ MENU = [
         _in_a_hub,
         ("conferences.", "conference_", "case_reviews."),
     ),
+    ("lessons.home", "Lessons learned", _in_a_hub, ("lessons.",)),
     (
         "analytics.home",
         "Analytics",

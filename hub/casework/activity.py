@@ -35,6 +35,9 @@ KIND_LABELS = {
     "case_updated": "Case details updated",
     "stage_changed": "Stage changed",
     "evaluation_recorded": "Evaluation recorded",
+    "evaluation_saved": "Evaluation saved",
+    "evaluation_signed": "Evaluation signed off",
+    "lesson_used": "Lesson used",
     # victims and their SPoCs (hub.victims): the entries carry the victim contact category
     "victim_added": "Victim added",
     "victim_updated": "Victim's contact needs updated",

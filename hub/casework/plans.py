@@ -1,4 +1,4 @@
-"""The problem-solving plan (OSARA), its sign-off, and the evaluation of what it achieved.
+"""The problem-solving plan (OSARA) and its sign-off (the evaluation: hub.casework.evaluations).
 Every save keeps a revision; stale saves are refused. Audited; callers commit."""
 
 from marshmallow import ValidationError
@@ -8,16 +8,12 @@ from hub import audit
 from hub import permissions as perm
 from hub.casework.activity import log
 from hub.casework.checks import CASE_CHANGED, check_working_records, diff, stale_case
-from hub.casework.schemas import (
-    EvaluationSchema,
-    PlanSchema,
-)
+from hub.casework.schemas import PlanSchema
 from hub.core.locking import StaleForm, check_version, flush_or_stale
 from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import (
     Case,
-    Evaluation,
     Plan,
     PlanRevision,
 )
@@ -97,22 +93,3 @@ def sign_off_plan(case: Case, data: dict, *, actor) -> Plan:
     audit.record("plan_signed_off", user=actor, hub=case.hub_id, target=case)
     log(case, actor, "plan_signed_off", f"Signed off the plan (version {plan.version})")
     return plan
-
-
-# -- the evaluation ---------------------------------------------------------------------------
-
-
-def record_evaluation(case: Case, data: dict, *, actor) -> Evaluation:
-    data = EvaluationSchema().load(data)
-    evaluation = Evaluation(case_id=case.id, recorded_by_id=actor.id, **data)
-    db.session.add(evaluation)
-    db.session.flush()
-    audit.record(
-        "evaluation_recorded",
-        user=actor,
-        hub=case.hub_id,
-        target=evaluation,
-        details={"case_id": case.id, "outcome": evaluation.outcome},
-    )
-    log(case, actor, "evaluation_recorded", f"Recorded the evaluation: {evaluation.outcome}")
-    return evaluation

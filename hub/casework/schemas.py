@@ -9,7 +9,12 @@ from hub.models import (
     DataCategory,
     Stage,
 )
-from hub.models.casework import EVALUATION_OUTCOMES, INTERVENTION_TYPES, SUBJECT_AGE_GROUPS
+from hub.models.casework import (
+    EVALUATION_OUTCOMES,
+    INTERVENTION_TYPES,
+    SATISFACTION,
+    SUBJECT_AGE_GROUPS,
+)
 from hub.models.records import EVIDENCE_KINDS
 from scoring.rules import CATEGORIES, OVERRIDE_ANSWERS, RISK_FACTORS
 
@@ -188,13 +193,53 @@ class InterventionSchema(Schema):
 
 
 class EvaluationSchema(Schema):
+    """The evaluation's own fields; each success measure, intervention, agency's view and
+    lesson used are checked beside it (hub.casework.evaluations), as the case decides them."""
+
     outcome = fields.String(
         required=True,
         validate=validate.OneOf(list(EVALUATION_OUTCOMES), error="Choose the outcome"),
         error_messages={"required": "Choose the outcome"},
     )
     summary = text_field("Summarise the outcome against the success measures")
+    objective_result = text_field()
+    victim_satisfaction = fields.Integer(
+        load_default=None,
+        validate=validate.OneOf(list(SATISFACTION), error="Choose how satisfied the victim is"),
+        error_messages={"invalid": "Choose how satisfied the victim is"},
+    )
+    victim_words = text_field()
+    victim_not_asked = text_field()
+    officer_hours = fields.Float(
+        load_default=None,
+        allow_nan=False,
+        validate=validate.Range(
+            min=0, max=100_000, error="Enter the officer hours as a number, such as 12.5"
+        ),
+        error_messages={"invalid": "Enter the officer hours as a number, such as 12.5"},
+    )
+    window_days = fields.Integer(
+        load_default=90,
+        validate=validate.Range(
+            min=14, max=365, error="Choose a window of 14 to 365 days before and after"
+        ),
+        error_messages={"invalid": "Choose a window of 14 to 365 days before and after"},
+    )
     lessons = text_field()
+
+    @validates_schema(skip_on_field_errors=False)
+    def _victim_view_or_why_not(self, data, **_):
+        asked = data.get("victim_satisfaction") is not None
+        why_not = (data.get("victim_not_asked") or "").strip()
+        if not asked and not why_not:
+            raise ValidationError(
+                "Give the victim's satisfaction, or say why they were not asked",
+                "victim_satisfaction",
+            )
+        if asked and why_not:
+            raise ValidationError(
+                "Leave this blank when the victim gave their view", "victim_not_asked"
+            )
 
 
 class BoardFilters(Schema):

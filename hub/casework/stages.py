@@ -42,11 +42,13 @@ def unmet_needs(case: Case, target: Stage) -> list[str]:
         ).first()
         if closure is None:
             needs.append("A case cannot close without a signed closure risk assessment")
-        evaluation = db.session.execute(
-            select(Evaluation.id).where(Evaluation.case_id == case.id)
+        signed = db.session.execute(
+            select(Evaluation.id)
+            .where(Evaluation.case_id == case.id, Evaluation.signed_at.is_not(None))
+            .limit(1)
         ).first()
-        if evaluation is None:
-            needs.append("A case cannot close without an evaluation record")
+        if signed is None:
+            needs.append("A case cannot close without a signed evaluation")
     return needs
 
 

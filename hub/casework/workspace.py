@@ -23,7 +23,6 @@ from hub.models import (
     CaseIncident,
     CaseNote,
     Conference,
-    Evaluation,
     Intervention,
     PlanRevision,
     RiskAssessment,
@@ -157,16 +156,6 @@ def interventions(user, case: Case) -> list[Intervention]:
     rows = list(db.session.execute(query).unique().scalars())
     perm.record_read(user, case, rows, what="interventions and powers")
     return rows
-
-
-def evaluations(case: Case) -> list[Evaluation]:
-    query = (
-        select(Evaluation)
-        .where(Evaluation.case_id == case.id)
-        .options(joinedload(Evaluation.recorded_by))
-        .order_by(Evaluation.id.desc())
-    )
-    return list(db.session.execute(query).unique().scalars())
 
 
 def plan_view(user, case: Case):

@@ -17,6 +17,7 @@ from hub.conferences import case_reviews, urgent
 from hub.conferences.slot import ensure_weekly_conferences
 from hub.core.security import hash_password
 from hub.core.timeutil import utcnow
+from hub.demo.library import build_demo_library
 from hub.demo.referrals import build_demo_referrals
 from hub.demo.victims import build_demo_victims
 from hub.extensions import db
@@ -513,6 +514,7 @@ def build_demo() -> dict:
     created += _build_case_review_application(hub)
     created += build_demo_victims(hub)
     created += _build_case_records(hub)
+    created += build_demo_library(hub)
     # The scheduler's hourly safety net, run once now, so nothing due before its first
     # conference waits for the scheduler to start.
     created += len(urgent.propose_due(utcnow()))

@@ -4,7 +4,7 @@ is submitted with a fixed idempotency key, so running the demo again adds nothin
 
 from sqlalchemy import select
 
-from hub.casework import assessments, cases, plans, stages
+from hub.casework import assessments, cases, evaluations, plans, stages
 from hub.extensions import db
 from hub.models import Hub, HubScoringSettings, User
 from referrals import intake, triage
@@ -350,10 +350,17 @@ def _work_to(case, stage: str, coordinator) -> int:
                 },
                 actor=coordinator,
             )
-            plans.record_evaluation(
+            # The lead agency (the coordinator's) evaluates; the coordinator signs it off.
+            evaluation = evaluations.save_evaluation(
                 case,
-                {"outcome": "resolved", "summary": "No new tags since the wall was painted."},
+                {
+                    "outcome": "ceased",
+                    "summary": "No new tags since the wall was painted.",
+                    "measure_0_met": "met",
+                    "victim_not_asked": "A problem of a place: no one victim to ask",
+                },
                 actor=coordinator,
             )
+            evaluations.sign_evaluation(case, {"version": evaluation.version}, actor=coordinator)
         stages.move_stage(case, step, case.version, actor=coordinator)
     return 2 + order.index(stage) + 1

@@ -61,6 +61,7 @@ from hub.models.conference import (
     DecisionKind,
     StandingAttendee,
 )
+from hub.models.lessons import Lesson, LessonStatus, LessonUse
 from hub.models.org import Agency, AgencyKind, Hub, HubAgency
 from hub.models.records import CaseIncident, Evidence, Letter, PowerBreach, PowerStep
 from hub.models.referral import (
@@ -157,6 +158,10 @@ __all__ = [
     "SignInFailure",
     "User",
     "UserRole",
+    # lessons
+    "Lesson",
+    "LessonStatus",
+    "LessonUse",
     # analytics
     "ContextIncident",
     "ContextMonthCount",

@@ -234,27 +234,77 @@ SUBJECT_AGE_GROUPS = {
 
 
 class Evaluation(db.Model):
-    """The formal evaluation of outcome once interventions are done: a case needs one to
-    close."""
+    """The formal evaluation of a case once interventions are done, written by its lead agency
+    and signed off by a coordinator or hub manager. A case closes only with a signed one.
+
+    A draft can be edited (version-checked); once signed it never changes, and the before and
+    after figures are kept as they were at signing. A correction is a new evaluation (the
+    next `number`) that `supersedes` the signed one."""
 
     __tablename__ = "case_evaluation"
+    __table_args__ = (UniqueConstraint("case_id", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
-    outcome: Mapped[str] = mapped_column(String(20))  # resolved | improved | unchanged | worse
+    # 1 for the first evaluation of a case, 2 for its first correction, ...
+    number: Mapped[int] = mapped_column(default=1)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("case_evaluation.id"))
+    outcome: Mapped[str] = mapped_column(String(20))  # a key of EVALUATION_OUTCOMES
     summary: Mapped[str] = mapped_column(Text, info=PERSONAL)
     lessons: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
+    # The plan's objective as it stood, and what happened against it.
+    objective: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
+    objective_result: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
+    # Each success measure of the plan: [{"measure", "met" (MEASURE_RESULTS), "result"}].
+    measures: Mapped[list] = mapped_column(JSON, default=list, info=PERSONAL)
+    # The evaluators' judgement of each intervention type used: {type: WORKED key}.
+    worked: Mapped[dict] = mapped_column(JSON, default=dict)
+    victim_satisfaction: Mapped[int | None] = mapped_column()  # 1 (very dissatisfied) .. 5
+    victim_words: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
+    victim_not_asked: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
+    # Each member agency's view: {agency_id (as text): words}.
+    agency_views: Mapped[dict] = mapped_column(JSON, default=dict, info=PERSONAL)
+    officer_hours: Mapped[float | None] = mapped_column()
+    window_days: Mapped[int] = mapped_column(default=90)
+    # The computed before/after figures, frozen at signing (hub.casework.evaluations).
+    measured: Mapped[dict | None] = mapped_column(JSON)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    version: Mapped[int] = mapped_column(default=1)
 
-    recorded_by: Mapped[User] = relationship()
+    recorded_by: Mapped[User] = relationship(foreign_keys=[recorded_by_id])
+    signed_by: Mapped[User | None] = relationship(foreign_keys=[signed_by_id])
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def outcome_label(self) -> str:
+        return EVALUATION_OUTCOMES.get(self.outcome, self.outcome)
 
 
+# The outcome categories: the first four count as the objective achieved (for the lessons
+# library's evidence ordering).
 EVALUATION_OUTCOMES = {
-    "resolved": "Resolved",
-    "improved": "Improved",
-    "unchanged": "Unchanged",
-    "worse": "Worse",
+    "ceased": "Problem ceased",
+    "reduced": "Problem reduced",
+    "harm_reduced": "Harm reduced",
+    "response_improved": "Response improved",
+    "displaced": "Problem displaced",
+    "not_achieved": "Not achieved",
+}
+ACHIEVED_OUTCOMES = frozenset({"ceased", "reduced", "harm_reduced", "response_improved"})
+
+MEASURE_RESULTS = {"met": "Met", "partly": "Partly met", "not_met": "Not met"}
+WORKED = {"worked": "Worked", "partly": "Partly worked", "did_not": "Did not work"}
+SATISFACTION = {
+    1: "Very dissatisfied",
+    2: "Dissatisfied",
+    3: "Neither satisfied nor dissatisfied",
+    4: "Satisfied",
+    5: "Very satisfied",
 }
 
 

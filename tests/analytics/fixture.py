@@ -138,7 +138,7 @@ def build(world) -> SimpleNamespace:
                 status=status,
             )
         )
-    # Interventions and evaluations: CPL-A (improved) used a warning letter and a CPN on an
+    # Interventions and evaluations: CPL-A (reduced) used a warning letter and a CPN on an
     # under-18, breached; CPL-B (resolved) a warning letter on an adult.
     case_b = make_case(hub, "CPL-B", police)
     for case_, kind, agency, age, breaches, served in (
@@ -171,17 +171,19 @@ def build(world) -> SimpleNamespace:
         [
             Evaluation(
                 case_id=case_a.id,
-                outcome="improved",
+                outcome="reduced",
                 summary="s",
                 recorded_by_id=coordinator.id,
                 recorded_at=u(2026, 11, 10, 10, 0, tzinfo=UTC),
+                signed_at=u(2026, 11, 10, 10, 0, tzinfo=UTC),
             ),
             Evaluation(
                 case_id=case_b.id,
-                outcome="resolved",
+                outcome="ceased",
                 summary="s",
                 recorded_by_id=coordinator.id,
                 recorded_at=u(2026, 11, 20, 10, 0, tzinfo=UTC),
+                signed_at=u(2026, 11, 20, 10, 0, tzinfo=UTC),
             ),
             CaseReview(
                 hub_id=hub.id,

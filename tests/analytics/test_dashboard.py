@@ -66,10 +66,10 @@ def test_open_and_overdue_actions_by_agency(ctx, world):
 def test_outcomes_by_intervention_times_and_reviews(ctx, world):
     f = fixture.build(world)
     outcomes = _by_label(dashboard.outcomes_by_intervention(f.hub, PERIOD))
-    # columns: resolved, improved, unchanged, worse, total
+    # columns: ceased, reduced, harm reduced, response improved, displaced, not achieved, total
     assert outcomes == {
-        "Warning letter": [1, 1, 0, 0, 2],
-        "Community protection notice": [0, 1, 0, 0, 1],
+        "Warning letter": [1, 1, 0, 0, 0, 0, 2],
+        "Community protection notice": [0, 1, 0, 0, 0, 0, 1],
     }
     times = dashboard.referral_times(f.hub, PERIOD)
     grid = {s.key: s.values for s in times.series}
@@ -89,24 +89,13 @@ def test_outcomes_by_intervention_times_and_reviews(ctx, world):
 def test_the_powers_return(ctx, world):
     f = fixture.build(world)
     table = powers.table(powers.powers_return(f.hub, PERIOD))
-    # agency, power, statutory, age group, used, breached, resolved, improved, unchanged,
-    # worse, not yet evaluated
+    # agency, power, statutory, age group, used, breached, then the outcomes (ceased,
+    # reduced, harm reduced, response improved, displaced, not achieved), not yet evaluated
+    council = ["Copeland Borough Council"]
     assert table == [
-        [
-            "Copeland Borough Council",
-            "Community protection notice",
-            "Yes",
-            "Under 18",
-            1,
-            1,
-            0,
-            1,
-            0,
-            0,
-            0,
-        ],
-        ["Copeland Borough Council", "Warning letter", "No", "Under 18", 1, 0, 0, 1, 0, 0, 0],
-        ["Cumbria Constabulary", "Warning letter", "No", "18 and over", 1, 0, 1, 0, 0, 0, 0],
+        [*council, "Community protection notice", "Yes", "Under 18", 1, 1, 0, 1, 0, 0, 0, 0, 0],
+        [*council, "Warning letter", "No", "Under 18", 1, 0, 0, 1, 0, 0, 0, 0, 0],
+        ["Cumbria Constabulary", "Warning letter", "No", "18 and over", 1, 0, 1, 0, 0, 0, 0, 0, 0],
     ]
     november = powers.powers_return(f.hub, Filters(date(2026, 11, 1), date(2026, 11, 1)))
     assert [r.power for r in november] == ["warning_letter"]

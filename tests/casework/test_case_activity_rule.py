@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from hub import permissions as perm
 from hub.casework import actions as case_actions
-from hub.casework import assessments, cases, interventions, notes, plans
+from hub.casework import assessments, cases, evaluations, interventions, notes, plans
 from hub.casework.activity import log
 from hub.extensions import db
 from hub.models import Activity, Agency, AuditEntry, Hub, User
@@ -91,7 +91,12 @@ def test_every_write_is_audited(app, ctx, world):
         {"type": "advice", "subject": "Flat 1", "issuing_officer": "O", "category": "incident"},
         actor=manager,
     )
-    plans.record_evaluation(case, {"outcome": "improved", "summary": "s"}, actor=manager)
+    case.stage, case.lead_agency_id = "evaluation", council.id
+    evaluations.save_evaluation(
+        case,
+        {"outcome": "reduced", "summary": "s", "measure_0_met": "met", "victim_not_asked": "n"},
+        actor=manager,
+    )
     actions = set(
         db.session.execute(
             select(AuditEntry.action).where(AuditEntry.user_id == manager.id)
@@ -106,7 +111,7 @@ def test_every_write_is_audited(app, ctx, world):
         "risk_assessment_recorded",
         "risk_assessment_signed",
         "intervention_recorded",
-        "evaluation_recorded",
+        "evaluation_saved",
     } <= actions
     kinds = [a.kind for a in db.session.execute(select(Activity).order_by(Activity.id)).scalars()]
     assert kinds == [
@@ -117,7 +122,7 @@ def test_every_write_is_audited(app, ctx, world):
         "action_updated",
         "risk_signed",
         "intervention_recorded",
-        "evaluation_recorded",
+        "evaluation_saved",
     ]
 
 

@@ -461,12 +461,33 @@ def test_stage_checks_on_the_case_page(client, cw, app):
     assert case.stage == "active" and case.lead_agreed_by_id == cw.world.user_id["hub_manager"]
     refused = client.submit(f"{cw.url}/stage", {"stage": "closed", "version": case.version})
     assert "signed closure risk assessment" in html(refused)
-    assert "without an evaluation record" in html(refused)
+    assert "without a signed evaluation" in html(refused)
     client.submit(
         f"{cw.url}/risk",
         {"kind": "at_closure", "problem_type": "nuisance", "category": "incident", "sign": "true"},
     )
-    client.submit(f"{cw.url}/evaluation", {"outcome": "resolved", "summary": "No calls since"})
+    client.submit(f"{cw.url}/stage", {"stage": "evaluation", "version": case.version})
+    # The lead agency (housing) writes the evaluation; the hub manager signs it off.
+    client.submit("/sign-out", token_from="/")
+    signed_in(client, cw.world, "case_worker")
+    written = client.submit(
+        f"{cw.url}/evaluation",
+        {
+            "outcome": "ceased",
+            "summary": "No calls since",
+            "measure_0_met": "met",
+            "victim_not_asked": "Moved away",
+        },
+    )
+    assert written.status_code == 302, html(written)
+    refused = client.submit(
+        f"{cw.url}/stage", {"stage": "closed", "version": case_row(app, cw.id).version}
+    )
+    assert "without a signed evaluation" in html(refused)
+    client.submit("/sign-out", token_from="/")
+    signed_in(client, cw.world, "hub_manager")
+    signed = client.submit(f"{cw.url}/evaluation/sign", {"version": 1})
+    assert signed.status_code == 302, html(signed)
     closed = client.submit(
         f"{cw.url}/stage", {"stage": "closed", "version": case_row(app, cw.id).version}
     )

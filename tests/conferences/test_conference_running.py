@@ -8,7 +8,7 @@ import pytest
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
-from hub.casework import assessments, plans
+from hub.casework import assessments, evaluations, plans
 from hub.conferences import decisions, running
 from hub.core.locking import StaleForm
 from hub.core.timeutil import utcnow
@@ -404,9 +404,19 @@ def test_close_applies_the_stage_checks(setting):
         {"kind": "at_closure", "problem_type": "personal", "category": "incident", "sign": True},
         actor=s.chair,
     )
-    plans.record_evaluation(
-        s.case, {"outcome": next(iter(EVALUATION_OUTCOMES)), "summary": "Quiet now"}, actor=s.chair
+    # The lead agency (police, the chair's) evaluates at the evaluation stage; a supervisor
+    # (the chair, a coordinator) signs it off.
+    s.case.stage, s.case.lead_agency_id = "evaluation", s.chair.agency_id
+    evaluation = evaluations.save_evaluation(
+        s.case,
+        {
+            "outcome": next(iter(EVALUATION_OUTCOMES)),
+            "summary": "Quiet now",
+            "victim_satisfaction": "4",
+        },
+        actor=s.chair,
     )
+    evaluations.sign_evaluation(s.case, {"version": evaluation.version}, actor=s.chair)
     decide(s, "case", "close", reason="Problem resolved")
     assert s.case.stage == "closed" and s.case.closed_at is not None
 

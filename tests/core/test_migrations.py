@@ -18,7 +18,13 @@ def test_migrations_from_empty_match_the_models():
             upgrade()
             with db.engine.connect() as conn:
                 context = MigrationContext.configure(
-                    conn, opts={"compare_type": True, "render_as_batch": True}
+                    conn,
+                    opts={
+                        "compare_type": True,
+                        "render_as_batch": True,
+                        # the lessons' full-text index lives outside the models
+                        "include_name": lambda name, *_: not (name or "").startswith("lesson_fts"),
+                    },
                 )
                 diff = compare_metadata(context, db.metadata)
             assert diff == [], f"models and migrations differ: {diff}"

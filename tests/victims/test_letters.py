@@ -94,7 +94,7 @@ def test_no_restricted_record_or_police_intelligence_reaches_a_letter(app, clien
     ):
         assert secret not in html, secret
     assert "Maureen Tallis" in html and "14 Lowther Street, Whitehaven" in html
-    assert "CPL-V1" in html and "css/letter.css" in html
+    assert "CPL-V1" in html and "css/victim_letter.css" in html
     with app.app_context():
         made = db.session.execute(
             select(AuditEntry.details).where(AuditEntry.action == "victim_letter_made")

@@ -278,8 +278,9 @@ def test_the_closing_question_feeds_the_evaluation(app, client, web):
     assert "How satisfied is Maureen Tallis?" in client.get(tab).get_data(as_text=True)
     assert client.submit(answer, {"satisfaction": "nonsense"}, token_from=tab).status_code == 400
     assert client.submit(answer, {"satisfaction": "satisfied"}, token_from=tab).status_code == 302
-    plan = client.get(f"/cases/{web.case_id}/plan").get_data(as_text=True)
-    assert "Victims' satisfaction (the closing question): 1 satisfied." in plan
+    evaluation = client.get(f"/cases/{web.case_id}/evaluation").get_data(as_text=True)
+    assert "Victims' satisfaction (the closing question): 1 satisfied." in evaluation
     fire = app.test_client()
     fire.sign_in(web.email["fire"])
-    assert "satisfaction" not in fire.get(f"/cases/{web.case_id}/plan").get_data(as_text=True)
+    page = fire.get(f"/cases/{web.case_id}/evaluation").get_data(as_text=True)
+    assert "Victims' satisfaction" not in page

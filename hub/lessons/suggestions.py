@@ -1,0 +1,220 @@
+"""Lessons suggested while planning: the published lessons of the hub most like a case (its
+referrals' words that the user may read, its plan, its category, the interventions on it),
+each with why it was suggested.
+
+The method is BM25 (hub.lessons.ranking), chosen by measurement: see
+tests/lessons/test_suggestion_quality.py for hit@5 of each method tried, bench/lessons.py for
+the time at 10,000 lessons. The index is built once per hub from its published lessons and
+kept in the process until a lesson is published (a one-row stamp query notices), so a
+suggestion costs the same few statements however large the library grows."""
+
+import heapq
+import re
+import threading
+from dataclasses import dataclass, field
+from operator import itemgetter
+
+from sqlalchemy import func, select
+
+from hub import permissions as perm
+from hub.casework import evaluations
+from hub.casework.plans import plan_of
+from hub.extensions import db
+from hub.lessons import ranking
+from hub.models import Case, Lesson, LessonStatus, LessonUse, Referral
+from hub.models.casework import INTERVENTION_TYPES
+
+METHOD = "bm25"
+LIMIT = 5
+CATEGORY_WEIGHT = 0.15  # added to the text score (scaled 0..1) when the category matches
+INTERVENTION_WEIGHT = 0.1  # when the lesson used an intervention the case has used
+CANDIDATES = 100
+
+
+@dataclass
+class Index:
+    stamp: tuple
+    method: object
+    meta: dict[int, tuple[str | None, frozenset[str]]] = field(default_factory=dict)
+    by_category: dict[str, set[int]] = field(default_factory=dict)
+    by_intervention: dict[str, set[int]] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self._file(self.meta)
+
+    def _file(self, meta) -> None:
+        for lesson_id, (category, kinds) in meta.items():
+            if category:
+                self.by_category.setdefault(category, set()).add(lesson_id)
+            for kind in kinds:
+                self.by_intervention.setdefault(kind, set()).add(lesson_id)
+
+    def add(self, stamp: tuple, rows) -> None:
+        """Lessons published since the index was built: added, not rebuilt."""
+        self.method.add({r.id: r.search_text for r in rows})
+        meta = {r.id: (r.asb_category, frozenset(r.interventions or ())) for r in rows}
+        self.meta.update(meta)
+        self._file(meta)
+        self.stamp = stamp
+
+
+_INDEXES: dict[int, Index] = {}
+_LOCK = threading.Lock()
+
+
+def _stamp(hub_id: int) -> tuple:
+    """What the index depends on: the hub's published lessons (their number and the latest
+    publication; a published lesson never changes or leaves). One row."""
+    return tuple(
+        db.session.execute(
+            select(func.count(Lesson.id), func.max(Lesson.published_at)).where(
+                Lesson.hub_id == hub_id, Lesson.status == LessonStatus.PUBLISHED.value
+            )
+        ).one()
+    )
+
+
+def _published(hub_id: int, since=None):
+    query = select(Lesson.id, Lesson.search_text, Lesson.asb_category, Lesson.interventions).where(
+        Lesson.hub_id == hub_id, Lesson.status == LessonStatus.PUBLISHED.value
+    )
+    if since is not None:
+        query = query.where(Lesson.published_at > since)
+    return db.session.execute(query).all()
+
+
+def index_for(hub_id: int) -> Index:
+    stamp = _stamp(hub_id)
+    found = _INDEXES.get(hub_id)
+    if found is not None and found.stamp == stamp:
+        return found
+    with _LOCK:
+        if found is not None and getattr(found.method, "incremental", False):
+            newer = _published(hub_id, since=found.stamp[1])
+            if len(found.meta) + len(newer) == stamp[0]:
+                found.add(stamp, newer)
+                return found
+        rows = _published(hub_id)
+        built = Index(
+            stamp=stamp,
+            method=ranking.METHODS[METHOD]({r.id: r.search_text for r in rows}),
+            meta={r.id: (r.asb_category, frozenset(r.interventions or ())) for r in rows},
+        )
+        _INDEXES[hub_id] = built
+        return built
+
+
+@dataclass
+class Profile:
+    """What a case is about, for matching only: never stored, shown or logged."""
+
+    text: str
+    category: str | None
+    interventions: frozenset[str]
+
+
+def profile(user, case: Case) -> Profile:
+    """The case's words the user may read (its referrals through the section 115 rule, its
+    plan, a working record they read on the Plan tab), its category and its interventions.
+    Three statements."""
+    referrals = db.session.execute(
+        perm.visible_records(user, Referral, case.hub)
+        .where(Referral.case_id == case.id)
+        .with_only_columns(Referral.summary, Referral.description, Referral.asb_category)
+    ).all()
+    plan = plan_of(case) if perm.can_read_working_records(user, case) else None
+    kinds = frozenset(evaluations.intervention_types(case))
+    parts = [f"{r.summary or ''} {r.description or ''}" for r in referrals]
+    if plan is not None:
+        parts += [plan.objective, plan.scanning, plan.analysis_location, plan.response]
+    parts += [INTERVENTION_TYPES[k][0] for k in kinds]
+    categories = [r.asb_category for r in referrals if r.asb_category]
+    category = max(set(categories), key=categories.count) if categories else None
+    return Profile(" ".join(p for p in parts if p), category, kinds)
+
+
+def rank(index: Index, wanted: Profile, limit: int = LIMIT) -> list[tuple[int, float]]:
+    """The best `limit` lessons for a profile: the text score scaled to the best match, plus
+    the category and shared interventions. Without words in common a lesson is ranked on
+    those alone only when the case has no words that match any lesson."""
+    scores = index.method.scores(wanted.text) if wanted.text else {}
+    # The best CANDIDATES by words, then the bonuses: a lesson further down could gain at most
+    # the two bonuses, which rarely lifts it past a hundred better-worded ones.
+    best = heapq.nlargest(CANDIDATES, scores.items(), key=itemgetter(1))
+    top = best[0][1] if best else 1.0
+    combined: dict[int, float] = {i: s / top for i, s in best}
+    same = index.by_category.get(wanted.category, set()) if wanted.category else set()
+    shared: set[int] = set()
+    for kind in wanted.interventions:
+        shared |= index.by_intervention.get(kind, set())
+    pool = combined.keys() if scores else same | shared
+    for lesson_id in list(pool):
+        bonus = (CATEGORY_WEIGHT if lesson_id in same else 0.0) + (
+            INTERVENTION_WEIGHT if lesson_id in shared else 0.0
+        )
+        if bonus:
+            combined[lesson_id] = combined.get(lesson_id, 0.0) + bonus
+    return heapq.nlargest(limit, combined.items(), key=lambda kv: (kv[1], kv[0]))
+
+
+@dataclass
+class Suggestion:
+    lesson: Lesson
+    why: str
+    used: bool
+
+
+_SURFACE = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]")
+
+
+def _why(lesson: Lesson, wanted: Profile, df: dict[str, int]) -> str:
+    """In plain words, from the lesson's side: the category, the interventions in common and
+    the lesson's own words that matched the case."""
+    reasons = []
+    if wanted.category and lesson.asb_category == wanted.category:
+        reasons.append(f"the same category ({lesson.asb_category})")
+    shared = sorted(set(lesson.interventions or ()) & wanted.interventions)
+    if shared:
+        reasons.append("uses " + ", ".join(INTERVENTION_TYPES[k][0].lower() for k in shared))
+    case_terms = set(ranking.tokens(wanted.text))
+    # The lesson's own spelling of each word it shares with the case, the rarest first.
+    spelt: dict[str, str] = {}
+    for word in _SURFACE.findall(lesson.search_text):
+        lower = word.lower()
+        stem = ranking.stem(lower)
+        if stem in case_terms and lower not in ranking.STOP:
+            spelt.setdefault(stem, lower)
+    words = [spelt[t] for t in sorted(spelt, key=lambda t: (df.get(t, 0), t))[:4]]
+    if words:
+        reasons.append("shares the words " + ", ".join(f"“{w}”" for w in words))
+    text = "; ".join(reasons) or "similar to this case"
+    return text[0].upper() + text[1:] + "."
+
+
+def for_case(user, case: Case, limit: int = LIMIT) -> list[Suggestion]:
+    """The published lessons most like this case. A constant number of statements: the stamp,
+    the case's profile (three), the lessons, the uses (and once per publication, the build)."""
+    index = index_for(case.hub_id)
+    if not index.meta:
+        return []
+    wanted = profile(user, case)
+    best = rank(index, wanted, limit)
+    if not best:
+        return []
+    ids = [i for i, _ in best]
+    lessons = {
+        lesson.id: lesson
+        for lesson in db.session.execute(select(Lesson).where(Lesson.id.in_(ids))).scalars()
+    }
+    used = set(
+        db.session.execute(
+            select(LessonUse.lesson_id).where(
+                LessonUse.case_id == case.id, LessonUse.lesson_id.in_(ids)
+            )
+        ).scalars()
+    )
+    return [
+        Suggestion(lessons[i], _why(lessons[i], wanted, index.method.df), i in used)
+        for i in ids
+        if i in lessons
+    ]
