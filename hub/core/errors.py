@@ -3,10 +3,11 @@ hint of whether something the user may not see exists."""
 
 import logging
 
-from flask import Flask, current_app, jsonify, make_response, render_template, request
+from flask import Flask, current_app, g, jsonify, make_response, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 
 from hub.core import signals
@@ -132,8 +133,63 @@ OUT_OF_RANGE = (
 )
 
 
+UNREACHABLE = (
+    "The hub cannot reach its database just now, so nothing you sent was saved. Try again in "
+    "a minute."
+)
+STORAGE_FULL = (
+    "The hub has run out of storage space, so nothing you sent was saved. Tell your system "
+    "administrator, then try again."
+)
+
+
+# SQLite's SQLITE_FULL; PostgreSQL's ENOSPC when it extends a file or writes its WAL.
+_FULL = ("database or disk is full", "no space left on device", "could not extend file")
+
+
+def _reasons(exc: BaseException) -> list[str]:
+    """The first line of each error in the chain. SQLite rolls a transaction back itself on
+    SQLITE_FULL, so the error that reaches us may be the failed ROLLBACK TO SAVEPOINT that
+    followed, with the full disk as its context."""
+    out, seen = [], set()
+    while exc is not None and id(exc) not in seen and len(out) < 5:
+        seen.add(id(exc))
+        text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        if text:
+            out.append(text[0])
+        exc = exc.__cause__ or exc.__context__
+    return out
+
+
+def database_unavailable(exc: Exception):
+    """The database went away (stopped, restarted, the network dropped, the pool ran dry) or
+    its disk is full: a 503 that says so, never a 500. The transaction is rolled back, so no
+    part of the request's change is kept; the pool pings each connection before reuse
+    (pool_pre_ping), so the hub recovers by itself once the database is back."""
+    reasons = _reasons(exc)
+    log.error("database unavailable: %s", " <- ".join(reasons) or type(exc).__name__)
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is gone; the pool discards it
+        log.debug("rollback on a lost connection failed", exc_info=True)
+    full = any(sign in r.lower() for r in reasons for sign in _FULL)
+    text = STORAGE_FULL if full else UNREACHABLE
+    if wants_json():
+        response = api_error(503, text)
+    else:
+        # Not render_template: the shell's context asks the database who is signed in.
+        page = current_app.jinja_env.get_template("errors/unavailable.html").render(
+            title=PAGE_TEXT[503][0], text=text, request_id=g.get("request_id", "")
+        )
+        response = make_response(page, 503)
+    response.headers["Retry-After"] = "30"
+    return response
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
+    for kind in (OperationalError, InterfaceError, PoolTimeout):
+        app.register_error_handler(kind, database_unavailable)
 
     @app.errorhandler(DataError)
     @app.errorhandler(OverflowError)

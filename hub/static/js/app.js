@@ -11,6 +11,19 @@ document.body.addEventListener("htmx:afterSwap", (event) => {
   if (summary) summary.focus();
 });
 
+// GOV.UK Frontend marks a radio or checkbox that reveals more questions with aria-expanded,
+// which ARIA does not allow on those roles (axe's aria-allowed-attr, critical: some screen
+// readers then announce a wrong role). The revealed questions follow the control in reading
+// order, which is what tells a screen-reader user; so the attribute is taken off again.
+const dropExpanded = (el) => {
+  if (el.matches("input[type=radio], input[type=checkbox]")) el.removeAttribute("aria-expanded");
+};
+new MutationObserver((changes) => changes.forEach((c) => dropExpanded(c.target))).observe(
+  document.body,
+  { subtree: true, attributes: true, attributeFilter: ["aria-expanded"] },
+);
+document.querySelectorAll("input[aria-expanded]").forEach(dropExpanded);
+
 // A person list that follows an agency list (data-follows names the agency select): only the
 // chosen agency's people are offered. The server refuses a person of another agency anyway;
 // this only keeps a long list of every partner's people from being offered.
