@@ -21,7 +21,7 @@ $(BIN)/flask: pyproject.toml
 
 run: $(BIN)/flask
 	$(FLASK) db upgrade
-	$(FLASK) hub demo --if-empty
+	BASE_URL=$${BASE_URL:-http://$(HOST):$(PORT)} $(FLASK) hub demo --if-empty
 	BASE_URL=$${BASE_URL:-http://$(HOST):$(PORT)} $(FLASK) run --host $(HOST) --port $(PORT)
 
 lint: $(BIN)/flask

@@ -66,7 +66,8 @@ def demo_command(if_empty: bool) -> None:
         f"({added} rows added, {sum(skipped.values())} skipped)."
     )
     click.echo(
-        "Sign in at http://127.0.0.1:5000/sign-in with any of these, password " + DEMO_PASSWORD
+        f"Sign in at {current_app.config['BASE_URL']}/sign-in with any of these, password "
+        + DEMO_PASSWORD
     )
     for email, role in summary["people"] + city["people"]:
         click.echo(f"  {email:<45} {role}")
