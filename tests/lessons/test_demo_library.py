@@ -22,6 +22,7 @@ def test_the_demo_has_evaluated_cases_and_a_library(app):
             select(Case.id)
             .join(Evaluation, Evaluation.case_id == Case.id)
             .where(Case.hub_id == hub.id, Case.stage == "closed", Evaluation.signed_at.is_not(None))
+            .order_by(Case.id.desc())  # the library's cases, built last, first
         ).all()
         assert len(closed) >= 2  # the library's two, and the demo referrals' closed one
         drawn = db.session.execute(
