@@ -195,10 +195,12 @@ def load(conn, password_hash: str) -> None:
         **common,
     )
     q(
-        """INSERT INTO case_evaluation (case_id, outcome, summary, lessons, recorded_by_id,
-             recorded_at)
+        """INSERT INTO case_evaluation (case_id, outcome, summary, lessons, measures, worked,
+             agency_views, recorded_by_id, recorded_at, signed_by_id, signed_at)
            SELECT :first_case + :open + g - 1,
-             (ARRAY['resolved','improved','unchanged','worse'])[1 + g % 4], 'Bench', '', :u,
+             (ARRAY['ceased','reduced','harm_reduced','not_achieved'])[1 + g % 4], 'Bench', '',
+             '[]', '{}', '{}', :u,
+             CAST(:start AS timestamptz) + (g % :span) * interval '1 day', :u,
              CAST(:start AS timestamptz) + (g % :span) * interval '1 day'
            FROM generate_series(1, :closed) g""",
         first_case=first_case,
