@@ -752,6 +752,12 @@ def conference_runners(hub_id: int) -> list[User]:
     return list(db.session.execute(query).scalars())
 
 
+def is_issuing_agency(user, intervention) -> bool:
+    """An intervention or power, its record and its lifecycle steps, are written by the agency
+    that issued it; other members may read it and report a breach."""
+    return user.is_authenticated and intervention.origin_agency_id == user.agency_id
+
+
 # -- working records: the plan, actions and conference decisions --------------------------------
 #
 # The partnership's own record of a case's problem and its response, written for every member

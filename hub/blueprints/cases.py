@@ -39,7 +39,7 @@ from hub.casework import (
 )
 from hub.conferences import decision_log
 from hub.core import uploads
-from hub.core.forms import Attempt, FormErrors, attempt
+from hub.core.forms import Attempt, FormErrors, attempt, form_data
 from hub.core.locking import StaleForm
 from hub.core.timeutil import utcnow
 from hub.extensions import db, htmx
@@ -88,11 +88,6 @@ TABS = {
     "victim": "Victim",  # served by the victims blueprint (hub.blueprints.victims)
     "activity": "Activity",
 }
-
-
-def _form() -> dict:
-    data = {k: v.strip() for k, v in request.form.items() if k != "csrf_token"}
-    return {k: v for k, v in data.items() if v != ""}
 
 
 def _with_vary(response):
@@ -290,15 +285,9 @@ def _refused(case: Case, tab: str, refusal: Attempt, form: dict):
 
 
 def _write(case: Case, tab: str, change, message: str):
-    form = _form()
-    if "restricted_to" in request.form:
-        form["restricted_to"] = request.form.getlist("restricted_to")
-    if "answers" in request.form:
-        form["answers"] = request.form.getlist("answers")
+    form = form_data(lists=("restricted_to", "answers"))
     done = attempt(change, case, form, actor=current_user)
     if not done:
-        if "restricted_to" in form:
-            form["restricted_to"] = [str(v) for v in form["restricted_to"]]
         return _refused(case, tab, done, form)
     return _done(case, tab, message)
 
@@ -318,7 +307,7 @@ def update_details(case: Case):
 @bp.post("/cases/<int:case_id>/stage")
 @perm.requires("write_case")
 def move_stage(case: Case):
-    form = _form()
+    form = form_data()
     back_to_board = form.get("return_to") == "board"
     moved = attempt(
         stages.move_stage,
@@ -480,7 +469,7 @@ def edit_action(case: Case, action_id: int):
     )
     errors, form, stale, status = FormErrors(), None, None, 200
     if request.method == "POST":
-        form = _form()
+        form = form_data()
         updated = attempt(actions.update_action, case, action, form, actor=current_user)
         if updated:
             return _done(case, "actions", "The action is updated.")
@@ -530,12 +519,9 @@ def sign_assessment(case: Case, assessment_id: int):
 @bp.post("/cases/<int:case_id>/incidents")
 @perm.requires("write_case")
 def log_incident(case: Case):
-    form = _form()
-    if "restricted_to" in request.form:
-        form["restricted_to"] = request.form.getlist("restricted_to")
+    form = form_data()
     done = attempt(incidents.log_incident, case, form, actor=current_user)
     if not done:
-        form["restricted_to"] = [str(v) for v in form.get("restricted_to", [])]
         return _refused(case, "referrals", done, form)
     message = "The incident is logged and counts in the case's history."
     if done.result.threshold_met:
@@ -547,9 +533,7 @@ def log_incident(case: Case):
 @bp.post("/cases/<int:case_id>/evidence")
 @perm.requires("write_case")
 def upload_evidence(case: Case):
-    form = _form()
-    if "restricted_to" in request.form:
-        form["restricted_to"] = request.form.getlist("restricted_to")
+    form = form_data()
     limit = current_app.config["EVIDENCE_MAX_BYTES"]
     file = request.files.get("file")
     # One byte over the limit is enough to know it is too large: never read more.
@@ -564,7 +548,6 @@ def upload_evidence(case: Case):
         commit=False,
     )
     if not done:
-        form["restricted_to"] = [str(v) for v in form.get("restricted_to", [])]
         return _refused(case, "evidence", done, form)
     try:
         db.session.commit()
@@ -611,12 +594,9 @@ def _attachment(filename: str) -> str:
 @bp.post("/cases/<int:case_id>/letters")
 @perm.requires("write_case")
 def write_letter(case: Case):
-    form = _form()
-    if "restricted_to" in request.form:
-        form["restricted_to"] = request.form.getlist("restricted_to")
+    form = form_data()
     done = attempt(letters.write_letter, case, form, actor=current_user)
     if not done:
-        form["restricted_to"] = [str(v) for v in form.get("restricted_to", [])]
         return _refused(case, "evidence", done, form)
     flash("The letter is made and kept on the case. Print it from this page.", "success")
     return redirect(url_for("cases.show_letter", case_id=case.id, letter_id=done.result.id))
@@ -675,7 +655,7 @@ def _intervention_page(case, item, *, form=None, errors=None, stale=None, status
         step_labels=powers.STEPS,
         order_kinds=powers.ORDER_KINDS,
         court_power=item.type in powers.COURT_POWERS,
-        issuing=item.origin_agency_id == current_user.agency_id,
+        issuing=perm.is_issuing_agency(current_user, item),
         may_report_breach=item.status in powers.LIVE,
         today=workspace.today(),
     )
@@ -688,7 +668,7 @@ def _intervention_page(case, item, *, form=None, errors=None, stale=None, status
 def edit_intervention(case: Case, item_id: int):
     item = _intervention(case, item_id)
     if request.method == "POST":
-        form = _form()
+        form = form_data()
         updated = attempt(interventions.update_intervention, case, item, form, actor=current_user)
         if updated:
             return _done(case, "interventions", "The record is updated.")
@@ -701,7 +681,7 @@ def edit_intervention(case: Case, item_id: int):
 
 def _power_change(case: Case, item_id: int, change, part: str, message: str):
     item = _intervention(case, item_id)
-    form = _form()
+    form = form_data()
     done = attempt(change, case, item, form, actor=current_user)
     if not done:
         errors, stale, status = _edit_page_refusal(done)

@@ -9,7 +9,7 @@ from hub import permissions as perm
 from hub.casework import membership, plans, workspace
 from hub.conferences import agenda, running
 from hub.conferences import decisions as decision_service
-from hub.core.forms import FormErrors, attempt
+from hub.core.forms import FormErrors, attempt, form_data
 from hub.extensions import db
 from hub.lessons import suggestions
 from hub.lessons.library import labels as lesson_labels
@@ -29,13 +29,6 @@ from hub.models import (
 from hub.sharing import membership as members_service
 
 bp = Blueprint("conference_live", __name__)
-
-
-def _form() -> dict:
-    data = {k: v.strip() for k, v in request.form.items() if k != "csrf_token"}
-    if "restricted_to" in request.form:
-        data["restricted_to"] = request.form.getlist("restricted_to")
-    return data
 
 
 def _with_vary(response):
@@ -156,7 +149,7 @@ def show(conference: Conference):
 @bp.post("/conferences/<int:conference_id>/live/start")
 @perm.requires("run_conference")
 def start(conference: Conference):
-    form = _form()
+    form = form_data(keep_blank=True)
     return _recorded(
         conference,
         None,
@@ -171,7 +164,7 @@ def start(conference: Conference):
 @bp.post("/conferences/<int:conference_id>/live/end")
 @perm.requires("run_conference")
 def end(conference: Conference):
-    form = _form()
+    form = form_data(keep_blank=True)
     return _recorded(
         conference,
         None,
@@ -186,7 +179,7 @@ def end(conference: Conference):
 @bp.post("/conferences/<int:conference_id>/live/attendance")
 @perm.requires("run_conference")
 def attendance(conference: Conference):
-    form = _form()
+    form = form_data(keep_blank=True)
     item_id = request.args.get("item", type=int)
     return _recorded(
         conference,
@@ -203,7 +196,7 @@ def attendance(conference: Conference):
 @bp.post("/conferences/<int:conference_id>/live/items/<int:item_id>/notes")
 @perm.requires("run_conference")
 def add_note(conference: Conference, item_id: int):
-    form = _form()
+    form = form_data(keep_blank=True)
     return _recorded(
         conference,
         item_id,
@@ -220,7 +213,7 @@ def add_note(conference: Conference, item_id: int):
 @bp.post("/conferences/<int:conference_id>/live/items/<int:item_id>/decisions")
 @perm.requires("run_conference")
 def decide(conference: Conference, item_id: int):
-    form = _form()
+    form = form_data(keep_blank=True)
     kind = form.get("kind") if form.get("kind") in {k.value for k in DecisionKind} else None
     return _recorded(
         conference,

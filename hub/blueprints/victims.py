@@ -9,7 +9,7 @@ from hub import audit
 from hub import permissions as perm
 from hub.blueprints.cases import TABS
 from hub.casework import workspace
-from hub.core.forms import FormErrors, attempt
+from hub.core.forms import FormErrors, attempt, form_data
 from hub.core.timeutil import utcnow
 from hub.extensions import db, htmx
 from hub.models import Case, Hub, Victim
@@ -24,14 +24,6 @@ from hub.models.victims import (
 from hub.victims import call_backs, contacts, letters, milestones, records
 
 bp = Blueprint("victims", __name__)
-
-
-def _form() -> dict:
-    data = {k: v.strip() for k, v in request.form.items() if k != "csrf_token"}
-    data = {k: v for k, v in data.items() if v != ""}
-    if "restricted_to" in request.form:
-        data["restricted_to"] = request.form.getlist("restricted_to")
-    return data
 
 
 def _labels() -> dict:
@@ -147,7 +139,7 @@ def _after(case: Case, done, message: str, form: dict, open_form: str):
 @bp.post("/cases/<int:case_id>/victims")
 @perm.requires("write_victims")
 def add(case: Case):
-    form = _form()
+    form = form_data()
     done = attempt(records.add_victim, case, form, actor=current_user)
     return _after(case, done, "The victim's record is added.", form, "add")
 
@@ -158,7 +150,7 @@ def edit(case: Case, victim_id: int):
     victim = _victim(case, victim_id)
     errors, form, status, stale = FormErrors(), {}, 200, None
     if request.method == "POST":
-        form = _form()
+        form = form_data()
         done = attempt(records.update_victim, case, victim, form, actor=current_user)
         if done:
             flash("The victim's record is saved.", "success")
@@ -185,7 +177,7 @@ def edit(case: Case, victim_id: int):
 @perm.requires("write_victims")
 def record_contact(case: Case, victim_id: int):
     victim = _victim(case, victim_id)
-    form = _form()
+    form = form_data()
     done = attempt(contacts.record_contact, case, victim, form, actor=current_user)
     if done and done.result.risk_now == RiskNow.HIGHER.value:
         flash(
@@ -201,7 +193,7 @@ def record_contact(case: Case, victim_id: int):
 @perm.requires("write_victims")
 def schedule(case: Case, victim_id: int):
     victim = _victim(case, victim_id)
-    form = _form()
+    form = form_data()
     done = attempt(call_backs.schedule, case, victim, form, actor=current_user)
     return _after(case, done, "The call-back is scheduled.", form, f"call-back-{victim_id}")
 
@@ -210,7 +202,7 @@ def schedule(case: Case, victim_id: int):
 @perm.requires("write_victims")
 def told(case: Case, victim_id: int):
     victim = _victim(case, victim_id)
-    form = _form()
+    form = form_data()
     done = attempt(milestones.mark_told, case, victim, form, actor=current_user)
     return _after(case, done, "Recorded: the victim was told.", form, f"told-{victim_id}")
 
@@ -219,7 +211,7 @@ def told(case: Case, victim_id: int):
 @perm.requires("write_victims")
 def satisfaction(case: Case, victim_id: int):
     victim = _victim(case, victim_id)
-    form = _form()
+    form = form_data()
     done = attempt(records.record_satisfaction, case, victim, form, actor=current_user)
     return _after(case, done, "The victim's answer is recorded.", form, f"satisfaction-{victim_id}")
 
@@ -255,7 +247,7 @@ def settings(hub: Hub):
     """How often SPoCs call victims back, by band: the hub manager's setting."""
     errors, form, status = FormErrors(), {}, 200
     if request.method == "POST":
-        form = _form()
+        form = form_data()
         done = attempt(call_backs.save_cadence, hub, form, actor=current_user)
         if done:
             flash("The call-back cadence is saved.", "success")

@@ -4,6 +4,7 @@ only. Audited; callers commit."""
 from marshmallow import ValidationError
 
 from hub import audit
+from hub import permissions as perm
 from hub.casework import powers
 from hub.casework.activity import log
 from hub.casework.checks import check_category, diff, stale_case
@@ -79,7 +80,7 @@ def update_intervention(case: Case, item: Intervention, data: dict, *, actor) ->
     differences = lambda: diff(INTERVENTION_LABELS, item, data)  # noqa: E731
     check_version(item.version, data["version"], stale_case(differences))
     check_category(actor, case, data["category"])
-    if item.origin_agency_id != actor.agency_id:
+    if not perm.is_issuing_agency(actor, item):
         raise ValidationError({"form": ["Only the issuing agency can update this record"]})
     data.pop("status")  # changed by its steps only (hub.casework.powers)
     for key in ("type", "category", *INTERVENTION_LABELS):

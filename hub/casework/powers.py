@@ -100,7 +100,7 @@ def record_step(case: Case, item: Intervention, data: dict, *, actor) -> PowerSt
     data = PowerStepSchema().load(data)
     differences = lambda: diff(STEP_LABELS, item, {"status": data["step"]})  # noqa: E731
     check_version(item.version, data["version"], stale_case(differences))
-    if item.origin_agency_id != actor.agency_id:
+    if not perm.is_issuing_agency(actor, item):
         raise ValidationError({"form": ["Only the issuing agency can record its steps"]})
     step = data["step"]
     if step not in next_steps(item):

@@ -5,6 +5,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask import request
 from marshmallow import ValidationError, validate
 
 from hub.core.locking import StaleForm
@@ -18,6 +19,18 @@ SENSIBLE_DATE = validate.Range(min=EARLIEST, max=LATEST, error="Enter a date bet
 
 def sensible(day: date) -> bool:
     return EARLIEST <= day <= LATEST
+
+
+def form_data(*, lists: tuple[str, ...] = ("restricted_to",), keep_blank: bool = False) -> dict:
+    """The posted form as a service takes it: values trimmed, the CSRF token dropped, blank
+    fields left out (unless keep_blank), and the fields that send several values as lists."""
+    data = {k: v.strip() for k, v in request.form.items() if k != "csrf_token"}
+    if not keep_blank:
+        data = {k: v for k, v in data.items() if v != ""}
+    for name in lists:
+        if name in request.form:
+            data[name] = request.form.getlist(name)
+    return data
 
 
 def _flatten(messages, prefix: str = "") -> dict[str, str]:
