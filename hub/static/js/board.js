@@ -22,6 +22,9 @@ function sendMove(card, list) {
   focusAfterSwap = card.dataset.caseId;
   const reference = card.querySelector(".hub-card__ref").textContent.trim();
   announce(`Moving ${reference} to ${list.dataset.stageLabel.toLowerCase()}`);
+  // htmx binds freshly swapped cards only when they settle (~20 ms later); a quick second key
+  // press in that gap would otherwise send the form without htmx and reload the whole page.
+  if (typeof htmx !== "undefined") htmx.process(form);
   form.requestSubmit();
 }
 
