@@ -64,6 +64,8 @@ def test_drag_a_card_and_move_one_by_keyboard(live_server, drag_cases, page):
     expect(refusal).to_contain_text("agreed lead agency")
     expect(_column(page, "awaiting_conference")).to_contain_text("CPL-DRAG-1")
     assert _stage(live_server, drag_cases["CPL-DRAG-1"]) == "awaiting_conference"
+    # Once the board has settled, focus is back on the card that was moved.
+    expect(page.get_by_test_id("card-CPL-DRAG-1").locator(".hub-card__handle")).to_be_focused()
 
     # By keyboard: the right arrow on the handle moves the card one stage on; focus stays on it.
     page.get_by_test_id("card-CPL-DRAG-2").locator(".hub-card__handle").focus()
