@@ -3,16 +3,17 @@
 mixed day's work from a second process on loopback, then an account of every record.
 
 Run: .venv/bin/python bench/load_mixed.py [--users 50] [--seconds 300] [--workers 4]
-         [--database postgresql://postgres@127.0.0.1:5432/postgres | --database sqlite]
+         [--think 1-3] [--database postgresql://postgres@127.0.0.1:5432/postgres | sqlite]
 
 Sets up a scratch database on that server (dropped afterwards) or a scratch SQLite file, the
 demo hub in it (the chair confirms its urgent conference for today and opens it), and gunicorn
-(gthread workers) on a free port. Each simulated person signs in once, then loops:
+(gthread workers) on a free port. Each simulated person signs in once, then loops, pausing
+--think seconds (1-3 by default, as a person reads the page) before each action:
   40% the planner board · 22% a case page · 5% the conference, as a partner following it
   12% a note on a case (form token: sent once) · 10% a case's details saved (version check:
   applied or refused as stale) · 10% a referral sent through the API · 1% a referral through
   the web flow, page by page, as a person fills it in (eight pages, each fetched then posted)
-  5% of the chair's turns (one coordinator chairs the conference): a decision recorded on the
+  30% of the chair's turns (one coordinator chairs the conference): a decision recorded on the
   live page (the conference's version check: recorded or refused as stale).
 Afterwards it checks that each note, referral and decision that was answered as made exists
 exactly once and none that was refused exists, that each case's version grew by exactly the
@@ -147,9 +148,11 @@ def person(base, email, token, clock, tally, run):
     clock["ready"].wait()  # everyone signed in (argon2 is slow by design): the clock starts
     deadline = clock["deadline"]
     while time.monotonic() < deadline:
+        if clock["think"]:  # a person reads the page before the next click
+            time.sleep(rng.uniform(*clock["think"]))
         roll = rng.random()
         started = time.perf_counter()
-        if chair and roll < 0.05:
+        if chair and roll < 0.30:
             decide(client, conference, rng, tally)
             continue
         if roll < 0.40 or not cases:
@@ -300,6 +303,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--database", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    # Seconds each person pauses between actions, reading what came back (like locust's
+    # wait_time). "0" runs them back to back: a saturation test, not a day's work.
+    parser.add_argument("--think", default="1-3")
     args = parser.parse_args()
     run = uuid.uuid4().hex[:6]
     scratch = f"load_{run}"
@@ -369,7 +375,9 @@ def main() -> int:
                 time.sleep(1)
         start_conference(base, conference)
         tally = Tally()
-        clock = {"conference": conference}
+        low, _, high = args.think.partition("-")
+        think = (float(low), float(high or low)) if float(low) or float(high or 0) else None
+        clock = {"conference": conference, "think": think}
         clock["ready"] = threading.Barrier(
             args.users,
             action=lambda: clock.update(
@@ -390,7 +398,8 @@ def main() -> int:
             t.join()
         elapsed = time.monotonic() - clock["started"]
         print(
-            f"{args.users} people, {elapsed:.0f} s, gunicorn {args.workers} workers x "
+            f"{args.users} people (pausing {args.think} s between actions), {elapsed:.0f} s, "
+            f"gunicorn {args.workers} workers x "
             f"{args.threads} threads, {url.split(':')[0]}; load average now "
             f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (a shared machine)"
         )
