@@ -2,6 +2,8 @@
 and updated by a member whose agreements cover victim contact; read through the permission
 rule and audited. Callers commit."""
 
+from dataclasses import dataclass
+
 from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -14,7 +16,7 @@ from hub.core.locking import StaleForm, check_version, flush_or_stale
 from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import Case, HubAgency, RecordRestriction, User, Victim
-from hub.models.victims import SATISFACTION, VICTIM_CATEGORY
+from hub.models.victims import SATISFACTION, SATISFACTION_POINTS, VICTIM_CATEGORY
 from hub.victims.schemas import YES_NO_UNKNOWN, SatisfactionSchema, VictimSchema
 
 # The columns a form writes, and the form's own words for each yes/no/unknown answer.
@@ -199,9 +201,19 @@ def record_satisfaction(case: Case, victim: Victim, data: dict, *, actor) -> Vic
     return victim
 
 
-def satisfaction_summary(user, case: Case) -> list[tuple[str, int]] | None:
-    """For the evaluation: how many of the case's victims gave each answer, counted over the
-    victims this user may see (None when victim contact is not theirs to read)."""
+@dataclass
+class Answers:
+    """The closing question's answers for the evaluation: how many victims gave each, and the
+    point of the evaluation's five-point scale they agree on (None when they differ or none
+    answered on the scale), which a new evaluation starts from."""
+
+    counts: list[tuple[str, int]]
+    point: int | None
+
+
+def satisfaction_summary(user, case: Case) -> Answers | None:
+    """For the evaluation: the answers of the case's victims this user may see (None when
+    victim contact is not theirs to read)."""
     if not perm.can_read_victims(user, case):
         return None
     answered = [v for v in case_victims(user, case) if v.satisfaction]
@@ -209,4 +221,8 @@ def satisfaction_summary(user, case: Case) -> list[tuple[str, int]] | None:
     answers: dict[str, int] = {}
     for victim in answered:
         answers[victim.satisfaction] = answers.get(victim.satisfaction, 0) + 1
-    return [(SATISFACTION[k], answers[k]) for k in SATISFACTION if k in answers]
+    points = {SATISFACTION_POINTS[k] for k in answers if k in SATISFACTION_POINTS}
+    return Answers(
+        [(SATISFACTION[k], answers[k]) for k in SATISFACTION if k in answers],
+        points.pop() if len(points) == 1 else None,
+    )
