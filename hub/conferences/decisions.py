@@ -41,6 +41,7 @@ from hub.models import (
     Stage,
 )
 from hub.sharing import membership as sharing_membership
+from hub.victims import records as victim_records
 from referrals import notices, triage
 
 
@@ -229,7 +230,8 @@ def _add_member(conference, case: Case, data, actor):
 
 def _spoc(conference, case: Case, data, actor):
     """The partners confirm the case's SPoC, or change it, from the case's member agencies'
-    people (the workspace's spoc_candidates)."""
+    people (the workspace's spoc_candidates). A change hands over the victims (and their
+    call-backs) the previous SPoC kept."""
     try:
         user_id = int(data.get("spoc_user_id"))
     except (TypeError, ValueError):
@@ -242,6 +244,9 @@ def _spoc(conference, case: Case, data, actor):
         summary = f"SPoC confirmed: {who}"
     else:
         summary = f"SPoC changed to {who} (was {was.name}, {was.agency.name})"
+        moved = victim_records.hand_over(case, was, spoc, actor=actor)
+        if moved:
+            summary += f"; {moved} victim{'s' if moved != 1 else ''} handed over"
     return summary, {"details": {"before": was.id if was else None, "after": spoc.id}}
 
 

@@ -15,8 +15,13 @@ from hub.casework.checks import check_category
 from hub.core.locking import StaleForm, check_version, flush_or_stale
 from hub.core.timeutil import utcnow
 from hub.extensions import db
-from hub.models import Case, HubAgency, RecordRestriction, User, Victim
-from hub.models.victims import SATISFACTION, SATISFACTION_POINTS, VICTIM_CATEGORY
+from hub.models import CallBack, Case, HubAgency, RecordRestriction, User, Victim
+from hub.models.victims import (
+    SATISFACTION,
+    SATISFACTION_POINTS,
+    VICTIM_CATEGORY,
+    CallBackStatus,
+)
 from hub.victims.schemas import YES_NO_UNKNOWN, SatisfactionSchema, VictimSchema
 
 # The columns a form writes, and the form's own words for each yes/no/unknown answer.
@@ -173,6 +178,63 @@ def victim_or_none(user, case: Case, victim_id: int, action=perm.Action.READ) ->
         Victim.case_id == case.id, Victim.id == victim_id
     )
     return db.session.execute(query).scalar_one_or_none()
+
+
+def hand_over(case: Case, was: User, to: User, *, actor) -> int:
+    """The case's SPoC changed at conference: the victims the previous SPoC kept, and their
+    open call-backs, go to the new one, so reminders and "My victims" follow the decision.
+    Refused (nothing moved) unless the new SPoC may keep every one of them (victim contact,
+    and any restriction). Returns how many victims moved."""
+    kept = list(
+        db.session.execute(
+            select(Victim).where(Victim.case_id == case.id, Victim.spoc_user_id == was.id)
+        ).scalars()
+    )
+    if not kept:
+        return 0
+    ids = [v.id for v in kept]
+    keepable = set(
+        db.session.execute(
+            perm.victim_records(to, Victim, case.hub, perm.Action.WRITE)
+            .where(Victim.id.in_(ids))
+            .with_only_columns(Victim.id)
+        ).scalars()
+    )
+    if keepable != set(ids):
+        raise ValidationError(
+            {
+                "spoc_user_id": [
+                    f"{to.name} cannot keep all of this case's victims (their agency's "
+                    "agreements or a restriction): choose another SPoC"
+                ]
+            }
+        )
+    now = utcnow()
+    for victim in kept:
+        victim.spoc_user_id = to.id
+        victim.updated_at = now
+    call_backs = db.session.execute(
+        select(CallBack).where(
+            CallBack.victim_id.in_(ids),
+            CallBack.spoc_user_id == was.id,
+            CallBack.status == CallBackStatus.OPEN.value,
+        )
+    ).scalars()
+    for call_back in call_backs:
+        call_back.spoc_user_id = to.id
+    flush_or_stale(lambda: StaleForm(CHANGED))
+    audit.record(
+        "victims_handed_over",
+        user=actor,
+        hub=case.hub_id,
+        target=case,
+        details={
+            "before": {"spoc_user_id": was.id},
+            "after": {"spoc_user_id": to.id},
+            "count": len(kept),
+        },
+    )
+    return len(kept)
 
 
 # The closing question is asked once the partners are evaluating the case, or have closed it.

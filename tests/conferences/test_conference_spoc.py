@@ -2,14 +2,19 @@
 the case through casework, chosen from the case's member agencies' people, shown in the
 minutes, and audited with ids only."""
 
+from datetime import timedelta
+
+from flask import g
 from sqlalchemy import select
 
 from hub.conferences import minutes
+from hub.core.timeutil import utcnow
 from hub.extensions import db
-from hub.models import Activity, AuditEntry, Case, User
+from hub.models import Activity, AuditEntry, CallBack, Case, User, Victim
 from tests.conferences.test_conference_running import decide, post_decision, refused
 from tests.conferences.test_conference_running import served as served  # noqa: F401 (fixture)
 from tests.conferences.test_conference_running import setting as setting  # noqa: F401
+from tests.support.factories import make_isa
 
 
 def test_the_spoc_is_confirmed_then_changed_and_shown_in_the_minutes(setting):
@@ -69,3 +74,47 @@ def test_the_chair_confirms_the_spoc_on_the_live_page(app, client, served):
         assert db.session.get(Case, s.case).spoc_user_id == spoc_id
     bad = post_decision(app, client, s, "case", kind="spoc", spoc_user_id="nobody")
     assert bad.status_code == 400 and 'href="#spoc-spoc_user_id"' in bad.get_data(as_text=True)
+
+
+def test_a_changed_spoc_takes_over_the_victims_and_their_call_backs(setting):
+    s = setting
+    # The referrer kept her until now; the council's SPoC takes over.
+    old = db.session.get(User, s.world.user_id["referrer"])
+    new = db.session.get(User, s.world.user_id["spoc"])
+    council = s.agencies["council"]
+    s.case.spoc_user_id = old.id
+    victim = Victim(
+        case_id=s.case.id,
+        name="Maureen Tallis",
+        category="victim_contact",
+        origin_agency_id=council.id,
+        spoc_user_id=old.id,
+    )
+    db.session.add(victim)
+    db.session.flush()
+    call_back = CallBack(
+        case_id=s.case.id,
+        victim_id=victim.id,
+        spoc_user_id=old.id,
+        due_at=utcnow() + timedelta(days=2),
+        category="victim_contact",
+        origin_agency_id=council.id,
+    )
+    db.session.add(call_back)
+    db.session.flush()
+    # The hub's agreement does not cover victim contact yet: no one could keep her.
+    messages = refused(s, lambda: decide(s, "case", "spoc", spoc_user_id=new.id))
+    assert "cannot keep all of this case's victims" in messages["spoc_user_id"][0]
+    make_isa(s.case.hub, [council], ["victim_contact"], reference="ISA-RUN-V")
+    g.pop("_s115_cache", None)  # agreements are remembered for the rest of a request
+    d = decide(s, "case", "spoc", spoc_user_id=new.id)
+    assert d.summary.endswith("; 1 victim handed over")
+    assert (victim.spoc_user_id, call_back.spoc_user_id) == (new.id, new.id)
+    moved = db.session.execute(
+        select(AuditEntry).where(AuditEntry.action == "victims_handed_over")
+    ).scalar_one()
+    assert moved.details == {
+        "before": {"spoc_user_id": old.id},
+        "after": {"spoc_user_id": new.id},
+        "count": 1,
+    }
