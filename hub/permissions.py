@@ -1024,6 +1024,12 @@ def can_import_context(user, hub: Hub) -> bool:
 # its author sees it), so everyone in the hub reads the library, with no section 115 gate. A
 # draft is its author's alone; a lesson awaiting review is also its hub's reviewers'
 # (coordinators and hub managers). Searches are audited (hub.lessons.library).
+#
+# Sharing between hubs is reciprocal: a hub whose manager turns sharing on (Hub.shares_lessons)
+# lends its published lessons to the other hubs on the installation that share theirs, and
+# reads theirs. Only published lessons cross; turning sharing off takes them back at once,
+# because every rule below reads the setting when it is asked. A lesson read from another hub
+# is read-only: editing and review stay with its own hub.
 
 
 def can_use_library(user, hub: Hub) -> bool:
@@ -1039,8 +1045,36 @@ def can_review_lessons(user, hub: Hub) -> bool:
     return is_in_hub(user, hub) and has_hub_role(user, hub, Role.COORDINATOR, Role.HUB_MANAGER)
 
 
-def lessons_visible(user, hub: Hub) -> Select:
-    """SQL: the hub's lessons this user may read (the Python twin is can_see_lesson)."""
+def can_share_lessons(user, hub: Hub) -> bool:
+    """Turning the hub's sharing of lessons on or off: its hub managers."""
+    return can_manage_hub(user, hub)
+
+
+def lesson_hubs(hub: Hub, *, shared: bool = False):
+    """SQL: the hubs whose published lessons are read from `hub`: its own, and, when asked
+    for and `hub` shares, every hub that shares (the reciprocal rule, in one place)."""
+    if shared and hub.shares_lessons:
+        return or_(
+            Lesson.hub_id == hub.id,
+            Lesson.hub_id.in_(select(Hub.id).where(Hub.shares_lessons.is_(True))),
+        )
+    return Lesson.hub_id == hub.id
+
+
+def lesson_open_to_hub(lesson: Lesson, hub: Hub) -> bool:
+    """The Python twin of lesson_hubs(hub, shared=True) for a published lesson: its own hub's,
+    or shared by another hub while `hub` shares too. A draft never crosses."""
+    if lesson.status != LessonStatus.PUBLISHED.value:
+        return False
+    if lesson.hub_id == hub.id:
+        return True
+    return hub.shares_lessons and db.session.get(Hub, lesson.hub_id).shares_lessons
+
+
+def lessons_visible(user, hub: Hub, *, shared: bool = False) -> Select:
+    """SQL: the lessons this user may read from the hub's library (the Python twin is
+    can_see_lesson): the hub's own by status, and with `shared` the published lessons of the
+    other hubs that share with it."""
     if not can_use_library(user, hub):
         return select(Lesson).where(false())
     conditions = [
@@ -1053,16 +1087,33 @@ def lessons_visible(user, hub: Hub) -> Select:
         conditions.append(
             and_(Lesson.status == LessonStatus.IN_REVIEW.value, Lesson.author_id == user.id)
         )
-    return select(Lesson).where(Lesson.hub_id == hub.id, or_(*conditions))
+    own = and_(Lesson.hub_id == hub.id, or_(*conditions))
+    if not (shared and hub.shares_lessons):
+        return select(Lesson).where(own)
+    others = and_(
+        Lesson.hub_id != hub.id,
+        Lesson.status == LessonStatus.PUBLISHED.value,
+        lesson_hubs(hub, shared=True),
+    )
+    return select(Lesson).where(or_(own, others))
 
 
 def can_see_lesson(user, lesson: Lesson) -> bool:
+    """Its own hub's people by its status; anyone else only when it is published and shared
+    with a hub they work in (lesson_open_to_hub)."""
     hub = db.session.get(Hub, lesson.hub_id)
     if not can_use_library(user, hub):
-        return False
+        return is_shared_lesson_reader(user, lesson)
     if lesson.status == LessonStatus.PUBLISHED.value or lesson.author_id == user.id:
         return True
     return lesson.status == LessonStatus.IN_REVIEW.value and can_review_lessons(user, hub)
+
+
+def is_shared_lesson_reader(user, lesson: Lesson) -> bool:
+    """Reads the lesson only because another hub shares it with a hub of theirs."""
+    return not is_in_hub(user, db.session.get(Hub, lesson.hub_id)) and any(
+        lesson_open_to_hub(lesson, hub) for hub in hubs_of(user)
+    )
 
 
 def can_edit_lesson(user, lesson: Lesson) -> bool:
@@ -1141,6 +1192,7 @@ POLICIES: dict[str, Policy] = {
     "lesson_library": Policy(can_use_library, HUB),
     "draft_lessons": Policy(can_draft_lessons, HUB),
     "review_lessons": Policy(can_review_lessons, HUB),
+    "share_lessons": Policy(can_share_lessons, HUB),
     "see_lesson": Policy(can_see_lesson, LESSON),
     "edit_lesson": Policy(can_edit_lesson, LESSON),
     "review_lesson": Policy(can_review_lesson, LESSON),

@@ -33,10 +33,12 @@ from hub.models import (
     Intervention,
     Referral,
     Stage,
+    Victim,
 )
 from hub.models.casework import EVALUATION_OUTCOMES, INTERVENTION_TYPES
 from hub.models.conference import CaseReviewStatus
 from hub.models.referral import ReferralStatus
+from hub.models.victims import SATISFACTION
 from scoring import BANDS
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
@@ -276,6 +278,54 @@ def outcomes_by_intervention(hub: Hub, filters: Filters) -> Chart:
     )
 
 
+# The five points of the closing question; "declined" (asked, did not want to say) is counted
+# as asked but is not a point on the scale.
+SCALE = [k for k in SATISFACTION if k != "declined"]
+
+
+@dataclass
+class Satisfaction:
+    chart: Chart
+    asked: int
+    declined: int
+    not_asked: int
+
+
+def victim_satisfaction(hub: Hub, filters: Filters) -> Satisfaction:
+    """The closing question's answers, from the victims of the hub's cases closed in the
+    period: how many gave each point of the five-point scale, how many were asked, and how
+    many never were. One GROUP BY; counts only, never a victim."""
+    rows = db.session.execute(
+        select(Victim.satisfaction, func.count())
+        .join(Case, Case.id == Victim.case_id)
+        .where(
+            Case.hub_id == hub.id,
+            Case.closed_at >= filters.since,
+            Case.closed_at < filters.until,
+        )
+        .group_by(Victim.satisfaction)
+    ).all()
+    counts = dict(rows)
+    chart = Chart(
+        "victim-satisfaction",
+        "Victims' satisfaction at closure",
+        [SATISFACTION[k] for k in SCALE],
+        [Series("victims", "Victims", [counts.get(k, 0) for k in SCALE], "#1d70b8")],
+        unit="victims",
+        description="The answer each victim gave their SPoC to the closing question (how "
+        "satisfied they are with how the partners dealt with the problem), for cases closed "
+        "in the period.",
+        axis="Answer",
+    )
+    not_asked = counts.get(None, 0)
+    return Satisfaction(
+        chart=chart,
+        asked=sum(counts.values()) - not_asked,
+        declined=counts.get("declined", 0),
+        not_asked=not_asked,
+    )
+
+
 def referral_times(hub: Hub, filters: Filters) -> Chart:
     """Referrals by the weekday and hour (London) they were made."""
     dialect = db.session.get_bind().dialect.name
@@ -400,18 +450,21 @@ class Dashboard:
     charts: dict[str, Chart]
     deadlines: dict[str, dict[str, int]]
     reviews: ReviewFigures
+    satisfaction: Satisfaction
 
 
 def build(hub: Hub, filters: Filters, now: datetime, today: date) -> Dashboard:
-    """Every figure on the dashboard: eight statements, whatever the size of the hub."""
+    """Every figure on the dashboard: nine statements, whatever the size of the hub."""
     by_band, by_category = referrals_over_time(hub, filters)
     deadlines = deadline_counts(hub, filters, now)
+    satisfaction = victim_satisfaction(hub, filters)
     charts = [
         by_band,
         by_category,
         deadlines_chart(deadlines),
         actions_by_agency(hub, today),
         outcomes_by_intervention(hub, filters),
+        satisfaction.chart,
         referral_times(hub, filters),
         context_by_month(hub, filters),
     ]
@@ -422,6 +475,7 @@ def build(hub: Hub, filters: Filters, now: datetime, today: date) -> Dashboard:
         charts={c.id: c for c in charts},
         deadlines=deadlines,
         reviews=case_review_figures(hub, filters),
+        satisfaction=satisfaction,
     )
 
 
@@ -431,6 +485,7 @@ CHART_IDS = (
     "conference-deadlines",
     "actions-by-agency",
     "outcomes-by-intervention",
+    "victim-satisfaction",
     "incidents-by-time",
     "police-uk-by-month",
 )

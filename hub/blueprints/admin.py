@@ -119,6 +119,23 @@ def add_hub_agency(hub: Hub):
     return redirect(url_for("admin.hub", slug=hub.slug))
 
 
+@bp.post("/hubs/<slug>/lessons-sharing")
+@perm.requires("share_lessons")
+def lesson_sharing(hub: Hub):
+    form = _form()
+    done = attempt(admin.set_lesson_sharing, hub, form, actor=current_user)
+    if not done:
+        return _render_hub(hub, done.errors, form)
+    if done.result:
+        flash(
+            f"{hub.name} now shares its published lessons with the other hubs that share theirs.",
+            "success",
+        )
+    else:
+        flash(f"{hub.name} no longer shares its lessons, and sees no other hub's.", "success")
+    return redirect(url_for("admin.hub", slug=hub.slug))
+
+
 @bp.post("/hubs/<slug>/agencies/<int:agency_id>/remove")
 @perm.requires("manage_hub")
 def remove_hub_agency(hub: Hub, agency_id: int):

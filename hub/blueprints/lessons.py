@@ -136,10 +136,13 @@ def _edit_page(hub, lesson, form, errors, *, case=None, source="own", status=200
 @bp.get("/lessons/<int:lesson_id>")
 @perm.requires("see_lesson")
 def show(lesson: Lesson):
-    hub = db.session.get(Hub, lesson.hub_id)
+    hub, origin = library.reading_hub(current_user, lesson)
+    if origin is not None:
+        db.session.commit()  # the shared read's audit entry
     return render_template(
         "lessons/show.html",
         hub=hub,
+        origin=origin,
         lesson=lesson,
         labels=_labels(),
         can_edit=perm.can_edit_lesson(current_user, lesson),
@@ -193,6 +196,7 @@ def review(lesson: Lesson):
         return render_template(
             "lessons/show.html",
             hub=db.session.get(Hub, lesson.hub_id),
+            origin=None,
             lesson=lesson,
             labels=_labels(),
             can_edit=False,
@@ -213,9 +217,7 @@ def mark_used(case: Case, lesson_id: int):
     lesson = perm.record_or_deny(
         Lesson,
         lesson_id,
-        lambda user, lesson: (
-            lesson.hub_id == case.hub_id and lesson.status == LessonStatus.PUBLISHED.value
-        ),
+        lambda user, lesson: perm.lesson_open_to_hub(lesson, case.hub),
         "lesson",
         hub=case.hub_id,
     )

@@ -317,6 +317,42 @@ def agree_lead_at_conference(case: Case, agency_id: int, *, actor, conference) -
     return agency
 
 
+def agree_spoc_at_conference(
+    case: Case, user_id: int, *, actor, conference
+) -> tuple[User | None, User]:
+    """The partners confirm the case's SPoC or choose another at a conference: an active
+    person of one of the case's member agencies (as workspace.spoc_candidates offers).
+    Returns the SPoC it had (or None) and the one agreed."""
+    spoc = db.session.get(User, user_id)
+    members = set(db.session.execute(perm.active_member_agency_ids(case.id)).scalars())
+    if spoc is None or not spoc.is_active_account or spoc.agency_id not in members:
+        raise ValidationError(
+            {"spoc_user_id": ["Choose a SPoC from one of the case's member agencies"]}
+        )
+    was = db.session.get(User, case.spoc_user_id) if case.spoc_user_id else None
+    case.spoc_user_id = spoc.id
+    db.session.flush()
+    audit.record(
+        "case_spoc_agreed",
+        user=actor,
+        hub=case.hub_id,
+        target=case,
+        details={
+            "before": {"spoc_user_id": was.id if was else None},
+            "after": {"spoc_user_id": spoc.id, "conference_id": conference.id},
+            "changed": was is None or was.id != spoc.id,
+        },
+    )
+    done = "Confirmed" if was is not None and was.id == spoc.id else "Agreed"
+    log(
+        case,
+        actor,
+        "case_updated",
+        f"{done} {spoc.name} as SPoC at the conference on {_on(conference.starts_at)}",
+    )
+    return was, spoc
+
+
 def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
 

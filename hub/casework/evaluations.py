@@ -543,8 +543,8 @@ def mark_lesson_used(case: Case, lesson: Lesson, *, actor) -> LessonUse:
     """A partner marks a published lesson as used on this case (a write to the case)."""
     if not perm.can_read_working_records(actor, case, perm.Action.WRITE):
         _refuse("form", "Your agency cannot write this case's plan")
-    if lesson.status != "published" or lesson.hub_id != case.hub_id:
-        _refuse("form", "Only a published lesson of this hub can be marked as used")
+    if not perm.lesson_open_to_hub(lesson, case.hub):
+        _refuse("form", "Only a published lesson of this hub, or one shared with it, can be used")
     existing = db.session.execute(
         select(LessonUse).where(LessonUse.case_id == case.id, LessonUse.lesson_id == lesson.id)
     ).scalar_one_or_none()

@@ -1,7 +1,7 @@
 """Decisions at a conference, recorded on an agenda item and written into the case (or the
 referral) by the services that own those writes, in the same transaction: triage opens or
-declines a referral; casework opens, declines or closes a case and sets its lead agency, band,
-next review, plan and actions; sharing adds a member agency; ASB case reviews are opened and
+declines a referral; casework opens, declines or closes a case and sets its lead agency, SPoC,
+band, next review, plan and actions; sharing adds a member agency; ASB case reviews are opened and
 decided. Partners following the conference see each decision as their access allows.
 
 Every function validates first and raises marshmallow ValidationError (nothing written), or
@@ -41,6 +41,7 @@ from hub.models import (
     Stage,
 )
 from hub.sharing import membership as sharing_membership
+from hub.victims import records as victim_records
 from referrals import notices, triage
 
 
@@ -227,6 +228,28 @@ def _add_member(conference, case: Case, data, actor):
     }
 
 
+def _spoc(conference, case: Case, data, actor):
+    """The partners confirm the case's SPoC, or change it, from the case's member agencies'
+    people (the workspace's spoc_candidates). A change hands over the victims (and their
+    call-backs) the previous SPoC kept."""
+    try:
+        user_id = int(data.get("spoc_user_id"))
+    except (TypeError, ValueError):
+        raise ValidationError({"spoc_user_id": ["Choose the SPoC"]}) from None
+    was, spoc = cases.agree_spoc_at_conference(case, user_id, actor=actor, conference=conference)
+    who = f"{spoc.name}, {spoc.agency.name}"
+    if was is None:
+        summary = f"SPoC: {who}"
+    elif was.id == spoc.id:
+        summary = f"SPoC confirmed: {who}"
+    else:
+        summary = f"SPoC changed to {who} (was {was.name}, {was.agency.name})"
+        moved = victim_records.hand_over(case, was, spoc, actor=actor)
+        if moved:
+            summary += f"; {moved} victim{'s' if moved != 1 else ''} handed over"
+    return summary, {"details": {"before": was.id if was else None, "after": spoc.id}}
+
+
 def _band(conference, case: Case, data, actor):
     band = data["band"]
     if band not in {b.value for b in Band}:
@@ -351,6 +374,7 @@ CASE_DECISIONS = {
     DecisionKind.OPEN_CASE: _open,
     DecisionKind.DECLINE: _decline,
     DecisionKind.LEAD_AGENCY: _lead,
+    DecisionKind.SPOC: _spoc,
     DecisionKind.ADD_MEMBER: _add_member,
     DecisionKind.BAND: _band,
     DecisionKind.ACTION: _action,

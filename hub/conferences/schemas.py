@@ -83,6 +83,7 @@ class DecisionSchema(Schema):
     band = fields.String(load_default="")
     review_on = fields.Raw(load_default=None)
     met = fields.String(load_default="")
+    spoc_user_id = fields.Raw(load_default=None)
 
 
 class ReviewOn(Schema):

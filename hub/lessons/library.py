@@ -1,14 +1,16 @@
 """The library: full-text search over published lessons (SQLite FTS5 on the default database,
 PostgreSQL full-text search in production, behind matching_ids), filters by category,
-intervention, outcome and tag, and ordering by relevance, by evidence or by date.
+intervention, outcome and tag, and ordering by relevance, by evidence or by date. Where the
+hub shares its lessons, a search may take in the lessons other hubs share
+(hub.permissions.lesson_hubs), each shown with the hub it came from.
 
 Every search is audited with a keyed digest of what was typed (hub.audit.digest), never the
 words themselves."""
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import String, case, cast, func, select, text
+from sqlalchemy import String, case, cast, func, literal_column, select, table, text
 
 from hub import audit
 from hub import permissions as perm
@@ -70,31 +72,34 @@ def terms(query: str) -> list[str]:
     return [w for w in _WORD.findall(query.lower()) if w not in STOP_WORDS][:12]
 
 
-def matching_ids(query: str, hub_id: int) -> dict[int, float]:
-    """The one search function: published lessons of the hub whose words match every term,
-    with a relevance score (higher is better). One statement on either database."""
+_FTS = table("lesson_fts", literal_column("rowid"))
+
+
+def matching_ids(query: str, hub: Hub, *, shared: bool = False) -> dict[int, float]:
+    """The one search function: published lessons of the hub (and with `shared`, of the hubs
+    sharing with it) whose words match every term, with a relevance score (higher is
+    better). One statement on either database."""
     words = terms(query)
     if not words:
         return {}
+    published = Lesson.status == LessonStatus.PUBLISHED.value
+    scope = perm.lesson_hubs(hub, shared=shared)
     if _sqlite():
         # Each term quoted: FTS5 syntax typed by a user is searched for, never run.
         match = " ".join('"' + w.replace('"', "") + '"' for w in words)
+        fts = literal_column("lesson_fts")
         rows = db.session.execute(
-            text(
-                "SELECT lesson.id, -bm25(lesson_fts) FROM lesson_fts "
-                "JOIN lesson ON lesson.id = lesson_fts.rowid "
-                "WHERE lesson_fts MATCH :match AND lesson.hub_id = :hub AND lesson.status = :st"
-            ),
-            {"match": match, "hub": hub_id, "st": LessonStatus.PUBLISHED.value},
+            select(Lesson.id, -func.bm25(fts))
+            .select_from(_FTS)
+            .join(Lesson, Lesson.id == _FTS.c.rowid)
+            .where(fts.op("MATCH")(match), published, scope)
         ).all()
     else:
         vector = func.to_tsvector("english", Lesson.search_text)
         tsquery = func.plainto_tsquery("english", " ".join(words))
         rows = db.session.execute(
             select(Lesson.id, func.ts_rank(vector, tsquery)).where(
-                Lesson.hub_id == hub_id,
-                Lesson.status == LessonStatus.PUBLISHED.value,
-                vector.op("@@")(tsquery),
+                published, scope, vector.op("@@")(tsquery)
             )
         ).all()
     # The most relevant MAX_MATCHES: enough to read, and a bounded ordering for the page.
@@ -108,6 +113,8 @@ class Page:
     total: int
     page: int
     pages: int
+    # The name of the hub each lesson shared by another hub came from, by lesson id.
+    origins: dict[int, str] = field(default_factory=dict)
 
 
 def evidence_order():
@@ -117,9 +124,16 @@ def evidence_order():
 
 
 def search(user, hub: Hub, filters: dict) -> Page:
-    """A page of the hub's published lessons for the filters, audited. Three statements
-    (the full-text match, the count, the page), whatever the library's size."""
-    query = perm.lessons_visible(user, hub).where(Lesson.status == LessonStatus.PUBLISHED.value)
+    """A page of the hub's published lessons for the filters (with `shared`, and the hub
+    sharing, the other sharing hubs' too), audited. Three statements (the full-text match,
+    the count, the page, which brings each lesson's hub name), whatever the library's size."""
+    shared = bool(filters.get("shared")) and hub.shares_lessons
+    query = (
+        perm.lessons_visible(user, hub, shared=shared)
+        .where(Lesson.status == LessonStatus.PUBLISHED.value)
+        .join(Hub, Hub.id == Lesson.hub_id)
+        .add_columns(Hub.name)
+    )
     if filters.get("category"):
         query = query.where(Lesson.asb_category == filters["category"])
     if filters.get("outcome"):
@@ -134,7 +148,7 @@ def search(user, hub: Hub, filters: dict) -> Page:
         query = query.where(cast(Lesson.tags, String).like(f'%"{tag}"%'))
     ranks = None
     if filters.get("q", "").strip():
-        ranks = matching_ids(filters["q"], hub.id)
+        ranks = matching_ids(filters["q"], hub, shared=shared)
         query = query.where(Lesson.id.in_(sorted(ranks) or [-1]))
     total = db.session.execute(
         query.with_only_columns(func.count(Lesson.id)).order_by(None)
@@ -153,9 +167,9 @@ def search(user, hub: Hub, filters: dict) -> Page:
         query = query.order_by(by_rank, Lesson.id.desc())
     else:
         query = query.order_by(Lesson.published_at.desc(), Lesson.id.desc())
-    lessons = list(
-        db.session.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars()
-    )
+    rows = db.session.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    lessons = [lesson for lesson, _ in rows]
+    origins = {lesson.id: name for lesson, name in rows if lesson.hub_id != hub.id}
     details = {"count": total, "filters": _codes(filters)}
     typed = (filters.get("q") or "").strip()
     if typed or tag:
@@ -168,7 +182,7 @@ def search(user, hub: Hub, filters: dict) -> Page:
         target_id=hub.id,
         details=details,
     )
-    return Page(lessons, total, page, max(1, -(-total // PAGE_SIZE)))
+    return Page(lessons, total, page, max(1, -(-total // PAGE_SIZE)), origins)
 
 
 def _codes(filters: dict) -> dict:
@@ -176,7 +190,21 @@ def _codes(filters: dict) -> dict:
     names = {"category": "category", "intervention": "type", "outcome": "outcome"}
     out = {names[k]: filters[k] for k in names if filters.get(k)}
     out["kind"] = filters.get("order") or "relevance"
+    if filters.get("shared"):
+        out["scope"] = "shared"
     return out
+
+
+def reading_hub(user, lesson: Lesson) -> tuple[Hub, Hub | None]:
+    """The hub whose library the reader reads a lesson from, and the hub that lent it when it
+    is another hub's shared lesson (the reader's first hub it is shared with). A shared read
+    is audited: nothing personal crosses, but the lending hub sees which hubs read it."""
+    own = db.session.get(Hub, lesson.hub_id)
+    if not perm.is_shared_lesson_reader(user, lesson):
+        return own, None
+    hub = next(h for h in perm.hubs_of(user) if perm.lesson_open_to_hub(lesson, h))
+    audit.record("lesson_read_shared", user=user, hub=own, target=lesson, details={"from": hub.id})
+    return hub, own
 
 
 def queue(user, hub: Hub) -> list[Lesson]:

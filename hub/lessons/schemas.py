@@ -91,6 +91,13 @@ class LibraryFilters(Schema):
         load_default="relevance", validate=validate.OneOf(["relevance", "evidence", "newest"])
     )
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
+    # "Include lessons shared by other hubs" (a checkbox: "1" when ticked).
+    shared = fields.Boolean(
+        load_default=False,
+        truthy={"1"},
+        falsy={"", "0"},
+        error_messages={"invalid": "Tick the box to include other hubs' lessons, or leave it"},
+    )
 
     @pre_load
     def _blank_is_none(self, data, **_):

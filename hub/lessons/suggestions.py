@@ -1,12 +1,15 @@
 """Lessons suggested while planning: the published lessons of the hub most like a case (its
 referrals' words that the user may read, its plan, its category, the interventions on it),
-each with why it was suggested.
+each with why it was suggested. Where the hub shares its lessons, the pool is every sharing
+hub's published lessons (hub.permissions.lesson_hubs), and a suggestion from another hub says
+which.
 
 The method is BM25 (hub.lessons.ranking), chosen by measurement: see
 tests/lessons/test_suggestion_quality.py for hit@5 of each method tried, bench/lessons.py for
 the time at 10,000 lessons. The index is built once per hub from its published lessons and
-kept in the process until a lesson is published (a one-row stamp query notices), so a
-suggestion costs the same few statements however large the library grows."""
+kept in the process until a lesson is published or a hub starts or stops sharing (a stamp
+query of one row per hub notices), so a suggestion costs the same few statements however
+large the library grows."""
 
 import heapq
 import re
@@ -14,14 +17,14 @@ import threading
 from dataclasses import dataclass, field
 from operator import itemgetter
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from hub import permissions as perm
 from hub.casework import evaluations
 from hub.casework.plans import plan_of
 from hub.extensions import db
 from hub.lessons import ranking
-from hub.models import Case, Lesson, LessonStatus, LessonUse, Referral
+from hub.models import Case, Hub, Lesson, LessonStatus, LessonUse, Referral
 from hub.models.casework import INTERVENTION_TYPES
 
 METHOD = "bm25"
@@ -58,49 +61,62 @@ class Index:
         self.stamp = stamp
 
 
-_INDEXES: dict[int, Index] = {}
+# By pool: a hub's id for its own lessons, SHARED for the lessons of every hub that shares.
+_INDEXES: dict[object, Index] = {}
 _LOCK = threading.Lock()
+SHARED = "shared"
 
 
-def _stamp(hub_id: int) -> tuple:
-    """What the index depends on: the hub's published lessons (their number and the latest
-    publication; a published lesson never changes or leaves). One row."""
-    return tuple(
-        db.session.execute(
-            select(func.count(Lesson.id), func.max(Lesson.published_at)).where(
-                Lesson.hub_id == hub_id, Lesson.status == LessonStatus.PUBLISHED.value
-            )
-        ).one()
+def _pool(hub: Hub):
+    """Which published lessons a case of this hub is matched against (its key, its SQL)."""
+    key = SHARED if hub.shares_lessons else hub.id
+    return key, and_(
+        Lesson.status == LessonStatus.PUBLISHED.value, perm.lesson_hubs(hub, shared=True)
     )
 
 
-def _published(hub_id: int, since=None):
+def _stamp(scope) -> tuple:
+    """What the index depends on: per hub in the pool, its published lessons' number and
+    latest publication (a published lesson never changes or leaves; a hub that stops sharing
+    leaves the pool). One row per hub."""
+    rows = db.session.execute(
+        select(Lesson.hub_id, func.count(Lesson.id), func.max(Lesson.published_at))
+        .where(scope)
+        .group_by(Lesson.hub_id)
+        .order_by(Lesson.hub_id)
+    ).all()
+    return tuple(tuple(row) for row in rows)
+
+
+def _published(scope, since=None):
     query = select(Lesson.id, Lesson.search_text, Lesson.asb_category, Lesson.interventions).where(
-        Lesson.hub_id == hub_id, Lesson.status == LessonStatus.PUBLISHED.value
+        scope
     )
     if since is not None:
         query = query.where(Lesson.published_at > since)
     return db.session.execute(query).all()
 
 
-def index_for(hub_id: int) -> Index:
-    stamp = _stamp(hub_id)
-    found = _INDEXES.get(hub_id)
+def index_for(hub: Hub) -> Index:
+    key, scope = _pool(hub)
+    stamp = _stamp(scope)
+    found = _INDEXES.get(key)
     if found is not None and found.stamp == stamp:
         return found
     with _LOCK:
-        if found is not None and getattr(found.method, "incremental", False):
-            newer = _published(hub_id, since=found.stamp[1])
-            if len(found.meta) + len(newer) == stamp[0]:
+        same_hubs = found is not None and [r[0] for r in found.stamp] == [r[0] for r in stamp]
+        if same_hubs and found.stamp and getattr(found.method, "incremental", False):
+            newer = _published(scope, since=max(r[2] for r in found.stamp))
+            if len(found.meta) + len(newer) == sum(r[1] for r in stamp):
                 found.add(stamp, newer)
                 return found
-        rows = _published(hub_id)
+        rows = _published(scope)
         built = Index(
             stamp=stamp,
             method=ranking.METHODS[METHOD]({r.id: r.search_text for r in rows}),
             meta={r.id: (r.asb_category, frozenset(r.interventions or ())) for r in rows},
         )
-        _INDEXES[hub_id] = built
+        _INDEXES[key] = built
         return built
 
 
@@ -162,6 +178,7 @@ class Suggestion:
     lesson: Lesson
     why: str
     used: bool
+    origin: str | None = None  # the name of the hub that shared it, if not the case's
 
 
 _SURFACE = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]")
@@ -192,9 +209,11 @@ def _why(lesson: Lesson, wanted: Profile, df: dict[str, int]) -> str:
 
 
 def for_case(user, case: Case, limit: int = LIMIT) -> list[Suggestion]:
-    """The published lessons most like this case. A constant number of statements: the stamp,
-    the case's profile (three), the lessons, the uses (and once per publication, the build)."""
-    index = index_for(case.hub_id)
+    """The published lessons most like this case (and, where its hub shares, like it among the
+    lessons other hubs share). A constant number of statements: the stamp, the case's profile
+    (three), the lessons with their hubs' names, the uses (and once per publication, the
+    build)."""
+    index = index_for(case.hub)
     if not index.meta:
         return []
     wanted = profile(user, case)
@@ -202,10 +221,14 @@ def for_case(user, case: Case, limit: int = LIMIT) -> list[Suggestion]:
     if not best:
         return []
     ids = [i for i, _ in best]
-    lessons = {
-        lesson.id: lesson
-        for lesson in db.session.execute(select(Lesson).where(Lesson.id.in_(ids))).scalars()
-    }
+    # Read again through the pool's rule: a hub that stopped sharing a moment ago drops out.
+    rows = db.session.execute(
+        select(Lesson, Hub.name)
+        .join(Hub, Hub.id == Lesson.hub_id)
+        .where(Lesson.id.in_(ids), _pool(case.hub)[1])
+    ).all()
+    lessons = {lesson.id: lesson for lesson, _ in rows}
+    origins = {lesson.id: name for lesson, name in rows if lesson.hub_id != case.hub_id}
     used = set(
         db.session.execute(
             select(LessonUse.lesson_id).where(
@@ -214,7 +237,7 @@ def for_case(user, case: Case, limit: int = LIMIT) -> list[Suggestion]:
         ).scalars()
     )
     return [
-        Suggestion(lessons[i], _why(lessons[i], wanted, index.method.df), i in used)
+        Suggestion(lessons[i], _why(lessons[i], wanted, index.method.df), i in used, origins.get(i))
         for i in ids
         if i in lessons
     ]

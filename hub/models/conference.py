@@ -265,6 +265,7 @@ class DecisionKind(StrEnum):
     NEXT_REVIEW = "next_review"
     CASE_REVIEW = "case_review"
     REVIEW_THRESHOLD = "review_threshold"
+    SPOC = "spoc"
     CLOSE = "close"
 
     @property
@@ -279,6 +280,7 @@ class DecisionKind(StrEnum):
             "next_review": "Set the next review date",
             "case_review": "Refer to an ASB case review",
             "review_threshold": "Decide the ASB case review threshold",
+            "spoc": "Confirm or change the SPoC",
             "close": "Close the case",
         }[self.value]
 

@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, true
+from sqlalchemy import ForeignKey, String, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.extensions import db
@@ -50,6 +50,10 @@ class Hub(db.Model):
     # Local accounts holding a role that reads personal data here must use two-factor
     # sign-in (hub/accounts/two_factor.py). On unless a system administrator turns it off.
     two_factor_required: Mapped[bool] = mapped_column(server_default=true())
+    # Its published lessons are read by the other hubs on this installation that share
+    # theirs (hub.permissions.can_see_lesson): sharing is reciprocal, and off until a hub
+    # manager turns it on. Lessons hold nothing personal, so no section 115 gate applies.
+    shares_lessons: Mapped[bool] = mapped_column(server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
 
     agencies: Mapped[list["Agency"]] = relationship(

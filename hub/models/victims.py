@@ -239,6 +239,15 @@ SATISFACTION = {
     "very_dissatisfied": "Very dissatisfied",
     "declined": "Did not want to say",
 }
+# Each answer as the evaluation's five-point scale (hub.models.casework.SATISFACTION);
+# "declined" is no point on it.
+SATISFACTION_POINTS = {
+    "very_dissatisfied": 1,
+    "dissatisfied": 2,
+    "neither": 3,
+    "satisfied": 4,
+    "very_satisfied": 5,
+}
 
 
 # Working days between call-backs, by the case's band, unless the hub sets its own.

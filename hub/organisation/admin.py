@@ -10,7 +10,7 @@ from hub import audit
 from hub.core.signals import account_deactivated
 from hub.extensions import db
 from hub.models import Agency, Hub, HubAgency, Role, User, UserRole
-from hub.organisation.schemas import AgencySchema, HubSchema, UserSchema
+from hub.organisation.schemas import AgencySchema, HubSchema, LessonSharingSchema, UserSchema
 
 
 def _unique(model, column, value, field: str, message: str, exclude_id=None) -> None:
@@ -30,6 +30,24 @@ def create_hub(data: dict, *, actor) -> Hub:
     db.session.flush()
     audit.record("hub_created", user=actor, hub=hub, target=hub, details={"fields": sorted(data)})
     return hub
+
+
+def set_lesson_sharing(hub: Hub, data: dict, *, actor) -> bool:
+    """The hub manager turns the sharing of the hub's published lessons on or off. Takes
+    effect at once: every read of a shared lesson checks the setting (hub.permissions)."""
+    shares = LessonSharingSchema().load(data)["shares_lessons"] == "yes"
+    if hub.shares_lessons == shares:
+        return shares
+    hub.shares_lessons = shares
+    db.session.flush()
+    audit.record(
+        "hub_lesson_sharing_changed",
+        user=actor,
+        hub=hub,
+        target=hub,
+        details={"fields": ["shares_lessons"], "after": {"active": shares}},
+    )
+    return shares
 
 
 def create_agency(data: dict, *, actor, hub: Hub | None = None) -> Agency:

@@ -28,6 +28,16 @@ class HubSchema(Schema):
     area = fields.String(load_default="", validate=validate.Length(max=200))
 
 
+class LessonSharingSchema(Schema):
+    shares_lessons = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            ["yes", "no"], error="Choose whether the hub shares its published lessons"
+        ),
+        error_messages={"required": "Choose whether the hub shares its published lessons"},
+    )
+
+
 class AgencySchema(Schema):
     name = fields.String(
         required=True,

@@ -2,6 +2,8 @@
 and updated by a member whose agreements cover victim contact; read through the permission
 rule and audited. Callers commit."""
 
+from dataclasses import dataclass
+
 from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -13,8 +15,13 @@ from hub.casework.checks import check_category
 from hub.core.locking import StaleForm, check_version, flush_or_stale
 from hub.core.timeutil import utcnow
 from hub.extensions import db
-from hub.models import Case, HubAgency, RecordRestriction, User, Victim
-from hub.models.victims import SATISFACTION, VICTIM_CATEGORY
+from hub.models import CallBack, Case, HubAgency, RecordRestriction, User, Victim
+from hub.models.victims import (
+    SATISFACTION,
+    SATISFACTION_POINTS,
+    VICTIM_CATEGORY,
+    CallBackStatus,
+)
 from hub.victims.schemas import YES_NO_UNKNOWN, SatisfactionSchema, VictimSchema
 
 # The columns a form writes, and the form's own words for each yes/no/unknown answer.
@@ -173,6 +180,63 @@ def victim_or_none(user, case: Case, victim_id: int, action=perm.Action.READ) ->
     return db.session.execute(query).scalar_one_or_none()
 
 
+def hand_over(case: Case, was: User, to: User, *, actor) -> int:
+    """The case's SPoC changed at conference: the victims the previous SPoC kept, and their
+    open call-backs, go to the new one, so reminders and "My victims" follow the decision.
+    Refused (nothing moved) unless the new SPoC may keep every one of them (victim contact,
+    and any restriction). Returns how many victims moved."""
+    kept = list(
+        db.session.execute(
+            select(Victim).where(Victim.case_id == case.id, Victim.spoc_user_id == was.id)
+        ).scalars()
+    )
+    if not kept:
+        return 0
+    ids = [v.id for v in kept]
+    keepable = set(
+        db.session.execute(
+            perm.victim_records(to, Victim, case.hub, perm.Action.WRITE)
+            .where(Victim.id.in_(ids))
+            .with_only_columns(Victim.id)
+        ).scalars()
+    )
+    if keepable != set(ids):
+        raise ValidationError(
+            {
+                "spoc_user_id": [
+                    f"{to.name} cannot keep all of this case's victims (their agency's "
+                    "agreements or a restriction): choose another SPoC"
+                ]
+            }
+        )
+    now = utcnow()
+    for victim in kept:
+        victim.spoc_user_id = to.id
+        victim.updated_at = now
+    call_backs = db.session.execute(
+        select(CallBack).where(
+            CallBack.victim_id.in_(ids),
+            CallBack.spoc_user_id == was.id,
+            CallBack.status == CallBackStatus.OPEN.value,
+        )
+    ).scalars()
+    for call_back in call_backs:
+        call_back.spoc_user_id = to.id
+    flush_or_stale(lambda: StaleForm(CHANGED))
+    audit.record(
+        "victims_handed_over",
+        user=actor,
+        hub=case.hub_id,
+        target=case,
+        details={
+            "before": {"spoc_user_id": was.id},
+            "after": {"spoc_user_id": to.id},
+            "count": len(kept),
+        },
+    )
+    return len(kept)
+
+
 # The closing question is asked once the partners are evaluating the case, or have closed it.
 ASKED_AT = ("evaluation", "closed")
 
@@ -199,9 +263,19 @@ def record_satisfaction(case: Case, victim: Victim, data: dict, *, actor) -> Vic
     return victim
 
 
-def satisfaction_summary(user, case: Case) -> list[tuple[str, int]] | None:
-    """For the evaluation: how many of the case's victims gave each answer, counted over the
-    victims this user may see (None when victim contact is not theirs to read)."""
+@dataclass
+class Answers:
+    """The closing question's answers for the evaluation: how many victims gave each, and the
+    point of the evaluation's five-point scale they agree on (None when they differ or none
+    answered on the scale), which a new evaluation starts from."""
+
+    counts: list[tuple[str, int]]
+    point: int | None
+
+
+def satisfaction_summary(user, case: Case) -> Answers | None:
+    """For the evaluation: the answers of the case's victims this user may see (None when
+    victim contact is not theirs to read)."""
     if not perm.can_read_victims(user, case):
         return None
     answered = [v for v in case_victims(user, case) if v.satisfaction]
@@ -209,4 +283,8 @@ def satisfaction_summary(user, case: Case) -> list[tuple[str, int]] | None:
     answers: dict[str, int] = {}
     for victim in answered:
         answers[victim.satisfaction] = answers.get(victim.satisfaction, 0) + 1
-    return [(SATISFACTION[k], answers[k]) for k in SATISFACTION if k in answers]
+    points = {SATISFACTION_POINTS[k] for k in answers if k in SATISFACTION_POINTS}
+    return Answers(
+        [(SATISFACTION[k], answers[k]) for k in SATISFACTION if k in answers],
+        points.pop() if len(points) == 1 else None,
+    )

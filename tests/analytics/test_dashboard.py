@@ -1,19 +1,20 @@
 """Each aggregate against the hand-counted fixture (tests/analytics/fixture.py), on whichever
 database the suite runs; the dashboard's statements do not grow with the data."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from hub.analytics import dashboard, powers
 from hub.analytics.periods import Filters
 from hub.conferences import timeliness
 from hub.extensions import db
-from hub.models import Agency, Hub, User
+from hub.models import Agency, Hub, User, Victim
 from tests.analytics import fixture
 from tests.conftest import count_queries
+from tests.support.factories import make_case
 
-# The session's user and roles, the hub, its agencies for the menu, and the dashboard's eight
+# The session's user and roles, the hub, its agencies for the menu, and the dashboard's nine
 # aggregates: the same on SQLite and PostgreSQL, whatever the size of the hub.
-PINNED = 12
+PINNED = 13
 PERIOD = Filters(date(2026, 6, 1), date(2026, 12, 1))  # June to December 2026
 
 
@@ -84,6 +85,67 @@ def test_outcomes_by_intervention_times_and_reviews(ctx, world):
     assert context["Nov 2026"] == [2, 0, 2] and context["Oct 2026"] == [0, 1, 1]
     head = dashboard.build(f.hub, PERIOD, fixture.NOW, date(2026, 12, 5)).headline
     assert (head.referrals, head.open_cases, head.context_incidents) == (5, 2, 2)
+
+
+def _closed_with_victims(hub, reference, closed_at, answers):
+    agency = hub.agencies[0]
+    case = make_case(hub, reference, agency, stage="closed")
+    case.closed_at = closed_at
+    for n, answer in enumerate(answers):
+        db.session.add(
+            Victim(
+                case_id=case.id,
+                name=f"Victim {reference} {n}",
+                category="victim_contact",
+                origin_agency_id=agency.id,
+                satisfaction=answer,
+            )
+        )
+    db.session.flush()
+
+
+def test_victims_satisfaction_at_closure(ctx, world):
+    f = fixture.build(world)
+    in_period = datetime(2026, 9, 14, 10, tzinfo=UTC)
+    _closed_with_victims(
+        f.hub,
+        "SAT-1",
+        in_period,
+        ["very_satisfied", "satisfied", "satisfied", "declined", None],
+    )
+    _closed_with_victims(f.hub, "SAT-2", in_period, ["very_dissatisfied", None])
+    # Closed before the period, and another hub's: neither counts.
+    _closed_with_victims(f.hub, "SAT-3", datetime(2026, 3, 1, tzinfo=UTC), ["satisfied"])
+    other = db.session.get(Hub, world.other_hub_id)
+    _closed_with_victims(other, "SAT-4", in_period, ["neither"])
+    figures = dashboard.victim_satisfaction(f.hub, PERIOD)
+    assert _by_label(figures.chart) == {
+        "Very satisfied": [1],
+        "Satisfied": [2],
+        "Neither satisfied nor dissatisfied": [0],
+        "Dissatisfied": [0],
+        "Very dissatisfied": [1],
+    }
+    assert (figures.asked, figures.declined, figures.not_asked) == (5, 1, 2)
+    board = dashboard.build(f.hub, PERIOD, fixture.NOW, date(2026, 12, 5))
+    assert board.charts["victim-satisfaction"].grand_total == 4
+
+
+def test_the_dashboard_shows_victims_satisfaction(app, client, world):
+    with app.app_context():
+        hub = db.session.get(Hub, world.hub_id)
+        _closed_with_victims(hub, "SAT-5", datetime(2026, 9, 14, tzinfo=UTC), ["satisfied", None])
+        db.session.commit()
+    client.sign_in(world.email["analyst"])
+    html = client.get(f"/hubs/{world.hub_slug}/analytics?from=2026-06&to=2026-12").get_data(
+        as_text=True
+    )
+    assert "Victims&#39; satisfaction at closure" in html
+    assert 'data-testid="figure-satisfaction-asked"' in html
+    csv = client.get(
+        f"/hubs/{world.hub_slug}/analytics/charts/victim-satisfaction.csv?from=2026-06&to=2026-12"
+    )
+    assert csv.status_code == 200 and "Satisfied,1" in csv.get_data(as_text=True)
 
 
 def test_the_powers_return(ctx, world):

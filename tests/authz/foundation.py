@@ -47,6 +47,13 @@ ROUTES = [
         data={"agency_id": "{elsewhere_agency_id}"},
     ),
     Route(
+        "admin.lesson_sharing",
+        "POST",
+        "/admin/hubs/{hub_slug}/lessons-sharing",
+        HUB_ADMIN_WRITE,
+        data={"shares_lessons": "yes"},
+    ),
+    Route(
         "admin.remove_hub_agency",
         "POST",
         "/admin/hubs/{hub_slug}/agencies/{spare_agency_id}/remove",

@@ -273,13 +273,18 @@ def test_the_closing_question_feeds_the_evaluation(app, client, web):
     assert early.status_code == 400  # not while the case is still active
     assert "Ask once the case is being evaluated or is closed" in early.get_data(as_text=True)
     with app.app_context():
-        db.session.get(Case, web.case_id).stage = "evaluation"
+        case = db.session.get(Case, web.case_id)
+        case.stage = "evaluation"
+        spoc = db.session.execute(select(User).where(User.email == web.email["spoc"])).scalar_one()
+        case.lead_agency_id = spoc.agency_id
         db.session.commit()
     assert "How satisfied is Maureen Tallis?" in client.get(tab).get_data(as_text=True)
     assert client.submit(answer, {"satisfaction": "nonsense"}, token_from=tab).status_code == 400
     assert client.submit(answer, {"satisfaction": "satisfied"}, token_from=tab).status_code == 302
     evaluation = client.get(f"/cases/{web.case_id}/evaluation").get_data(as_text=True)
     assert "Victims' satisfaction (the closing question): 1 satisfied." in evaluation
+    # A new evaluation starts from the victim's answer, on its own five-point scale.
+    assert '<option value="4" selected>4 – Satisfied</option>' in evaluation
     fire = app.test_client()
     fire.sign_in(web.email["fire"])
     page = fire.get(f"/cases/{web.case_id}/evaluation").get_data(as_text=True)
