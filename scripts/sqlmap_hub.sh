@@ -5,6 +5,7 @@
 # if sqlmap calls any parameter injectable. A scratch SQLite file by default; with
 # DATABASE_URL naming a PostgreSQL server, a scratch database on it, dropped afterwards.
 #   scripts/sqlmap_hub.sh [sqlmap level 1-5, default 3] [risk 1-3, default 2]
+#   ONLY=board_search scripts/sqlmap_hub.sh 2 1   (one target)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v sqlmap >/dev/null || { echo "sqlmap is missing: apt-get install -y sqlmap"; exit 2; }
@@ -14,8 +15,11 @@ port=${SQLMAP_PORT:-5098}
 base="http://127.0.0.1:$port"
 work=$(mktemp -d)
 cleanup() {
-  [ -n "${server:-}" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
-  [ -n "${scratch:-}" ] && psql "$admin_url" -qc "DROP DATABASE IF EXISTS $scratch WITH (FORCE)" >/dev/null
+  # The script's answer is $found: a stopped server's exit status must not replace it.
+  if [ -n "${server:-}" ]; then kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true; fi
+  if [ -n "${scratch:-}" ]; then
+    psql "$admin_url" -qc "DROP DATABASE IF EXISTS $scratch WITH (FORCE)" >/dev/null || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -58,6 +62,7 @@ found=0
 probe() {
   local name=$1
   shift
+  if [ -n "${ONLY:-}" ] && [ "$name" != "$ONLY" ]; then return; fi
   local log="$work/$name.log"
   sqlmap "${common[@]}" "$@" >"$log" 2>&1 || true
   local requests
@@ -93,5 +98,5 @@ probe api_create -u "$base/api/v1/referrals" "${api[@]}" --method POST \
   --data '{"hub":"copeland","about":"place","category":"nuisance","summary":"Noise","description":"Loud music at night","first_incident_on":"2026-08-01","incident_count":3,"location":{"address":"12 Mill Street","postcode":"CA28 7XY"},"people":[],"consent":{"given":true},"risk":{"repeat":true}}'
 echo "5xx answers in the server log: $(grep -c '"status": 5' "$work/server.log" || true)"
 grep '"status": 5' "$work/server.log" | cut -c1-300 | head -20 || true
-grep -E 'database unavailable|unhandled error' -A3 "$work/server.log" | cut -c1-300 | head -40 || true
+grep -E 'database unavailable|unhandled error' -A30 "$work/server.log" | cut -c1-300 | head -80 || true
 exit $found

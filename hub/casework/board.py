@@ -405,18 +405,29 @@ def search(user, hub, text: str) -> dict:
     if len(text) < 2:
         return {"cards": [], "cases": [], "notes": [], "people": [], "places": []}
     pattern = _like(text.lower())
-    cards = db.session.execute(
-        perm.board_cases(user, hub)
-        .where(func.lower(Case.reference).like(pattern, escape="\\"))
-        .order_by(Case.reference)
-        .limit(SEARCH_LIMIT)
-    ).scalars()
-    cases = db.session.execute(
-        perm.cases_with_access(user, hub)
-        .where(func.lower(Case.title).like(pattern, escape="\\"))
-        .order_by(Case.opened_at.desc())
-        .limit(SEARCH_LIMIT)
-    ).scalars()
+    # Every result is read in full (.all()) before the first audit write: on SQLite a result
+    # still open keeps its snapshot, and a write from a stale snapshot is refused at once
+    # ("database is locked", which no waiting cures).
+    cards = (
+        db.session.execute(
+            perm.board_cases(user, hub)
+            .where(func.lower(Case.reference).like(pattern, escape="\\"))
+            .order_by(Case.reference)
+            .limit(SEARCH_LIMIT)
+        )
+        .scalars()
+        .all()
+    )
+    cases = (
+        db.session.execute(
+            perm.cases_with_access(user, hub)
+            .where(func.lower(Case.title).like(pattern, escape="\\"))
+            .order_by(Case.opened_at.desc())
+            .limit(SEARCH_LIMIT)
+        )
+        .scalars()
+        .all()
+    )
     notes = list(
         db.session.execute(
             perm.visible_records(user, CaseNote, hub)
@@ -461,11 +472,12 @@ def search(user, hub, text: str) -> dict:
     for record, _ref in notes + people + places:
         by_case.setdefault(record.case_id, []).append(record)
     if by_case:
-        for case in db.session.execute(select(Case).where(Case.id.in_(by_case))).scalars():
+        found = db.session.execute(select(Case).where(Case.id.in_(by_case))).scalars().all()
+        for case in found:
             perm.record_read(user, case, by_case[case.id], what="search results")
     return {
-        "cards": list(cards),
-        "cases": list(cases),
+        "cards": cards,
+        "cases": cases,
         "notes": notes,
         "people": people,
         "places": places,

@@ -2,6 +2,7 @@
 hint of whether something the user may not see exists."""
 
 import logging
+import sqlite3
 
 from flask import Flask, current_app, g, jsonify, make_response, render_template, request
 from flask_login import current_user
@@ -188,7 +189,9 @@ def database_unavailable(exc: Exception):
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
-    for kind in (OperationalError, InterfaceError, PoolTimeout):
+    # sqlite3's own OperationalError: raised where the hub talks to the driver directly
+    # (taking SQLite's write lock, hub.core.database), outside SQLAlchemy's wrapping.
+    for kind in (OperationalError, InterfaceError, PoolTimeout, sqlite3.OperationalError):
         app.register_error_handler(kind, database_unavailable)
 
     @app.errorhandler(DataError)

@@ -129,3 +129,73 @@ def test_parallel_sign_ins_and_reads_never_meet_a_locked_database(hub_app):
     assert set(exports) == {200}, exports
     with hub_app.app_context():
         assert db.session.execute(select(func.count()).select_from(SignInFailure)).scalar() == 12
+
+
+def test_a_search_that_audits_its_results_while_another_writer_commits_answers(
+    hub_app, monkeypatch
+):
+    """The board search records a read for each case it found. Someone else committed after
+    the search began reading: its write must still queue for the lock. (Found by sqlmap: the
+    results were audited while their rows were still being read, which kept the stale
+    snapshot open, so SQLite refused the write at once and the person got a 500.)"""
+    from hub import permissions as perm
+    from hub.models import Agency, Hub, User
+    from tests.support.factories import make_case, make_isa, make_note
+
+    world = hub_app.world
+    with hub_app.app_context():
+        hub = db.session.get(Hub, world.hub_id)
+        council = db.session.get(Agency, world.agency_ids["council"])
+        spoc = db.session.get(User, world.user_id["spoc"])
+        make_isa(hub, [council], ["identity", "incident"])
+        for n in range(3):
+            case = make_case(hub, f"CPL-SEARCH-{n}", council)
+            make_note(case, council, spoc, body=f"Shouting at Mill Street, night {n}")
+        db.session.commit()
+    real, calls = perm.record_read, []
+
+    def another_writer_commits_first(*args, **kwargs):
+        if not calls:
+            with hub_app.app_context():
+                audit.record("test_event", details={"n": 1}, commit=True)
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(perm, "record_read", another_writer_commits_first)
+    client = hub_app.test_client()
+    client.sign_in(world.email["spoc"])
+    response = client.get(f"/hubs/{world.hub_slug}/search?q=Mill")
+    assert response.status_code == 200
+    assert "CPL-SEARCH-2" in response.get_data(as_text=True)
+    assert len(calls) == 3
+    with hub_app.app_context():
+        assert audit.verify_chain().broken_at is None
+
+
+def test_a_locked_database_met_through_the_driver_itself_is_a_503_not_a_500(hub_app, monkeypatch):
+    """Where the hub talks to sqlite3 directly (taking the write lock) its errors are not
+    SQLAlchemy's: they still answer 'try again' with Retry-After, never a 500."""
+    import sqlite3
+
+    from hub import permissions as perm
+    from hub.models import Agency, Hub, User
+    from tests.support.factories import make_case, make_isa, make_note
+
+    world = hub_app.world
+    with hub_app.app_context():
+        hub = db.session.get(Hub, world.hub_id)
+        council = db.session.get(Agency, world.agency_ids["council"])
+        make_isa(hub, [council], ["identity", "incident"])
+        case = make_case(hub, "CPL-LOCKED-1", council)
+        make_note(case, council, db.session.get(User, world.user_id["spoc"]), body="Mill Street")
+        db.session.commit()
+
+    def locked(*args, **kwargs):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(perm, "record_read", locked)
+    client = hub_app.test_client()
+    client.sign_in(world.email["spoc"])
+    response = client.get(f"/hubs/{world.hub_slug}/search?q=Mill")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "30"
+    assert "Traceback" not in response.get_data(as_text=True)
