@@ -355,7 +355,10 @@ def traced_complaints(review: CaseReview, user) -> tuple[complaints.ComplaintCou
             user, hub, AgencyComplaint, by_source.get(complaints.AGENCY, []), lambda r: r.location
         ),
     }
-    names = dict(db.session.execute(select(Agency.id, Agency.name)).all())
+    agency_ids = {c.agency_id for _, c, _ in every}
+    names = dict(
+        db.session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(agency_ids))).all()
+    )
     return count, [
         Traced(c, n, repeat, names.get(c.agency_id, "Not known"), shown[c.source].get(c.record_id))
         for n, c, repeat in every

@@ -37,6 +37,9 @@ from hub.models import (
 from scoring.calendar import add_working_days
 
 JOB = "case_review_timescales"
+# A step missed longer ago than this is history (shown on the review's page), not news: the
+# first run after an upgrade must not tell the hub of every old review at once.
+NEWS_DAYS = 28
 
 
 class State(StrEnum):
@@ -173,7 +176,7 @@ def reminders_due(today: date) -> list[tuple[str, CaseReview, Timescale]]:
                 continue
             if step.due_on == today:
                 kind = "due"
-            elif step.state == State.MISSED:
+            elif step.state == State.MISSED and step.due_on >= today - timedelta(days=NEWS_DAYS):
                 kind = "missed"
             else:
                 continue

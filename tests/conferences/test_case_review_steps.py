@@ -643,3 +643,11 @@ def test_the_review_page_shows_timescales_complaints_and_refuses_a_step_in_the_f
         assert db.session.get(CaseReview, review.id).acknowledged_on == date(2026, 12, 15)
     unknown = client.submit(f"{path}/steps/nothing", {"version": version}, path)
     assert unknown.status_code == 400
+
+
+def test_a_step_missed_long_ago_is_history_not_a_reminder(v):
+    review_on(v.case, date(2026, 9, 1))
+    db.session.commit()
+    # Acknowledgement was due 3 September and decision 15 September: the decision's miss is
+    # news (within 28 days), the acknowledgement's is not.
+    assert run("2026-10-10T07:50") == ["case_review_missed:decide"]

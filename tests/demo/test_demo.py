@@ -120,7 +120,7 @@ def test_the_demo_holds_a_case_review_with_timescales_and_figures(app):
             ("meet", "met"),
             ("outcome_letter", "met"),
         ]
-        assert len(review.recommendations) == 1 and review.victim_account == "received"
+        assert review.victim_account == "received" and review.chair_name
         year = case_review_figures.financial_year(review.held_on)
         figures = case_review_figures.annual_figures(review.hub, year)
-        assert figures.counts["held"] == 1 and figures.counts["recommendations"] == 1
+        assert figures.counts["applications"] >= 1 and figures.counts["held"] == 1
