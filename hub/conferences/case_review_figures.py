@@ -86,6 +86,7 @@ def annual_figures(hub: Hub, year: int) -> Figures:
                     "referred"
                 ),
                 total(
+                    CaseReview.source == "application",
                     CaseReview.threshold_met.is_(False),
                     CaseReview.decided_at >= decided_from,
                     CaseReview.decided_at < decided_to,

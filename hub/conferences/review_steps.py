@@ -60,6 +60,8 @@ def _saved(review: CaseReview, actor, step: str, fields: list[str]) -> None:
 
 
 def acknowledge(review: CaseReview, form: Mapping, actor) -> None:
+    if review.source != "application":
+        raise ValidationError({"form": ["Only an application is acknowledged"]})
     if review.acknowledged_on is not None:
         raise ValidationError({"form": [f"{review.reference} has already been acknowledged"]})
     data = load_step(AcknowledgeSchema(), form, review)

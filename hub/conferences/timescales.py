@@ -94,14 +94,19 @@ def timescales_of(review: CaseReview, today: date, rules: Timescales) -> list[Ti
     """The review's steps so far: each appears once the step before it has a day to count
     from. A review whose threshold was not met ends at its decision (the applicant is told in
     the decision letter)."""
-    found = [
-        Timescale(
-            "acknowledge",
-            "Application acknowledged",
-            add_working_days(review.received_on, rules.acknowledge_days),
-            review.acknowledged_on,
-            today,
-        ),
+    found = []
+    if review.source == "application":
+        # A review the partners asked for themselves has no applicant to acknowledge.
+        found.append(
+            Timescale(
+                "acknowledge",
+                "Application acknowledged",
+                add_working_days(review.received_on, rules.acknowledge_days),
+                review.acknowledged_on,
+                today,
+            )
+        )
+    found += [
         Timescale(
             "decide",
             "Threshold decided",
@@ -156,7 +161,7 @@ def _open_reviews() -> list[CaseReview]:
                     (CaseReview.status == CaseReviewStatus.COMPLETED.value)
                     & CaseReview.outcome_sent_on.is_(None)
                 )
-                | CaseReview.acknowledged_on.is_(None)
+                | ((CaseReview.source == "application") & CaseReview.acknowledged_on.is_(None))
             )
             .options(joinedload(CaseReview.case), joinedload(CaseReview.hub))
             .order_by(CaseReview.id)

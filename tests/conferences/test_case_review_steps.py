@@ -651,3 +651,51 @@ def test_a_step_missed_long_ago_is_history_not_a_reminder(v):
     # Acknowledgement was due 3 September and decision 15 September: the decision's miss is
     # news (within 28 days), the acknowledgement's is not.
     assert run("2026-10-10T07:50") == ["case_review_missed:decide"]
+
+
+def test_a_review_the_partners_asked_for_has_no_acknowledgement(v):
+    review = review_on(v.case, CHRISTMAS_EVE, source="conference", applicant=None)
+    assert list(states(review, date(2026, 12, 31))) == ["decide"]
+    with pytest.raises(ValidationError) as refused:
+        review_steps.acknowledge(
+            review, {"acknowledged_on": "2026-12-29", "version": str(review.version)}, None
+        )
+    assert refused.value.messages == {"form": ["Only an application is acknowledged"]}
+
+
+@time_machine.travel(datetime(2026, 12, 18, 9, tzinfo=LONDON), tick=False)
+def test_the_page_of_a_held_review_offers_the_letter_recommendations_and_appeal(app, client, world):
+    with app.app_context():
+        v = build(world)
+        review = held_review(v)
+        coordinator = v.people["coordinator"]
+        step(review_steps.invite_victim, review, coordinator, victim_invited_on="2026-11-12")
+        step(
+            review_steps.record_chair,
+            review,
+            coordinator,
+            chair_name="Ruth Marsh",
+            chair_role="Community safety lead",
+            chair_agency_id="",
+        )
+        db.session.commit()
+        path, version = f"/case-reviews/{review.id}", review.version
+    client.sign_in(world.email["coordinator"])
+    html = client.get(path).get_data(as_text=True)
+    assert "Ruth Marsh, Community safety lead (from outside the partnership)" in html
+    assert "Their answer" in html and "Record the outcome" in html
+    assert "Write it into the case as an action" in html
+    done = client.submit(
+        f"{path}/outcome", {"held_on": "2026-12-01", "outcome": "Done", "version": version}, path
+    )
+    assert done.status_code == 302
+    html = client.get(path).get_data(as_text=True)
+    assert "Date the outcome letter was sent" in html and "Review meeting held" in html
+    sent = client.submit(
+        f"{path}/steps/outcome_letter",
+        {"outcome_sent_on": "2026-12-04", "version": version + 1},
+        path,
+    )
+    assert sent.status_code == 302
+    html = client.get(path).get_data(as_text=True)
+    assert "Date the appeal was lodged" in html and "By 6 January 2027" in html
