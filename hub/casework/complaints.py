@@ -239,8 +239,9 @@ def count_complaints(case: Case, until: date) -> ComplaintCount:
 
 
 def record_complaint(case: Case, data: dict, *, actor) -> AgencyComplaint:
-    """A complaint made to the actor's agency about the case's ASB. Refused, writing nothing,
-    on bad input, a closed case or an agency whose agreements do not cover incident data."""
+    """A complaint made to the actor's agency about the case's ASB (a closed case's too: an
+    application may ask how a closed case was handled). Refused, writing nothing, on bad
+    input or for an agency whose agreements do not cover incident data."""
     data = AgencyComplaintSchema().load(data)
     earlier = submitted_before(AgencyComplaint, case.id, data["form_token"])
     if earlier is not None:
