@@ -334,11 +334,18 @@ def _visible(user, hub: Hub, model, ids: list[int], show) -> dict[int, str]:
     return {r.id: show(r) for r in rows.scalars()}
 
 
+def complaint_count(review: CaseReview) -> complaints.ComplaintCount | None:
+    """The qualifying complaints in the window before the application (none without a case)."""
+    if review.case is None:
+        return None
+    return complaints.count_complaints(review.case, review.received_on)
+
+
 def traced_complaints(review: CaseReview, user) -> tuple[complaints.ComplaintCount, list[Traced]]:
     """The qualifying complaints in the window before the application, each traced to its
     dated report. Dates, agencies and counts are for every keeper of the review; each
     record's reference or place only for whom the section 115 rule lets see the record."""
-    count = complaints.count_complaints(review.case, review.received_on)
+    count = complaint_count(review)
     every = [(n, c, i > 0) for n, g in enumerate(count.counted, 1) for i, c in enumerate(g.all)]
     by_source: dict[str, list[int]] = {}
     for _, c, _ in every:

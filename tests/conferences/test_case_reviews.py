@@ -274,6 +274,8 @@ def test_the_chairs_page_offers_the_threshold_decision(app, client, world):
     assert "Decide the ASB case review threshold" in html
     assert f"Application {reference}, received 20 November 2026 from the victim" in html
     assert "reporting 3 complaints" in html
+    # What the hub's own records hold, beside what the applicant says.
+    assert "The partners' records hold <strong>0 qualifying complaints</strong>" in html
     with app.app_context():
         assert (
             db.session.execute(
