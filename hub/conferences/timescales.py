@@ -145,15 +145,31 @@ def appeal_by(review: CaseReview, rules: Timescales) -> date | None:
     return add_working_days(review.outcome_sent_on, rules.appeal_days)
 
 
+def steps_to_take(hub_id: int, today: date) -> list[tuple[CaseReview, Timescale]]:
+    """The hub's untaken steps that are missed or due within two working days, the most
+    pressing first: for the home page."""
+    rules = settings_for(hub_id)
+    soon = add_working_days(today, 2)
+    found = [
+        (review, step)
+        for review in _open_reviews(hub_id)
+        for step in timescales_of(review, today, rules)
+        if step.done_on is None and step.due_on <= soon
+    ]
+    return sorted(found, key=lambda pair: (pair[1].due_on, pair[0].id))
+
+
 # -- the daily reminders ------------------------------------------------------------------------
 
 
-def _open_reviews() -> list[CaseReview]:
+def _open_reviews(hub_id: int | None = None) -> list[CaseReview]:
     """Reviews with a step still to take: not decided, or found due and not yet written up."""
+    query = select(CaseReview)
+    if hub_id is not None:
+        query = query.where(CaseReview.hub_id == hub_id)
     return list(
         db.session.execute(
-            select(CaseReview)
-            .where(
+            query.where(
                 CaseReview.status.in_(
                     [CaseReviewStatus.RECEIVED.value, CaseReviewStatus.REVIEW_DUE.value]
                 )

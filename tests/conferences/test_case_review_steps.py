@@ -699,3 +699,20 @@ def test_the_page_of_a_held_review_offers_the_letter_recommendations_and_appeal(
     assert sent.status_code == 302
     html = client.get(path).get_data(as_text=True)
     assert "Date the appeal was lodged" in html and "By 6 January 2027" in html
+
+
+@time_machine.travel(datetime(2026, 12, 29, 9, tzinfo=LONDON), tick=False)
+def test_the_home_page_lists_steps_missed_or_due_within_two_working_days(app, client, world):
+    with app.app_context():
+        copeland = hub()
+        case = make_case(copeland, "CPL-ACR-3", copeland.agencies[0])
+        reference = review_on(case, CHRISTMAS_EVE).reference
+        db.session.commit()
+    client.sign_in(world.email["coordinator"])
+    html = client.get("/").get_data(as_text=True)
+    assert "ASB case review steps due" in html
+    assert f"{reference}: application acknowledged" in html and "due 30 December 2026" in html
+    assert "threshold decided" not in html  # 12 January: not yet
+    worker = app.test_client()
+    worker.sign_in(world.email["case_worker"])
+    assert "ASB case review steps due" not in worker.get("/").get_data(as_text=True)
