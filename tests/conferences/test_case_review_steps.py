@@ -22,6 +22,7 @@ from hub.conferences import case_review_figures, case_reviews, review_steps, tim
 from hub.core.timeutil import LONDON
 from hub.extensions import db
 from hub.models import (
+    AgencyComplaint,
     AuditEntry,
     Case,
     CaseAction,
@@ -339,6 +340,12 @@ def test_a_complaint_is_refused_field_by_field_and_writes_nothing(v):
         with pytest.raises(ValidationError) as refused:
             complaints.record_complaint(v.case, {}, actor=v.people["case_worker"])
         assert set(refused.value.messages) == {"made_on", "complainant", "location"}
+        # Restricted to nobody: refused before anything is written.
+        with pytest.raises(ValidationError) as refused:
+            complaint(v, "case_worker", "2026-11-20", sharing="restricted")
+        assert "Choose at least one agency" in refused.value.messages["restricted_to"][0]
+    written = db.session.execute(select(func.count()).select_from(AgencyComplaint)).scalar()
+    assert written == 0
 
 
 # -- an application for a problem that is not yet a case ------------------------------------------
