@@ -664,6 +664,19 @@ def can_keep_case_reviews(user, hub: Hub) -> bool:
     )
 
 
+def can_see_case_review_figures(user, hub: Hub) -> bool:
+    """The hub's annual ASB case review figures (counts, never names), which councils must
+    publish: its managers, coordinators and analysts."""
+    return is_in_hub(user, hub) and has_hub_role(
+        user, hub, Role.HUB_MANAGER, Role.COORDINATOR, Role.ANALYST
+    )
+
+
+def can_set_case_review_timescales(user, hub: Hub) -> bool:
+    """The hub's ASB case review timescales: its managers and coordinators."""
+    return is_in_hub(user, hub) and has_hub_role(user, hub, Role.HUB_MANAGER, Role.COORDINATOR)
+
+
 def can_keep_victims(user, hub: Hub) -> bool:
     """A "My victims" page, of the victims and call-backs a person keeps: for anyone in the
     hub whose role works cases (SPoCs among them). What it lists passes victim_records."""
@@ -1160,6 +1173,8 @@ POLICIES: dict[str, Policy] = {
     "subject_access": Policy(can_answer_subject_access, HUB),
     "run_conferences": Policy(can_run_conferences, HUB),
     "keep_case_reviews": Policy(can_keep_case_reviews, HUB),
+    "case_review_figures": Policy(can_see_case_review_figures, HUB),
+    "case_review_timescales": Policy(can_set_case_review_timescales, HUB),
     "see_timeliness": Policy(can_see_timeliness, HUB),
     "record_breach_reasons": Policy(can_record_breach_reasons, HUB),
     "see_analytics": Policy(can_see_analytics, HUB),

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from hub import permissions as perm
 from hub.casework import membership, plans, workspace
-from hub.conferences import agenda, running
+from hub.conferences import agenda, case_reviews, running
 from hub.conferences import decisions as decision_service
 from hub.core.forms import FormErrors, attempt, form_data
 from hub.extensions import db
@@ -89,6 +89,9 @@ def _live_page(
             else None,
             "lesson_labels": lesson_labels(),
         }
+    if current is not None and ctx.get("review") is not None:
+        # Counts and dates only: what the threshold decision turns on.
+        ctx["complaint_count"] = case_reviews.complaint_count(ctx["review"])
     attendance = running.attendance_of(conference)
     body = render_template(
         "conferences/live.html",

@@ -46,6 +46,7 @@ KIND_LABELS = {
     "victim_told": "Victim told of a step",
     "incident_logged": "New incident logged",
     "case_review_threshold": "ASB case review threshold met",
+    "complaint_recorded": "Complaint to an agency recorded",
     "evidence_uploaded": "Evidence uploaded",
     "letter_written": "Letter written",
     "power_step": "Power: next step",

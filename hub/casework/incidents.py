@@ -18,6 +18,7 @@ from hub import audit
 from hub.casework import scores
 from hub.casework.activity import log
 from hub.casework.checks import check_category, restrict, restriction
+from hub.casework.complaints import prompt_case_review_offer
 from hub.casework.schemas import IncidentSchema
 from hub.core.locking import add_once, submitted_before
 from hub.core.timeutil import LONDON, utcnow
@@ -109,6 +110,7 @@ def log_incident(case: Case, data: dict, *, actor) -> Logged:
             "case_review_threshold",
             "The case now meets the ASB case review threshold: " + "; ".join(after.review_reasons),
         )
+    prompt_case_review_offer(case, today)
     return Logged(incident, after.review_met and not before.review_met)
 
 

@@ -288,6 +288,14 @@ class IncidentSchema(Schema.from_dict(sharing_fields())):
     form_token = form_token_field()
 
 
+class AgencyComplaintSchema(Schema.from_dict(sharing_fields())):
+    made_on = date_field("Enter the date the complaint was made", required=True)
+    complainant = text_field("Enter who complained", max_length=120)
+    location = text_field("Enter where the ASB happened", max_length=300)
+    summary = text_field(max_length=2000)
+    form_token = form_token_field()
+
+
 class EvidenceSchema(Schema.from_dict(sharing_fields())):
     kind = fields.String(
         required=True,

@@ -2,7 +2,7 @@
 
 from hub import permissions
 from hub.clock.scheduler import scheduled
-from hub.conferences import agenda, slot, urgent
+from hub.conferences import agenda, slot, timescales, urgent
 from hub.core.timeutil import utcnow
 
 
@@ -13,3 +13,9 @@ def conference_job() -> None:
     slot.ensure_weekly_conferences(permissions.hub_today())
     urgent.propose_due(utcnow())
     agenda.build_due_agendas(utcnow())
+
+
+@scheduled("case_review_timescales", "cron", run_at_start=True, hour=7, minute=50)
+def case_review_timescales() -> None:
+    """Remind coordinators of ASB case review steps due today, and tell them of missed ones."""
+    timescales.send_reminders(permissions.hub_today())

@@ -3,17 +3,22 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from hub.core.forms import SENSIBLE_DATE
-from hub.models import AttendanceStatus, CaseReviewApplicant, DecisionKind
+from hub.models import AttendanceStatus, CaseReviewApplicant, DecisionKind, VictimAccount
 from hub.permissions import hub_today
 
 OUTCOME_LIMIT = 5000  # an ASB case review's outcome and recommendations
 
 
 class ApplicationSchema(Schema):
+    # The case's reference; or, for a problem that is not yet a case, the reference of the
+    # referral the complaints came in as (the application opens its case).
     case_reference = fields.String(
-        required=True,
+        load_default=None,
         validate=validate.Length(min=1, max=30, error="Enter the case reference"),
-        error_messages={"required": "Enter the case reference"},
+    )
+    referral_reference = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=30, error="Enter the referral's reference"),
     )
     received_on = fields.Date(
         required=True,
@@ -43,8 +48,49 @@ class ApplicationSchema(Schema):
         if received and received > hub_today():
             raise ValidationError({"received_on": ["The date received cannot be in the future"]})
 
+    @validates_schema
+    def _one_of(self, data, **_):
+        if not data.get("case_reference") and not data.get("referral_reference"):
+            raise ValidationError(
+                {
+                    "case_reference": [
+                        "Enter the case reference, or the referral's if the problem is not yet "
+                        "a case"
+                    ]
+                }
+            )
+
+
+def _version():
+    return fields.Integer(
+        required=True,
+        strict=False,
+        error_messages={"required": "Reload the page", "invalid": "Reload the page"},
+    )
+
+
+def _day(what: str, required: bool = True):
+    messages = {
+        "required": f"Enter the date {what}",
+        "invalid": f"Enter the date {what} as a real date, for example 2026-11-23",
+    }
+    if required:
+        return fields.Date(required=True, validate=SENSIBLE_DATE, error_messages=messages)
+    return fields.Date(load_default=None, validate=SENSIBLE_DATE, error_messages=messages)
+
+
+def _words(message: str, limit: int = 120):
+    return fields.String(
+        required=True,
+        validate=validate.Length(
+            min=1, max=limit, error=f"{message} ({limit} characters or fewer)"
+        ),
+        error_messages={"required": message},
+    )
+
 
 class OutcomeSchema(Schema):
+    held_on = _day("the review meeting was held")
     outcome = fields.String(
         required=True,
         validate=validate.Length(
@@ -54,10 +100,118 @@ class OutcomeSchema(Schema):
         ),
         error_messages={"required": "Enter the outcome and the recommendations made"},
     )
-    version = fields.Integer(
+    version = _version()
+
+
+class AcknowledgeSchema(Schema):
+    acknowledged_on = _day("the application was acknowledged")
+    version = _version()
+
+
+class OutcomeLetterSchema(Schema):
+    outcome_sent_on = _day("the outcome letter was sent")
+    version = _version()
+
+
+class ChairSchema(Schema):
+    chair_name = _words("Enter the chair's name")
+    chair_role = _words("Enter the chair's role")
+    # Blank: from outside the partnership.
+    chair_agency_id = fields.Integer(
+        load_default=None, allow_none=True, error_messages={"invalid": "Choose an agency"}
+    )
+    version = _version()
+
+
+class VictimInviteSchema(Schema):
+    victim_invited_on = _day("the victim was invited to give their account")
+    version = _version()
+
+
+class VictimAccountSchema(Schema):
+    victim_account = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            [a.value for a in VictimAccount], error="Choose whether they gave an account"
+        ),
+        error_messages={"required": "Choose whether they gave an account"},
+    )
+    victim_account_on = _day("of their answer")
+    version = _version()
+
+
+class AppealSchema(Schema):
+    appeal_lodged_on = _day("the appeal was lodged")
+    version = _version()
+
+
+class AppealDecisionSchema(Schema):
+    appeal_chair_name = _words("Enter the name of who heard the appeal")
+    appeal_chair_role = _words("Enter their role")
+    appeal_upheld = fields.String(
+        required=True,
+        validate=validate.OneOf(["yes", "no"], error="Choose whether the appeal was upheld"),
+        error_messages={"required": "Choose whether the appeal was upheld"},
+    )
+    appeal_decided_on = _day("the appeal was decided")
+    version = _version()
+
+
+class TimescalesSchema(Schema):
+    acknowledge_days = fields.Integer(
         required=True,
         strict=False,
-        error_messages={"required": "Reload the page", "invalid": "Reload the page"},
+        validate=validate.Range(1, 20, error="Enter a number of working days from 1 to 20"),
+        error_messages={
+            "required": "Enter a number of working days",
+            "invalid": "Enter a whole number of working days",
+        },
+    )
+    decision_days = fields.Integer(
+        required=True,
+        strict=False,
+        validate=validate.Range(1, 60, error="Enter a number of working days from 1 to 60"),
+        error_messages={
+            "required": "Enter a number of working days",
+            "invalid": "Enter a whole number of working days",
+        },
+    )
+    meeting_days = fields.Integer(
+        required=True,
+        strict=False,
+        validate=validate.Range(1, 90, error="Enter a number of days from 1 to 90"),
+        error_messages={
+            "required": "Enter a number of days",
+            "invalid": "Enter a whole number of days",
+        },
+    )
+    outcome_days = fields.Integer(
+        required=True,
+        strict=False,
+        validate=validate.Range(1, 20, error="Enter a number of working days from 1 to 20"),
+        error_messages={
+            "required": "Enter a number of working days",
+            "invalid": "Enter a whole number of working days",
+        },
+    )
+    appeal_days = fields.Integer(
+        required=True,
+        strict=False,
+        validate=validate.Range(1, 60, error="Enter a number of working days from 1 to 60"),
+        error_messages={
+            "required": "Enter a number of working days",
+            "invalid": "Enter a whole number of working days",
+        },
+    )
+
+
+class FiguresSchema(Schema):
+    # The financial year starting 1 April of this year.
+    year = fields.Integer(
+        load_default=None,
+        strict=False,
+        validate=validate.Range(2014, 2100, error="Choose a year from the list"),
+        error_messages={"invalid": "Choose a year from the list"},
     )
 
 

@@ -17,6 +17,7 @@ from hub.conferences import case_reviews, urgent
 from hub.conferences.slot import ensure_weekly_conferences
 from hub.core.security import hash_password
 from hub.core.timeutil import utcnow
+from hub.demo.case_reviews import build_demo_case_review
 from hub.demo.library import build_demo_library
 from hub.demo.referrals import build_demo_referrals
 from hub.demo.victims import build_demo_victims
@@ -512,6 +513,7 @@ def build_demo() -> dict:
     created += build_demo_referrals(hub)
     created += _build_rising_risk(hub)
     created += _build_case_review_application(hub)
+    created += build_demo_case_review(hub)
     created += build_demo_victims(hub)
     created += _build_case_records(hub)
     created += build_demo_library(hub)

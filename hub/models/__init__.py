@@ -45,12 +45,15 @@ from hub.models.casework import (
 )
 from hub.models.clock import JobRun, SchedulerHeartbeat, SchedulerJob
 from hub.models.conference import (
+    DEFAULT_TIMESCALES,
     AgendaItem,
     AgendaReason,
     Attendance,
     AttendanceStatus,
     CaseReview,
     CaseReviewApplicant,
+    CaseReviewRecommendation,
+    CaseReviewSettings,
     CaseReviewStatus,
     Conference,
     ConferenceDecision,
@@ -60,10 +63,18 @@ from hub.models.conference import (
     DeadlineBreach,
     DecisionKind,
     StandingAttendee,
+    VictimAccount,
 )
 from hub.models.lessons import Lesson, LessonStatus, LessonUse
 from hub.models.org import Agency, AgencyKind, Hub, HubAgency
-from hub.models.records import CaseIncident, Evidence, Letter, PowerBreach, PowerStep
+from hub.models.records import (
+    AgencyComplaint,
+    CaseIncident,
+    Evidence,
+    Letter,
+    PowerBreach,
+    PowerStep,
+)
 from hub.models.referral import (
     HubRulesetVersion,
     HubScoringSettings,
@@ -93,6 +104,11 @@ from hub.models.victims import (
 )
 
 __all__ = [
+    "DEFAULT_TIMESCALES",
+    "AgencyComplaint",
+    "CaseReviewRecommendation",
+    "CaseReviewSettings",
+    "VictimAccount",
     "AgendaItem",
     "AgendaReason",
     "Attendance",

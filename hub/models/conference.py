@@ -379,14 +379,89 @@ class CaseReview(db.Model):
     threshold_met: Mapped[bool | None] = mapped_column(Boolean)
     outcome: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The statutory timescales (hub.conferences.timescales): each step's day, once taken.
+    acknowledged_on: Mapped[date | None] = mapped_column(Date)
+    held_on: Mapped[date | None] = mapped_column(Date)  # the review meeting
+    outcome_sent_on: Mapped[date | None] = mapped_column(Date)  # the outcome letter
+    # The victim's own account of the ASB: invited, then given or declined.
+    victim_invited_on: Mapped[date | None] = mapped_column(Date)
+    victim_account: Mapped[str | None] = mapped_column(String(10))  # VictimAccount
+    victim_account_on: Mapped[date | None] = mapped_column(Date)
+    # The independent chair: a person's name and role, and the agency they come from (none
+    # when from outside the partnership).
+    chair_name: Mapped[str] = mapped_column(String(120), default="", info=PERSONAL)
+    chair_role: Mapped[str] = mapped_column(String(120), default="", info=PERSONAL)
+    chair_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    # An appeal against the outcome, heard by someone other than the review's chair.
+    appeal_lodged_on: Mapped[date | None] = mapped_column(Date)
+    appeal_chair_name: Mapped[str] = mapped_column(String(120), default="", info=PERSONAL)
+    appeal_chair_role: Mapped[str] = mapped_column(String(120), default="", info=PERSONAL)
+    appeal_decided_on: Mapped[date | None] = mapped_column(Date)
+    appeal_upheld: Mapped[bool | None] = mapped_column(Boolean)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
     version: Mapped[int] = mapped_column(default=1)
 
     hub: Mapped[Hub] = relationship()
     case = relationship("Case")
+    chair_agency = relationship("Agency")
+    recommendations: Mapped[list["CaseReviewRecommendation"]] = relationship(
+        back_populates="review", order_by="CaseReviewRecommendation.id"
+    )
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class VictimAccount(StrEnum):
+    RECEIVED = "received"
+    DECLINED = "declined"
+
+    @property
+    def label(self) -> str:
+        return {"received": "Account received", "declined": "Declined to give one"}[self.value]
+
+
+class CaseReviewRecommendation(db.Model):
+    """A review's recommendation, written into its case as an action (hub.casework.actions):
+    the action holds the words; this row ties it to the review for the annual figures."""
+
+    __tablename__ = "case_review_recommendation"
+    __table_args__ = (UniqueConstraint("action_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_review_id: Mapped[int] = mapped_column(
+        ForeignKey("case_review.id", ondelete="CASCADE"), index=True
+    )
+    action_id: Mapped[int] = mapped_column(ForeignKey("case_action.id", ondelete="CASCADE"))
+
+    review: Mapped[CaseReview] = relationship(back_populates="recommendations")
+    action = relationship("CaseAction")
+
+
+# The statutory guidance's usual timescales, unless the hub sets its own.
+DEFAULT_TIMESCALES = {
+    "acknowledge_days": 2,  # working days from receipt
+    "decision_days": 10,  # working days from receipt to the threshold decision
+    "meeting_days": 28,  # calendar days from the decision to the review meeting
+    "outcome_days": 5,  # working days from the meeting to the outcome letter
+    "appeal_days": 20,  # working days from the outcome letter to lodge an appeal
+}
+
+
+class CaseReviewSettings(db.Model):
+    """A hub's ASB case review timescales. The threshold itself (complaints in a window) is
+    the hub's scoring rules' (scoring.rules.CaseReviewRule)."""
+
+    __tablename__ = "hub_case_review_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hub.id", ondelete="CASCADE"), unique=True)
+    acknowledge_days: Mapped[int] = mapped_column(default=DEFAULT_TIMESCALES["acknowledge_days"])
+    decision_days: Mapped[int] = mapped_column(default=DEFAULT_TIMESCALES["decision_days"])
+    meeting_days: Mapped[int] = mapped_column(default=DEFAULT_TIMESCALES["meeting_days"])
+    outcome_days: Mapped[int] = mapped_column(default=DEFAULT_TIMESCALES["outcome_days"])
+    appeal_days: Mapped[int] = mapped_column(default=DEFAULT_TIMESCALES["appeal_days"])
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
 
 
 class DeadlineBreach(db.Model):

@@ -48,6 +48,33 @@ class CaseIncident(PersonalRecord, db.Model):
     agency: Mapped[Agency] = relationship(foreign_keys="CaseIncident.origin_agency_id")
 
 
+class AgencyComplaint(PersonalRecord, db.Model):
+    """A complaint about the case's ASB made to one partner agency (origin_agency_id) and
+    recorded there, whether or not it became a referral or a logged incident. It counts
+    towards the ASB case review threshold (hub.casework.complaints), where the same incident
+    reported to several agencies counts once."""
+
+    __tablename__ = "agency_complaint"
+    __table_args__ = (
+        Index("ix_agency_complaint_case_made", "case_id", "made_on"),
+        once_per_form("agency_complaint"),
+    )
+    record_type = "agency_complaint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
+    made_on: Mapped[date] = mapped_column(Date)  # the day the complaint was made
+    # Who complained and where it happened: what the same incident is recognised by.
+    complainant: Mapped[str] = mapped_column(String(120), default="", info=PERSONAL)
+    location: Mapped[str] = mapped_column(String(300), default="", info=PERSONAL)
+    summary: Mapped[str] = mapped_column(Text, default="", info=PERSONAL)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
+    form_token: Mapped[str | None] = mapped_column(String(40))
+
+    agency: Mapped[Agency] = relationship(foreign_keys="AgencyComplaint.origin_agency_id")
+
+
 # What a partner uploads, as the hub reports it.
 EVIDENCE_KINDS = {
     "diary_sheet": "Diary sheet",

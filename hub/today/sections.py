@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 
 from hub import permissions as perm
 from hub.casework import board
-from hub.conferences import timeliness, urgent
+from hub.conferences import timeliness, timescales, urgent
 from hub.core.timeutil import LONDON
 from hub.extensions import db
 from hub.models import Hub, Referral
@@ -259,10 +259,38 @@ def call_backs_due(user, hub: Hub, now: datetime) -> Section | None:
 
 
 # The hook: providers in the order the page shows them.
+def case_review_steps(user, hub: Hub, now: datetime) -> Section | None:
+    """Coordinators and hub managers: ASB case review steps missed or due within two working
+    days (hub.conferences.timescales). References and dates only."""
+    if not perm.can_set_case_review_timescales(user, hub):
+        return None
+    due = timescales.steps_to_take(hub.id, now.astimezone(LONDON).date())
+    items = [
+        Item(
+            f"{review.reference}: {step.label.lower()}",
+            f"{'was due' if step.state.value == 'missed' else 'due'} {_date(step.due_on)}",
+            endpoint="case_reviews.show",
+            args={"review_id": review.id},
+            overdue=step.state.value == "missed",
+        )
+        for review, step in due[:LIMIT]
+    ]
+    return Section(
+        "case_review_steps",
+        "ASB case review steps due",
+        "No ASB case review step is due in the next two working days.",
+        items,
+        len(due),
+        more_endpoint="case_reviews.index",
+        more_args={"slug": hub.slug},
+    )
+
+
 SECTIONS = [
     awaiting_triage,
     urgent_to_confirm,
     breaches_to_explain,
+    case_review_steps,
     call_backs_due,
     my_overdue_work,
     agreements_ending,

@@ -9,17 +9,17 @@ and referrals pass the permission rule; conference outcomes need working-record 
 nothing partner-only reaches a victim through this list. Callers commit."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from marshmallow import ValidationError
 from sqlalchemy import select
 
 from hub import audit
 from hub import permissions as perm
-from hub.casework import scores
+from hub.casework import complaints
 from hub.casework.activity import log
 from hub.core.locking import flush_or_refuse
-from hub.core.timeutil import utcnow
+from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
 from hub.models import (
     Agency,
@@ -138,27 +138,21 @@ def case_review_offer(case: Case) -> Milestone | None:
     """A victim who has reported a second time within the hub's case review window must be
     told they may ask for an ASB case review (the 2025 statutory guidance): a prompt for the
     SPoC, recorded as told like any milestone. None once a review is under way, or before
-    the second report. Counts referrals (never reads their words): one query."""
-    window = scores.for_hub(case.hub_id).ruleset.case_review.window_days
-    since = utcnow() - timedelta(days=window)
-    second = db.session.execute(
-        select(Referral.submitted_at)
-        .where(Referral.case_id == case.id, Referral.submitted_at >= since)
-        .order_by(Referral.submitted_at)
-        .offset(1)
-        .limit(1)
-    ).scalar_one_or_none()
-    if second is None:
-        return None
+    the second report. Reports are counted as the threshold counts them
+    (hub.casework.complaints: referrals, logged incidents and complaints to agencies, the
+    same incident counted once), never reading their words."""
     under_way = db.session.execute(
         select(CaseReview.id).where(CaseReview.case_id == case.id).limit(1)
     ).first()
     if under_way:
         return None
+    second = complaints.second_report(case, utcnow().astimezone(LONDON).date())
+    if second is None:
+        return None
     return Milestone(
         "case_review_offer",
         "They have reported more than once: tell them they may ask for an ASB case review",
-        second,
+        second.moment,
     )
 
 

@@ -219,18 +219,37 @@ def test_the_outcome_of_a_review_found_due(app, client, world):
     with app.app_context():
         review = db.session.get(CaseReview, review_id)
         review.status, review.threshold_met = "review_due", True
+        review.decided_at = datetime(2026, 11, 11, 10, tzinfo=LONDON)
         db.session.commit()
         version = review.version
+    held = {"held_on": "2026-11-20"}
     empty = client.submit(f"{path}/outcome", {"outcome": " ", "version": version}, path)
-    assert empty.status_code == 400 and 'href="#outcome"' in empty.get_data(True)
-    stale = client.submit(f"{path}/outcome", {"outcome": "x", "version": version - 1}, path)
+    html = empty.get_data(True)
+    assert empty.status_code == 400 and 'href="#outcome"' in html and 'href="#held_on"' in html
+    stale = client.submit(f"{path}/outcome", held | {"outcome": "x", "version": version - 1}, path)
     assert stale.status_code == 400 and "Someone else changed" in stale.get_data(True)
     text = "Police and housing to share incident logs weekly; mediation offered"
-    done = client.submit(f"{path}/outcome", {"outcome": text, "version": version}, path)
+    no_chair = client.submit(f"{path}/outcome", held | {"outcome": text, "version": version}, path)
+    assert "Record the review&#39;s independent chair first" in no_chair.get_data(True)
+    early = client.submit(
+        f"{path}/outcome", {"held_on": "2026-11-10", "outcome": text, "version": version}, path
+    )
+    assert early.status_code == 400  # the chair is checked first
+    with app.app_context():
+        review = db.session.get(CaseReview, review_id)
+        review.chair_name, review.chair_role = "Ann Other", "Head of community safety"
+        db.session.commit()
+        version = review.version
+    early = client.submit(
+        f"{path}/outcome", {"held_on": "2026-11-10", "outcome": text, "version": version}, path
+    )
+    assert "cannot be before the threshold decision" in early.get_data(True)
+    done = client.submit(f"{path}/outcome", held | {"outcome": text, "version": version}, path)
     assert done.status_code == 302
     with app.app_context():
         review = db.session.get(CaseReview, review_id)
         assert (review.status, review.outcome) == ("completed", text)
+        assert review.held_on == date(2026, 11, 20)
         assert db.session.get(Case, review.case_id).reference == "CPL-ACR-1"
 
 
@@ -255,6 +274,8 @@ def test_the_chairs_page_offers_the_threshold_decision(app, client, world):
     assert "Decide the ASB case review threshold" in html
     assert f"Application {reference}, received 20 November 2026 from the victim" in html
     assert "reporting 3 complaints" in html
+    # What the hub's own records hold, beside what the applicant says.
+    assert "The partners' records hold <strong>0 qualifying complaints</strong>" in html
     with app.app_context():
         assert (
             db.session.execute(
@@ -287,17 +308,19 @@ def test_after_a_clash_the_outcome_form_can_be_sent_again(app, client, world):
             copeland, source="application", received_on=date(2026, 11, 2), actor=None, case=case
         )
         review.status, review.threshold_met = "review_due", True
+        review.chair_name, review.chair_role = "Ann Other", "Head of community safety"
         db.session.commit()
         review_id, stale = review.id, review.version
         review.outcome = "Draft notes"  # someone else's save moves the version on
         db.session.commit()
     client.sign_in(world.email["coordinator"])
     path = f"/case-reviews/{review_id}"
-    refused = client.submit(f"{path}/outcome", {"outcome": "Mine", "version": stale}, path)
+    mine = {"outcome": "Mine", "held_on": "2026-11-20"}
+    refused = client.submit(f"{path}/outcome", mine | {"version": stale}, path)
     html = refused.get_data(as_text=True)
     assert refused.status_code == 400 and 'href="#form"' in html and 'id="form"' in html
     assert ">Mine</textarea>" in html  # what was typed is kept
     current = re.search(r'name="version" value="(\d+)"', html).group(1)
     assert int(current) == stale + 1
-    again = client.submit(f"{path}/outcome", {"outcome": "Mine", "version": current}, path)
+    again = client.submit(f"{path}/outcome", mine | {"version": current}, path)
     assert again.status_code == 302

@@ -98,3 +98,29 @@ def test_the_demo_case_has_incidents_evidence_a_letter_and_a_power_expiring(app)
         due = [d for d, _ in powers.power_reminders(hub_today())]
         assert {(d.item.id, d.kind) for d in due} == {(power.id, "expiry"), (power.id, "review")}
         db.session.rollback()
+
+
+def test_the_demo_holds_a_case_review_with_timescales_and_figures(app):
+    """Issue 14: a review held from start to finish, every timescale so far met, and this
+    financial year's figures with something in them."""
+    from hub.conferences import case_review_figures, timescales
+    from hub.models import CaseReview
+    from hub.permissions import hub_today
+
+    assert app.test_cli_runner().invoke(args=["hub", "demo"]).exit_code == 0
+    with app.app_context():
+        review = db.session.execute(
+            select(CaseReview).where(CaseReview.outcome_sent_on.is_not(None))
+        ).scalar_one()
+        rules = timescales.settings_for(review.hub_id)
+        steps = timescales.timescales_of(review, hub_today(), rules)
+        assert [(s.step, s.state.value) for s in steps] == [
+            ("acknowledge", "met"),
+            ("decide", "met"),
+            ("meet", "met"),
+            ("outcome_letter", "met"),
+        ]
+        assert review.victim_account == "received" and review.chair_name
+        year = case_review_figures.financial_year(review.held_on)
+        figures = case_review_figures.annual_figures(review.hub, year)
+        assert figures.counts["applications"] >= 1 and figures.counts["held"] == 1
