@@ -3,7 +3,7 @@ independent chair, recommendations as actions and an appeal; complaints recorded
 each hub's timescales
 
 Revision ID: casereview2
-Revises: lessons1
+Revises: lessonshare1
 Create Date: 2026-12-06 05:40:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 from hub.models.base import UTCDateTime
 
 revision = "casereview2"
-down_revision = "lessons1"
+down_revision = "lessonshare1"
 branch_labels = None
 depends_on = None
 
