@@ -28,6 +28,7 @@ from hub.conferences import jobs as conference_jobs
 from hub.core.timeutil import format_local
 from hub.demo.build import DEMO_PASSWORD, build_demo
 from hub.extensions import db
+from hub.lifecycle import commands as lifecycle_commands
 from hub.models import SchedulerHeartbeat, User
 from hub.sharing import agreements
 from hub.sharing import jobs as sharing_jobs
@@ -47,6 +48,7 @@ AREA_JOBS = (
 hub_cli = AppGroup("hub", help="Focus Hub administration.")
 hub_cli.add_command(analytics_commands.import_police_uk)
 hub_cli.add_command(analytics_commands.monthly_report)
+hub_cli.add_command(lifecycle_commands.backup)
 
 
 @hub_cli.command("demo")
