@@ -49,6 +49,8 @@ hub_cli = AppGroup("hub", help="Focus Hub administration.")
 hub_cli.add_command(analytics_commands.import_police_uk)
 hub_cli.add_command(analytics_commands.monthly_report)
 hub_cli.add_command(lifecycle_commands.backup)
+hub_cli.add_command(lifecycle_commands.export_command)
+hub_cli.add_command(lifecycle_commands.import_command)
 
 
 @hub_cli.command("demo")
