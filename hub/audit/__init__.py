@@ -211,6 +211,9 @@ REASON_CODES = frozenset(
     "wrong_iss",
     "wrong_issuer",
     "wrong_nonce",
+    # why the end of a record's retention was refused (hub/lifecycle/retention.py)
+    "case_open",
+    "legal_hold",
 }
 
 

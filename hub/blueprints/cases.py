@@ -45,6 +45,7 @@ from hub.core.timeutil import utcnow
 from hub.extensions import db, htmx
 from hub.lessons import suggestions
 from hub.lessons.library import labels as lesson_labels
+from hub.lifecycle import retention
 from hub.models import (
     AssessmentKind,
     Case,
@@ -95,6 +96,12 @@ def _with_vary(response):
     return response
 
 
+def _retention(case: Case) -> dict:
+    """A closed case's retention review dates (none for an open case) and any legal hold."""
+    dates = retention.review_dates(case)
+    return {"retention": dates, "legal_hold": bool(dates) and retention.on_hold(case.id)}
+
+
 def _tab_context(case: Case, tab: str) -> dict:
     user = current_user
     ctx = {"case": case, "tab": tab, "tabs": TABS, "today": workspace.today()}
@@ -108,6 +115,7 @@ def _tab_context(case: Case, tab: str) -> dict:
         ctx["spoc_candidates"] = workspace.spoc_candidates(case)
         ctx["following"] = activity.is_following(case, user)
         ctx["can_supervise"] = perm.can_supervise_case(user, case)
+        ctx.update(_retention(case))
     elif tab == "risk":
         ctx["assessments"] = workspace.assessments(user, case)
         ctx["reassessment_due"] = workspace.reassessment_due(case)
@@ -261,6 +269,7 @@ def live(case: Case, part: str):
     if with_lead:
         # The overview's summary (stage, band, lead, counts), refreshed out of band with the
         # feed: whatever the feed announces, the summary beside it already shows.
+        ctx.update(_retention(case))
         body += render_template(
             "cases/_overview_summary.html",
             oob=True,

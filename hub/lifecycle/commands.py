@@ -1,5 +1,5 @@
-"""`flask --app wsgi hub backup`, `hub export` and `hub import`: the data lifecycle from the
-command line."""
+"""`flask --app wsgi hub backup`, `hub export`, `hub import`, `hub retention` and `hub
+legal-hold`: the data lifecycle from the command line."""
 
 import shlex
 import sys
@@ -7,11 +7,14 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
 from hub import audit
+from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.lifecycle import backup as backups
-from hub.lifecycle import export, importing
+from hub.lifecycle import export, importing, retention
+from hub.models import Case, Hub
 
 
 @click.command("backup")
@@ -88,3 +91,68 @@ def import_command(path: Path) -> None:
         f"new agencies and people, {done['audit_entries']:,} audit entries chained here."
     )
     click.echo("People new to this instance have no password yet: send them a password link.")
+
+
+def _hub_or_exit(slug: str) -> Hub:
+    hub = db.session.execute(select(Hub).where(Hub.slug == slug)).scalar_one_or_none()
+    if hub is None:
+        click.echo(f"No hub is called {slug}.", err=True)
+        sys.exit(1)
+    return hub
+
+
+@click.command("retention")
+@click.option("--hub", "slug", required=True, help="The hub's slug.")
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="CATEGORY=MONTHS",
+    help="Set a period, e.g. victim_contact=24 or not_taken_on=12 (repeatable).",
+)
+@click.option("--run", "run_now", is_flag=True, help="End what is due now (the clock does daily).")
+@with_appcontext
+def retention_command(slug: str, settings, run_now: bool) -> None:
+    """Show (or set) a hub's retention periods; with --run, end the retention of what is due
+    and report what was anonymised and what was refused (open cases, legal holds)."""
+    hub = _hub_or_exit(slug)
+    if settings:
+        try:
+            changes = {k: int(v) for k, v in (s.split("=", 1) for s in settings)}
+            retention.set_periods(hub, changes)
+        except ValueError as refused:
+            click.echo(f"Not set: {refused}.", err=True)
+            sys.exit(1)
+    for category, months in retention.periods(hub.id).items():
+        click.echo(f"{category:<22} {months:>4} months")
+    if run_now:
+        report = retention.run(utcnow(), hub_id=hub.id)
+        for kind, record_id, category, count in report.ended:
+            click.echo(f"Anonymised: {kind} {record_id}, {category}: {count} records.")
+        for kind, record_id, category, reason in report.refused:
+            click.echo(f"Refused:    {kind} {record_id}, {category}: {reason.replace('_', ' ')}.")
+    db.session.commit()
+
+
+@click.command("legal-hold")
+@click.option("--hub", "slug", required=True, help="The hub's slug.")
+@click.argument("reference")
+@click.option("--lift", is_flag=True, help="Lift the hold instead.")
+@with_appcontext
+def legal_hold_command(slug: str, reference: str, lift: bool) -> None:
+    """Place (or --lift) a legal hold on case REFERENCE: none of its records is anonymised at
+    the end of retention while it is held. Audited."""
+    hub = _hub_or_exit(slug)
+    case = db.session.execute(
+        select(Case).where(Case.hub_id == hub.id, Case.reference == reference)
+    ).scalar_one_or_none()
+    if case is None:
+        click.echo(f"{hub.name} has no case {reference}.", err=True)
+        sys.exit(1)
+    if lift:
+        said = "lifted" if retention.lift_hold(case, None, utcnow()) else "was not held"
+    else:
+        retention.place_hold(case, None, utcnow())
+        said = "held"
+    db.session.commit()
+    click.echo(f"{reference}: {said}.")

@@ -62,6 +62,7 @@ from hub.models.conference import (
     StandingAttendee,
 )
 from hub.models.lessons import Lesson, LessonStatus, LessonUse
+from hub.models.lifecycle import HubRetention, LegalHold, RetentionReview, RetentionStatus
 from hub.models.org import Agency, AgencyKind, Hub, HubAgency
 from hub.models.records import CaseIncident, Evidence, Letter, PowerBreach, PowerStep
 from hub.models.referral import (
@@ -93,6 +94,10 @@ from hub.models.victims import (
 )
 
 __all__ = [
+    "HubRetention",
+    "LegalHold",
+    "RetentionReview",
+    "RetentionStatus",
     "AgendaItem",
     "AgendaReason",
     "Attendance",
