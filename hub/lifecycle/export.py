@@ -117,7 +117,10 @@ def export_hub(slug: str, path: Path, actor=None) -> dict:
                         keys += [row[c] for t, c in FILE_COLUMNS if t == name and row[c]]
                 manifest["tables"][name] = {"rows": count, "sha256": digest.hexdigest()}
             for key in keys:
-                data = store.get(key)
+                try:
+                    data = store.get(key)
+                except (OSError, KeyError):
+                    continue  # deleted at the end of its retention: the record says so
                 archive.writestr(f"files/{key}", data)
                 manifest["files"][key] = hashlib.sha256(data).hexdigest()
             manifest["audit"]["entries"] = manifest["tables"][AuditEntry.__tablename__]["rows"]

@@ -223,10 +223,15 @@ def _owned(archive: _Archive, ids: _Ids, written_files: list[str]) -> int:
                     later.append((name, column_name, row["id"], row[column_name]))
                     row[column_name] = None
             for table_name, column_name in FILE_COLUMNS:
-                if table_name == name and row[column_name]:
+                # A file deleted at the end of its retention stays missing here too.
+                if table_name == name and row[column_name] in archive.manifest["files"]:
                     data = archive.zip.read(f"files/{row[column_name]}")
                     row[column_name] = store.put(data)
                     written_files.append(row[column_name])
+            for (table_name, column_name), target in ownership.ID_LISTS.items():
+                if table_name == name and row[column_name]:
+                    known = ids.maps.get(target, {})
+                    row[column_name] = [known[i] for i in row[column_name] if i in known]
             rows.append(row)
         count += len(rows)
         _insert(name, rows, ids)

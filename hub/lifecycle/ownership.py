@@ -90,6 +90,9 @@ BY_KIND = {
     ),
 }
 
+# JSON lists of ids: (table, column) -> the table the ids are of.
+ID_LISTS = {("referral", "suggested_case_ids"): "case"}
+
 
 def kind_table(table: str, column: str, kind) -> str | None:
     """The table a by-kind column's value names, for a row whose kind column says `kind`."""

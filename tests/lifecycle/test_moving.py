@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import (
+    JSON,
     Column,
     ForeignKey,
     Integer,
@@ -22,6 +23,7 @@ from sqlalchemy import (
 )
 
 from hub import audit
+from hub.core.storage import evidence_store
 from hub.core.timeutil import utcnow
 from hub.demo.build import build_demo
 from hub.extensions import db
@@ -32,8 +34,10 @@ from hub.models import (
     Case,
     CaseAction,
     Disclosure,
+    Evidence,
     Hub,
     InformationSharingAgreement,
+    Referral,
     User,
 )
 from tests.conftest import make_app
@@ -67,8 +71,9 @@ def test_a_new_table_is_placed_by_its_foreign_keys_or_reported():
 
 
 def test_every_reference_without_a_foreign_key_is_followed_by_kind():
-    """An integer column naming another row by id without a foreign key would keep the
-    source's id after an import: it must be declared in ownership.BY_KIND."""
+    """An integer column naming another row by id without a foreign key (or a JSON list of
+    ids) would keep the source's ids after an import: it must be declared in
+    ownership.BY_KIND (or ownership.ID_LISTS)."""
     undeclared = []
     for name in ownership.plan().owned:
         for column in db.metadata.tables[name].columns:
@@ -77,6 +82,9 @@ def test_every_reference_without_a_foreign_key_is_followed_by_kind():
             )
             declared = (name, column.name) in ownership.BY_KIND
             if looks_like_a_reference and not column.foreign_keys and not declared:
+                undeclared.append(f"{name}.{column.name}")
+            id_list = column.name.endswith("_ids") and isinstance(column.type, JSON)
+            if id_list and (name, column.name) not in ownership.ID_LISTS:
                 undeclared.append(f"{name}.{column.name}")
     assert undeclared == []
 
@@ -92,7 +100,8 @@ def _rows(hub_id: int) -> dict[str, Counter]:
     result = {}
     for name in plan.owned:
         table = db.metadata.tables[name]
-        skip = {"id", "storage_key"} | {c for t, c in ownership.BY_KIND if t == name}
+        renumbered = [*ownership.BY_KIND, *ownership.ID_LISTS]
+        skip = {"id", "storage_key"} | {c for t, c in renumbered if t == name}
         columns = [c for c in table.columns if not c.foreign_keys and c.name not in skip]
         if name == "audit_entry":
             columns = [table.c.action, table.c.outcome, table.c.at, table.c.target_type]
@@ -165,6 +174,11 @@ def _source(url):
                 isa_id=isa.id,
             )
         )
+        referral = db.session.scalars(select(Referral).where(Referral.hub_id == hub.id)).first()
+        referral.suggested_case_ids = [case.id]
+        # An evidence file already deleted at the end of its retention.
+        gone = db.session.scalars(select(Evidence).order_by(Evidence.id)).first()
+        evidence_store().delete(gone.storage_key)
         retention.set_periods(hub, {"health": 36})
         retention.place_hold(case, author, utcnow())
         case.stage, case.closed_at = "closed", utcnow()
@@ -236,6 +250,15 @@ def test_a_hub_moves_to_another_instance_whole_and_its_chain_verifies(tmp_path):
                 "retention_review",
             } <= filled
             assert _by_kind_references_stay_in(new_id) > 0
+            suggested = db.session.scalars(
+                select(Referral.suggested_case_ids).where(
+                    Referral.hub_id == new_id, Referral.suggested_case_ids.is_not(None)
+                )
+            ).all()
+            new_cases = set(db.session.scalars(select(Case.id).where(Case.hub_id == new_id)))
+            assert [ids for ids in suggested if ids] and all(
+                set(ids) <= new_cases for ids in suggested
+            )
             # Nothing of the other hub changed, and shared agencies were matched by name.
             assert _rows(db.session.scalar(select(Hub.id).where(Hub.slug == "eden"))) == eden_before
             assert (

@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
+from hub.core.storage import evidence_store
 from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
 from hub.lifecycle import jobs, retention
@@ -15,6 +16,7 @@ from hub.models import (
     Agency,
     AuditEntry,
     CaseAction,
+    Evidence,
     Hub,
     Referral,
     ReferralPerson,
@@ -220,3 +222,48 @@ def test_the_closed_cases_page_shows_its_retention_review(app, client, world):
     client.sign_in(world.email["coordinator"])
     page = client.get(f"/cases/{case_id}").get_data(as_text=True)
     assert "Retention review" in page and "10 January 2026" in page
+
+
+def test_an_evidence_file_is_deleted_with_its_record(r, world):
+    store = evidence_store()
+    key = store.put(b"%PDF-1.4 diary sheet")
+    item = Evidence(
+        case_id=r.case.id,
+        kind="diary_sheet",
+        description="Diary of the Tallis family",
+        filename="tallis-diary.pdf",
+        file_type="pdf",
+        content_type="application/pdf",
+        size_bytes=20,
+        sha256="0" * 64,
+        storage_key=key,
+        category="victim_contact",
+        origin_agency_id=r.police.id,
+        uploaded_by_id=world.user_id["coordinator"],
+    )
+    db.session.add(item)
+    db.session.commit()
+    run("2026-01-10T09:00")
+    db.session.refresh(item)
+    assert item.filename == "" and item.description == ""
+    with pytest.raises(OSError):
+        store.get(key)
+
+
+def test_the_commands_set_periods_hold_a_case_and_run(app, r):
+    runner = app.test_cli_runner()
+    shown = runner.invoke(args=["hub", "retention", "--hub", r.hub.slug, "--set", "housing=24"])
+    assert shown.exit_code == 0, shown.output
+    assert "housing" in shown.output and "24 months" in shown.output
+    refused = runner.invoke(args=["hub", "retention", "--hub", r.hub.slug, "--set", "gossip=1"])
+    assert refused.exit_code == 1 and "not a data category" in refused.output
+    held = runner.invoke(args=["hub", "legal-hold", "--hub", r.hub.slug, "CPL-R1"])
+    assert held.exit_code == 0 and "held" in held.output
+    with time_machine.travel(at("2026-01-10T09:00"), tick=False):
+        ran = runner.invoke(args=["hub", "retention", "--hub", r.hub.slug, "--run"])
+    assert f"Refused:    case {r.case.id}, incident: legal hold." in ran.output
+    lifted = runner.invoke(args=["hub", "legal-hold", "--hub", r.hub.slug, "CPL-R1", "--lift"])
+    assert "lifted" in lifted.output
+    with time_machine.travel(at("2026-01-10T10:00"), tick=False):
+        ran = runner.invoke(args=["hub", "retention", "--hub", r.hub.slug, "--run"])
+    assert f"Anonymised: case {r.case.id}, incident:" in ran.output
