@@ -20,6 +20,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    text,
 )
 
 from hub import audit
@@ -37,6 +38,7 @@ from hub.models import (
     Evidence,
     Hub,
     InformationSharingAgreement,
+    Lesson,
     Referral,
     User,
 )
@@ -259,6 +261,12 @@ def test_a_hub_moves_to_another_instance_whole_and_its_chain_verifies(tmp_path):
             assert [ids for ids in suggested if ids] and all(
                 set(ids) <= new_cases for ids in suggested
             )
+            if db.engine.dialect.name == "sqlite":  # the lessons' index is outside the rows
+                published = db.session.scalars(
+                    select(Lesson.id).where(Lesson.hub_id == new_id, Lesson.status == "published")
+                ).all()
+                indexed = db.session.execute(text("SELECT rowid FROM lesson_fts")).scalars()
+                assert published and set(published) <= set(indexed)
             # Nothing of the other hub changed, and shared agencies were matched by name.
             assert _rows(db.session.scalar(select(Hub.id).where(Hub.slug == "eden"))) == eden_before
             assert (
