@@ -162,6 +162,7 @@ _collected = Table(
     MetaData(),
     Column("tbl", String(60), primary_key=True),
     Column("id", Integer, primary_key=True),
+    prefixes=["TEMPORARY"],  # each connection's own, gone when it closes
 )
 
 

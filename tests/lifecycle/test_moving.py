@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     func,
+    inspect,
     literal,
     select,
     text,
@@ -358,3 +359,9 @@ def _table_counts():
         name: db.session.scalar(select(func.count()).select_from(table))
         for name, table in db.metadata.tables.items()
     }
+
+
+def test_collecting_a_hubs_rows_leaves_no_table_behind(ctx, world):
+    found = ownership.collect(world.hub_id, ownership.plan())
+    assert list(db.session.scalars(found["hub"])) == [world.hub_id]
+    assert "lifecycle_rows" not in inspect(db.session.connection()).get_table_names()
