@@ -17,7 +17,7 @@ from calendar import monthrange
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import JSON, and_, false, func, select, true, update
+from sqlalchemy import JSON, and_, false, func, insert, select, true, update
 
 from hub import audit
 from hub.core.storage import evidence_store
@@ -305,39 +305,55 @@ def schedule(now: datetime) -> int:
     """Write (or move) the reviews of cases closed and referrals not taken on. Returns how
     many were written or moved."""
     written = 0
-    closed = db.session.execute(
-        select(Case.id, Case.hub_id, Case.closed_at).where(
-            Case.stage == Stage.CLOSED.value,
-            Case.closed_at.is_not(None),
-            ~select(RetentionReview.id)
-            .where(
-                RetentionReview.case_id == Case.id,
-                RetentionReview.starts_at == Case.closed_at,
-            )
-            .exists(),
+    unreviewed = select(Case.id, Case.hub_id, Case.closed_at).where(
+        Case.stage == Stage.CLOSED.value,
+        Case.closed_at.is_not(None),
+        ~select(RetentionReview.id)
+        .where(
+            RetentionReview.case_id == Case.id,
+            RetentionReview.starts_at == Case.closed_at,
         )
-    ).all()
+        .exists(),
+    )
+    closed = db.session.execute(unreviewed).all()
     months_by_hub: dict[int, dict] = {}
+    reclosed = set(
+        db.session.scalars(
+            select(RetentionReview.case_id).where(
+                RetentionReview.case_id.in_(unreviewed.with_only_columns(Case.id))
+            )
+        )
+    )
+    fresh = []
     for case_id, hub_id, closed_at in closed:
         months = months_by_hub.setdefault(hub_id, periods(hub_id))
-        existing = {
-            r.category: r
-            for r in db.session.scalars(
-                select(RetentionReview).where(RetentionReview.case_id == case_id)
-            )
-        }
-        for category in DataCategory:
-            review = existing.get(category.value) or RetentionReview(
-                hub_id=hub_id, case_id=case_id, category=category.value, records=0
-            )
+        if case_id in reclosed:
             # Closed again after reopening: the period runs from the new closure, and what
             # was added meanwhile is reviewed again.
-            review.starts_at = closed_at
-            review.due_on = due_on(closed_at, months[category.value])
-            review.status = RetentionStatus.PENDING
-            review.refused = None
-            db.session.add(review)
-            written += 1
+            for review in db.session.scalars(
+                select(RetentionReview).where(RetentionReview.case_id == case_id)
+            ):
+                review.starts_at = closed_at
+                review.due_on = due_on(closed_at, months[review.category])
+                review.status = RetentionStatus.PENDING
+                review.refused = None
+                written += 1
+            continue
+        fresh += [
+            {
+                "hub_id": hub_id,
+                "case_id": case_id,
+                "category": category.value,
+                "starts_at": closed_at,
+                "due_on": due_on(closed_at, months[category.value]),
+                "status": RetentionStatus.PENDING,
+                "records": 0,
+            }
+            for category in DataCategory
+        ]
+    if fresh:  # newly closed cases, in one statement (the first run meets years of them)
+        db.session.execute(insert(RetentionReview), fresh)
+        written += len(fresh)
     not_taken = db.session.execute(
         select(Referral.id, Referral.hub_id, Referral.decided_at).where(
             Referral.decision.in_([TriageDecision.DECLINED.value, TriageDecision.SIGNPOSTED.value]),
