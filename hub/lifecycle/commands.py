@@ -13,7 +13,7 @@ from hub import audit
 from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.lifecycle import backup as backups
-from hub.lifecycle import export, importing, retention
+from hub.lifecycle import export, importing, ownership, retention
 from hub.models import Case, Hub
 
 
@@ -64,11 +64,13 @@ def export_command(slug: str, path: Path) -> None:
         click.echo(str(refused), err=True)
         sys.exit(1)
     db.session.commit()
-    rows = sum(t["rows"] for t in manifest["tables"].values())
+    tables = manifest["tables"]
+    shared = sum(tables[name]["rows"] for name in ownership.SHARED)
+    entries = manifest["audit"]["entries"]
+    rows = sum(t["rows"] for t in tables.values()) - shared - entries
     click.echo(
-        f"{slug}: {rows:,} rows in {len(manifest['tables'])} tables, "
-        f"{len(manifest['files'])} evidence files and {manifest['audit']['entries']:,} audit "
-        f"entries written to {path}."
+        f"{slug}: {rows:,} rows, {shared} agencies and people, {len(manifest['files'])} "
+        f"evidence files and {entries:,} audit entries written to {path}."
     )
     click.echo(f"Source audit head: {manifest['audit']['source_head_hash']}")
 
