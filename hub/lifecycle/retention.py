@@ -76,7 +76,8 @@ def periods(hub_id: int) -> dict[str, int]:
 
 
 def set_periods(hub: Hub, months: dict[str, int], actor=None) -> dict[str, int]:
-    """Set some of the hub's periods (whole months, at least one). Audited."""
+    """Set some of the hub's periods (whole months, at least one); reviews not yet ended move
+    with them. Audited."""
     for key, value in months.items():
         if key not in DEFAULT_MONTHS:
             raise ValueError(f"{key} is not a data category (or {NOT_TAKEN_ON})")
@@ -88,6 +89,14 @@ def set_periods(hub: Hub, months: dict[str, int], actor=None) -> dict[str, int]:
     own.updated_by_id = getattr(actor, "id", None)
     own.updated_at = utcnow()
     db.session.add(own)
+    # Reviews not yet ended follow the new periods.
+    pending = select(RetentionReview).where(
+        RetentionReview.hub_id == hub.id,
+        RetentionReview.status == RetentionStatus.PENDING,
+        RetentionReview.category.in_(list(months)),
+    )
+    for review in db.session.scalars(pending):
+        review.due_on = due_on(review.starts_at, months[review.category])
     audit.record(
         "retention_periods_set",
         user=actor,
@@ -264,6 +273,8 @@ def _anonymise(table, condition) -> list[int]:
     if not ids:
         return []
     if table.name == "case_evidence":
+        # Before the commit: if the run rolls back, the next one empties the rows again, and
+        # the files were due to go either way.
         store = evidence_store()
         for key in db.session.scalars(select(table.c.storage_key).where(table.c.id.in_(ids))):
             store.delete(key)

@@ -99,8 +99,11 @@ def test_at_the_review_date_every_category_is_anonymised_and_audited(r):
 
 
 def test_each_category_keeps_its_own_period(r):
-    retention.set_periods(r.hub, {"health": 24})
+    run("2021-06-01T09:00")  # reviews written under the default periods...
+    retention.set_periods(r.hub, {"health": 24})  # ...move with the hub's own
     db.session.commit()
+    dates = {d.category: d.due_on for d in retention.review_dates(r.case)}
+    assert dates["health"] == date(2022, 1, 10) and dates["incident"] == date(2026, 1, 10)
     run("2022-01-10T09:00")
     db.session.refresh(r.health)
     db.session.refresh(r.incident)
