@@ -97,9 +97,14 @@ def _with_vary(response):
 
 
 def _retention(case: Case) -> dict:
-    """A closed case's retention review dates (none for an open case) and any legal hold."""
+    """A closed case's retention review dates (none for an open case), any legal hold, and
+    whether the reader may place or lift one."""
     dates = retention.review_dates(case)
-    return {"retention": dates, "legal_hold": bool(dates) and retention.on_hold(case.id)}
+    return {
+        "retention": dates,
+        "legal_hold": bool(dates) and retention.on_hold(case.id),
+        "can_hold": bool(dates) and perm.can_hold_case(current_user, case),
+    }
 
 
 def _tab_context(case: Case, tab: str) -> dict:
@@ -406,6 +411,19 @@ def follow(case: Case):
     else:
         activity.follow(case, current_user)
         message = "You follow this case: you will be told of updates."
+    db.session.commit()
+    return _done(case, "overview", message)
+
+
+@bp.post("/cases/<int:case_id>/legal-hold")
+@perm.requires("hold_case")
+def legal_hold(case: Case):
+    if request.form.get("hold") == "lift":
+        retention.lift_hold(case, current_user, utcnow())
+        message = "The legal hold is lifted: the case's records end with their retention."
+    else:
+        retention.place_hold(case, current_user, utcnow())
+        message = "The legal hold is in place: nothing of this case is anonymised while it is."
     db.session.commit()
     return _done(case, "overview", message)
 

@@ -270,3 +270,28 @@ def test_the_commands_set_periods_hold_a_case_and_run(app, r):
     with time_machine.travel(at("2026-01-10T10:00"), tick=False):
         ran = runner.invoke(args=["hub", "retention", "--hub", r.hub.slug, "--run"])
     assert f"Anonymised: case {r.case.id}, incident:" in ran.output
+
+
+def test_a_hub_manager_places_and_lifts_a_legal_hold_on_the_closed_case(app, client, world):
+    with app.app_context():
+        hub = db.session.get(Hub, world.hub_id)
+        council = db.session.get(Agency, world.agency_ids["council"])
+        case = make_case(hub, "CPL-R3", council)
+        make_isa(hub, [council], ["incident"])
+        case.stage, case.closed_at = "closed", CLOSED
+        db.session.commit()
+        case_id = case.id
+    client.sign_in(world.email["hub_manager"])
+    page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "Place a legal hold" in page
+    client.submit(f"/cases/{case_id}/legal-hold", {"hold": "place"}, token_from=f"/cases/{case_id}")
+    page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "Nothing is anonymised while the hold is in place" in page
+    assert "Lift the legal hold" in page
+    with app.app_context():
+        assert retention.on_hold(case_id)
+    client.submit(f"/cases/{case_id}/legal-hold", {"hold": "lift"}, token_from=f"/cases/{case_id}")
+    with app.app_context():
+        assert not retention.on_hold(case_id)
+        actions = [e.action for e in _audit("legal_hold_placed") + _audit("legal_hold_lifted")]
+        assert actions == ["legal_hold_placed", "legal_hold_lifted"]
