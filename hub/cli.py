@@ -28,6 +28,8 @@ from hub.conferences import jobs as conference_jobs
 from hub.core.timeutil import format_local
 from hub.demo.build import DEMO_PASSWORD, build_demo
 from hub.extensions import db
+from hub.lifecycle import commands as lifecycle_commands
+from hub.lifecycle import jobs as lifecycle_jobs
 from hub.models import SchedulerHeartbeat, User
 from hub.sharing import agreements
 from hub.sharing import jobs as sharing_jobs
@@ -40,6 +42,7 @@ AREA_JOBS = (
     audit_jobs,
     casework_jobs,
     conference_jobs,
+    lifecycle_jobs,
     sharing_jobs,
     victim_jobs,
 )
@@ -47,6 +50,11 @@ AREA_JOBS = (
 hub_cli = AppGroup("hub", help="Focus Hub administration.")
 hub_cli.add_command(analytics_commands.import_police_uk)
 hub_cli.add_command(analytics_commands.monthly_report)
+hub_cli.add_command(lifecycle_commands.backup)
+hub_cli.add_command(lifecycle_commands.export_command)
+hub_cli.add_command(lifecycle_commands.import_command)
+hub_cli.add_command(lifecycle_commands.retention_command)
+hub_cli.add_command(lifecycle_commands.legal_hold_command)
 
 
 @hub_cli.command("demo")

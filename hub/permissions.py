@@ -533,6 +533,13 @@ def can_manage_case_membership(user, case: Case) -> bool:
     )
 
 
+def can_hold_case(user, case: Case) -> bool:
+    """A legal hold keeps a case's records past their retention: the hub's managers and its
+    data protection officer place and lift it."""
+    hub = case.hub
+    return can_manage_hub(user, hub) or can_answer_subject_access(user, hub)
+
+
 def can_view_audit(user, hub: Hub) -> bool:
     return can_manage_hub(user, hub)
 
@@ -1190,6 +1197,7 @@ POLICIES: dict[str, Policy] = {
     "read_case": Policy(lambda user, case: can_work_case(user, case, Action.READ), CASE),
     "write_case": Policy(lambda user, case: can_work_case(user, case, Action.WRITE), CASE),
     "manage_case_membership": Policy(can_manage_case_membership, CASE),
+    "hold_case": Policy(can_hold_case, CASE),
     "see_disclosures": Policy(lambda user, case: disclosure_scope(user, case) is not None, CASE),
     # a conference
     "see_conference": Policy(_on_conference_hub(is_in_hub), CONFERENCE),

@@ -44,6 +44,9 @@ RANKS = {
     "hub.organisation": 4,
     "hub.accounts": 4,
     "hub.victims": 4,  # victims and their SPoCs: writes to a case's feed through casework
+    # The data lifecycle: backups, moving a hub between instances, and retention (which ends
+    # case records through casework's rules on what is open).
+    "hub.lifecycle": 4,
     # Casework owns every write to a case; triage, sharing and conferences call it.
     "hub.casework": 5,
     # Who may do what.

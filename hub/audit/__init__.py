@@ -100,6 +100,7 @@ DETAIL_KEYS = frozenset(
         "format",
         "found",
         "from",
+        "imported_from",
         "isa_ids",
         "item",
         "item_id",
@@ -210,6 +211,9 @@ REASON_CODES = frozenset(
     "wrong_iss",
     "wrong_issuer",
     "wrong_nonce",
+    # why the end of a record's retention was refused (hub/lifecycle/retention.py)
+    "case_open",
+    "legal_hold",
 }
 
 
@@ -300,6 +304,31 @@ def record(
     else:
         session.flush()
     return entry
+
+
+def append_copies(copies: list[dict]) -> list[AuditEntry]:
+    """Append entries brought from another instance's log (hub.lifecycle's import), each
+    with the time, action and outcome it had there and its ids already remapped. Each is
+    chained here like any new entry; `details` is checked as record() checks it."""
+    for fields in copies:
+        check_details(fields.get("details"))
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK_KEY})
+    else:
+        take_write_lock(session)
+    prev = session.execute(
+        select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    added = []
+    for fields in copies:
+        entry = AuditEntry(**fields, prev_hash=prev or GENESIS)
+        entry.entry_hash = entry_hash(entry)
+        prev = entry.entry_hash
+        added.append(entry)
+    session.add_all(added)
+    session.flush()
+    return added
 
 
 def as_code(value, limit: int = 200) -> str:

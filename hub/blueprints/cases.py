@@ -45,6 +45,7 @@ from hub.core.timeutil import utcnow
 from hub.extensions import db, htmx
 from hub.lessons import suggestions
 from hub.lessons.library import labels as lesson_labels
+from hub.lifecycle import retention
 from hub.models import (
     AssessmentKind,
     Case,
@@ -95,6 +96,17 @@ def _with_vary(response):
     return response
 
 
+def _retention(case: Case) -> dict:
+    """A closed case's retention review dates (none for an open case), any legal hold, and
+    whether the reader may place or lift one."""
+    dates = retention.review_dates(case)
+    return {
+        "retention": dates,
+        "legal_hold": bool(dates) and retention.on_hold(case.id),
+        "can_hold": bool(dates) and perm.can_hold_case(current_user, case),
+    }
+
+
 def _tab_context(case: Case, tab: str) -> dict:
     user = current_user
     ctx = {"case": case, "tab": tab, "tabs": TABS, "today": workspace.today()}
@@ -108,6 +120,7 @@ def _tab_context(case: Case, tab: str) -> dict:
         ctx["spoc_candidates"] = workspace.spoc_candidates(case)
         ctx["following"] = activity.is_following(case, user)
         ctx["can_supervise"] = perm.can_supervise_case(user, case)
+        ctx.update(_retention(case))
     elif tab == "risk":
         ctx["assessments"] = workspace.assessments(user, case)
         ctx["reassessment_due"] = workspace.reassessment_due(case)
@@ -261,6 +274,7 @@ def live(case: Case, part: str):
     if with_lead:
         # The overview's summary (stage, band, lead, counts), refreshed out of band with the
         # feed: whatever the feed announces, the summary beside it already shows.
+        ctx.update(_retention(case))
         body += render_template(
             "cases/_overview_summary.html",
             oob=True,
@@ -397,6 +411,19 @@ def follow(case: Case):
     else:
         activity.follow(case, current_user)
         message = "You follow this case: you will be told of updates."
+    db.session.commit()
+    return _done(case, "overview", message)
+
+
+@bp.post("/cases/<int:case_id>/legal-hold")
+@perm.requires("hold_case")
+def legal_hold(case: Case):
+    if request.form.get("hold") == "lift":
+        retention.lift_hold(case, current_user, utcnow())
+        message = "The legal hold is lifted: the case's records end with their retention."
+    else:
+        retention.place_hold(case, current_user, utcnow())
+        message = "The legal hold is in place: nothing of this case is anonymised while it is."
     db.session.commit()
     return _done(case, "overview", message)
 

@@ -34,3 +34,8 @@ account_deactivated = _events.signal("account-deactivated")
 # Sender: the CaseDeadline; `case`, `now`. hub.conferences.urgent convenes an urgent conference
 # (or an urgent item on a weekly one) when the deadline falls before the weekly conference.
 case_deadline_set = _events.signal("case-deadline-set")
+
+# hub.lifecycle.importing, when a hub exported by another instance has been written here.
+# Sender: the Hub. hub.lessons.library puts the hub's published lessons in its full-text
+# index (SQLite keeps the index outside the lesson rows).
+hub_imported = _events.signal("hub-imported")

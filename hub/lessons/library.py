@@ -14,6 +14,7 @@ from sqlalchemy import String, case, cast, func, literal_column, select, table, 
 
 from hub import audit
 from hub import permissions as perm
+from hub.core import signals
 from hub.extensions import db
 from hub.lessons import redaction
 from hub.models import Hub, Lesson, LessonStatus
@@ -58,6 +59,16 @@ def index(lesson: Lesson) -> None:
             text("INSERT INTO lesson_fts (rowid, search_text) VALUES (:id, :words)"),
             {"id": lesson.id, "words": lesson.search_text},
         )
+
+
+@signals.hub_imported.connect
+def _index_imported_hub(hub: Hub, **_) -> None:
+    """A hub brought from another instance: its published lessons into this one's index."""
+    published = select(Lesson).where(
+        Lesson.hub_id == hub.id, Lesson.status == LessonStatus.PUBLISHED.value
+    )
+    for lesson in db.session.execute(published).scalars():
+        index(lesson)
 
 
 # Words too common to search for: PostgreSQL's English configuration drops them, so SQLite's

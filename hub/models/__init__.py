@@ -66,6 +66,7 @@ from hub.models.conference import (
     VictimAccount,
 )
 from hub.models.lessons import Lesson, LessonStatus, LessonUse
+from hub.models.lifecycle import HubRetention, LegalHold, RetentionReview, RetentionStatus
 from hub.models.org import Agency, AgencyKind, Hub, HubAgency
 from hub.models.records import (
     AgencyComplaint,
@@ -109,6 +110,10 @@ __all__ = [
     "CaseReviewRecommendation",
     "CaseReviewSettings",
     "VictimAccount",
+    "HubRetention",
+    "LegalHold",
+    "RetentionReview",
+    "RetentionStatus",
     "AgendaItem",
     "AgendaReason",
     "Attendance",

@@ -344,6 +344,15 @@ ROUTES = [
     Route("cases.add_note", "POST", f"{CASE}/notes", CASE_WRITE, data=note("identity")),
     Route("cases.add_note", "POST", f"{CASE}/notes", INCIDENT_CREATE, data=note("incident")),
     Route("cases.follow", "POST", f"{CASE}/follow", CASE_WRITE, data={"follow": "yes"}),
+    # A legal hold (hub.lifecycle.retention): the hub's managers (and its data protection
+    # officer, not a persona here), whether or not their agency is on the case.
+    Route(
+        "cases.legal_hold",
+        "POST",
+        f"{CASE}/legal-hold",
+        expect(404, anonymous=302, hub_manager=302, sysadmin=302),
+        data={"hold": "place"},
+    ),
     # Case details, the lead agency (a supervisor's), the stage (from the page or the board).
     Route("cases.update_details", "POST", f"{CASE}/details", CASE_WRITE, data=DETAILS),
     Route(
