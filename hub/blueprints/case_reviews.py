@@ -1,8 +1,9 @@
 """ASB case reviews: the hub's register, recording an application, a review's steps (its
-timescales, the victim's account, the chair, the outcome and its letter, recommendations as
-actions, an appeal), complaints made to an agency, the hub's timescales and its annual
-figures. The threshold decision itself is taken at conference (conference_live). Thin: parse,
-authorise through hub.permissions, call hub.conferences, render."""
+timescales, the victim's account, the chair, the outcome, recommendations as actions, an
+appeal), the letters to the applicant (previewed, printed, marked sent as the review's
+steps), complaints made to an agency, the hub's timescales and its annual figures. The
+threshold decision itself is taken at conference (conference_live). Thin: parse, authorise
+through hub.permissions, call hub.conferences, render."""
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user

@@ -1,5 +1,6 @@
 """The steps of an ASB case review after its application: acknowledging it, the victim invited
-to give their own account (and whether they did), the independent chair, the outcome letter,
+to give their own account (and whether they did), the independent chair, the letters to the
+applicant (each sent recorded with its day and how: hub.conferences.review_letters),
 each recommendation written into the case as an action (hub.casework.actions), and an appeal
 lodged within the hub's window and heard by someone other than the review's chair. The hub's
 timescales are kept here too (hub.conferences.timescales reads them).

@@ -202,6 +202,7 @@ def test_threshold_not_met_gives_the_reason_and_the_appeal_by_date_across_christ
 
 @clock("2026-12-18T09:00")
 def test_a_held_review_s_outcome_and_its_appeal(v):
+    plant_restricted(v)
     review = held_review(v)
     coordinator = v.people["coordinator"]
     step(
@@ -262,6 +263,8 @@ def test_a_held_review_s_outcome_and_its_appeal(v):
     )
     appeal = review_letters.make(coordinator, review, "appeal")
     words = text_of(appeal)
+    for kind in review_letters.available(review):
+        assert SECRET not in text_of(review_letters.make(coordinator, review, kind))
     assert "You appealed on 10 December 2026" in words
     assert "heard by the Chief executive of the council" in words and "Sam Wood" not in words
     assert "was not upheld, so the outcome you were told of stands" in words
