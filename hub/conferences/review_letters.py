@@ -147,14 +147,20 @@ def make(user, review: CaseReview, kind: str, *, to: Victim | None = None) -> Re
     findings, last = "", None
     if kind == "acknowledgement":
         decide = next(s for s in timescales_of(review, dated, rules) if s.step == "decide")
+        # A letter sent late promises no day already gone.
+        by_when = (
+            f"by {_long(decide.due_on)}"
+            if decide.due_on >= dated
+            else "at their next case conference"
+        )
         paragraphs = [
             f"Thank you for your application for an ASB case review, which {hub_name} "
             f"received on {received}. Its reference is {review.reference}: please quote it "
             "if you contact us.",
             "The partners (the council, the police, housing providers and other services) "
-            "will look at the reports of antisocial behaviour you have made and decide by "
-            f"{_long(decide.due_on)} whether your application meets the threshold for a case "
-            "review. We will write to tell you what they decide, and why.",
+            "will look at the reports of antisocial behaviour you have made and decide "
+            f"{by_when} whether your application meets the threshold for a case review. We "
+            "will write to tell you what they decide, and why.",
             "If the antisocial behaviour carries on, please keep reporting it. If you are in "
             "danger, call 999.",
         ]

@@ -29,6 +29,7 @@ from hub.models import (
     Victim,
 )
 from tests.conferences.test_case_review_steps import held_review, review_on, states, step
+from tests.support.factories import make_case
 from tests.victims.conftest import add_victim, build
 
 CHRISTMAS_EVE = date(2026, 12, 24)
@@ -156,6 +157,11 @@ def test_the_acknowledgement_says_when_the_threshold_will_be_decided_and_sending
         "fields": ["acknowledged_on", "acknowledged_by"],
         "status": "received",
     }
+    # Sent after the decision's due day, it promises no day already gone.
+    late = review_on(make_case(v.hub, "CPL-V2", v.council), date(2026, 12, 1))
+    assert "decide at their next case conference whether" in text_of(
+        review_letters.make(coordinator, late, "acknowledgement")
+    )
 
 
 @clock("2026-12-04T09:00")
