@@ -65,6 +65,7 @@ DETAIL_KEYS = frozenset(
     [
         "action_id",
         "active",
+        "addressed",
         "after",
         "agency_id",
         "agency_ids",

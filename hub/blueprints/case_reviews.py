@@ -1,8 +1,9 @@
 """ASB case reviews: the hub's register, recording an application, a review's steps (its
-timescales, the victim's account, the chair, the outcome and its letter, recommendations as
-actions, an appeal), complaints made to an agency, the hub's timescales and its annual
-figures. The threshold decision itself is taken at conference (conference_live). Thin: parse,
-authorise through hub.permissions, call hub.conferences, render."""
+timescales, the victim's account, the chair, the outcome, recommendations as actions, an
+appeal), the letters to the applicant (previewed, printed, marked sent as the review's
+steps), complaints made to an agency, the hub's timescales and its annual figures. The
+threshold decision itself is taken at conference (conference_live). Thin: parse, authorise
+through hub.permissions, call hub.conferences, render."""
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -12,7 +13,7 @@ from hub.casework import complaints as complaint_service
 from hub.casework import membership, workspace
 from hub.conferences import case_review_figures as figures_service
 from hub.conferences import case_reviews as service
-from hub.conferences import review_steps, timescales
+from hub.conferences import review_letters, review_steps, timescales
 from hub.conferences.schemas import FiguresSchema
 from hub.core.forms import FormErrors, attempt, form_data
 from hub.core.timeutil import utcnow
@@ -24,6 +25,7 @@ from hub.models import (
     CaseReviewApplicant,
     CaseReviewStatus,
     Hub,
+    LetterChannel,
     VictimAccount,
 )
 from hub.permissions import hub_today
@@ -31,18 +33,19 @@ from hub.permissions import hub_today
 bp = Blueprint("case_reviews", __name__)
 
 STEPS = {
-    "acknowledge": (review_steps.acknowledge, "Acknowledgement recorded"),
+    "acknowledge": (review_steps.acknowledge, "Acknowledgement letter recorded as sent"),
     "chair": (review_steps.record_chair, "Independent chair recorded"),
     "victim_invited": (review_steps.invite_victim, "Invitation to the victim recorded"),
     "victim_account": (review_steps.record_victim_account, "The victim's answer recorded"),
     "outcome": (service.record_outcome, "Outcome recorded"),
-    "outcome_letter": (review_steps.send_outcome_letter, "Outcome letter recorded"),
+    "outcome_letter": (review_steps.send_outcome_letter, "Outcome letter recorded as sent"),
     "recommendation": (
         review_steps.add_recommendation,
         "Recommendation written into the case as an action",
     ),
     "appeal": (review_steps.lodge_appeal, "Appeal recorded"),
     "appeal_decision": (review_steps.decide_appeal, "Appeal decision recorded"),
+    "appeal_letter": (review_steps.send_appeal_letter, "Appeal outcome letter recorded as sent"),
 }
 
 
@@ -113,6 +116,12 @@ def _review_page(review: CaseReview, errors: FormErrors | None = None, form=None
         statuses=CaseReviewStatus,
         applicants=CaseReviewApplicant,
         accounts=VictimAccount,
+        letters=[
+            review_letters.make(current_user, review, kind)
+            for kind in review_letters.available(review)
+        ],
+        letter_steps=review_letters.STEPS,
+        channels=LetterChannel,
     )
     return body, status
 
@@ -121,6 +130,21 @@ def _review_page(review: CaseReview, errors: FormErrors | None = None, form=None
 @perm.requires("keep_case_review")
 def show(review: CaseReview):
     return _review_page(review)
+
+
+@bp.get("/case-reviews/<int:review_id>/letters/<any(acknowledgement, outcome, appeal):kind>")
+@perm.requires("keep_case_review")
+def letter(review: CaseReview, kind: str):
+    """A letter to the applicant, to print on A4: addressed only when hub.permissions lets
+    this reader see the applicant's victim record, otherwise with a blank address block."""
+    try:
+        made = review_letters.printed(current_user, review, kind)
+    except review_letters.NotReady:
+        flash("This review has not reached that letter yet.", "error")
+        return redirect(url_for("case_reviews.show", review_id=review.id))
+    body = render_template("case_reviews/letter.html", review=review, letter=made)
+    db.session.commit()
+    return body
 
 
 @bp.post("/case-reviews/<int:review_id>/outcome")

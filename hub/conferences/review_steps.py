@@ -1,5 +1,6 @@
 """The steps of an ASB case review after its application: acknowledging it, the victim invited
-to give their own account (and whether they did), the independent chair, the outcome letter,
+to give their own account (and whether they did), the independent chair, the letters to the
+applicant (each sent recorded with its day and how: hub.conferences.review_letters),
 each recommendation written into the case as an action (hub.casework.actions), and an appeal
 lodged within the hub's window and heard by someone other than the review's chair. The hub's
 timescales are kept here too (hub.conferences.timescales reads them).
@@ -19,6 +20,7 @@ from hub.conferences.case_reviews import STALE, load_step, not_ahead
 from hub.conferences.schemas import (
     AcknowledgeSchema,
     AppealDecisionSchema,
+    AppealLetterSchema,
     AppealSchema,
     ChairSchema,
     OutcomeLetterSchema,
@@ -26,7 +28,7 @@ from hub.conferences.schemas import (
     VictimAccountSchema,
     VictimInviteSchema,
 )
-from hub.conferences.timescales import appeal_by, settings_for
+from hub.conferences.timescales import appeal_by, decided_on, settings_for
 from hub.core.locking import StaleForm, flush_or_stale
 from hub.core.timeutil import utcnow
 from hub.extensions import db
@@ -67,7 +69,8 @@ def acknowledge(review: CaseReview, form: Mapping, actor) -> None:
     data = load_step(AcknowledgeSchema(), form, review)
     not_ahead(data["acknowledged_on"], "acknowledged_on", review.received_on, "it was received")
     review.acknowledged_on = data["acknowledged_on"]
-    _saved(review, actor, "acknowledge", ["acknowledged_on"])
+    review.acknowledged_by = data["acknowledged_by"]
+    _saved(review, actor, "acknowledge", ["acknowledged_on", "acknowledged_by"])
 
 
 def case_handlers(review: CaseReview) -> list[Agency]:
@@ -138,13 +141,22 @@ def record_victim_account(review: CaseReview, form: Mapping, actor) -> None:
     _saved(review, actor, "victim_account", ["victim_account", "victim_account_on"])
 
 
+LETTER_OUTCOMES = {CaseReviewStatus.COMPLETED.value, CaseReviewStatus.THRESHOLD_NOT_MET.value}
+
+
 def send_outcome_letter(review: CaseReview, form: Mapping, actor) -> None:
-    if review.status != CaseReviewStatus.COMPLETED.value or review.outcome_sent_on:
+    """The outcome letter sent: the review's outcome, or why the threshold was not met. Either
+    way the appeal window counts from it (timescales.appeal_by)."""
+    if review.status not in LETTER_OUTCOMES or review.outcome_sent_on:
         raise ValidationError({"form": [f"{review.reference} has no outcome letter to send"]})
     data = load_step(OutcomeLetterSchema(), form, review)
-    not_ahead(data["outcome_sent_on"], "outcome_sent_on", review.held_on, "the review meeting")
+    if review.held_on is not None:
+        not_ahead(data["outcome_sent_on"], "outcome_sent_on", review.held_on, "the review meeting")
+    else:
+        not_ahead(data["outcome_sent_on"], "outcome_sent_on", decided_on(review), "the decision")
     review.outcome_sent_on = data["outcome_sent_on"]
-    _saved(review, actor, "outcome_letter", ["outcome_sent_on"])
+    review.outcome_sent_by = data["outcome_sent_by"]
+    _saved(review, actor, "outcome_letter", ["outcome_sent_on", "outcome_sent_by"])
 
 
 def add_recommendation(review: CaseReview, form: Mapping, actor) -> CaseAction:
@@ -220,6 +232,22 @@ def decide_appeal(review: CaseReview, form: Mapping, actor) -> None:
         "appeal_decided",
         ["appeal_chair_name", "appeal_chair_role", "appeal_upheld", "appeal_decided_on"],
     )
+
+
+def send_appeal_letter(review: CaseReview, form: Mapping, actor) -> None:
+    """The letter telling the applicant how their appeal was decided, sent."""
+    if review.appeal_decided_on is None or review.appeal_letter_sent_on is not None:
+        raise ValidationError({"form": [f"{review.reference} has no appeal letter to send"]})
+    data = load_step(AppealLetterSchema(), form, review)
+    not_ahead(
+        data["appeal_letter_sent_on"],
+        "appeal_letter_sent_on",
+        review.appeal_decided_on,
+        "the appeal was decided",
+    )
+    review.appeal_letter_sent_on = data["appeal_letter_sent_on"]
+    review.appeal_letter_sent_by = data["appeal_letter_sent_by"]
+    _saved(review, actor, "appeal_letter", ["appeal_letter_sent_on", "appeal_letter_sent_by"])
 
 
 def save_timescales(hub: Hub, form: Mapping, actor) -> CaseReviewSettings:

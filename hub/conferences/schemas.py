@@ -3,7 +3,13 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from hub.core.forms import SENSIBLE_DATE
-from hub.models import AttendanceStatus, CaseReviewApplicant, DecisionKind, VictimAccount
+from hub.models import (
+    AttendanceStatus,
+    CaseReviewApplicant,
+    DecisionKind,
+    LetterChannel,
+    VictimAccount,
+)
 from hub.permissions import hub_today
 
 OUTCOME_LIMIT = 5000  # an ASB case review's outcome and recommendations
@@ -103,13 +109,31 @@ class OutcomeSchema(Schema):
     version = _version()
 
 
+def _sent_by():
+    return fields.String(
+        required=True,
+        validate=validate.OneOf(
+            [c.value for c in LetterChannel], error="Choose how the letter was sent"
+        ),
+        error_messages={"required": "Choose how the letter was sent"},
+    )
+
+
 class AcknowledgeSchema(Schema):
     acknowledged_on = _day("the application was acknowledged")
+    acknowledged_by = _sent_by()
     version = _version()
 
 
 class OutcomeLetterSchema(Schema):
     outcome_sent_on = _day("the outcome letter was sent")
+    outcome_sent_by = _sent_by()
+    version = _version()
+
+
+class AppealLetterSchema(Schema):
+    appeal_letter_sent_on = _day("the appeal's outcome letter was sent")
+    appeal_letter_sent_by = _sent_by()
     version = _version()
 
 

@@ -142,7 +142,12 @@ def appeal_by(review: CaseReview, rules: Timescales) -> date | None:
     """The last day an appeal may be lodged: the hub's window from the outcome letter."""
     if review.outcome_sent_on is None:
         return None
-    return add_working_days(review.outcome_sent_on, rules.appeal_days)
+    return appeal_by_from(review.outcome_sent_on, rules)
+
+
+def appeal_by_from(letter_day: date, rules: Timescales) -> date:
+    """The last day to appeal against an outcome letter dated `letter_day`."""
+    return add_working_days(letter_day, rules.appeal_days)
 
 
 def steps_to_take(hub_id: int, today: date) -> list[tuple[CaseReview, Timescale]]:

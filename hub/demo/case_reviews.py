@@ -47,7 +47,11 @@ def build_demo_case_review(hub: Hub) -> int:
     def take(change, **form):
         change(review, form | {"version": str(review.version)}, coordinator)
 
-    take(review_steps.acknowledge, acknowledged_on=add_working_days(received, 1).isoformat())
+    take(
+        review_steps.acknowledge,
+        acknowledged_on=add_working_days(received, 1).isoformat(),
+        acknowledged_by="post",
+    )
     # Decided at a weekly conference held before the demo's history begins.
     decided = add_working_days(received, 8)
     review.status = CaseReviewStatus.REVIEW_DUE.value
@@ -74,5 +78,5 @@ def build_demo_case_review(hub: Hub) -> int:
         "incident log, a weekly noise reading, and the tenant told of each step.",
     )
     sent = min(add_working_days(held, 3), hub_today())
-    take(review_steps.send_outcome_letter, outcome_sent_on=sent.isoformat())
+    take(review_steps.send_outcome_letter, outcome_sent_on=sent.isoformat(), outcome_sent_by="post")
     return 1

@@ -62,6 +62,7 @@ from hub.models.conference import (
     ConferenceStatus,
     DeadlineBreach,
     DecisionKind,
+    LetterChannel,
     StandingAttendee,
     VictimAccount,
 )
@@ -120,6 +121,7 @@ __all__ = [
     "AttendanceStatus",
     "CaseReview",
     "CaseReviewApplicant",
+    "LetterChannel",
     "CaseReviewStatus",
     "ConferenceDecision",
     "DeadlineBreach",

@@ -343,6 +343,18 @@ class CaseReviewApplicant(StrEnum):
         }[self.value]
 
 
+class LetterChannel(StrEnum):
+    """How a letter to an ASB case review's applicant was sent."""
+
+    POST = "post"
+    EMAIL = "email"
+    BY_HAND = "by_hand"
+
+    @property
+    def label(self) -> str:
+        return {"post": "By post", "email": "By email", "by_hand": "By hand"}[self.value]
+
+
 class CaseReview(db.Model):
     """An ASB case review (Anti-social Behaviour, Crime and Policing Act 2014, s.104): an
     application by or for a victim, or a referral by a conference. Nothing personal here: the
@@ -398,6 +410,12 @@ class CaseReview(db.Model):
     appeal_chair_role: Mapped[str] = mapped_column(String(120), default="", info=PERSONAL)
     appeal_decided_on: Mapped[date | None] = mapped_column(Date)
     appeal_upheld: Mapped[bool | None] = mapped_column(Boolean)
+    # How each letter to the applicant went (a LetterChannel), and the appeal's outcome letter
+    # (which has no statutory timescale, so only its day is kept).
+    acknowledged_by: Mapped[str | None] = mapped_column(String(10))
+    outcome_sent_by: Mapped[str | None] = mapped_column(String(10))
+    appeal_letter_sent_on: Mapped[date | None] = mapped_column(Date)
+    appeal_letter_sent_by: Mapped[str | None] = mapped_column(String(10))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
     version: Mapped[int] = mapped_column(default=1)

@@ -63,6 +63,19 @@ ROUTES = [
     ),
     Route("case_reviews.show", "GET", "/case-reviews/{review_id}", KEEPERS_PAGE),
     Route(
+        "case_reviews.letter",
+        "GET",
+        "/case-reviews/{review_id}/letters/acknowledgement",
+        KEEPERS_PAGE,
+    ),
+    Route(
+        "case_reviews.step",
+        "POST",
+        "/case-reviews/{review_id}/steps/acknowledge",
+        KEEPERS_WRITE,
+        data={"acknowledged_on": "2026-11-03", "acknowledged_by": "post", "version": "1"},
+    ),
+    Route(
         "case_reviews.outcome",
         "POST",
         "/case-reviews/{review_id}/outcome",

@@ -461,7 +461,13 @@ def test_a_review_from_invitation_to_appeal(v):
     assert db.session.get(CaseAction, action.id).case_id == v.case.id
     assert [r.action_id for r in review.recommendations] == [action.id]
     step(case_reviews.record_outcome, review, coordinator, held_on="2026-12-01", outcome="Done")
-    step(review_steps.send_outcome_letter, review, coordinator, outcome_sent_on="2026-12-04")
+    step(
+        review_steps.send_outcome_letter,
+        review,
+        coordinator,
+        outcome_sent_on="2026-12-04",
+        outcome_sent_by="post",
+    )
     assert {
         s.step: s.state.value
         for s in timescales.timescales_of(
@@ -637,11 +643,15 @@ def test_the_review_page_shows_timescales_complaints_and_refuses_a_step_in_the_f
     assert "Timescales" in html and "14 December 2026" in html and "Missed" in html
     assert "0 complaints" in html
     early = client.submit(
-        f"{path}/steps/acknowledge", {"acknowledged_on": "2026-12-09", "version": version}, path
+        f"{path}/steps/acknowledge",
+        {"acknowledged_on": "2026-12-09", "acknowledged_by": "post", "version": version},
+        path,
     )
     assert early.status_code == 400 and 'href="#acknowledged_on"' in early.get_data(True)
     done = client.submit(
-        f"{path}/steps/acknowledge", {"acknowledged_on": "2026-12-15", "version": version}, path
+        f"{path}/steps/acknowledge",
+        {"acknowledged_on": "2026-12-15", "acknowledged_by": "post", "version": version},
+        path,
     )
     assert done.status_code == 302
     register = client.get(f"/hubs/{world.hub_slug}/case-reviews").get_data(as_text=True)
@@ -698,9 +708,10 @@ def test_the_page_of_a_held_review_offers_the_letter_recommendations_and_appeal(
     assert done.status_code == 302
     html = client.get(path).get_data(as_text=True)
     assert "Date the outcome letter was sent" in html and "Review meeting held" in html
+    assert "Preview the letter" in html and f"{path}/letters/outcome" in html
     sent = client.submit(
         f"{path}/steps/outcome_letter",
-        {"outcome_sent_on": "2026-12-04", "version": version + 1},
+        {"outcome_sent_on": "2026-12-04", "outcome_sent_by": "email", "version": version + 1},
         path,
     )
     assert sent.status_code == 302
