@@ -7,8 +7,9 @@ from datetime import date, datetime
 
 import pytest
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from hub.core.locking import StaleForm
 from hub.core.timeutil import LONDON
 from hub.extensions import db
 from hub.lifecycle import jobs, retention
@@ -232,3 +233,19 @@ def test_the_page_costs_the_same_queries_however_many_cases(app, client, world, 
     first = cost()
     add(6, 2)
     assert cost() == first
+
+
+def test_two_saves_that_pass_the_version_check_together_the_second_is_refused(ctx, world):
+    hub = db.session.get(Hub, world.hub_id)
+    retention.set_periods(hub, {"housing": 24})
+    db.session.commit()
+    own = db.session.scalar(select(HubRetention))
+    assert own.version == 1
+    # Another save writes between this one's version check and its write.
+    table = HubRetention.__table__  # not through the ORM, which would tell this session
+    db.session.connection().execute(update(table).values(version=table.c.version + 1))
+    assert own.version == 1
+    with pytest.raises(StaleForm):
+        retention.change_periods(hub, PERIODS | {"version": "1", "health": "36"}, actor=None)
+    assert retention.periods(hub.id)["health"] == 72
+    assert len(_audit("retention_periods_set")) == 1
