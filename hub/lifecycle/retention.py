@@ -236,8 +236,7 @@ def change_periods(hub: Hub, data: dict, actor) -> list[str]:
     loaded = periods_schema(LABELS).load(data, unknown=EXCLUDE)
     own = db.session.scalar(select(HubRetention).where(HubRetention.hub_id == hub.id))
     saved = DEFAULT_MONTHS | (own.months if own else {})
-    changed = {key: months for key, months in loaded.items() if key in saved}
-    changed = {key: months for key, months in changed.items() if months != saved[key]}
+    changed = {key: value for key, value in loaded.items() if key in saved and value != saved[key]}
 
     def stale() -> StaleForm:
         return StaleForm(

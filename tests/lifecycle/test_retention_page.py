@@ -13,7 +13,16 @@ from hub.core.locking import StaleForm
 from hub.core.timeutil import LONDON
 from hub.extensions import db
 from hub.lifecycle import jobs, retention
-from hub.models import Agency, AuditEntry, Case, Hub, HubRetention, RetentionReview, User
+from hub.models import (
+    Agency,
+    AuditEntry,
+    Case,
+    Hub,
+    HubRetention,
+    Referral,
+    RetentionReview,
+    User,
+)
 from tests.conftest import count_queries
 from tests.support.factories import make_case, make_isa, make_user
 
@@ -27,6 +36,24 @@ def _close(hub: Hub, reference: str, *members: Agency) -> Case:
     case = make_case(hub, reference, *members)
     case.stage, case.closed_at = "closed", CLOSED
     return case
+
+
+def _declined(hub_id: int, agency_id: int, user_id: int, reference: str) -> Referral:
+    """A referral declined at triage a year (less five days) before TODAY."""
+    referral = Referral(
+        hub_id=hub_id,
+        agency_id=agency_id,
+        user_id=user_id,
+        origin_agency_id=agency_id,
+        reference=reference,
+        category="incident",
+        status="triaged",
+        description="Youths gather by the shop",
+        decision="declined",
+        decided_at=datetime(2024, 12, 25, 10, 0, tzinfo=LONDON),
+    )
+    db.session.add(referral)
+    return referral
 
 
 @pytest.fixture(autouse=True)
@@ -103,6 +130,18 @@ def test_a_change_is_saved_moves_reviews_not_yet_done_and_is_audited(app, client
         assert entry.user_id == world.user_id["hub_manager"]
 
 
+def test_a_referral_not_taken_on_is_listed_when_due_without_a_link(app, client, world):
+    with app.app_context():
+        _declined(world.hub_id, world.agency_ids["council"], world.user_id["referrer"], "REF-D1")
+        db.session.commit()
+        jobs.retention_review()
+        db.session.commit()
+    client.sign_in(world.email["hub_manager"])
+    due = _page(client).split('data-testid="due"')[1].split("</table>")[0]
+    assert "REF-D1 (not taken on)" in due and "Referrals not taken on" in due
+    assert "25 December 2025" in due and "href" not in due
+
+
 def test_invalid_periods_show_each_fields_error_and_write_nothing(app, client, world, closed):
     client.sign_in(world.email["hub_manager"])
     response = _save(client, incident="24", health="2.5", housing="0", identity="")
@@ -170,7 +209,8 @@ def test_refused_cases_and_holds_are_listed_and_a_hold_is_lifted_from_the_page(
     )
     assert response.status_code == 302 and response.headers["Location"].endswith(PAGE)
     page = _page(client)
-    assert "CPL-P1: The legal hold is lifted" in page and 'data-testid="holds"' not in page
+    assert "The legal hold is lifted" in page and "retention (CPL-P1)." in page
+    assert 'data-testid="holds"' not in page
     with app.app_context():
         assert not retention.on_hold(closed["CPL-P1"])
         [entry] = _audit("legal_hold_lifted")
@@ -213,6 +253,7 @@ def test_the_page_costs_the_same_queries_however_many_cases(app, client, world, 
             council = db.session.get(Agency, world.agency_ids["council"])
             manager = db.session.get(User, world.user_id["hub_manager"])
             for i in range(start, start + n):
+                _declined(hub.id, council.id, manager.id, f"REF-Q{i}")
                 case = _close(hub, f"CPL-Q{i}", council)
                 db.session.flush()
                 if i % 2:
