@@ -3,8 +3,8 @@
 from marshmallow import Schema, fields, validate
 
 # A period shorter than a month would end records before a complaint about them could be
-# made; one longer than 25 years outlasts every retention rule a partner works to (children's
-# safeguarding records are kept until the child is 25, from birth at the most).
+# made; one longer than 25 years is far more likely a slip (240 for 24) than a policy, and a
+# case that must be kept longer is put under a legal hold instead.
 MIN_MONTHS, MAX_MONTHS = 1, 300
 RANGE = f"Enter a number of months from {MIN_MONTHS} to {MAX_MONTHS}"
 
