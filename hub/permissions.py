@@ -533,11 +533,17 @@ def can_manage_case_membership(user, case: Case) -> bool:
     )
 
 
-def can_hold_case(user, case: Case) -> bool:
-    """A legal hold keeps a case's records past their retention: the hub's managers and its
-    data protection officer place and lift it."""
-    hub = case.hub
+def can_keep_retention(user, hub: Hub) -> bool:
+    """The hub's retention periods and what the end of retention will do next: its managers
+    and its data protection officer (system administrators, as for every hub's
+    administration)."""
     return can_manage_hub(user, hub) or can_answer_subject_access(user, hub)
+
+
+def can_hold_case(user, case: Case) -> bool:
+    """A legal hold keeps a case's records past their retention: whoever keeps the hub's
+    retention places and lifts it."""
+    return can_keep_retention(user, case.hub)
 
 
 def can_view_audit(user, hub: Hub) -> bool:
@@ -1178,6 +1184,7 @@ POLICIES: dict[str, Policy] = {
     "manage_isas": Policy(can_manage_isas, HUB),
     "view_audit": Policy(can_view_audit, HUB),
     "subject_access": Policy(can_answer_subject_access, HUB),
+    "keep_retention": Policy(can_keep_retention, HUB),
     "run_conferences": Policy(can_run_conferences, HUB),
     "keep_case_reviews": Policy(can_keep_case_reviews, HUB),
     "case_review_figures": Policy(can_see_case_review_figures, HUB),

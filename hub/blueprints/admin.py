@@ -1,5 +1,6 @@
 """Administration: hubs and agencies (system administrators), a hub's partners and people
-(hub managers), an agency's people (agency managers)."""
+(hub managers), an agency's people (agency managers), a hub's retention (its managers and
+data protection officer)."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -8,8 +9,10 @@ from sqlalchemy import select
 
 from hub import permissions as perm
 from hub.accounts import tokens
-from hub.core.forms import FormErrors, attempt
+from hub.core.forms import FormErrors, attempt, form_data
+from hub.core.timeutil import local, utcnow
 from hub.extensions import db
+from hub.lifecycle import retention
 from hub.models import Agency, AgencyKind, Hub, User, UserRole
 from hub.organisation import admin, scoring_rules
 
@@ -310,4 +313,41 @@ def scoring_page(hub: Hub):
         preview=shown,
         versions=scoring_rules.versions(hub),
         errors=errors,
+    ), status
+
+
+# -- the hub's retention periods and the end of retention --------------------------------------
+
+
+@bp.route("/hubs/<slug>/retention", methods=["GET", "POST"], endpoint="retention")
+@perm.requires("keep_retention")
+def retention_page(hub: Hub):
+    """The hub's retention periods, changed by the service `hub retention --set` uses; what
+    the clock's end of retention will do in the next 30 days; the legal holds in place."""
+    errors, stale, form, status = FormErrors(), None, {}, 200
+    if request.method == "POST":
+        form = form_data(lists=())
+        done = attempt(retention.change_periods, hub, form, actor=current_user)
+        if done:
+            saved = "The periods are saved; reviews not yet done have moved with them."
+            unchanged = "Nothing changed: the periods are as they were."
+            flash(saved if done.result else unchanged, "success")
+            return redirect(url_for("admin.retention", slug=hub.slug))
+        errors, stale, status = done.errors, done.stale, 409 if done.stale else 400
+    periods, version = retention.period_rows(hub.id)
+    due, refused = retention.outlook(hub.id, local(utcnow()).date())
+    holds = retention.holds(hub.id)
+    cases = [d.case_id for d in due] + [r.case_id for r in refused] + [h.case_id for h in holds]
+    return render_template(
+        "admin/retention.html",
+        hub=hub,
+        periods=periods,
+        version=version,
+        form=form,
+        errors=errors,
+        stale=stale,
+        due=due,
+        refused=refused,
+        holds=holds,
+        openable=perm.readable_cases(current_user, hub, cases),
     ), status

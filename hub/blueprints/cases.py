@@ -425,6 +425,9 @@ def legal_hold(case: Case):
         retention.place_hold(case, current_user, utcnow())
         message = "The legal hold is in place: nothing of this case is anonymised while it is."
     db.session.commit()
+    if request.form.get("back") == "retention":  # lifted from the hub's retention page
+        flash(f"{message.rstrip('.')} ({case.reference}).", "success")
+        return redirect(url_for("admin.retention", slug=case.hub.slug))
     return _done(case, "overview", message)
 
 

@@ -15,14 +15,19 @@ records, which columns).
 
 from calendar import monthrange
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
+from marshmallow import EXCLUDE
 from sqlalchemy import JSON, and_, false, func, insert, select, true, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from hub import audit
+from hub.core.locking import StaleForm, check_version
 from hub.core.storage import evidence_store
 from hub.core.timeutil import local, utcnow
 from hub.extensions import db
+from hub.lifecycle.schemas import MAX_MONTHS, MIN_MONTHS, periods_schema
 from hub.models import (
     Case,
     Hub,
@@ -32,17 +37,27 @@ from hub.models import (
     RetentionReview,
     RetentionStatus,
     Stage,
+    User,
 )
 from hub.models.referral import TriageDecision
 from hub.models.sharing import DataCategory
 
 NOT_TAKEN_ON = "not_taken_on"
 # Months kept after a case closes, per data category, unless the hub sets its own; and after
-# the triage decision for a referral that was declined or signposted. Six years is the
-# limitation period for most civil claims (Limitation Act 1980), which a partner may have to
-# answer with the case's records; a referral not taken on needs keeping only long enough to
-# answer a complaint about the decision or see a pattern of repeat referrals.
+# the triage decision for a referral that was declined or signposted.
 DEFAULT_MONTHS = {category.value: 72 for category in DataCategory} | {NOT_TAKEN_ON: 12}
+# Why each default is what it is: shown beside it on the hub's retention page.
+AFTER_CLOSURE = (
+    "Six years after the case closes: the limitation period for most civil claims "
+    "(Limitation Act 1980), which a partner may have to answer with the case's records."
+)
+DEFAULT_REASONS = {category.value: AFTER_CLOSURE for category in DataCategory} | {
+    NOT_TAKEN_ON: "A year after the triage decision: long enough to answer a complaint about "
+    "the decision or to see a pattern of repeat referrals."
+}
+LABELS = {category.value: category.label for category in DataCategory} | {
+    NOT_TAKEN_ON: "Referrals not taken on"
+}
 # Records without a data category of their own (actions, the plan, decisions, the case's
 # title) are the case's working records, which the permission rule treats as incident data.
 WORKING = DataCategory.INCIDENT.value
@@ -81,8 +96,10 @@ def set_periods(hub: Hub, months: dict[str, int], actor=None) -> dict[str, int]:
     for key, value in months.items():
         if key not in DEFAULT_MONTHS:
             raise ValueError(f"{key} is not a data category (or {NOT_TAKEN_ON})")
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{key}: give a whole number of months, at least 1")
+        if not isinstance(value, int) or not MIN_MONTHS <= value <= MAX_MONTHS:
+            raise ValueError(
+                f"{key}: give a whole number of months from {MIN_MONTHS} to {MAX_MONTHS}"
+            )
     own = db.session.scalar(select(HubRetention).where(HubRetention.hub_id == hub.id))
     own = own or HubRetention(hub_id=hub.id, months={})
     own.months = own.months | months
@@ -185,6 +202,145 @@ def lift_hold(case: Case, actor, now: datetime) -> bool:
     hold.lifted_by_id = getattr(actor, "id", None)
     audit.record("legal_hold_lifted", user=actor, hub=case.hub_id, target=case)
     return True
+
+
+# -- the hub's retention page ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    key: str
+    label: str
+    months: int
+    default: int
+    reason: str  # why the default is what it is
+
+
+def period_rows(hub_id: int) -> tuple[list[Period], int]:
+    """The hub's periods beside the defaults, and the version they are at (0 before the hub
+    has set any), for a form to send back."""
+    own = db.session.scalar(select(HubRetention).where(HubRetention.hub_id == hub_id))
+    months = DEFAULT_MONTHS | (own.months if own else {})
+    rows = [
+        Period(key, LABELS[key], months[key], DEFAULT_MONTHS[key], DEFAULT_REASONS[key])
+        for key in DEFAULT_MONTHS
+    ]
+    return rows, own.version if own else 0
+
+
+def change_periods(hub: Hub, data: dict, actor) -> list[str]:
+    """The retention page's form: every period at once, in whole months. Refused whole, field
+    by field (ValidationError), or as stale (StaleForm) when the periods changed since the form
+    was opened; otherwise the changed periods are set by set_periods, as the command sets them.
+    Returns the keys that changed."""
+    loaded = periods_schema(LABELS).load(data, unknown=EXCLUDE)
+    own = db.session.scalar(select(HubRetention).where(HubRetention.hub_id == hub.id))
+    saved = DEFAULT_MONTHS | (own.months if own else {})
+    changed = {key: value for key, value in loaded.items() if key in saved and value != saved[key]}
+
+    def stale() -> StaleForm:
+        return StaleForm(
+            differences=[
+                (LABELS[key], f"{saved[key]} months", f"{months} months")
+                for key, months in changed.items()
+            ]
+        )
+
+    check_version(own.version if own else 0, loaded["version"], stale)
+    if not changed:
+        return []
+    try:
+        set_periods(hub, changed, actor)
+    except (StaleDataError, IntegrityError):
+        # Another save passed the version check at the same moment and wrote first.
+        db.session.rollback()
+        raise stale() from None
+    return sorted(changed)
+
+
+REFUSALS = {"case_open": "The case is open again", "legal_hold": "The case is under a legal hold"}
+
+
+@dataclass(frozen=True)
+class Due:
+    case_id: int | None  # None for a referral not taken on
+    reference: str
+    category: str
+    due_on: date
+
+
+@dataclass
+class Refusal:
+    case_id: int
+    reference: str
+    reason: str
+    due_on: date  # the earliest
+    categories: list[str] = field(default_factory=list)
+
+
+def outlook(hub_id: int, today: date, days: int = 30) -> tuple[list[Due], list[Refusal]]:
+    """What the clock will do with the hub's reviews due by `days` from `today` (and those
+    overdue): the records it will anonymise, and the cases it will refuse (open again or on
+    legal hold), with the reason end() would give. One query, however many there are."""
+    held = (
+        select(LegalHold.id)
+        .where(LegalHold.case_id == RetentionReview.case_id, LegalHold.lifted_at.is_(None))
+        .exists()
+    )
+    rows = db.session.execute(
+        select(
+            RetentionReview.case_id,
+            RetentionReview.referral_id,
+            RetentionReview.category,
+            RetentionReview.due_on,
+            Case.reference,
+            Case.stage,
+            Referral.reference,
+            Referral.case_id,
+            held,
+        )
+        .outerjoin(Case, Case.id == RetentionReview.case_id)
+        .outerjoin(Referral, Referral.id == RetentionReview.referral_id)
+        .where(
+            RetentionReview.hub_id == hub_id,
+            RetentionReview.status == RetentionStatus.PENDING,
+            RetentionReview.due_on <= today + timedelta(days=days),
+        )
+        .order_by(RetentionReview.due_on, RetentionReview.id)
+    ).all()
+    due, refused = [], {}
+    for case_id, referral_id, category, day, case_ref, stage, ref_ref, taken_on, on_hold in rows:
+        if referral_id is not None:
+            if taken_on is None:  # taken on after all: it ends with the case's records
+                due.append(Due(None, ref_ref or f"Referral {referral_id}", LABELS[category], day))
+            continue
+        reason = "case_open" if stage != Stage.CLOSED.value else "legal_hold" if on_hold else None
+        if reason is None:
+            due.append(Due(case_id, case_ref, LABELS[category], day))
+            continue
+        refusal = refused.setdefault(case_id, Refusal(case_id, case_ref, REFUSALS[reason], day))
+        refusal.categories.append(LABELS[category])
+    return due, list(refused.values())
+
+
+@dataclass(frozen=True)
+class Hold:
+    case_id: int
+    reference: str
+    placed_at: datetime
+    placed_by: str | None  # None: placed from the command line
+
+
+def holds(hub_id: int) -> list[Hold]:
+    """The hub's legal holds in place, oldest first."""
+    rows = db.session.execute(
+        select(LegalHold.case_id, Case.reference, LegalHold.placed_at, User.name)
+        .join(Case, Case.id == LegalHold.case_id)
+        .outerjoin(User, User.id == LegalHold.placed_by_id)
+        .where(Case.hub_id == hub_id, LegalHold.lifted_at.is_(None))
+        .order_by(LegalHold.placed_at, LegalHold.id)
+    ).all()
+    return [Hold(*row) for row in rows]
 
 
 # -- which rows a review ends ----------------------------------------------------------------

@@ -21,6 +21,10 @@ class HubRetention(db.Model):
     months: Mapped[dict] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # A form opened before someone else's change is refused (hub.core.locking).
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class LegalHold(db.Model):

@@ -39,6 +39,18 @@ ROUTES = [
         # The default rules, bad on purpose (no version): refused with a message, 400.
         data={"action": "preview", "ruleset": "[]"},
     ),
+    # The hub's retention: its managers and data protection officer (no matrix persona holds
+    # that role: tests/lifecycle/test_retention_page.py covers the officer).
+    Route("admin.retention", "GET", "/admin/hubs/{hub_slug}/retention", HUB_ADMIN_PAGE),
+    Route(
+        "admin.retention",
+        "POST",
+        "/admin/hubs/{hub_slug}/retention",
+        HUB_ADMIN_WRITE,
+        data={"version": "0", "health": "36"}
+        | {key: "72" for key in ("identity", "incident", "police_intelligence", "housing")}
+        | {"safeguarding": "72", "victim_contact": "72", "not_taken_on": "12"},
+    ),
     Route(
         "admin.add_hub_agency",
         "POST",
