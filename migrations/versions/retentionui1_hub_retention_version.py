@@ -2,7 +2,7 @@
 before someone else's change
 
 Revision ID: retentionui1
-Revises: retention1
+Revises: letters1
 Create Date: 2026-12-06 06:10:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "retentionui1"
-down_revision = "retention1"
+down_revision = "letters1"
 branch_labels = None
 depends_on = None
 
