@@ -287,14 +287,16 @@ def cases_with_access(user, hub: Hub, action: Action = Action.READ) -> Select:
     return select(Case).where(Case.hub_id == hub.id, _membership_clause(user.agency_id))
 
 
-def can_access_case(user, case: Case, action: Action = Action.READ) -> bool:
+def can_access_case(
+    user, case: Case, action: Action = Action.READ, *, member=is_case_member
+) -> bool:
     """The Python twin of cases_with_access, for one case."""
     hub = case.hub
     return (
         is_in_hub(user, hub)
         and role_allows(user, hub.id, action)
         and bool(shared_categories(user.agency_id, hub.id))
-        and is_case_member(user.agency_id, case.id)
+        and member(user.agency_id, case.id)
     )
 
 
@@ -577,8 +579,16 @@ def can_work_case(user, case: Case, action: Action = Action.READ) -> bool:
     cache = g.setdefault("_casework_access", {})
     key = (getattr(user, "id", None), case.id, action)
     if key not in cache:
-        cache[key] = can_access_case(user, case, action)
+        cache[key] = can_access_case(user, case, action, member=_remembered_member)
     return cache[key]
+
+
+def _remembered_member(agency_id: int, case_id: int) -> bool:
+    """is_case_member, asked once a request for reading and writing alike."""
+    cache = g.setdefault("_casework_members", {})
+    if (agency_id, case_id) not in cache:
+        cache[agency_id, case_id] = is_case_member(agency_id, case_id)
+    return cache[agency_id, case_id]
 
 
 def can_supervise_case(user, case: Case) -> bool:
@@ -778,8 +788,9 @@ def working_cases(user, hub: Hub, action: Action = Action.READ) -> Select:
 
 
 def can_read_working_records(user, case: Case, action: Action = Action.READ) -> bool:
-    """The Python twin of working_cases, for one case."""
-    return can_access_case(user, case, action) and WORKING_CATEGORY in shared_categories(
+    """The Python twin of working_cases, for one case (access remembered for the request,
+    as can_work_case: a case page asks it for its header, its tab and its audit entries)."""
+    return can_work_case(user, case, action) and WORKING_CATEGORY in shared_categories(
         user.agency_id, case.hub_id
     )
 
@@ -793,7 +804,7 @@ def working_records_read(user, hub_id: int, *, what: str, records: dict, case=No
     isa_id = sharing_agreements(user.agency_id, hub_id).get(WORKING_CATEGORY)
     basis = "s115 Crime and Disorder Act 1998"
     if isa_id:  # none for a referral's decision read by its triage, before any case
-        basis += "; ISA " + db.session.get(InformationSharingAgreement, isa_id).reference
+        basis += "; ISA " + _agreement_reference(isa_id)
     audit.record(
         "personal_data_read",
         user=user,
@@ -804,6 +815,20 @@ def working_records_read(user, hub_id: int, *, what: str, records: dict, case=No
         legal_basis=basis,
         details={"what": what, "categories": [WORKING_CATEGORY], "records": ids},
     )
+
+
+def _agreement_reference(isa_id: int) -> str:
+    """An agreement's reference, read once a request (a page may audit several reads under
+    it) and as a column: loading the agreement would also load its signatories and
+    categories."""
+    cache = g.setdefault("_isa_references", {}) if has_app_context() else {}
+    if isa_id not in cache:
+        cache[isa_id] = db.session.execute(
+            select(InformationSharingAgreement.reference).where(
+                InformationSharingAgreement.id == isa_id
+            )
+        ).scalar_one()
+    return cache[isa_id]
 
 
 def list_read(user, hub_id: int, *, what: str, records: dict, legal_basis: str | None) -> None:

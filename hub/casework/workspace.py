@@ -88,7 +88,7 @@ def assessments(user, case: Case) -> list[RiskAssessment]:
     query = (
         perm.visible_records(user, RiskAssessment, case.hub)
         .where(RiskAssessment.case_id == case.id)
-        .options(joinedload(RiskAssessment.assessor))
+        .options(joinedload(RiskAssessment.assessor).lazyload(User.roles))
         .order_by(RiskAssessment.assessed_at, RiskAssessment.id)
     )
     rows = list(db.session.execute(query).unique().scalars())
@@ -116,7 +116,7 @@ def actions(user, case: Case) -> list[CaseAction] | None:
     query = (
         select(CaseAction)
         .where(CaseAction.case_id == case.id)
-        .options(joinedload(CaseAction.agency), joinedload(CaseAction.owner))
+        .options(joinedload(CaseAction.agency), joinedload(CaseAction.owner).lazyload(User.roles))
         .order_by(CaseAction.status, CaseAction.due_on, CaseAction.id)
     )
     rows = list(db.session.execute(query).unique().scalars())

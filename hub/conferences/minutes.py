@@ -101,7 +101,7 @@ def build_minutes(reader, conference: Conference, *, what: str = "conference min
         db.session.execute(
             select(ConferenceDecision)
             .where(ConferenceDecision.conference_id == conference.id)
-            .options(joinedload(ConferenceDecision.decided_by))
+            .options(joinedload(ConferenceDecision.decided_by).lazyload(User.roles))
             .order_by(ConferenceDecision.decided_at, ConferenceDecision.id)
         ).scalars()
     )
