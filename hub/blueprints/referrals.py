@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, load_only
 
 from hub import permissions as perm
 from hub.core.database import commit_reads
@@ -321,10 +321,27 @@ def show(referral: Referral):
 # -- triage ------------------------------------------------------------------------------------
 
 
+_QUEUE_COLUMNS = (
+    Referral.hub_id,
+    Referral.agency_id,
+    Referral.case_id,
+    Referral.reference,
+    Referral.band,
+    Referral.conference_due_by,
+    Referral.summary,
+    Referral.score,
+    Referral.suggested_case_ids,
+)
+
+
 @triage_bp.get("/")
 @requires_triage
 def queue():
-    query = triage.triage_queue(current_user).options(joinedload(Referral.agency))
+    # The queue's columns alone (a referral has some seventy): a read of any other would
+    # raise, not quietly load each row again.
+    query = triage.triage_queue(current_user).options(
+        load_only(*_QUEUE_COLUMNS, raiseload=True), joinedload(Referral.agency)
+    )
     rows = list(db.session.execute(query.limit(500)).scalars())
     html = render_template("referrals/triage_queue.html", referrals=rows)
     present.audit_list(current_user, rows, what="triage queue")
