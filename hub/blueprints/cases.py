@@ -200,7 +200,9 @@ def _render(case: Case, tab: str, *, errors=None, form=None, stale=None, status=
     )
     partial = bool(htmx) and not htmx.history_restore_request and status == 200
     template = "cases/_tabs.html" if partial else "cases/show.html"
-    if not partial:  # the header, above the tabs, is drawn with the whole page only
+    if not partial and ctx.get("actions") is not None:  # the actions tab has them all
+        ctx["next_action"], ctx["sees_actions"] = workspace.soonest_open(ctx["actions"]), True
+    elif not partial:  # the header, above the tabs, is drawn with the whole page only
         ctx["next_action"], ctx["sees_actions"] = workspace.next_action(current_user, case)
     # A swapped tab brings its own <title> (htmx sets the document's title from it), so the
     # browser tab and history name the case tab shown.
