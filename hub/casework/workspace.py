@@ -148,11 +148,9 @@ def next_action(user, case: Case) -> tuple[CaseAction | None, bool]:
 
 def soonest_open(actions: list[CaseAction]) -> CaseAction | None:
     """next_action's answer from the actions tab's list, already read and audited: the open
-    action due soonest (undated last), without reading it again."""
+    action due soonest (every action has a due date), without reading it again."""
     return min(
-        (a for a in actions if a.status == "open"),
-        key=lambda a: (a.due_on is None, a.due_on or date.min, a.id),
-        default=None,
+        (a for a in actions if a.status == "open"), key=lambda a: (a.due_on, a.id), default=None
     )
 
 
