@@ -866,6 +866,14 @@ def readable_working_cases(user, hub: Hub, case_ids) -> set[int]:
     return set(db.session.execute(query).scalars())
 
 
+def readable_and_working_cases(user, hub: Hub, case_ids) -> tuple[set[int], set[int]]:
+    """readable_cases and readable_working_cases at once, in one query: the working records
+    are readable on exactly the readable cases when the agreements cover incident data."""
+    cases = readable_cases(user, hub, case_ids)
+    covered = WORKING_CATEGORY in shared_categories(user.agency_id, hub.id)
+    return cases, set(cases) if covered else set()
+
+
 def readable_referrals(user, referral_ids) -> set[int]:
     """Of these referrals, those the user may see (one query)."""
     ids = {i for i in referral_ids if i}
