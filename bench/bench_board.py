@@ -1,15 +1,22 @@
-"""Page time of the planner board and a case tab at scale, in-process, on PostgreSQL.
+"""Page time of the planner board, every case tab and the coordinator's pages at scale,
+in-process, on PostgreSQL. docs/performance.md says what the figures mean and what they were.
 
 Run: .venv/bin/python bench/bench_board.py [ROUNDS]
-     (BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/test)
+     (BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/test;
+      BENCH_CASES=10000 for a smaller hub, every table scaled with it;
+      BENCH_PROFILE=1 to profile each page, BENCH_SHOW_SQL=1 to list its statements)
 
 Builds, in a schema of its own (dropped at the end), a hub with 100,000 cases (10,000 open,
 across the five open stages), two memberships per case, 100,000 notes, 30,000 actions,
-10,000 signed risk assessments and 1,000,000 activity rows. Then renders each page ROUNDS
-times (default 200) through the Flask test client, signed in as a council SPoC whose agency
-is a member of every case, and prints p50/p95 of the page time, of the SQL time alone (the sum
-of statement times from the driver's cursor) and their ratio. Targets: p95 under 50 ms,
-page/SQL ratio 3 or less.
+10,000 signed risk assessments, 1,000,000 activity rows, 500 referrals awaiting triage and
+two conferences of 30 cases each (one live, one held with its decisions). Then renders each
+page ROUNDS times (default 200) through the Flask test client: the board and every case tab
+signed in as a council SPoC whose agency is a member of every case; the triage queue, the
+live conference, the minutes, the ISA list and the audit viewer as the hub's coordinator and
+manager. It prints p50/p95 of the page time, p50 of the SQL time (each statement's time at
+the driver's cursor, with COMMIT and ROLLBACK), the median page/SQL ratio and the statements
+per request. Targets (the board and the case tabs): page/SQL ratio 3 or less, and the
+board's p95 under 50 ms.
 """
 
 from __future__ import annotations
