@@ -217,13 +217,18 @@ def isa_in_force(today: date):
 
 def sharing_agreements(agency_id: int, hub_id: int, today: date | None = None) -> dict[str, int]:
     """Data category → the agreement (lowest id) under which this agency may receive it in
-    this hub today. One query, remembered for the rest of the request."""
+    this hub today. One query, remembered for the rest of the request with the agreements'
+    references, which the audit entries of reads under them name (_agreement_references)."""
     today = today or hub_today()
     key = (agency_id, hub_id, today)
     cache = g.setdefault("_s115_cache", {}) if has_app_context() else {}
     if key not in cache:
         query = (
-            select(IsaCategory.category, InformationSharingAgreement.id)
+            select(
+                IsaCategory.category,
+                InformationSharingAgreement.id,
+                InformationSharingAgreement.reference,
+            )
             .join(InformationSharingAgreement, IsaCategory.isa_id == InformationSharingAgreement.id)
             .join(IsaSignatory, IsaSignatory.isa_id == InformationSharingAgreement.id)
             .where(
@@ -233,7 +238,10 @@ def sharing_agreements(agency_id: int, hub_id: int, today: date | None = None) -
             )
             .order_by(InformationSharingAgreement.id.desc())
         )
-        cache[key] = {c: i for c, i in db.session.execute(query)}  # lowest id wins
+        rows = db.session.execute(query).all()
+        cache[key] = {c: i for c, i, _ in rows}  # lowest id wins
+        if has_app_context():
+            g.setdefault("_isa_references", {}).update({i: ref for _, i, ref in rows})
     return cache[key]
 
 
@@ -365,13 +373,9 @@ def record_read(user, case: Case, records, *, what: str) -> None:
     ids: dict[str, list[int]] = {}
     for r in records:
         ids.setdefault(r.record_type, []).append(r.id)
-    references = db.session.execute(
-        select(InformationSharingAgreement.reference).where(
-            InformationSharingAgreement.id.in_(
-                {agreements[c] for c in categories if c in agreements}
-            )
-        )
-    ).scalars()
+    references = _agreement_references(
+        {agreements[c] for c in categories if c in agreements}
+    ).values()
     audit.record(
         "personal_data_read",
         user=user,
@@ -804,7 +808,7 @@ def working_records_read(user, hub_id: int, *, what: str, records: dict, case=No
     isa_id = sharing_agreements(user.agency_id, hub_id).get(WORKING_CATEGORY)
     basis = "s115 Crime and Disorder Act 1998"
     if isa_id:  # none for a referral's decision read by its triage, before any case
-        basis += "; ISA " + _agreement_reference(isa_id)
+        basis += "; ISA " + _agreement_references({isa_id})[isa_id]
     audit.record(
         "personal_data_read",
         user=user,
@@ -817,18 +821,16 @@ def working_records_read(user, hub_id: int, *, what: str, records: dict, case=No
     )
 
 
-def _agreement_reference(isa_id: int) -> str:
-    """An agreement's reference, read once a request (a page may audit several reads under
-    it) and as a column: loading the agreement would also load its signatories and
-    categories."""
+def _agreement_references(isa_ids) -> dict[int, str]:
+    """Agreements' references, for the legal basis of an audit entry: those sharing_agreements
+    has already read this request, the others as one column (loading an agreement would
+    also load its signatories and categories)."""
     cache = g.setdefault("_isa_references", {}) if has_app_context() else {}
-    if isa_id not in cache:
-        cache[isa_id] = db.session.execute(
-            select(InformationSharingAgreement.reference).where(
-                InformationSharingAgreement.id == isa_id
-            )
-        ).scalar_one()
-    return cache[isa_id]
+    missing = {i for i in isa_ids if i not in cache}
+    if missing:
+        query = select(InformationSharingAgreement.id, InformationSharingAgreement.reference)
+        cache.update(db.session.execute(query.where(InformationSharingAgreement.id.in_(missing))))
+    return {i: cache[i] for i in isa_ids}
 
 
 def list_read(user, hub_id: int, *, what: str, records: dict, legal_basis: str | None) -> None:
