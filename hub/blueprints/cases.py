@@ -111,7 +111,7 @@ def _tab_context(case: Case, tab: str) -> dict:
     elif tab == "risk":
         ctx["assessments"] = workspace.assessments(user, case)
         ctx["reassessment_due"] = workspace.reassessment_due(case)
-        ctx["review_every_days"] = scores.for_hub(case.hub_id).ruleset.review_days[case.band]
+        ctx["review_every_days"] = scores.hub_ruleset(case.hub_id).review_days[case.band]
         ctx["categories"] = sorted(perm.shared_categories(user.agency_id, case.hub_id))
     elif tab in (
         "plan",

@@ -139,7 +139,7 @@ def case_review_offer(case: Case) -> Milestone | None:
     told they may ask for an ASB case review (the 2025 statutory guidance): a prompt for the
     SPoC, recorded as told like any milestone. None once a review is under way, or before
     the second report. Counts referrals (never reads their words): one query."""
-    window = scores.for_hub(case.hub_id).ruleset.case_review.window_days
+    window = scores.hub_ruleset(case.hub_id).case_review.window_days
     since = utcnow() - timedelta(days=window)
     second = db.session.execute(
         select(Referral.submitted_at)
