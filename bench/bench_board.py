@@ -324,7 +324,6 @@ def main() -> None:
                 "SCHEDULER_IN_PROCESS": False,
                 "MAIL_BACKEND": "memory",
                 "BASE_URL": "http://bench.test",
-                "SQLALCHEMY_ECHO": bool(os.environ.get("XECHO")),
             }
         )
         from hub.core.security import hash_password
