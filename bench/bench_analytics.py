@@ -13,6 +13,7 @@ Target for the dashboard: p95 under 300 ms, statements constant.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -266,6 +267,7 @@ def main() -> None:
             took = (time.perf_counter() - conn.info.pop("bench_t")) * 1000
             sql_ms.append((took, " ".join(statement.split())[:90]))
 
+        logging.getLogger("hub.request").setLevel(logging.WARNING)  # no line per request
         client = app.test_client()
         response = client.post(
             "/sign-in/password", data={"email": "analyst@bench.example", "password": PASSWORD}

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 import os
 import random
 import statistics
@@ -237,6 +238,7 @@ def main() -> None:
 
         event.listen(engine, "before_cursor_execute", count)
         event.listen(engine, "after_cursor_execute", done)
+        logging.getLogger("hub.request").setLevel(logging.WARNING)  # no line per request
         client = app.test_client()
         headers = {"Authorization": f"Bearer {token}"}
         bodies = payloads(referrals + 20, "copeland")

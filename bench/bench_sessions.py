@@ -7,6 +7,7 @@ pages prints the statements one request runs (the session check is one of them: 
 row joined to its user, then the user's roles) and the median time of N requests (default 200).
 """
 
+import logging
 import statistics
 import sys
 import tempfile
@@ -27,6 +28,7 @@ _BOOKKEEPING = ("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT", "ROLLBACK")
 
 def main(n: int) -> None:
     app = make_app(f"sqlite:///{tempfile.mkdtemp()}/hub.sqlite3", {})
+    logging.getLogger("hub.request").setLevel(logging.WARNING)  # no line per request
     with app.app_context():
         upgrade()
         world = build_world()

@@ -217,13 +217,18 @@ def isa_in_force(today: date):
 
 def sharing_agreements(agency_id: int, hub_id: int, today: date | None = None) -> dict[str, int]:
     """Data category → the agreement (lowest id) under which this agency may receive it in
-    this hub today. One query, remembered for the rest of the request."""
+    this hub today. One query, remembered for the rest of the request with the agreements'
+    references, which the audit entries of reads under them name (_agreement_references)."""
     today = today or hub_today()
     key = (agency_id, hub_id, today)
     cache = g.setdefault("_s115_cache", {}) if has_app_context() else {}
     if key not in cache:
         query = (
-            select(IsaCategory.category, InformationSharingAgreement.id)
+            select(
+                IsaCategory.category,
+                InformationSharingAgreement.id,
+                InformationSharingAgreement.reference,
+            )
             .join(InformationSharingAgreement, IsaCategory.isa_id == InformationSharingAgreement.id)
             .join(IsaSignatory, IsaSignatory.isa_id == InformationSharingAgreement.id)
             .where(
@@ -233,7 +238,10 @@ def sharing_agreements(agency_id: int, hub_id: int, today: date | None = None) -
             )
             .order_by(InformationSharingAgreement.id.desc())
         )
-        cache[key] = {c: i for c, i in db.session.execute(query)}  # lowest id wins
+        rows = db.session.execute(query).all()
+        cache[key] = {c: i for c, i, _ in rows}  # lowest id wins
+        if has_app_context():
+            g.setdefault("_isa_references", {}).update({i: ref for _, i, ref in rows})
     return cache[key]
 
 
@@ -287,14 +295,16 @@ def cases_with_access(user, hub: Hub, action: Action = Action.READ) -> Select:
     return select(Case).where(Case.hub_id == hub.id, _membership_clause(user.agency_id))
 
 
-def can_access_case(user, case: Case, action: Action = Action.READ) -> bool:
+def can_access_case(
+    user, case: Case, action: Action = Action.READ, *, member=is_case_member
+) -> bool:
     """The Python twin of cases_with_access, for one case."""
     hub = case.hub
     return (
         is_in_hub(user, hub)
         and role_allows(user, hub.id, action)
         and bool(shared_categories(user.agency_id, hub.id))
-        and is_case_member(user.agency_id, case.id)
+        and member(user.agency_id, case.id)
     )
 
 
@@ -363,13 +373,9 @@ def record_read(user, case: Case, records, *, what: str) -> None:
     ids: dict[str, list[int]] = {}
     for r in records:
         ids.setdefault(r.record_type, []).append(r.id)
-    references = db.session.execute(
-        select(InformationSharingAgreement.reference).where(
-            InformationSharingAgreement.id.in_(
-                {agreements[c] for c in categories if c in agreements}
-            )
-        )
-    ).scalars()
+    references = _agreement_references(
+        {agreements[c] for c in categories if c in agreements}
+    ).values()
     audit.record(
         "personal_data_read",
         user=user,
@@ -590,8 +596,16 @@ def can_work_case(user, case: Case, action: Action = Action.READ) -> bool:
     cache = g.setdefault("_casework_access", {})
     key = (getattr(user, "id", None), case.id, action)
     if key not in cache:
-        cache[key] = can_access_case(user, case, action)
+        cache[key] = can_access_case(user, case, action, member=_remembered_member)
     return cache[key]
+
+
+def _remembered_member(agency_id: int, case_id: int) -> bool:
+    """is_case_member, asked once a request for reading and writing alike."""
+    cache = g.setdefault("_casework_members", {})
+    if (agency_id, case_id) not in cache:
+        cache[agency_id, case_id] = is_case_member(agency_id, case_id)
+    return cache[agency_id, case_id]
 
 
 def can_supervise_case(user, case: Case) -> bool:
@@ -804,8 +818,9 @@ def working_cases(user, hub: Hub, action: Action = Action.READ) -> Select:
 
 
 def can_read_working_records(user, case: Case, action: Action = Action.READ) -> bool:
-    """The Python twin of working_cases, for one case."""
-    return can_access_case(user, case, action) and WORKING_CATEGORY in shared_categories(
+    """The Python twin of working_cases, for one case (access remembered for the request,
+    as can_work_case: a case page asks it for its header, its tab and its audit entries)."""
+    return can_work_case(user, case, action) and WORKING_CATEGORY in shared_categories(
         user.agency_id, case.hub_id
     )
 
@@ -819,7 +834,7 @@ def working_records_read(user, hub_id: int, *, what: str, records: dict, case=No
     isa_id = sharing_agreements(user.agency_id, hub_id).get(WORKING_CATEGORY)
     basis = "s115 Crime and Disorder Act 1998"
     if isa_id:  # none for a referral's decision read by its triage, before any case
-        basis += "; ISA " + db.session.get(InformationSharingAgreement, isa_id).reference
+        basis += "; ISA " + _agreement_references({isa_id})[isa_id]
     audit.record(
         "personal_data_read",
         user=user,
@@ -830,6 +845,18 @@ def working_records_read(user, hub_id: int, *, what: str, records: dict, case=No
         legal_basis=basis,
         details={"what": what, "categories": [WORKING_CATEGORY], "records": ids},
     )
+
+
+def _agreement_references(isa_ids) -> dict[int, str]:
+    """Agreements' references, for the legal basis of an audit entry: those sharing_agreements
+    has already read this request, the others as one column (loading an agreement would
+    also load its signatories and categories)."""
+    cache = g.setdefault("_isa_references", {}) if has_app_context() else {}
+    missing = {i for i in isa_ids if i not in cache}
+    if missing:
+        query = select(InformationSharingAgreement.id, InformationSharingAgreement.reference)
+        cache.update(db.session.execute(query.where(InformationSharingAgreement.id.in_(missing))))
+    return {i: cache[i] for i in isa_ids}
 
 
 def list_read(user, hub_id: int, *, what: str, records: dict, legal_basis: str | None) -> None:
@@ -865,6 +892,14 @@ def readable_working_cases(user, hub: Hub, case_ids) -> set[int]:
         return set()
     query = working_cases(user, hub).with_only_columns(Case.id).where(Case.id.in_(ids))
     return set(db.session.execute(query).scalars())
+
+
+def readable_and_working_cases(user, hub: Hub, case_ids) -> tuple[set[int], set[int]]:
+    """readable_cases and readable_working_cases at once, in one query: the working records
+    are readable on exactly the readable cases when the agreements cover incident data."""
+    cases = readable_cases(user, hub, case_ids)
+    covered = WORKING_CATEGORY in shared_categories(user.agency_id, hub.id)
+    return cases, set(cases) if covered else set()
 
 
 def readable_referrals(user, referral_ids) -> set[int]:

@@ -114,13 +114,15 @@ TRIAGE_BASIS = "s115 Crime and Disorder Act 1998: referral to the hub for triage
 
 def audit_list(user, referrals, *, what: str) -> None:
     """Audit a list of referrals that shows their words (a summary): one entry per hub,
-    naming each referral. Another agency's on a case shows none (summary_dict)."""
+    naming each referral. Another agency's on a case shows none (summary_dict). Each
+    referral may be a row with its id, hub_id, agency_id and case_id alone."""
+    agency_id = user.agency_id  # once: `user` is often current_user, a proxy
     by_hub: dict[int, list[Referral]] = {}
     for referral in referrals:
-        if referral.agency_id == user.agency_id or referral.case_id is None:
+        if referral.agency_id == agency_id or referral.case_id is None:
             by_hub.setdefault(referral.hub_id, []).append(referral)
     for hub_id, shown in by_hub.items():
-        own = all(r.agency_id == user.agency_id for r in shown)
+        own = all(r.agency_id == agency_id for r in shown)
         perm.list_read(
             user,
             hub_id,

@@ -22,7 +22,7 @@ from datetime import date, datetime
 from urllib.parse import quote
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 
 from hub.core import signals
 from hub.core.database import take_write_lock
@@ -274,12 +274,10 @@ def record(
     check_details(details)
     session = db.session
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK_KEY})
+        session.execute(_CHAIN_LOCK, {"k": _CHAIN_LOCK_KEY})
     else:
         take_write_lock(session)  # before reading the head, so no one chains to it meanwhile
-    prev = session.execute(
-        select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1)
-    ).scalar_one_or_none()
+    prev = session.execute(_CHAIN_HEAD).scalar_one_or_none()
     if target is not None:
         target_type = target_type or type(target).__name__.lower()
         target_id = target.id
@@ -299,11 +297,13 @@ def record(
         prev_hash=prev or GENESIS,
     )
     entry.entry_hash = entry_hash(entry)
-    session.add(entry)
+    # One INSERT, not the unit of work's flush: a page that audits its reads writes an entry
+    # on every view. The session has already flushed what was pending (the lock's query
+    # autoflushes), so entries stay in the order their events happened.
+    values = {c.key: getattr(entry, c.key) for c in _ENTRY_COLUMNS}
+    entry.id = session.execute(_INSERT_ENTRY, values).scalar_one()
     if commit:
         session.commit()
-    else:
-        session.flush()
     return entry
 
 
@@ -315,12 +315,10 @@ def append_copies(copies: list[dict]) -> list[AuditEntry]:
         check_details(fields.get("details"))
     session = db.session
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK_KEY})
+        session.execute(_CHAIN_LOCK, {"k": _CHAIN_LOCK_KEY})
     else:
         take_write_lock(session)
-    prev = session.execute(
-        select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1)
-    ).scalar_one_or_none()
+    prev = session.execute(_CHAIN_HEAD).scalar_one_or_none()
     added = []
     for fields in copies:
         entry = AuditEntry(**fields, prev_hash=prev or GENESIS)
@@ -330,6 +328,14 @@ def append_copies(copies: list[dict]) -> list[AuditEntry]:
     session.add_all(added)
     session.flush()
     return added
+
+
+# Built once: every audited read runs these three, and building them cost more than running.
+_CHAIN_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+_CHAIN_HEAD = select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1)
+_ENTRY_COLUMNS = [c for c in AuditEntry.__table__.columns if c.key != "id"]
+# The table, not the class: an ORM-enabled insert would run its bulk-insert machinery.
+_INSERT_ENTRY = insert(AuditEntry.__table__).returning(AuditEntry.__table__.c.id)
 
 
 def as_code(value, limit: int = 200) -> str:

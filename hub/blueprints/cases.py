@@ -124,7 +124,7 @@ def _tab_context(case: Case, tab: str) -> dict:
     elif tab == "risk":
         ctx["assessments"] = workspace.assessments(user, case)
         ctx["reassessment_due"] = workspace.reassessment_due(case)
-        ctx["review_every_days"] = scores.for_hub(case.hub_id).ruleset.review_days[case.band]
+        ctx["review_every_days"] = scores.hub_ruleset(case.hub_id).review_days[case.band]
         ctx["categories"] = sorted(perm.shared_categories(user.agency_id, case.hub_id))
     elif tab in (
         "plan",
@@ -213,7 +213,9 @@ def _render(case: Case, tab: str, *, errors=None, form=None, stale=None, status=
     )
     partial = bool(htmx) and not htmx.history_restore_request and status == 200
     template = "cases/_tabs.html" if partial else "cases/show.html"
-    if not partial:  # the header, above the tabs, is drawn with the whole page only
+    if not partial and ctx.get("actions") is not None:  # the actions tab has them all
+        ctx["next_action"], ctx["sees_actions"] = workspace.soonest_open(ctx["actions"]), True
+    elif not partial:  # the header, above the tabs, is drawn with the whole page only
         ctx["next_action"], ctx["sees_actions"] = workspace.next_action(current_user, case)
     # A swapped tab brings its own <title> (htmx sets the document's title from it), so the
     # browser tab and history name the case tab shown.

@@ -68,7 +68,7 @@ def _live_page(
     if current is not None:
         item = current["item"]
         case = item.case if item.case_id else None
-        writable = case is not None and perm.can_access_case(user, case, perm.Action.WRITE)
+        writable = case is not None and perm.can_work_case(user, case, perm.Action.WRITE)
         ctx = {
             "case": case,
             "writable": writable,

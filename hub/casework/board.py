@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased
 from hub import permissions as perm
 from hub.casework.schemas import BoardFilters
 from hub.casework.stages import ORDER
+from hub.core.database import among
 from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
 from hub.models import (
@@ -336,7 +337,7 @@ def _add_counts(cards: list[Card]) -> None:
         select(AgendaItem.case_id, Conference.starts_at, Conference.kind, Conference.status, rank)
         .join(Conference, Conference.id == AgendaItem.conference_id)
         .where(
-            AgendaItem.case_id.in_(ids),
+            among(AgendaItem.case_id, ids),
             AgendaItem.removed.is_(False),
             Conference.status.in_(UPCOMING),
             # A live conference started earlier today still hears the case.
@@ -356,7 +357,7 @@ def _add_counts(cards: list[Card]) -> None:
         db.session.execute(
             select(CaseAction.case_id, func.count(CaseAction.id))
             .where(
-                CaseAction.case_id.in_(ids), CaseAction.status == "open", CaseAction.due_on < now
+                among(CaseAction.case_id, ids), CaseAction.status == "open", CaseAction.due_on < now
             )
             .group_by(CaseAction.case_id)
         ).all()
@@ -375,7 +376,7 @@ def _add_counts(cards: list[Card]) -> None:
         )
         .outerjoin(User, User.id == Case.spoc_user_id)
         .outerjoin(spoc_agency, spoc_agency.id == User.agency_id)
-        .where(Case.id.in_(ids))
+        .where(among(Case.id, ids))
     ).all()
     extra = {row[0]: row[1:] for row in rows}
     for card in cards:

@@ -364,7 +364,7 @@ def set_band_at_conference(case: Case, band: str, *, actor, conference, today: d
     before = {"band": case.band, "next_review_on": _iso(case.next_review_on)}
     raised = band_rank(band) > band_rank(case.band)
     case.band = band
-    due = today + timedelta(days=scores.for_hub(case.hub_id).ruleset.review_days[band])
+    due = today + timedelta(days=scores.hub_ruleset(case.hub_id).review_days[band])
     if case.next_review_on is None or due < case.next_review_on:
         case.next_review_on = due
     db.session.flush()

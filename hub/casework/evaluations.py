@@ -36,6 +36,7 @@ from hub.models import (
     LessonUse,
     Referral,
     Stage,
+    User,
 )
 from hub.models.casework import ACHIEVED_OUTCOMES, MEASURE_RESULTS, WORKED
 from referrals.normalise import neighbours
@@ -247,7 +248,10 @@ def evaluations_of(case: Case) -> list[Evaluation]:
     query = (
         select(Evaluation)
         .where(Evaluation.case_id == case.id)
-        .options(joinedload(Evaluation.recorded_by), joinedload(Evaluation.signed_by))
+        .options(
+            joinedload(Evaluation.recorded_by).lazyload(User.roles),
+            joinedload(Evaluation.signed_by).lazyload(User.roles),
+        )
         .order_by(Evaluation.number.desc())
     )
     return list(db.session.execute(query).unique().scalars())

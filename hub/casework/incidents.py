@@ -184,7 +184,7 @@ class CaseHistory:
 def case_history(case: Case, today: date) -> CaseHistory:
     """One statement, whatever the history's size. Each referral and each logged incident
     counts once, however many victim/subject rows it has in the history."""
-    rule = scores.for_hub(case.hub_id).ruleset.case_review
+    rule = scores.hub_ruleset(case.hub_id).case_review
     since = {days: today - timedelta(days=days) for days in WINDOWS}
     review_since = today - timedelta(days=rule.window_days)
     earliest = min([*since.values(), review_since])

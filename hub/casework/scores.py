@@ -52,7 +52,16 @@ def weekly_slot(settings: HubScoringSettings | None, hub_id: int) -> ConferenceS
 def for_hub(hub_id: int) -> HubScoring:
     """What scoring needs for this hub (two queries). Intake, which reads the settings with
     the hub, asks ruleset_for and weekly_slot itself."""
-    settings = db.session.execute(
+    settings = _settings(hub_id)
+    return HubScoring(ruleset_for(settings), weekly_slot(settings, hub_id))
+
+
+def hub_ruleset(hub_id: int) -> Ruleset:
+    """The hub's ruleset alone (one query), for a page that needs no conference slot."""
+    return ruleset_for(_settings(hub_id))
+
+
+def _settings(hub_id: int) -> HubScoringSettings | None:
+    return db.session.execute(
         select(HubScoringSettings).where(HubScoringSettings.hub_id == hub_id)
     ).scalar_one_or_none()
-    return HubScoring(ruleset_for(settings), weekly_slot(settings, hub_id))

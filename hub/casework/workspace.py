@@ -88,7 +88,7 @@ def assessments(user, case: Case) -> list[RiskAssessment]:
     query = (
         perm.visible_records(user, RiskAssessment, case.hub)
         .where(RiskAssessment.case_id == case.id)
-        .options(joinedload(RiskAssessment.assessor))
+        .options(joinedload(RiskAssessment.assessor).lazyload(User.roles))
         .order_by(RiskAssessment.assessed_at, RiskAssessment.id)
     )
     rows = list(db.session.execute(query).unique().scalars())
@@ -116,7 +116,7 @@ def actions(user, case: Case) -> list[CaseAction] | None:
     query = (
         select(CaseAction)
         .where(CaseAction.case_id == case.id)
-        .options(joinedload(CaseAction.agency), joinedload(CaseAction.owner))
+        .options(joinedload(CaseAction.agency), joinedload(CaseAction.owner).lazyload(User.roles))
         .order_by(CaseAction.status, CaseAction.due_on, CaseAction.id)
     )
     rows = list(db.session.execute(query).unique().scalars())
@@ -144,6 +144,14 @@ def next_action(user, case: Case) -> tuple[CaseAction | None, bool]:
             user, case.hub_id, what="next action", records={"case_action": [action.id]}, case=case
         )
     return action, True
+
+
+def soonest_open(actions: list[CaseAction]) -> CaseAction | None:
+    """next_action's answer from the actions tab's list, already read and audited: the open
+    action due soonest (every action has a due date), without reading it again."""
+    return min(
+        (a for a in actions if a.status == "open"), key=lambda a: (a.due_on, a.id), default=None
+    )
 
 
 def interventions(user, case: Case) -> list[Intervention]:

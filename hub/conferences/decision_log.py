@@ -21,6 +21,7 @@ from hub.models import (
     ConferenceDecision,
     Hub,
     Referral,
+    User,
 )
 
 LOG_PAGE_SIZE = 50
@@ -56,7 +57,8 @@ def case_conferences(reader, case: Case) -> list[CaseConference]:
         select(ConferenceDecision)
         .where(ConferenceDecision.case_id == case.id)
         .options(
-            joinedload(ConferenceDecision.conference), joinedload(ConferenceDecision.decided_by)
+            joinedload(ConferenceDecision.conference),
+            joinedload(ConferenceDecision.decided_by).lazyload(User.roles),
         )
         .order_by(ConferenceDecision.decided_at, ConferenceDecision.id)
     ).scalars()
@@ -125,7 +127,7 @@ def decision_log(reader, hub: Hub, filters: dict) -> LogPage:
                 joinedload(ConferenceDecision.conference),
                 joinedload(ConferenceDecision.case),
                 joinedload(ConferenceDecision.referral),
-                joinedload(ConferenceDecision.decided_by),
+                joinedload(ConferenceDecision.decided_by).lazyload(User.roles),
             )
             .order_by(ConferenceDecision.decided_at.desc(), ConferenceDecision.id.desc())
             .limit(LOG_PAGE_SIZE)

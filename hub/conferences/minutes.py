@@ -101,14 +101,13 @@ def build_minutes(reader, conference: Conference, *, what: str = "conference min
         db.session.execute(
             select(ConferenceDecision)
             .where(ConferenceDecision.conference_id == conference.id)
-            .options(joinedload(ConferenceDecision.decided_by))
+            .options(joinedload(ConferenceDecision.decided_by).lazyload(User.roles))
             .order_by(ConferenceDecision.decided_at, ConferenceDecision.id)
         ).scalars()
     )
     case_ids = {i.case_id for i in items} | {d.case_id for d in decisions}
     case_ids |= {i.referral.case_id for i in items if i.referral_id}
-    cases = perm.readable_cases(reader, hub, case_ids)
-    working = perm.readable_working_cases(reader, hub, case_ids)
+    cases, working = perm.readable_and_working_cases(reader, hub, case_ids)
     referrals = perm.readable_referrals(
         reader, {i.referral_id for i in items} | {d.referral_id for d in decisions}
     )

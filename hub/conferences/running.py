@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from marshmallow import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from hub import audit
 from hub import permissions as perm
@@ -195,7 +196,8 @@ def attendance_of(conference: Conference) -> list[Attendance]:
 def hub_people(conference: Conference) -> list[User]:
     """Who may be recorded as attending by name: the active people of the hub's partner
     agencies who hold a role in it."""
-    return list(db.session.execute(perm.hub_people(conference.hub_id)).scalars())
+    query = perm.hub_people(conference.hub_id).options(lazyload(User.roles))  # names only
+    return list(db.session.execute(query).scalars())
 
 
 def record_attendance(conference: Conference, data: dict, *, actor) -> Attendance:

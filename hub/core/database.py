@@ -3,9 +3,18 @@ waiting for a busy file rather than failing, and transactions that take the writ
 late as a read allows and as early as a write needs. PostgreSQL needs none of it."""
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import ARRAY, Integer, any_, bindparam, event
 
 from hub.extensions import db
+
+
+def among(column, ids):
+    """SQL: `column` is one of these ids. On PostgreSQL one array parameter (`= ANY(...)`),
+    so the statement's text is the same however many ids: SQLAlchemy renders no parameter per
+    id at each execution, and the driver can prepare it. SQLite has no arrays: IN (...)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
+    return column.in_(ids)
 
 
 def tune_sqlite(engine) -> None:

@@ -3,13 +3,14 @@ that none will by its deadline; a refused move is said on its own card; drag and
 the vendored SortableJS, with each card's Move menu as the fallback."""
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from hub.core.timeutil import utcnow
 from hub.extensions import db
-from hub.models import AgendaItem, Case, Conference
+from hub.models import AgendaItem, AuditEntry, Case, CaseAction, Conference, User
 from tests.casework.test_board import board_world, html  # noqa: F401 (a fixture)
 
 
@@ -174,3 +175,53 @@ def test_the_case_header_shows_the_next_action_to_those_who_may_read_it(
     # A tab swapped in by htmx carries no header: nothing more is read.
     part = html(client.get(f"/cases/{board_world.mine}/risk", headers={"HX-Request": "true"}))
     assert "case-header" not in part and "Phone the caller" not in part
+
+
+def test_the_actions_tab_header_takes_the_next_action_from_the_list_it_shows(
+    client,
+    app,
+    board_world,  # noqa: F811
+):
+    """The actions tab has every action in hand: its header names the open one due soonest
+    (a done one never), and the list's audit entry names it, so no
+    second read of it is made or audited."""
+    w = board_world.world
+    with app.app_context():
+        case = db.session.get(Case, board_world.mine)
+        owner = db.session.execute(select(User).where(User.email == w.email["spoc"])).scalar_one()
+        for description, due_on, status in (
+            ("Letter already sent", date(2019, 1, 1), "done"),
+            ("Call the landlord", date(2019, 6, 1), "open"),
+        ):
+            db.session.add(
+                CaseAction(
+                    case_id=case.id,
+                    agency_id=owner.agency_id,
+                    owner_id=owner.id,
+                    description=description,
+                    due_on=due_on,
+                    status=status,
+                )
+            )
+        db.session.commit()
+        before = db.session.execute(select(func.max(AuditEntry.id))).scalar() or 0
+    client.sign_in(w.email["spoc"])
+    page = html(client.get(f"/cases/{board_world.mine}/actions"))
+    header = page[page.index('data-testid="case-header"') : page.index('id="case-tabs"')]
+    assert "Call the landlord" in header
+    assert "Phone the caller" not in header
+    assert "Letter already sent" not in header
+    with app.app_context():
+        reads = [
+            e.details
+            for e in db.session.execute(
+                select(AuditEntry).where(
+                    AuditEntry.id > before, AuditEntry.action == "personal_data_read"
+                )
+            ).scalars()
+        ]
+        landlord = db.session.execute(
+            select(CaseAction.id).where(CaseAction.description == "Call the landlord")
+        ).scalar_one()
+    assert [r["what"] for r in reads] == ["actions"]
+    assert landlord in reads[0]["records"]["case_action"]

@@ -171,7 +171,12 @@ def test_coordinator_triages_into_a_case_and_the_referrer_sees_the_outcome(app, 
     client.post("/sign-out", data={"csrf_token": client.csrf_token("/account/")})
     client.sign_in(world.email["coordinator"])
     queue = client.get("/triage/").get_data(as_text=True)
-    assert "Older man targeted by youths" in queue
+    # Its row: the summary, the referring agency and the link to triage it.
+    row = re.search(
+        rf'<tr[^>]*>(?:(?!</tr>).)*href="/triage/{rid}"(?:(?!</tr>).)*</tr>', queue, re.S
+    )
+    assert "Older man targeted by youths" in row.group(0)
+    assert "Copeland Borough Council" in row.group(0)
     page = client.get(f"/triage/{rid}").get_data(as_text=True)
     assert "Why this score" in page and "William Hartley" in page
     version = re.search(r'name="version" value="(\d+)"', page).group(1)
