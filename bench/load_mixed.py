@@ -37,7 +37,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -150,62 +150,68 @@ def person(base, email, token, clock, tally, run):
     while time.monotonic() < deadline:
         if clock["think"]:  # a person reads the page before the next click
             time.sleep(rng.uniform(*clock["think"]))
-        roll = rng.random()
-        started = time.perf_counter()
-        if chair and roll < 0.30:
-            decide(client, conference, rng, tally)
-            continue
-        if roll < 0.40 or not cases:
-            r = client.get(board_url)
-            tally.time("board", time.perf_counter() - started, r.status_code, r.status_code == 200)
-            continue
-        if roll < 0.45:
-            r = client.get(f"/conferences/{conference['id']}")
-            tally.time(
-                "conference", time.perf_counter() - started, r.status_code, r.status_code == 200
-            )
-            continue
-        case = rng.choice(cases)
-        if roll < 0.67:
-            r = client.get(f"/cases/{case}")
-            tally.time(
-                "case page", time.perf_counter() - started, r.status_code, r.status_code == 200
-            )
-        elif roll < 0.79:
-            html = client.get(f"/cases/{case}").text
-            fields = form_fields(html, f"/cases/{case}/notes")
-            marker = f"load-{run}-{uuid.uuid4().hex[:12]}"
-            fields.update(body=f"Visited the flats today ({marker})", category="incident")
-            started = time.perf_counter()
-            r = client.post(f"/cases/{case}/notes", data=fields)
-            ok = r.status_code == 302
-            tally.time("note", time.perf_counter() - started, r.status_code, ok)
+        try:
+            act(client, api, cases, board_url, conference, chair, rng, tally, run)
+        except httpx.TransportError as exc:  # no answer at all: counted, and the person goes on
             with tally.lock:
-                (tally.notes_made if ok else tally.notes_refused).append(marker)
-        elif roll < 0.89:
-            html = client.get(f"/cases/{case}").text
-            fields = form_fields(html, f"/cases/{case}/details")
-            if "version" not in fields:
-                continue  # this person may read the case but not edit it
-            fields["title"] = f"Noise and intimidation, Mill Street flats ({rng.randint(1, 999)})"
-            started = time.perf_counter()
-            r = client.post(f"/cases/{case}/details", data=fields)
-            applied = r.status_code == 302
-            stale = r.status_code == 409  # someone saved first: refused, shown what changed
-            tally.time("case save", time.perf_counter() - started, r.status_code, applied or stale)
-            with tally.lock:
-                tally.saves[case]["applied" if applied else "stale"] += 1
-        elif roll < 0.99:
-            marker = f"load-{run}-{uuid.uuid4().hex[:12]}"
-            r = api.post("/api/v1/referrals", json=payload(summary=f"Noise at night {marker}"))
-            ok = r.status_code == 201
-            tally.time("API referral", time.perf_counter() - started, r.status_code, ok)
-            with tally.lock:
-                (tally.referrals_made if ok else tally.referrals_refused).append(marker)
-        else:
-            refer_through_the_web(client, f"load-{run}-{uuid.uuid4().hex[:12]}", tally)
+                tally.errors[f"no answer ({type(exc).__name__})"] += 1
     client.close()
     api.close()
+
+
+def act(client, api, cases, board_url, conference, chair, rng, tally, run) -> None:
+    """One action of a person's day, chosen by a roll of the dice."""
+    roll = rng.random()
+    started = time.perf_counter()
+    if chair and roll < 0.30:
+        decide(client, conference, rng, tally)
+        return
+    if roll < 0.40 or not cases:
+        r = client.get(board_url)
+        tally.time("board", time.perf_counter() - started, r.status_code, r.status_code == 200)
+        return
+    if roll < 0.45:
+        r = client.get(f"/conferences/{conference['id']}")
+        tally.time("conference", time.perf_counter() - started, r.status_code, r.status_code == 200)
+        return
+    case = rng.choice(cases)
+    if roll < 0.67:
+        r = client.get(f"/cases/{case}")
+        tally.time("case page", time.perf_counter() - started, r.status_code, r.status_code == 200)
+    elif roll < 0.79:
+        html = client.get(f"/cases/{case}").text
+        fields = form_fields(html, f"/cases/{case}/notes")
+        marker = f"load-{run}-{uuid.uuid4().hex[:12]}"
+        fields.update(body=f"Visited the flats today ({marker})", category="incident")
+        started = time.perf_counter()
+        r = client.post(f"/cases/{case}/notes", data=fields)
+        ok = r.status_code == 302
+        tally.time("note", time.perf_counter() - started, r.status_code, ok)
+        with tally.lock:
+            (tally.notes_made if ok else tally.notes_refused).append(marker)
+    elif roll < 0.89:
+        html = client.get(f"/cases/{case}").text
+        fields = form_fields(html, f"/cases/{case}/details")
+        if "version" not in fields:
+            return  # this person may read the case but not edit it
+        # Always a new title: a save that changes nothing is not a new version.
+        fields["title"] = f"Noise and intimidation, Mill Street flats ({uuid.uuid4().hex[:8]})"
+        started = time.perf_counter()
+        r = client.post(f"/cases/{case}/details", data=fields)
+        applied = r.status_code == 302
+        stale = r.status_code == 409  # someone saved first: refused, shown what changed
+        tally.time("case save", time.perf_counter() - started, r.status_code, applied or stale)
+        with tally.lock:
+            tally.saves[case]["applied" if applied else "stale"] += 1
+    elif roll < 0.99:
+        marker = f"load-{run}-{uuid.uuid4().hex[:12]}"
+        r = api.post("/api/v1/referrals", json=payload(summary=f"Noise at night {marker}"))
+        ok = r.status_code == 201
+        tally.time("API referral", time.perf_counter() - started, r.status_code, ok)
+        with tally.lock:
+            (tally.referrals_made if ok else tally.referrals_refused).append(marker)
+    else:
+        refer_through_the_web(client, f"load-{run}-{uuid.uuid4().hex[:12]}", tally)
 
 
 RISK_YES = ("targeted", "repeat", "fear_for_safety", "routine_affected")
@@ -276,7 +282,10 @@ def decide(client, conference, rng, tally) -> None:
     html = client.get(f"{live}?item={item}").text
     tally.time("live page", time.perf_counter() - started, 200, True)
     fields = form_fields(html, f"/items/{item}/decisions", form_id="next_review-form")
-    fields.update(kind="next_review", review_on=f"2027-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}")
+    # Always a new date: setting the date the case already has changes nothing.
+    conference["decided"] = conference.get("decided", 0) + 1
+    review_on = date(2027, 1, 4) + timedelta(days=conference["decided"])
+    fields.update(kind="next_review", review_on=review_on.isoformat())
     started = time.perf_counter()
     r = client.post(f"{live}/items/{item}/decisions", data=fields)
     recorded = r.status_code == 302  # back to the item, saying what was recorded
@@ -355,6 +364,10 @@ def main() -> int:
                 str(args.workers),
                 "-k",
                 "gthread",
+                # People pause up to a few seconds between clicks: keep their connections
+                # open longer than that, as a proxy's pooled connections to gunicorn are.
+                "--keep-alive",
+                "10",
                 "--threads",
                 str(args.threads),
                 "-b",
