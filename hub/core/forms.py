@@ -7,6 +7,7 @@ from datetime import date
 
 from flask import request
 from marshmallow import ValidationError, validate
+from sqlalchemy.orm.exc import StaleDataError
 
 from hub.core.locking import StaleForm
 from hub.extensions import db
@@ -98,10 +99,16 @@ def attempt(change: Callable, *args, commit: bool = True, **kwargs) -> Attempt:
     commit=False: a read, or a caller with more to do) and its result kept."""
     try:
         result = change(*args, **kwargs)
+        if commit:
+            db.session.commit()
+    except StaleDataError:
+        # Another save to the same record landed between this one's version check and its
+        # write (SQLAlchemy's version counter matched no row): refused as stale, never a 500.
+        db.session.rollback()
+        stale = StaleForm()
+        return Attempt(messages=stale.messages, stale=stale)
     except ValidationError as exc:
         db.session.rollback()
         messages = exc.messages if isinstance(exc.messages, dict) else {"form": exc.messages}
         return Attempt(messages=messages, stale=exc if isinstance(exc, StaleForm) else None)
-    if commit:
-        db.session.commit()
     return Attempt(result=result)

@@ -6,9 +6,10 @@ from datetime import date, timedelta
 
 import pytest
 from marshmallow import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from hub.casework import assessments, evaluations, plans
+from hub.casework import cases as case_service
 from hub.conferences import decisions, running
 from hub.core.locking import StaleForm
 from hub.core.timeutil import utcnow
@@ -734,3 +735,27 @@ def test_partners_follow_decisions_by_polling(app, client, served):
     html = client.get(f"{url}?since=0", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "CPL-RUN-1" in html and "decision recorded" in html
     assert "Copeland Borough Council" not in html
+
+
+def test_a_decision_racing_a_partners_save_is_refused_as_stale_not_a_500(
+    app, client, served, monkeypatch
+):
+    """Found by the load mix: a partner saved the case between the decision's version check
+    and its write, so the case's UPDATE matched no row. The chair is told, nothing is kept."""
+    s = served
+    real = case_service.set_next_review_at_conference
+
+    def after_another_save(case, *args, **kwargs):
+        table = Case.__table__
+        db.session.connection().execute(  # the partner's save, unseen by this session
+            update(table).where(table.c.id == case.id).values(version=table.c.version + 1)
+        )
+        return real(case, *args, **kwargs)
+
+    monkeypatch.setattr(case_service, "set_next_review_at_conference", after_another_save)
+    client.sign_in(s.email["coordinator"])
+    before = page_state(app, s, "case")
+    response = post_decision(app, client, s, "case", kind="next_review", review_on="2099-01-01")
+    assert response.status_code == 409
+    assert "Someone else changed this" in response.get_data(as_text=True)
+    assert page_state(app, s, "case") == before
