@@ -4,7 +4,8 @@ in-process, on PostgreSQL. docs/performance.md says what the figures mean and wh
 Run: .venv/bin/python bench/bench_board.py [ROUNDS]
      (BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/test;
       BENCH_CASES=10000 for a smaller hub, every table scaled with it;
-      BENCH_PROFILE=1 to profile each page, BENCH_SHOW_SQL=1 to list its statements)
+      BENCH_PROFILE=1 to profile each page, BENCH_SHOW_SQL=1 to list its statements,
+      BENCH_PAGES="case overview,board" for those pages alone)
 
 Builds, in a schema of its own (dropped at the end), a hub with 100,000 cases (10,000 open,
 across the five open stages), two memberships per case, 100,000 notes, 30,000 actions,
@@ -389,7 +390,10 @@ def main() -> None:
             f"{'page':26} {'p50 ms':>7} {'p95 ms':>7} {'SQL p50':>8} {'ratio':>6} "
             f"{'ratio*':>6} {'queries':>8}  verdict   (ratio*: statements alone, no COMMIT)"
         )
+        only = os.environ.get("BENCH_PAGES")  # e.g. "case overview,board": those pages alone
         for label, client, path, targeted in pages:
+            if only and not any(word.strip() in label for word in only.split(",")):
+                continue
             for _ in range(10):  # warm caches and the connection pool
                 assert client.get(path).status_code == 200, path
             totals, sqls, cursor_sqls, counts = [], [], [], set()
