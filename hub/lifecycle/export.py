@@ -17,6 +17,7 @@ the archive records.
 import base64
 import hashlib
 import json
+import os
 import zipfile
 from datetime import date, datetime
 from decimal import Decimal
@@ -67,20 +68,43 @@ def _snapshot() -> None:
 
 
 def export_hub(slug: str, path: Path, actor=None) -> dict:
-    """Write the hub's archive to `path` (which must not exist). Returns the manifest. The
-    caller commits (the export's audit entry); nothing is written if it fails."""
-    _snapshot()
+    """Write the hub's archive to `path` (which must not exist). Returns the manifest.
+
+    The export's audit entry is written and committed first, in a transaction of its own: on
+    PostgreSQL the archive is then read from one REPEATABLE READ snapshot, and an entry
+    chained from inside such a snapshot could miss entries others committed meanwhile and fork
+    the chain. The archive's audit head is the hub's newest entry in the snapshot (the export's
+    own, or one written just after it). A failed export is audited too."""
     path = Path(path)
     if path.exists():
         raise ExportRefused(f"{path} exists already: choose a new file.")
     hub = db.session.execute(select(Hub).where(Hub.slug == slug)).scalar_one_or_none()
     if hub is None:
         raise ExportRefused(f"No hub is called {slug}.")
-    head = audit.record(
+    hub_id = hub.id
+    audit.record(
         "hub_exported", user=actor, hub=hub, details={"format": FORMAT, "version": VERSION}
     )
+    db.session.commit()
+    try:
+        return _write(hub_id, slug, path)
+    except BaseException:
+        db.session.rollback()
+        audit.record("hub_export_failed", user=actor, hub=hub_id, outcome="error", commit=True)
+        raise
+
+
+def _write(hub_id: int, slug: str, path: Path) -> dict:
+    _snapshot()
+    head = (
+        db.session.execute(
+            select(AuditEntry).where(AuditEntry.hub_id == hub_id).order_by(AuditEntry.id.desc())
+        )
+        .scalars()
+        .first()
+    )
     plan = ownership.plan()
-    found = ownership.collect(hub.id, plan)
+    found = ownership.collect(hub_id, plan)
     meta = db.metadata.tables
     order = list(ownership.SHARED) + plan.owned
     manifest = {
@@ -97,7 +121,11 @@ def export_hub(slug: str, path: Path, actor=None) -> dict:
     store = evidence_store()
     keys: list[str] = []  # evidence files the rows name, added after the tables
     try:
-        with zipfile.ZipFile(path, "x", compression=zipfile.ZIP_DEFLATED) as archive:
+        # The archive holds the hub's personal data: readable by the file's owner alone.
+        with (
+            os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as file,
+            zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+        ):
             for name in order:
                 table = meta[name]
                 ids = found[name]

@@ -365,3 +365,30 @@ def test_collecting_a_hubs_rows_leaves_no_table_behind(ctx, world):
     found = ownership.collect(world.hub_id, ownership.plan())
     assert list(db.session.scalars(found["hub"])) == [world.hub_id]
     assert "lifecycle_rows" not in inspect(db.session.connection()).get_table_names()
+
+
+@pytest.mark.own_database
+def test_an_export_while_others_work_never_forks_the_audit_chain(tmp_path, monkeypatch):
+    """Found in review: on PostgreSQL the export reads one REPEATABLE READ snapshot, and its
+    own audit entry, chained from inside that snapshot, missed an entry another request
+    committed meanwhile: two entries on one predecessor, a break `hub audit verify` reports
+    as tampering. The export's entry is written before the snapshot is taken."""
+    archive = tmp_path / "copeland.zip"
+    with fresh_database("export") as source_url:
+        source = _source(source_url)
+        real = audit.record
+
+        def someone_else_writes_first(action, **kwargs):
+            if action == "hub_exported":
+                with source.app_context():  # another request, committed while we export
+                    real("case_viewed_elsewhere", commit=True)
+            return real(action, **kwargs)
+
+        monkeypatch.setattr(audit, "record", someone_else_writes_first)
+        result = source.test_cli_runner().invoke(args=["hub", "export", "copeland", str(archive)])
+        assert result.exit_code == 0, result.output
+        with source.app_context():
+            report = audit.verify_chain()
+            assert report.broken_at is None, report.reason
+            db.engine.dispose()
+    assert archive.stat().st_mode & 0o077 == 0  # the hub's data: its owner's alone
