@@ -15,6 +15,7 @@ from hub.conferences import case_review_figures as figures_service
 from hub.conferences import case_reviews as service
 from hub.conferences import review_letters, review_steps, timescales
 from hub.conferences.schemas import FiguresSchema
+from hub.core.database import commit_reads
 from hub.core.forms import FormErrors, attempt, form_data
 from hub.core.timeutil import utcnow
 from hub.extensions import db
@@ -123,6 +124,7 @@ def _review_page(review: CaseReview, errors: FormErrors | None = None, form=None
         letter_steps=review_letters.STEPS,
         channels=LetterChannel,
     )
+    commit_reads()  # the complaints' places and references shown are audited reads
     return body, status
 
 

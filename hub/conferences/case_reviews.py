@@ -327,11 +327,17 @@ class Traced:
     detail: str | None
 
 
-def _visible(user, hub: Hub, model, ids: list[int], show) -> dict[int, str]:
+def _visible(user, hub: Hub, model, ids: list[int], show, read: list) -> dict[int, str]:
+    """What of each record the user may see, by id; the records shown go into `read`."""
     if not ids:
         return {}
-    rows = db.session.execute(perm.visible_records(user, model, hub).where(model.id.in_(ids)))
-    return {r.id: show(r) for r in rows.scalars()}
+    rows = (
+        db.session.execute(perm.visible_records(user, model, hub).where(model.id.in_(ids)))
+        .scalars()
+        .all()
+    )
+    read.extend(rows)
+    return {r.id: show(r) for r in rows}
 
 
 def complaint_count(review: CaseReview) -> complaints.ComplaintCount | None:
@@ -344,24 +350,36 @@ def complaint_count(review: CaseReview) -> complaints.ComplaintCount | None:
 def traced_complaints(review: CaseReview, user) -> tuple[complaints.ComplaintCount, list[Traced]]:
     """The qualifying complaints in the window before the application, each traced to its
     dated report. Dates, agencies and counts are for every keeper of the review; each
-    record's reference or place only for whom the section 115 rule lets see the record."""
+    record's reference or place only for whom the section 115 rule lets see the record, and
+    that read is audited (any disclosure registered) like any other. The caller commits."""
     count = complaint_count(review)
     every = [(n, c, i > 0) for n, g in enumerate(count.counted, 1) for i, c in enumerate(g.all)]
     by_source: dict[str, list[int]] = {}
     for _, c, _ in every:
         by_source.setdefault(c.source, []).append(c.record_id)
-    hub = review.hub
+    hub, read = review.hub, []
     shown = {
         complaints.REFERRAL: _visible(
-            user, hub, Referral, by_source.get(complaints.REFERRAL, []), lambda r: r.reference
+            user, hub, Referral, by_source.get(complaints.REFERRAL, []), lambda r: r.reference, read
         ),
         complaints.INCIDENT: _visible(
-            user, hub, CaseIncident, by_source.get(complaints.INCIDENT, []), lambda r: r.location
+            user,
+            hub,
+            CaseIncident,
+            by_source.get(complaints.INCIDENT, []),
+            lambda r: r.location,
+            read,
         ),
         complaints.AGENCY: _visible(
-            user, hub, AgencyComplaint, by_source.get(complaints.AGENCY, []), lambda r: r.location
+            user,
+            hub,
+            AgencyComplaint,
+            by_source.get(complaints.AGENCY, []),
+            lambda r: r.location,
+            read,
         ),
     }
+    perm.record_read(user, review.case, read, what="case review complaints")
     agency_ids = {c.agency_id for _, c, _ in every}
     names = dict(
         db.session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(agency_ids))).all()

@@ -280,10 +280,25 @@ def test_complaints_from_every_source_count_the_same_incident_once_and_trace_bac
         ]
         assert traced[0].detail == "REF-2026-000002"
         assert traced[1].detail == "14 Lowther Street, Whitehaven"
+        # Places and references shown are personal data: the read is audited, naming them.
+        read = db.session.execute(
+            select(AuditEntry).where(
+                AuditEntry.action == "personal_data_read",
+                AuditEntry.user_id == v.people["spoc"].id,
+            )
+        ).scalar_one()
+        assert read.details["what"] == "case review complaints"
+        assert read.target_id == str(v.case.id)
+        assert len(sum(read.details["records"].values(), [])) == 6
         # An analyst's role reads no case records: the dates and counts, never the records.
         _, hidden = case_reviews.traced_complaints(review, v.people["analyst"])
         assert [t.detail for t in hidden] == [None] * 6
         assert [t.number for t in hidden] == [t.number for t in traced]
+        analyst_reads = select(func.count()).where(
+            AuditEntry.action == "personal_data_read",
+            AuditEntry.user_id == v.people["analyst"].id,
+        )
+        assert db.session.execute(analyst_reads).scalar() == 0
     # Only one prompt to the SPoC, at the second report, whatever came after.
     prompted = db.session.execute(
         select(func.count())
