@@ -77,12 +77,19 @@ def export_command(slug: str, path: Path) -> None:
 
 @click.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--same-agencies",
+    is_flag=True,
+    help="Agencies here with the names of the hub's agencies are the same organisations: "
+    "join them rather than refuse the import.",
+)
 @with_appcontext
-def import_command(path: Path) -> None:
+def import_command(path: Path, same_agencies: bool) -> None:
     """Import a hub exported by `hub export` from another instance: all of it or nothing.
-    Refused if a hub with its slug is here already."""
+    Refused if a hub with its slug is here already, or an agency with one of its agencies'
+    names unless --same-agencies says they are the same organisations."""
     try:
-        done = importing.import_hub(path)
+        done = importing.import_hub(path, same_agencies=same_agencies)
     except importing.ImportRefused as refused:
         db.session.rollback()
         click.echo(f"Refused, nothing imported. {refused}", err=True)

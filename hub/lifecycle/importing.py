@@ -136,6 +136,9 @@ def _check_audit(archive: _Archive) -> list[dict]:
     return entries
 
 
+AGENCY = "agency"
+
+
 class _Ids:
     """Old id -> new id, per table."""
 
@@ -164,18 +167,25 @@ def _insert(name: str, rows: list[dict], ids: _Ids) -> None:
     ids.maps.setdefault(name, {}).update(zip(old, new, strict=True))
 
 
-def _shared(archive: _Archive, ids: _Ids) -> int:
-    """Agencies and people: the instance's own where it has them, inserted where not."""
+def _shared(archive: _Archive, ids: _Ids, same_agencies: bool) -> int:
+    """Agencies and people: the instance's own where it has them, inserted where not. A person
+    is the same person by email; an agency's name alone does not make it the same
+    organisation (two councils' "Housing"), so a clash is refused unless the operator says
+    they are the same (same_agencies): joined wrongly, one organisation's people would become
+    members of the other's hubs and cases."""
     meta = db.metadata.tables
     count = 0
     for name, key_columns in ownership.SHARED.items():
         table = meta[name]
-        fresh = []
+        fresh, clashes = [], []
         for row in archive.rows(name):
             row = {k: _decode(table.c[k], v) for k, v in row.items()}
             match = db.session.execute(
                 select(table.c.id).where(*(table.c[k] == row[k] for k in key_columns))
             ).scalar()
+            if match is not None and name == AGENCY and not same_agencies:
+                clashes.append(row["name"])
+                continue
             if match is not None:
                 ids.maps.setdefault(name, {})[row["id"]] = match
                 continue
@@ -187,6 +197,12 @@ def _shared(archive: _Archive, ids: _Ids) -> int:
                     row[column.name] = None  # the instance's own (ownership.STAYS)
             fresh.append(row)
             count += 1
+        if clashes:
+            raise ImportRefused(
+                "This instance has agencies with these names already: "
+                + ", ".join(sorted(clashes))
+                + ". If they are the same organisations, import again with --same-agencies."
+            )
         _insert(name, fresh, ids)
     return count
 
@@ -305,7 +321,7 @@ def _audit(entries: list[dict], ids: _Ids) -> list[AuditEntry]:
     return audit.append_copies(copies)
 
 
-def import_hub(path: Path, actor=None) -> dict:
+def import_hub(path: Path, actor=None, *, same_agencies: bool = False) -> dict:
     """Import the archive at `path` in the caller's transaction; the caller commits, or rolls
     back on ImportRefused. Returns what was imported."""
     archive = _Archive(Path(path))
@@ -321,7 +337,7 @@ def import_hub(path: Path, actor=None) -> dict:
     ids = _Ids()
     written: list[str] = []
     try:
-        shared = _shared(archive, ids)
+        shared = _shared(archive, ids, same_agencies)
         rows = _owned(archive, ids, written)
         copies = _audit(entries, ids)
         hub = db.session.get(Hub, ids.new(ownership.HUB, hub_row["id"]))

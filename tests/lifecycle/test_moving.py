@@ -228,7 +228,16 @@ def test_a_hub_moves_to_another_instance_whole_and_its_chain_verifies(tmp_path):
             entries_before = db.session.scalar(select(func.count()).select_from(AuditEntry))
             eden_before = _rows(db.session.scalar(select(Hub.id).where(Hub.slug == "eden")))
 
-        result = target.test_cli_runner().invoke(args=["hub", "import", str(archive)])
+        # Cumbria Constabulary is here already: a name alone does not make it the same
+        # organisation, so the import is refused, nothing written, until the operator says so.
+        refused = target.test_cli_runner().invoke(args=["hub", "import", str(archive)])
+        assert refused.exit_code == 1 and "Cumbria Constabulary" in refused.output
+        assert "--same-agencies" in refused.output
+        with target.app_context():
+            assert db.session.scalar(select(Hub.id).where(Hub.slug == "copeland")) is None
+        result = target.test_cli_runner().invoke(
+            args=["hub", "import", str(archive), "--same-agencies"]
+        )
         assert result.exit_code == 0, result.output
 
         with target.app_context():
@@ -295,7 +304,9 @@ def test_a_hub_moves_to_another_instance_whole_and_its_chain_verifies(tmp_path):
             assert cases and all(c.hub_id == new_id for c in cases)
             db.engine.dispose()
 
-        again = target.test_cli_runner().invoke(args=["hub", "import", str(archive)])
+        again = target.test_cli_runner().invoke(
+            args=["hub", "import", str(archive), "--same-agencies"]
+        )
         assert again.exit_code == 1 and "has a hub called copeland" in again.output
 
 
@@ -348,7 +359,7 @@ def test_an_altered_or_corrupt_archive_or_a_failure_imports_nothing(tmp_path, mo
             raise importing.ImportRefused("the audit log could not be written")
 
         monkeypatch.setattr(audit, "append_copies", fail)
-        result = runner.invoke(args=["hub", "import", str(archive)])
+        result = runner.invoke(args=["hub", "import", str(archive), "--same-agencies"])
         assert result.exit_code == 1 and "could not be written" in result.output
         with target.app_context():
             assert _table_counts() == counts
