@@ -178,8 +178,23 @@ def on_hold(case_id: int) -> bool:
     )
 
 
+def _locked_case(case_id: int) -> Case:
+    """The case as committed now, its row locked until this transaction ends (PostgreSQL;
+    SQLite's writer holds the whole file). A hold placed or a reopening made meanwhile waits
+    for the end of retention to finish, or is seen by it: never both missed and overruled."""
+    return db.session.execute(
+        select(Case)
+        .where(Case.id == case_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
 def place_hold(case: Case, actor, now: datetime) -> LegalHold:
-    """Keep every record of the case past its retention until the hold is lifted. Audited."""
+    """Keep every record of the case past its retention until the hold is lifted. Audited.
+    The case's row is locked first, so a retention run ending its records at this moment
+    either finishes before the hold or sees it."""
+    _locked_case(case.id)
     hold = db.session.scalar(
         select(LegalHold).where(LegalHold.case_id == case.id, LegalHold.lifted_at.is_(None))
     )
@@ -570,7 +585,7 @@ def end(review: RetentionReview, now: datetime) -> int:
     """End one due review: anonymise its records. Refuses (RetentionRefused) while the case
     is open or under a legal hold. Returns how many records were anonymised."""
     if review.case_id is not None:
-        case = db.session.get(Case, review.case_id)
+        case = _locked_case(review.case_id)
         if case.stage != Stage.CLOSED.value:
             raise RetentionRefused("case_open")
         if on_hold(case.id):
