@@ -28,6 +28,15 @@ def dialect() -> str:
     return db.engine.dialect.name
 
 
+def _owner_only(path: Path) -> None:
+    """Create the empty backup file readable by its owner alone: it will hold every hub's
+    personal data. Refuses an existing file (never overwrites a backup)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        raise BackupError(f"{path} exists already: choose a new file.") from None
+
+
 def sqlite_backup(path: Path) -> int:
     """Copy the hub's SQLite database to `path` with the online backup API. Returns the
     number of pages copied. Refuses to overwrite an existing file."""
@@ -39,11 +48,16 @@ def sqlite_backup(path: Path) -> int:
         raise BackupError(f"{path} exists already: choose a new file.")
     if path.resolve() == Path(source_file).resolve():
         raise BackupError("The backup must not be the database itself.")
+    _owner_only(path)
     source = sqlite3.connect(f"file:{source_file}?mode=ro", uri=True)
     target = sqlite3.connect(path)
     try:
         source.backup(target)
         pages = target.execute("PRAGMA page_count").fetchone()[0]
+    except BaseException:
+        target.close()
+        path.unlink(missing_ok=True)
+        raise
     finally:
         target.close()
         source.close()
@@ -93,8 +107,10 @@ def pg_backup(path: Path) -> None:
         raise BackupError("pg_dump is not on PATH: install PostgreSQL's client tools.")
     if Path(path).exists():
         raise BackupError(f"{path} exists already: choose a new file.")
+    _owner_only(Path(path))  # pg_dump writes into it and keeps its mode
     # The arguments are a list built here (no shell); the URL is the hub's own setting.
     command = pg_dump_command(path)
     done = subprocess.run(command, capture_output=True, text=True, check=False, env=libpq_env())  # noqa: S603
     if done.returncode != 0:
+        Path(path).unlink(missing_ok=True)
         raise BackupError(f"pg_dump failed: {done.stderr.strip()}")

@@ -82,6 +82,7 @@ def test_the_backup_command_writes_once_and_is_audited(tmp_path):
         first = runner.invoke(args=["hub", "backup", str(target)])
         assert first.exit_code == 0, first.output
         assert "online backup" in first.output
+        assert target.stat().st_mode & 0o077 == 0  # every hub's data: its owner's alone
         again = runner.invoke(args=["hub", "backup", str(target)])
         assert again.exit_code == 1 and "exists already" in again.output
         with app.app_context():
