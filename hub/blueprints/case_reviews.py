@@ -168,7 +168,8 @@ def _take(review: CaseReview, step_name: str):
     recorded = attempt(change, review, request.form, current_user)
     if not recorded:
         review = db.session.get(CaseReview, review.id)
-        return _review_page(review, recorded.errors, request.form, 400)
+        status = 409 if recorded.stale else 400  # someone else saved the review first
+        return _review_page(review, recorded.errors, request.form, status)
     flash(f"{done}: {review.reference}", "success")
     return redirect(url_for("case_reviews.show", review_id=review.id))
 
@@ -185,7 +186,7 @@ def complaint(case: Case):
     recorded = attempt(complaint_service.record_complaint, case, data, actor=current_user)
     if not recorded:
         review = db.session.get(CaseReview, review.id)
-        return _review_page(review, recorded.errors, request.form, 400)
+        return _review_page(review, recorded.errors, request.form, 409 if recorded.stale else 400)
     flash("Complaint recorded: it counts towards the threshold", "success")
     return redirect(url_for("case_reviews.show", review_id=review.id) + "#complaints")
 

@@ -64,9 +64,10 @@ def _saved(review: CaseReview, actor, step: str, fields: list[str]) -> None:
 def acknowledge(review: CaseReview, form: Mapping, actor) -> None:
     if review.source != "application":
         raise ValidationError({"form": ["Only an application is acknowledged"]})
+    # A form opened before someone else's save is told so first (409), whatever that save was.
+    data = load_step(AcknowledgeSchema(), form, review)
     if review.acknowledged_on is not None:
         raise ValidationError({"form": [f"{review.reference} has already been acknowledged"]})
-    data = load_step(AcknowledgeSchema(), form, review)
     not_ahead(data["acknowledged_on"], "acknowledged_on", review.received_on, "it was received")
     review.acknowledged_on = data["acknowledged_on"]
     review.acknowledged_by = data["acknowledged_by"]

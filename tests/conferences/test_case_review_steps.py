@@ -669,6 +669,13 @@ def test_the_review_page_shows_timescales_complaints_and_refuses_a_step_in_the_f
         path,
     )
     assert done.status_code == 302
+    # The same form again, opened before that save: refused as stale (409), nothing written.
+    stale = client.submit(
+        f"{path}/steps/acknowledge",
+        {"acknowledged_on": "2026-12-16", "acknowledged_by": "email", "version": version},
+        path,
+    )
+    assert stale.status_code == 409
     register = client.get(f"/hubs/{world.hub_slug}/case-reviews").get_data(as_text=True)
     assert "Application acknowledged: <strong>missed</strong>" in register
     with app.app_context():

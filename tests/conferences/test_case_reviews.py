@@ -227,7 +227,7 @@ def test_the_outcome_of_a_review_found_due(app, client, world):
     html = empty.get_data(True)
     assert empty.status_code == 400 and 'href="#outcome"' in html and 'href="#held_on"' in html
     stale = client.submit(f"{path}/outcome", held | {"outcome": "x", "version": version - 1}, path)
-    assert stale.status_code == 400 and "Someone else changed" in stale.get_data(True)
+    assert stale.status_code == 409 and "Someone else changed" in stale.get_data(True)
     text = "Police and housing to share incident logs weekly; mediation offered"
     no_chair = client.submit(f"{path}/outcome", held | {"outcome": text, "version": version}, path)
     assert "Record the review&#39;s independent chair first" in no_chair.get_data(True)
@@ -318,7 +318,7 @@ def test_after_a_clash_the_outcome_form_can_be_sent_again(app, client, world):
     mine = {"outcome": "Mine", "held_on": "2026-11-20"}
     refused = client.submit(f"{path}/outcome", mine | {"version": stale}, path)
     html = refused.get_data(as_text=True)
-    assert refused.status_code == 400 and 'href="#form"' in html and 'id="form"' in html
+    assert refused.status_code == 409 and 'href="#form"' in html and 'id="form"' in html
     assert ">Mine</textarea>" in html  # what was typed is kept
     current = re.search(r'name="version" value="(\d+)"', html).group(1)
     assert int(current) == stale + 1
