@@ -297,8 +297,11 @@ def _audit(entries: list[dict], ids: _Ids) -> list[AuditEntry]:
     for entry in entries:
         target = targets.get(entry["target_type"] or "")
         target_id = entry["target_id"]
-        if target in ids.maps and target_id and target_id.isdigit():
-            target_id = str(ids.maps[target].get(int(target_id), target_id))
+        if target is not None and target_id and target_id.isdigit():
+            # Renumbered with its row; a record that did not come (another hub's, the
+            # instance's own) keeps its source id marked as such, never a local record's id.
+            mapped = ids.maps.get(target, {}).get(int(target_id))
+            target_id = str(mapped) if mapped is not None else f"src:{target_id}"
         copies.append(
             {
                 "at": entry["at"],

@@ -243,6 +243,16 @@ def test_a_hub_moves_to_another_instance_whole_and_its_chain_verifies(tmp_path):
         with target.app_context():
             new_id = db.session.scalar(select(Hub.id).where(Hub.slug == "copeland"))
             assert new_id != hub_id
+            # An imported entry about a case names one of the imported hub's cases, or its
+            # source id marked as such: never another hub's case that has that number here.
+            named = db.session.scalars(
+                select(AuditEntry.target_id).where(
+                    AuditEntry.hub_id == new_id, AuditEntry.target_type == "case"
+                )
+            ).all()
+            cases_here = db.session.scalars(select(Case.id).where(Case.hub_id == new_id))
+            ours = {str(i) for i in cases_here}
+            assert named and all(t in ours or t.startswith("src:") for t in named)
             after = _rows(new_id)
             for name in before:
                 assert after[name] == before[name], name
