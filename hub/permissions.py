@@ -13,7 +13,8 @@ from typing import NoReturn
 
 from flask import abort, current_app, g, has_app_context, request
 from flask_login import current_user
-from sqlalchemy import Select, and_, exists, false, or_, select
+from sqlalchemy import Select, and_, event, exists, false, or_, select
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
 from hub import audit
@@ -590,7 +591,8 @@ def can_answer_subject_access(user, hub: Hub) -> bool:
 
 def can_work_case(user, case: Case, action: Action = Action.READ) -> bool:
     """can_access_case, remembered for the rest of the request: a case page asks it several
-    times (the page, its feed, the supervisor's forms) and the answer cannot change mid-way."""
+    times (the page, its feed, the supervisor's forms). A membership written in the request
+    forgets it (forget_case_access), as does any rollback."""
     if not has_app_context():
         return can_access_case(user, case, action)
     cache = g.setdefault("_casework_access", {})
@@ -598,6 +600,19 @@ def can_work_case(user, case: Case, action: Action = Action.READ) -> bool:
     if key not in cache:
         cache[key] = can_access_case(user, case, action, member=_remembered_member)
     return cache[key]
+
+
+def forget_case_access() -> None:
+    """A membership changed (or the change rolled back): later questions in this request ask
+    the database again rather than trust what can_work_case remembered."""
+    if has_app_context():
+        g.pop("_casework_access", None)
+        g.pop("_casework_members", None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_on_rollback(session) -> None:
+    forget_case_access()
 
 
 def _remembered_member(agency_id: int, case_id: int) -> bool:

@@ -52,6 +52,7 @@ def add_member(
             db.session.flush()
     except IntegrityError:
         return None  # another request made it a member a moment ago
+    perm.forget_case_access()
     audit.record(
         "case_member_added",
         user=actor,
@@ -77,6 +78,7 @@ def remove_member(case: Case, membership: CaseMembership, reason: str, *, actor)
     membership.removed_by_id = actor.id
     membership.removal_reason = reason
     db.session.flush()
+    perm.forget_case_access()
     audit.record(
         "case_member_removed",
         user=actor,
