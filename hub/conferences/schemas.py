@@ -181,52 +181,26 @@ class AppealDecisionSchema(Schema):
     version = _version()
 
 
+def _days(most: int, *, working: bool = True) -> fields.Integer:
+    """A timescale: a whole number of (working) days from 1 to `most`."""
+    unit = "working days" if working else "days"
+    return fields.Integer(
+        required=True,
+        strict=False,
+        validate=validate.Range(1, most, error=f"Enter a number of {unit} from 1 to {most}"),
+        error_messages={
+            "required": f"Enter a number of {unit}",
+            "invalid": f"Enter a whole number of {unit}",
+        },
+    )
+
+
 class TimescalesSchema(Schema):
-    acknowledge_days = fields.Integer(
-        required=True,
-        strict=False,
-        validate=validate.Range(1, 20, error="Enter a number of working days from 1 to 20"),
-        error_messages={
-            "required": "Enter a number of working days",
-            "invalid": "Enter a whole number of working days",
-        },
-    )
-    decision_days = fields.Integer(
-        required=True,
-        strict=False,
-        validate=validate.Range(1, 60, error="Enter a number of working days from 1 to 60"),
-        error_messages={
-            "required": "Enter a number of working days",
-            "invalid": "Enter a whole number of working days",
-        },
-    )
-    meeting_days = fields.Integer(
-        required=True,
-        strict=False,
-        validate=validate.Range(1, 90, error="Enter a number of days from 1 to 90"),
-        error_messages={
-            "required": "Enter a number of days",
-            "invalid": "Enter a whole number of days",
-        },
-    )
-    outcome_days = fields.Integer(
-        required=True,
-        strict=False,
-        validate=validate.Range(1, 20, error="Enter a number of working days from 1 to 20"),
-        error_messages={
-            "required": "Enter a number of working days",
-            "invalid": "Enter a whole number of working days",
-        },
-    )
-    appeal_days = fields.Integer(
-        required=True,
-        strict=False,
-        validate=validate.Range(1, 60, error="Enter a number of working days from 1 to 60"),
-        error_messages={
-            "required": "Enter a number of working days",
-            "invalid": "Enter a whole number of working days",
-        },
-    )
+    acknowledge_days = _days(20)
+    decision_days = _days(60)
+    meeting_days = _days(90, working=False)
+    outcome_days = _days(20)
+    appeal_days = _days(60)
 
 
 class FiguresSchema(Schema):

@@ -196,10 +196,7 @@ def case_rows(
         .where(CaseDeadline.hub_id == hub.id, CaseDeadline.referral_id.is_(None))
         .order_by(CaseDeadline.due_by, CaseDeadline.id)
     )
-    if start is not None:
-        query = query.where(CaseDeadline.set_at >= _local_midnight(start))
-    if end is not None:
-        query = query.where(CaseDeadline.set_at < _local_midnight(end + timedelta(days=1)))
+    query = _within(query, CaseDeadline.set_at, start, end)
     if case_deadline_id is not None:
         query = query.where(CaseDeadline.id == case_deadline_id)
     found = []
@@ -244,6 +241,15 @@ def needs_conference():
     )
 
 
+def _within(query, column, start: date | None, end: date | None):
+    """The rows whose `column` falls on London days from `start` to `end`, both included."""
+    if start is not None:
+        query = query.where(column >= _local_midnight(start))
+    if end is not None:
+        query = query.where(column < _local_midnight(end + timedelta(days=1)))
+    return query
+
+
 def _local_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=LONDON).astimezone(UTC)
 
@@ -277,10 +283,7 @@ def rows(
         )
         .order_by(Referral.conference_due_by, Referral.id)
     )
-    if start is not None:
-        query = query.where(Referral.submitted_at >= _local_midnight(start))
-    if end is not None:
-        query = query.where(Referral.submitted_at < _local_midnight(end + timedelta(days=1)))
+    query = _within(query, Referral.submitted_at, start, end)
     if referral_id is not None:
         query = query.where(Referral.id == referral_id)
     found = []
