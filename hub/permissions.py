@@ -8,12 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from functools import wraps
+from functools import cache, wraps
 from typing import NoReturn
 
 from flask import abort, current_app, g, has_app_context, request
 from flask_login import current_user
-from sqlalchemy import Select, and_, event, exists, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, event, exists, false, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
@@ -21,6 +21,7 @@ from hub import audit
 from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db, htmx, login_manager
 from hub.models import (
+    Activity,
     Agency,
     Case,
     CaseMembership,
@@ -216,6 +217,24 @@ def isa_in_force(today: date):
     )
 
 
+@cache
+def _agreements_of_agency() -> Select:
+    """sharing_agreements' query, built once (every case page asks it): the categories an
+    agency has signed for in a hub, under agreements in force on a day."""
+    isa = InformationSharingAgreement
+    return (
+        select(IsaCategory.category, isa.id, isa.reference)
+        .join(isa, IsaCategory.isa_id == isa.id)
+        .join(IsaSignatory, IsaSignatory.isa_id == isa.id)
+        .where(
+            isa.hub_id == bindparam("hub_id"),
+            IsaSignatory.agency_id == bindparam("agency_id"),
+            isa_in_force(bindparam("today")),
+        )
+        .order_by(isa.id.desc())
+    )
+
+
 def sharing_agreements(agency_id: int, hub_id: int, today: date | None = None) -> dict[str, int]:
     """Data category → the agreement (lowest id) under which this agency may receive it in
     this hub today. One query, remembered for the rest of the request with the agreements'
@@ -224,22 +243,8 @@ def sharing_agreements(agency_id: int, hub_id: int, today: date | None = None) -
     key = (agency_id, hub_id, today)
     cache = g.setdefault("_s115_cache", {}) if has_app_context() else {}
     if key not in cache:
-        query = (
-            select(
-                IsaCategory.category,
-                InformationSharingAgreement.id,
-                InformationSharingAgreement.reference,
-            )
-            .join(InformationSharingAgreement, IsaCategory.isa_id == InformationSharingAgreement.id)
-            .join(IsaSignatory, IsaSignatory.isa_id == InformationSharingAgreement.id)
-            .where(
-                InformationSharingAgreement.hub_id == hub_id,
-                IsaSignatory.agency_id == agency_id,
-                isa_in_force(today),
-            )
-            .order_by(InformationSharingAgreement.id.desc())
-        )
-        rows = db.session.execute(query).all()
+        params = {"hub_id": hub_id, "agency_id": agency_id, "today": today}
+        rows = db.session.execute(_agreements_of_agency(), params).all()
         cache[key] = {c: i for c, i, _ in rows}  # lowest id wins
         if has_app_context():
             g.setdefault("_isa_references", {}).update({i: ref for _, i, ref in rows})
@@ -264,9 +269,18 @@ def active_member_agency_ids(case_id: int) -> Select:
     )
 
 
+@cache
+def _membership_of_agency() -> Select:
+    return (
+        active_member_agency_ids(bindparam("case_id"))
+        .where(CaseMembership.agency_id == bindparam("agency_id"))
+        .limit(1)
+    )
+
+
 def is_case_member(agency_id: int, case_id: int) -> bool:
-    query = active_member_agency_ids(case_id).where(CaseMembership.agency_id == agency_id)
-    return db.session.execute(query.limit(1)).first() is not None
+    params = {"case_id": case_id, "agency_id": agency_id}
+    return db.session.execute(_membership_of_agency(), params).first() is not None
 
 
 def _membership_clause(agency_id: int):
@@ -647,26 +661,37 @@ def can_sign_evaluation(user, case: Case) -> bool:
     return can_supervise_case(user, case) and can_read_working_records(user, case, Action.WRITE)
 
 
-def visible_activity(user, model, case: Case) -> Select:
-    """SQL: the case's activity entries this user may see. Entries about case data (no
-    category) need access to the case; entries about a personal record carry its category
-    and restriction and pass rules 2 and 3 exactly as the record does."""
+def visible_activity(user, case: Case) -> tuple[ColumnElement[bool], dict]:
+    """SQL: the case's activity entries this user may see, as a condition and the values of
+    its parameters. Entries about case data (no category) need access to the case; entries
+    about a personal record carry its category and restriction and pass rules 2 and 3 exactly
+    as the record does. The condition is built once (every case page shows the feed)."""
     if not can_work_case(user, case):
-        return select(model).where(false())
+        return false(), {}
     categories = sorted(shared_categories(user.agency_id, case.hub_id))
-    return select(model).where(
-        model.case_id == case.id,
+    return _visible_activity(), {
+        "case_id": case.id,
+        "categories": categories,
+        "agency_id": user.agency_id,
+    }
+
+
+@cache
+def _visible_activity() -> ColumnElement[bool]:
+    agency_id = bindparam("agency_id")
+    return and_(
+        Activity.case_id == bindparam("case_id"),
         or_(
-            model.category.is_(None),
+            Activity.category.is_(None),
             and_(
-                model.category.in_(categories),
+                Activity.category.in_(bindparam("categories", expanding=True)),
                 or_(
-                    model.restricted.is_(False),
-                    model.agency_id == user.agency_id,
+                    Activity.restricted.is_(False),
+                    Activity.agency_id == agency_id,
                     exists().where(
-                        RecordRestriction.record_type == model.record_type,
-                        RecordRestriction.record_id == model.record_id,
-                        RecordRestriction.agency_id == user.agency_id,
+                        RecordRestriction.record_type == Activity.record_type,
+                        RecordRestriction.record_id == Activity.record_id,
+                        RecordRestriction.agency_id == agency_id,
                     ),
                 ),
             ),

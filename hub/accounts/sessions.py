@@ -11,10 +11,11 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
 from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user, logout_user
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from hub import audit
@@ -126,21 +127,26 @@ class Check:
     outcome: str  # "live", "idle", "expired", "ended" or "missing"
 
 
+@cache
+def _session_by_token() -> Select:
+    """The session, its person, their roles and their agency's hubs, in one query: every page
+    asks about them (the menu, the page's policy), and one query is cheaper than the three
+    that loading each in turn would take. Built once (every request runs it)."""
+    person = joinedload(UserSession.user)
+    return (
+        select(UserSession)
+        .where(UserSession.token_hash == bindparam("token_hash"))
+        .options(
+            person.joinedload(User.roles),
+            person.joinedload(User.agency).joinedload(Agency.hubs),
+        )
+    )
+
+
 def check(token: str) -> Check:
     """Whether a session token still works now; ends a session found idle or too old."""
-    # The person, their roles and their agency's hubs come with the session in one query:
-    # every page asks about them (the menu, the page's policy), and one query is cheaper
-    # than the three that loading each in turn would take.
-    person = joinedload(UserSession.user)
     row = (
-        db.session.execute(
-            select(UserSession)
-            .where(UserSession.token_hash == _hash(token))
-            .options(
-                person.joinedload(User.roles),
-                person.joinedload(User.agency).joinedload(Agency.hubs),
-            )
-        )
+        db.session.execute(_session_by_token(), {"token_hash": _hash(token)})
         .unique()
         .scalar_one_or_none()
     )

@@ -5,7 +5,9 @@ filters through hub.permissions.visible_activity), an in-app Notification and an
 follower whose agency is still a member. Notices name the case reference and the kind of update,
 never any personal data: the email is a link."""
 
-from sqlalchemy import select
+from functools import cache
+
+from sqlalchemy import Select, bindparam, select
 
 from hub.core import mail
 from hub.core.timeutil import utcnow
@@ -101,10 +103,15 @@ def unfollow(case: Case, user) -> None:
 
 
 def is_following(case: Case, user) -> bool:
-    query = select(CaseFollow.id).where(
-        CaseFollow.case_id == case.id, CaseFollow.user_id == user.id
+    params = {"case_id": case.id, "user_id": user.id}
+    return db.session.execute(_follow_of(), params).first() is not None
+
+
+@cache
+def _follow_of() -> Select:
+    return select(CaseFollow.id).where(
+        CaseFollow.case_id == bindparam("case_id"), CaseFollow.user_id == bindparam("user_id")
     )
-    return db.session.execute(query).first() is not None
 
 
 def followers_to_notify(case: Case, actor) -> list[User]:

@@ -4,9 +4,10 @@ conferences add and remove agencies through here, after checking the request. Au
 callers commit."""
 
 from datetime import datetime
+from functools import cache
 
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from hub import audit
@@ -22,13 +23,18 @@ def member_ids(case: Case) -> set[int]:
 
 
 def member_agencies(case: Case) -> list[Agency]:
-    query = (
+    return list(db.session.execute(_member_agencies(), {"case_id": case.id}).scalars())
+
+
+@cache
+def _member_agencies() -> Select:
+    """Built once: the overview and actions tabs of every case ask it."""
+    return (
         select(Agency)
         .join(CaseMembership, CaseMembership.agency_id == Agency.id)
-        .where(CaseMembership.case_id == case.id, CaseMembership.removed_at.is_(None))
+        .where(CaseMembership.case_id == bindparam("case_id"), CaseMembership.removed_at.is_(None))
         .order_by(Agency.name)
     )
-    return list(db.session.execute(query).scalars())
 
 
 def add_member(

@@ -1,8 +1,10 @@
 """The problem-solving plan (OSARA) and its sign-off (the evaluation: hub.casework.evaluations).
 Every save keeps a revision; stale saves are refused. Audited; callers commit."""
 
+from functools import cache
+
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from hub import audit
 from hub import permissions as perm
@@ -31,7 +33,12 @@ PLAN_LABELS = {
 
 
 def plan_of(case: Case) -> Plan | None:
-    return db.session.execute(select(Plan).where(Plan.case_id == case.id)).scalar_one_or_none()
+    return db.session.execute(_plan_of_case(), {"case_id": case.id}).scalar_one_or_none()
+
+
+@cache
+def _plan_of_case() -> Select:
+    return select(Plan).where(Plan.case_id == bindparam("case_id"))
 
 
 def save_plan(case: Case, data: dict, *, actor) -> Plan:

@@ -4,9 +4,10 @@ number of statements per tab, however large the case or the hub."""
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from types import SimpleNamespace
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.orm import aliased, joinedload, lazyload
 
 from hub import permissions as perm
@@ -48,22 +49,10 @@ class FeedItem:
 def feed(user, case: Case, *, limit: int = FEED_SIZE, before_id: int | None = None):
     """The newest activity entries this user may see, each with a note's text when the entry
     is a note (the note passes the same rule as its entry)."""
-    actor = aliased(User)
-    query = (
-        perm.visible_activity(user, Activity, case)
-        .add_columns(actor.name, Agency.name, CaseNote)
-        .outerjoin(actor, actor.id == Activity.actor_id)
-        .outerjoin(Agency, Agency.id == Activity.agency_id)
-        .outerjoin(
-            CaseNote,
-            and_(Activity.record_type == CaseNote.record_type, CaseNote.id == Activity.record_id),
-        )
-        .order_by(Activity.id.desc())
-        .limit(limit)
-    )
-    if before_id is not None:
-        query = query.where(Activity.id < before_id)
-    items = [FeedItem(*row) for row in db.session.execute(query)]
+    visible, params = perm.visible_activity(user, case)
+    params = {**params, "limit": limit, "before_id": before_id}
+    rows = db.session.execute(_feed(visible, before=before_id is not None), params)
+    items = [FeedItem(*row) for row in rows]
     shown = [
         SimpleNamespace(
             id=i.activity.record_id,
@@ -78,10 +67,35 @@ def feed(user, case: Case, *, limit: int = FEED_SIZE, before_id: int | None = No
     return items
 
 
+@cache
+def _feed(visible, *, before: bool) -> Select:
+    """The feed's query around the permission module's condition, built once for each (the
+    condition is itself built once, or is false() for someone without access)."""
+    actor = aliased(User)
+    query = (
+        select(Activity, actor.name, Agency.name, CaseNote)
+        .where(visible)
+        .outerjoin(actor, actor.id == Activity.actor_id)
+        .outerjoin(Agency, Agency.id == Activity.agency_id)
+        .outerjoin(
+            CaseNote,
+            and_(Activity.record_type == CaseNote.record_type, CaseNote.id == Activity.record_id),
+        )
+        .order_by(Activity.id.desc())
+        .limit(bindparam("limit"))
+    )
+    return query.where(Activity.id < bindparam("before_id")) if before else query
+
+
 def feed_marker(user, case: Case) -> int:
     """The newest entry this user may see: pollers compare it to know whether to refresh."""
-    query = perm.visible_activity(user, Activity, case).with_only_columns(func.max(Activity.id))
-    return db.session.execute(query).scalar() or 0
+    visible, params = perm.visible_activity(user, case)
+    return db.session.execute(_newest_visible(visible), params).scalar() or 0
+
+
+@cache
+def _newest_visible(visible) -> Select:
+    return select(func.max(Activity.id)).where(visible)
 
 
 def assessments(user, case: Case) -> list[RiskAssessment]:
@@ -99,13 +113,19 @@ def assessments(user, case: Case) -> list[RiskAssessment]:
 def reassessment_due(case: Case) -> date | None:
     """When the next risk assessment is due: set by the latest signed assessment (whoever may
     see it, the date itself is not personal)."""
-    query = (
+    return db.session.execute(_next_reassessment(), {"case_id": case.id}).scalar()
+
+
+@cache
+def _next_reassessment() -> Select:
+    return (
         select(RiskAssessment.next_due_on)
-        .where(RiskAssessment.case_id == case.id, RiskAssessment.signed_at.is_not(None))
+        .where(
+            RiskAssessment.case_id == bindparam("case_id"), RiskAssessment.signed_at.is_not(None)
+        )
         .order_by(RiskAssessment.signed_at.desc(), RiskAssessment.id.desc())
         .limit(1)
     )
-    return db.session.execute(query).scalar()
 
 
 def actions(user, case: Case) -> list[CaseAction] | None:
@@ -131,19 +151,24 @@ def next_action(user, case: Case) -> tuple[CaseAction | None, bool]:
     may read actions at all (working records: hub.permissions). Reading it is audited."""
     if not perm.can_read_working_records(user, case):
         return None, False
-    query = (
-        select(CaseAction)
-        .where(CaseAction.case_id == case.id, CaseAction.status == "open")
-        .options(joinedload(CaseAction.agency))
-        .order_by(CaseAction.due_on.is_(None), CaseAction.due_on, CaseAction.id)
-        .limit(1)
-    )
-    action = db.session.execute(query).scalar()
+    action = db.session.execute(_next_action(), {"case_id": case.id}).scalar()
     if action is not None:
         perm.working_records_read(
             user, case.hub_id, what="next action", records={"case_action": [action.id]}, case=case
         )
     return action, True
+
+
+@cache
+def _next_action() -> Select:
+    """Built once: the header of every case page asks it."""
+    return (
+        select(CaseAction)
+        .where(CaseAction.case_id == bindparam("case_id"), CaseAction.status == "open")
+        .options(joinedload(CaseAction.agency))
+        .order_by(CaseAction.due_on.is_(None), CaseAction.due_on, CaseAction.id)
+        .limit(1)
+    )
 
 
 def soonest_open(actions: list[CaseAction]) -> CaseAction | None:
@@ -216,25 +241,34 @@ def lead_conference(case: Case) -> Conference | None:
 
 
 def _open_action_counts(case: Case) -> tuple[int, int]:
-    query = select(
+    params = {"case_id": case.id, "today": today()}
+    return tuple(db.session.execute(_action_counts(), params).one())
+
+
+@cache
+def _action_counts() -> Select:
+    return select(
         func.count(CaseAction.id),
-        func.count(CaseAction.id).filter(CaseAction.due_on < today()),
-    ).where(CaseAction.case_id == case.id, CaseAction.status == "open")
-    return tuple(db.session.execute(query).one())
+        func.count(CaseAction.id).filter(CaseAction.due_on < bindparam("today")),
+    ).where(CaseAction.case_id == bindparam("case_id"), CaseAction.status == "open")
 
 
 def spoc_candidates(case: Case) -> list[User]:
     """People of the case's member agencies (SPoCs and lead officers come from them)."""
-    query = (
+    return list(db.session.execute(_member_people(), {"case_id": case.id}).scalars())
+
+
+@cache
+def _member_people() -> Select:
+    return (
         select(User)
         .where(
-            User.agency_id.in_(perm.active_member_agency_ids(case.id)),
+            User.agency_id.in_(perm.active_member_agency_ids(bindparam("case_id"))),
             User.is_active_account.is_(True),
         )
         .options(lazyload(User.roles))  # names and agencies only: their roles are not shown
         .order_by(User.name)
     )
-    return list(db.session.execute(query).scalars())
 
 
 def referrals(user, case: Case) -> list[tuple]:

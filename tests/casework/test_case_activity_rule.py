@@ -23,8 +23,9 @@ def setup(world):
 
 def visible(user, case):
     perm.g.pop("_casework_access", None)
-    query = perm.visible_activity(user, Activity, case)
-    return {a.summary for a in db.session.execute(query).scalars()}
+    condition, params = perm.visible_activity(user, case)
+    query = select(Activity).where(condition)
+    return {a.summary for a in db.session.execute(query, params).scalars()}
 
 
 def test_feed_entries_follow_their_records(app, ctx, world):
