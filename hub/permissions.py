@@ -13,7 +13,18 @@ from typing import NoReturn
 
 from flask import abort, current_app, g, has_app_context, request
 from flask_login import current_user
-from sqlalchemy import ColumnElement, Select, and_, bindparam, event, exists, false, or_, select
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    event,
+    exists,
+    false,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
@@ -349,15 +360,56 @@ def _case_record_clause(user, model: type[PersonalRecord], hub: Hub, action: Act
     categories = shared_categories(user.agency_id, hub.id) if user.is_authenticated else set()
     if not (is_in_hub(user, hub) and role_allows(user, hub.id, action) and categories):
         return false()
+    return _records_rule(model, user.agency_id, sorted(categories))
+
+
+def _records_rule(model: type[PersonalRecord], agency_id, categories):
+    """Rules 2 to 4 for records of `model`: the agency is a member of the record's case, its
+    agreements cover the record's category, and a restricted record is shared with it.
+    `agency_id` and `categories` are values, or bind parameters (case_records)."""
     return and_(
         exists().where(
             CaseMembership.case_id == model.case_id,
-            CaseMembership.agency_id == user.agency_id,
+            CaseMembership.agency_id == agency_id,
             CaseMembership.removed_at.is_(None),
         ),
-        model.category.in_(sorted(categories)),
-        _restriction_clause(model, user.agency_id),
+        model.category.in_(categories),
+        _restriction_clause(model, agency_id),
     )
+
+
+def case_records(model: type[PersonalRecord]) -> Select:
+    """visible_records for the records of one case, as a statement built once per model (a
+    case page runs it on every view): run it with case_records_params(). Callers build their
+    own (ordered, with options) on top of it once too."""
+    return _case_records(model)
+
+
+@cache
+def _case_records(model: type[PersonalRecord]) -> Select:
+    return (
+        select(model)
+        .join(Case, Case.id == model.case_id)
+        .where(
+            model.case_id == bindparam("case_id"),
+            Case.hub_id == bindparam("hub_id"),
+            bindparam("allowed", type_=Boolean),  # rule 1 and the role, decided in Python
+            _records_rule(model, bindparam("agency_id"), bindparam("categories", expanding=True)),
+        )
+    )
+
+
+def case_records_params(user, case: Case, action: Action = Action.READ) -> dict:
+    """The values for a case_records() statement: what this user may see of the case."""
+    hub = case.hub
+    categories = shared_categories(user.agency_id, hub.id) if user.is_authenticated else set()
+    return {
+        "case_id": case.id,
+        "hub_id": hub.id,
+        "allowed": is_in_hub(user, hub) and role_allows(user, hub.id, action) and bool(categories),
+        "agency_id": getattr(user, "agency_id", None),
+        "categories": sorted(categories),
+    }
 
 
 def can_see_record(user, record: PersonalRecord, case: Case, action: Action = Action.READ) -> bool:

@@ -185,6 +185,30 @@ OPEN_CASES = (
     .limit(5)
 )
 
+CASE_PLACES = select(Incident.place_key, Incident.cell).where(
+    Incident.case_id == bindparam("case_id"),
+    (Incident.place_key.is_not(None)) | (Incident.cell.is_not(None)),
+)
+_AT_PLACES = or_(
+    Incident.place_key.in_(bindparam("keys", expanding=True)),
+    Incident.cell.in_(bindparam("cells", expanding=True)),
+)
+PLACE_COUNTS = select(
+    *[
+        select(func.count())
+        .where(
+            Incident.hub_id == bindparam("hub_id"),
+            _AT_PLACES,
+            Incident.occurred_on >= bindparam(f"since_{days}"),
+            Incident.occurred_on <= bindparam("today"),
+        )
+        .scalar_subquery()
+        .label(f"place_{days}")
+        for days in WINDOWS
+    ],
+    *_context_columns(bindparam("hub_id"), bindparam("cells", expanding=True)),
+)
+
 
 def counts_params(hub_id: int, keys: MatchKeys, today: date, review_window_days: int = 183):
     since = {f"since_{days}": today - timedelta(days=days) for days in WINDOWS}
@@ -220,37 +244,12 @@ def place_history(hub_id: int, case_id: int, today: date) -> dict:
     """The place history of a case: the hub's incidents at its places (the same address, or
     the same ~50 m cell or one beside it) in each window, and police.uk ASB around them. Two
     statements, whatever the history's size."""
-    places = db.session.execute(
-        select(Incident.place_key, Incident.cell).where(
-            Incident.case_id == case_id,
-            (Incident.place_key.is_not(None)) | (Incident.cell.is_not(None)),
-        )
-    ).all()
+    places = db.session.execute(CASE_PLACES, {"case_id": case_id}).all()
     keys = sorted({k for k, _ in places if k}) or [NONE]
     cells = sorted({n for _, c in places if c for n in neighbours(c)}) or [NONE]
-    since = {days: today - timedelta(days=days) for days in WINDOWS}
-    place = or_(Incident.place_key.in_(keys), Incident.cell.in_(cells))
-    row = (
-        db.session.execute(
-            select(
-                *[
-                    select(func.count())
-                    .where(
-                        Incident.hub_id == hub_id,
-                        place,
-                        Incident.occurred_on >= since[days],
-                        Incident.occurred_on <= today,
-                    )
-                    .scalar_subquery()
-                    .label(f"place_{days}")
-                    for days in WINDOWS
-                ],
-                *_context_columns(hub_id, cells),
-            )
-        )
-        .mappings()
-        .one()
-    )
+    since = {f"since_{days}": today - timedelta(days=days) for days in WINDOWS}
+    params = {"hub_id": hub_id, "keys": keys, "cells": cells, "today": today, **since}
+    row = db.session.execute(PLACE_COUNTS, params).mappings().one()
     return {
         "place": {str(days): int(row[f"place_{days}"]) for days in WINDOWS},
         "police_uk": context_dict(row),

@@ -6,8 +6,10 @@ hub.permissions and is audited, and a download of another agency's file is a dis
 Callers commit; a caller whose commit fails calls discard() so no file outlives its record."""
 
 import hashlib
+from functools import cache
 
 from marshmallow import ValidationError
+from sqlalchemy import Select
 from sqlalchemy.orm import joinedload
 
 from hub import audit
@@ -115,12 +117,16 @@ def download(case: Case, item: Evidence, *, actor) -> bytes:
 def listing(user, case: Case) -> list[Evidence]:
     """The case's evidence this user may see, newest first (one query); the list shows kinds,
     names and descriptions, so reading it is audited like any record."""
-    query = (
-        perm.visible_records(user, Evidence, case.hub)
-        .where(Evidence.case_id == case.id)
+    params = perm.case_records_params(user, case)
+    rows = list(db.session.execute(_case_evidence(), params).unique().scalars())
+    perm.record_read(user, case, rows, what="evidence")
+    return rows
+
+
+@cache
+def _case_evidence() -> Select:
+    return (
+        perm.case_records(Evidence)
         .options(joinedload(Evidence.agency))
         .order_by(Evidence.uploaded_at.desc(), Evidence.id.desc())
     )
-    rows = list(db.session.execute(query).unique().scalars())
-    perm.record_read(user, case, rows, what="evidence")
-    return rows

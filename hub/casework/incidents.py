@@ -9,9 +9,10 @@ callers commit."""
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 
 from marshmallow import ValidationError
-from sqlalchemy import and_, func, insert, select
+from sqlalchemy import Select, and_, bindparam, func, insert, select
 from sqlalchemy import case as when
 
 from hub import audit
@@ -181,13 +182,9 @@ class CaseHistory:
         return bool(self.review_reasons)
 
 
-def case_history(case: Case, today: date) -> CaseHistory:
-    """One statement, whatever the history's size. Each referral and each logged incident
-    counts once, however many victim/subject rows it has in the history."""
-    rule = scores.hub_ruleset(case.hub_id).case_review
-    since = {days: today - timedelta(days=days) for days in WINDOWS}
-    review_since = today - timedelta(days=rule.window_days)
-    earliest = min([*since.values(), review_since])
+@cache
+def _history_counts() -> Select:
+    """case_history's statement, built once (the referrals tab of every case runs it)."""
 
     def distinct(*conditions):
         # An incident is a referral's or a logged one: count each id once, in its own space.
@@ -197,17 +194,30 @@ def case_history(case: Case, today: date) -> CaseHistory:
         )
         return referred + logged
 
-    row = db.session.execute(
-        select(
-            *[distinct(Incident.occurred_on >= since[d]).label(f"w{d}") for d in WINDOWS],
-            distinct(Incident.occurred_on >= review_since).label("review"),
-            distinct(Incident.occurred_on >= review_since, Incident.hate.is_(True)).label("hate"),
-        ).where(
-            Incident.case_id == case.id,
-            Incident.occurred_on >= earliest,
-            Incident.occurred_on <= today,
-        )
-    ).one()
+    review_since = bindparam("review_since")
+    return select(
+        *[
+            distinct(Incident.occurred_on >= bindparam(f"since_{d}")).label(f"w{d}")
+            for d in WINDOWS
+        ],
+        distinct(Incident.occurred_on >= review_since).label("review"),
+        distinct(Incident.occurred_on >= review_since, Incident.hate.is_(True)).label("hate"),
+    ).where(
+        Incident.case_id == bindparam("case_id"),
+        Incident.occurred_on >= bindparam("earliest"),
+        Incident.occurred_on <= bindparam("today"),
+    )
+
+
+def case_history(case: Case, today: date) -> CaseHistory:
+    """One statement, whatever the history's size. Each referral and each logged incident
+    counts once, however many victim/subject rows it has in the history."""
+    rule = scores.hub_ruleset(case.hub_id).case_review
+    since = {f"since_{days}": today - timedelta(days=days) for days in WINDOWS}
+    review_since = today - timedelta(days=rule.window_days)
+    earliest = min([*since.values(), review_since])
+    params = {"case_id": case.id, "today": today, "review_since": review_since, **since}
+    row = db.session.execute(_history_counts(), params | {"earliest": earliest}).one()
     reasons = []
     if row.review >= rule.complaints:
         reasons.append(

@@ -10,9 +10,10 @@ commit."""
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from hub import audit
 from hub import permissions as perm
@@ -232,15 +233,15 @@ def write_letter(case: Case, data: dict, *, actor) -> Letter:
 
 def listing(user, case: Case) -> list[Letter]:
     """The case's letters this user may see, newest first (one query), audited."""
-    rows = list(
-        db.session.execute(
-            perm.visible_records(user, Letter, case.hub)
-            .where(Letter.case_id == case.id)
-            .order_by(Letter.id.desc())
-        ).scalars()
-    )
+    params = perm.case_records_params(user, case)
+    rows = list(db.session.execute(_case_letters(), params).scalars())
     perm.record_read(user, case, rows, what="letters")
     return rows
+
+
+@cache
+def _case_letters() -> Select:
+    return perm.case_records(Letter).order_by(Letter.id.desc())
 
 
 def letter_date_text(day: date) -> str:

@@ -7,7 +7,7 @@ scoring/ is the engine (pure Python); this finds what the engine needs for one h
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from hub.extensions import db
 from hub.models import ConferenceSlot as HubConferenceSlot
@@ -62,6 +62,7 @@ def hub_ruleset(hub_id: int) -> Ruleset:
 
 
 def _settings(hub_id: int) -> HubScoringSettings | None:
-    return db.session.execute(
-        select(HubScoringSettings).where(HubScoringSettings.hub_id == hub_id)
-    ).scalar_one_or_none()
+    return db.session.execute(_SETTINGS, {"hub_id": hub_id}).scalar_one_or_none()
+
+
+_SETTINGS = select(HubScoringSettings).where(HubScoringSettings.hub_id == bindparam("hub_id"))

@@ -99,15 +99,19 @@ def _newest_visible(visible) -> Select:
 
 
 def assessments(user, case: Case) -> list[RiskAssessment]:
-    query = (
-        perm.visible_records(user, RiskAssessment, case.hub)
-        .where(RiskAssessment.case_id == case.id)
+    params = perm.case_records_params(user, case)
+    rows = list(db.session.execute(_case_assessments(), params).unique().scalars())
+    perm.record_read(user, case, rows, what="risk assessments")
+    return rows
+
+
+@cache
+def _case_assessments() -> Select:
+    return (
+        perm.case_records(RiskAssessment)
         .options(joinedload(RiskAssessment.assessor).lazyload(User.roles))
         .order_by(RiskAssessment.assessed_at, RiskAssessment.id)
     )
-    rows = list(db.session.execute(query).unique().scalars())
-    perm.record_read(user, case, rows, what="risk assessments")
-    return rows
 
 
 def reassessment_due(case: Case) -> date | None:
@@ -180,15 +184,19 @@ def soonest_open(actions: list[CaseAction]) -> CaseAction | None:
 
 
 def interventions(user, case: Case) -> list[Intervention]:
-    query = (
-        perm.visible_records(user, Intervention, case.hub)
-        .where(Intervention.case_id == case.id)
+    params = perm.case_records_params(user, case)
+    rows = list(db.session.execute(_case_interventions(), params).unique().scalars())
+    perm.record_read(user, case, rows, what="interventions and powers")
+    return rows
+
+
+@cache
+def _case_interventions() -> Select:
+    return (
+        perm.case_records(Intervention)
         .options(joinedload(Intervention.issuing_agency))
         .order_by(Intervention.served_on.desc(), Intervention.id.desc())
     )
-    rows = list(db.session.execute(query).unique().scalars())
-    perm.record_read(user, case, rows, what="interventions and powers")
-    return rows
 
 
 def plan_view(user, case: Case):
@@ -274,23 +282,9 @@ def _member_people() -> Select:
 def referrals(user, case: Case) -> list[tuple]:
     """The case's referrals as a timeline, oldest first, each with the people named in it
     that the user may see: (referral, [people]). Two queries, however many referrals."""
-    rows = list(
-        db.session.execute(
-            perm.visible_records(user, Referral, case.hub)
-            .where(Referral.case_id == case.id)
-            .options(joinedload(Referral.agency))
-            .order_by(Referral.submitted_at, Referral.id)
-        )
-        .unique()
-        .scalars()
-    )
-    people = list(
-        db.session.execute(
-            perm.visible_records(user, ReferralPerson, case.hub)
-            .where(ReferralPerson.case_id == case.id)
-            .order_by(ReferralPerson.referral_id, ReferralPerson.position)
-        ).scalars()
-    )
+    params = perm.case_records_params(user, case)
+    rows = list(db.session.execute(_case_referrals(), params).unique().scalars())
+    people = list(db.session.execute(_case_referral_people(), params).scalars())
     perm.record_read(user, case, rows + people, what="referrals and incidents")
     by_referral: dict[int, list] = {}
     for person in people:
@@ -298,15 +292,35 @@ def referrals(user, case: Case) -> list[tuple]:
     return [(r, by_referral.get(r.id, [])) for r in rows]
 
 
+@cache
+def _case_referrals() -> Select:
+    return (
+        perm.case_records(Referral)
+        .options(joinedload(Referral.agency))
+        .order_by(Referral.submitted_at, Referral.id)
+    )
+
+
+@cache
+def _case_referral_people() -> Select:
+    return perm.case_records(ReferralPerson).order_by(
+        ReferralPerson.referral_id, ReferralPerson.position
+    )
+
+
 def incidents(user, case: Case) -> list[CaseIncident]:
     """The incidents logged on the case that this user may see, newest first (one query);
     reading them is audited and disclosed like any record."""
-    query = (
-        perm.visible_records(user, CaseIncident, case.hub)
-        .where(CaseIncident.case_id == case.id)
+    params = perm.case_records_params(user, case)
+    rows = list(db.session.execute(_case_incidents(), params).unique().scalars())
+    perm.record_read(user, case, rows, what="incidents")
+    return rows
+
+
+@cache
+def _case_incidents() -> Select:
+    return (
+        perm.case_records(CaseIncident)
         .options(joinedload(CaseIncident.agency))
         .order_by(CaseIncident.occurred_on.desc(), CaseIncident.id.desc())
     )
-    rows = list(db.session.execute(query).unique().scalars())
-    perm.record_read(user, case, rows, what="incidents")
-    return rows

@@ -26,6 +26,12 @@ def visible_notes(u, hub):
     return set(db.session.execute(perm.visible_records(u, CaseNote, hub)).scalars())
 
 
+def case_notes(u, case):
+    """The case pages' built-once form of the same rule (perm.case_records)."""
+    query, params = perm.case_records(CaseNote), perm.case_records_params(u, case)
+    return set(db.session.execute(query, params).scalars())
+
+
 def test_member_with_isa_sees_notes_non_member_does_not(app, ctx, world):
     hub, council, police, housing, user = setup(world)
     make_isa(hub, [council, police, housing], ALL)
@@ -80,6 +86,8 @@ def test_role_must_allow_the_action(app, ctx, world):
     make_note(case, council, user["referrer"])
     assert visible_notes(user["analyst"], hub) == set()  # police analyst: no personal data
     assert visible_notes(user["referrer"], hub) == set()  # referrer role: not case data
+    assert case_notes(user["analyst"], case) == case_notes(user["referrer"], case) == set()
+    assert len(case_notes(user["coordinator"], case)) == 1
     export = perm.cases_with_access(user["coordinator"], hub, perm.Action.EXPORT)
     assert db.session.execute(export).scalars().all() == [case]
     export = perm.cases_with_access(user["spoc"], hub, perm.Action.EXPORT)
@@ -117,6 +125,9 @@ def test_sql_and_one_by_one_agree(app, ctx, world):
             if perm.can_see_record(u, n, next(c for c in cases if c.id == n.case_id))
         }
         assert in_sql == one_by_one, u.email
+        # The case pages' form of the rule agrees too, case by case.
+        for case in cases:
+            assert case_notes(u, case) == {n for n in in_sql if n.case_id == case.id}, u.email
         all_notes = set(db.session.execute(select(CaseNote)).scalars())
         assert in_sql <= all_notes
 
