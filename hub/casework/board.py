@@ -4,6 +4,7 @@ the queries are a fixed handful per page, however many cases the hub has."""
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 from sqlalchemy import and_, exists, func, or_, select, union_all
 from sqlalchemy import case as sql_case
@@ -165,7 +166,7 @@ class Card:
     def band_label(self) -> str:
         return Band(self.band).label
 
-    @property
+    @cached_property  # asked twice a card (its line, and whether its deadline is missed)
     def next_conference(self):
         """When the case is next heard: its place on an upcoming agenda, else the date set on
         the case, whichever comes first (a date set on the case that has passed is ignored)."""

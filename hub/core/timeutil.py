@@ -2,6 +2,7 @@
 utcnow() so tests can move it with time-machine."""
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
@@ -20,8 +21,10 @@ def local(value: datetime | None) -> datetime | None:
     return None if value is None else as_utc(value).astimezone(LONDON)
 
 
+@lru_cache(maxsize=4096)
 def format_local(value: datetime | None, fmt: str = "%-d %B %Y at %-I:%M%p") -> str:
-    """'4 December 2026 at 4:05pm', the GOV.UK style for dates and times."""
+    """'4 December 2026 at 4:05pm', the GOV.UK style for dates and times. Remembered: a page
+    shows the same few times over and over (a board's 125 cards, a conference's date)."""
     if value is None:
         return ""
     text = local(value).strftime(fmt)
