@@ -105,7 +105,8 @@ def init_app(app: Flask) -> None:
             h.setdefault("Cache-Control", "no-store")
         if "request_id" in g:
             h["X-Request-ID"] = g.request_id
-            _log_request(response)
+            if request_log.isEnabledFor(logging.INFO):
+                _log_request(response)
         return response
 
 
