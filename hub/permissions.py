@@ -309,6 +309,19 @@ def board_cases(user, hub: Hub) -> Select:
     return select(Case).where(Case.hub_id == hub.id)
 
 
+@cache
+def board_cases_query() -> Select:
+    """board_cases as a statement built once (the board is read every few seconds by
+    everyone in the hub): run it, or what is built on it, with board_params()."""
+    return select(Case).where(
+        Case.hub_id == bindparam("hub_id"), bindparam("in_hub", type_=Boolean)
+    )
+
+
+def board_params(user, hub: Hub) -> dict:
+    return {"hub_id": hub.id, "in_hub": is_in_hub(user, hub)}
+
+
 def cases_with_access(user, hub: Hub, action: Action = Action.READ) -> Select:
     """Cases whose personal data (in some category) the user may reach for `action`: rules
     1, 2 (some category) and 4, in SQL. Records inside still pass visible_records()."""

@@ -4,16 +4,16 @@ the queries are a fixed handful per page, however many cases the hub has."""
 
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
+from functools import cache, cached_property
 
-from sqlalchemy import and_, exists, func, or_, select, union_all
+from sqlalchemy import Select, and_, bindparam, exists, func, or_, select, union_all
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import aliased
 
 from hub import permissions as perm
 from hub.casework.schemas import BoardFilters
 from hub.casework.stages import ORDER
-from hub.core.database import among
+from hub.core.database import among, dialect_name
 from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
 from hub.models import (
@@ -102,42 +102,121 @@ def _overdue_action_exists(now: date):
     )
 
 
-def _filtered(user, hub, f: dict):
-    query = perm.board_cases(user, hub)
-    now = today()
-    if f["band"]:
-        query = query.where(Case.band == f["band"])
-    if f["lead"]:
-        query = query.where(Case.lead_agency_id == f["lead"])
-    if f["mine"]:
+# The board is read every few seconds by everyone in the hub, so its statements are built
+# once for each shape of filters (which are set, the order, one stage or all) and their values
+# bound at each read: building and keying them afresh cost more than running them.
+FILTERS = ("band", "lead", "mine", "my_actions", "overdue")
+
+
+def _filtered(shape: tuple[str, ...]) -> Select:
+    """The hub's cards (hub.permissions.board_cases_query) narrowed by the filters named."""
+    query = perm.board_cases_query()
+    today_ = bindparam("today")
+    if "band" in shape:
+        query = query.where(Case.band == bindparam("band"))
+    if "lead" in shape:
+        query = query.where(Case.lead_agency_id == bindparam("lead"))
+    if "mine" in shape:
         query = query.where(
             exists().where(
                 CaseMembership.case_id == Case.id,
-                CaseMembership.agency_id == user.agency_id,
+                CaseMembership.agency_id == bindparam("agency_id"),
                 CaseMembership.removed_at.is_(None),
             )
         )
-    if f["my_actions"]:
+    if "my_actions" in shape:
         query = query.where(
             exists().where(
                 CaseAction.case_id == Case.id,
-                CaseAction.owner_id == user.id,
+                CaseAction.owner_id == bindparam("user_id"),
                 CaseAction.status == "open",
             )
         )
-    if f["overdue"]:
+    if "overdue" in shape:
         query = query.where(
             or_(
-                _overdue_action_exists(now),
-                Case.next_review_on < now,
-                _latest_reassessment_due() < now,
+                _overdue_action_exists(today_),
+                Case.next_review_on < today_,
+                _latest_reassessment_due() < today_,
             )
         )
     return query
 
 
-def _order(f: dict):
-    if f["sort"] == "reference":
+def _card_columns() -> list:
+    member = exists().where(
+        CaseMembership.case_id == Case.id,
+        CaseMembership.agency_id == bindparam("agency_id"),
+        CaseMembership.removed_at.is_(None),
+    )
+    return [
+        Case.id,
+        Case.reference,
+        Case.stage,
+        Case.band,
+        Case.version,
+        Agency.name,
+        Case.next_conference_at,
+        Case.conference_due_by,
+        member.label("member"),
+    ]
+
+
+@cache
+def _one_stage(shape: tuple[str, ...], sort: str) -> Select:
+    """One column, page by page: closed cases (and any long column) are read here. No total:
+    counting 90,000 closed cases would cost more than the page itself. The ids alone are
+    paged, then the card columns read for those: the membership check and lead agency are
+    then worked out for one page, not for every row skipped."""
+    page_ids = (
+        _filtered(shape)
+        .where(Case.stage == bindparam("stage"))
+        .with_only_columns(Case.id)
+        .order_by(*_order(sort))
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+        .subquery()
+    )
+    return (
+        select(*_card_columns())
+        .outerjoin(Agency, Agency.id == Case.lead_agency_id)
+        .where(Case.id.in_(select(page_ids.c.id)))
+        .order_by(*_order(sort))
+    )
+
+
+@cache
+def _open_stages(shape: tuple[str, ...], sort: str) -> tuple[Select, Select]:
+    """Each open stage's count, and the first COLUMN_LIMIT cards of each in one statement: a
+    UNION ALL of one small index-ordered read per stage."""
+    base = _filtered(shape)
+    counts = (
+        base.where(Case.stage.in_([s.value for s in OPEN_STAGES]))
+        .with_only_columns(Case.stage, func.count(Case.id))
+        .group_by(Case.stage)
+    )
+    firsts = [
+        select(
+            base.where(Case.stage == s.value)
+            .with_only_columns(Case.id)
+            .order_by(*_order(sort))
+            .limit(COLUMN_LIMIT)
+            .subquery()
+        )
+        for s in OPEN_STAGES
+    ]
+    ids = union_all(*firsts).subquery()
+    cards = (
+        select(*_card_columns())
+        .outerjoin(Agency, Agency.id == Case.lead_agency_id)
+        .where(Case.id.in_(select(ids.c.id)))
+        .order_by(*_order(sort))
+    )
+    return counts, cards
+
+
+def _order(sort: str):
+    if sort == "reference":
         return [Case.reference, Case.id]
     # Soonest conference deadline first; the index ix_case_board_deadline serves this order.
     return [Case.conference_due_by.asc().nulls_last(), Case.id]
@@ -219,80 +298,29 @@ class Board:
 
 def board(user, hub, f: dict) -> Board:
     """The open stages' first cards (or one stage, page by page). A fixed number of
-    statements: stage counts, the cards, and two for the cards' overdue counts."""
-    base = _filtered(user, hub, f)
-    member = exists().where(
-        CaseMembership.case_id == Case.id,
-        CaseMembership.agency_id == user.agency_id,
-        CaseMembership.removed_at.is_(None),
-    )
-    columns_sql = [
-        Case.id,
-        Case.reference,
-        Case.stage,
-        Case.band,
-        Case.version,
-        Agency.name,
-        Case.next_conference_at,
-        Case.conference_due_by,
-        member.label("member"),
-    ]
+    statements: stage counts, the cards, and three for the cards' counts and agendas."""
+    shape = tuple(name for name in FILTERS if f[name])
+    params = perm.board_params(user, hub) | {
+        "agency_id": user.agency_id,
+        "user_id": user.id,
+        "today": today(),
+        "band": f["band"],
+        "lead": f["lead"],
+    }
     page, has_next = 1, False
     if f["stage"]:
-        # One column, page by page: closed cases (and any long column) are read here. No
-        # total: counting 90,000 closed cases would cost more than the page itself.
         stages = [Stage(f["stage"])]
         page = f["page"]
-        # Page the ids alone, then read the card columns for those: the membership check
-        # and lead agency are then worked out for one page, not for every row skipped.
-        page_ids = (
-            base.where(Case.stage == f["stage"])
-            .with_only_columns(Case.id)
-            .order_by(*_order(f))
-            .limit(PAGE_SIZE + 1)
-            .offset((page - 1) * PAGE_SIZE)
-            .subquery()
-        )
-        query = (
-            select(*columns_sql)
-            .outerjoin(Agency, Agency.id == Case.lead_agency_id)
-            .where(Case.id.in_(select(page_ids.c.id)))
-            .order_by(*_order(f))
-        )
-        rows = list(db.session.execute(query))
+        paging = {"stage": f["stage"], "limit": PAGE_SIZE + 1, "offset": (page - 1) * PAGE_SIZE}
+        rows = list(db.session.execute(_one_stage(shape, f["sort"]), params | paging))
         has_next = len(rows) > PAGE_SIZE
         rows = rows[:PAGE_SIZE]
         counts = {}
     else:
         stages = OPEN_STAGES
-        open_values = [s.value for s in OPEN_STAGES]
-        counts = dict(
-            db.session.execute(
-                base.where(Case.stage.in_(open_values))
-                .with_only_columns(Case.stage, func.count(Case.id))
-                .group_by(Case.stage)
-            ).all()
-        )
-        # The first COLUMN_LIMIT cards of each open stage, in one statement: a UNION ALL of
-        # one small index-ordered read per stage.
-        firsts = [
-            select(
-                base.where(Case.stage == s.value)
-                .with_only_columns(Case.id)
-                .order_by(*_order(f))
-                .limit(COLUMN_LIMIT)
-                .subquery()
-            )
-            for s in OPEN_STAGES
-        ]
-        ids = union_all(*firsts).subquery()
-        query = (
-            select(*columns_sql)
-            .outerjoin(Agency, Agency.id == Case.lead_agency_id)
-            .where(Case.id.in_(select(ids.c.id)))
-            .order_by(*_order(f))
-        )
-        rows = list(db.session.execute(query))
+        counts_query, cards_query = _open_stages(shape, f["sort"])
+        counts = dict(db.session.execute(counts_query, params).all())
+        rows = list(db.session.execute(cards_query, params))
     cards = [Card(*row) for row in rows]
     _add_counts(cards)
     # All open stages: each column's own count (0 when empty). One stage: this page's cards.
@@ -325,9 +353,30 @@ def _add_counts(cards: list[Card]) -> None:
     for the cards shown: three statements for any number of cards."""
     if not cards:
         return
-    ids = [c.id for c in cards]
-    now = today()
     moment = utcnow()
+    params = {"ids": [c.id for c in cards], "today": today(), "moment": moment}
+    agenda_query, actions_query, extra_query = _count_queries(dialect_name())
+    agenda = {
+        row.case_id: AgendaConference(row.starts_at, row.kind, row.status)
+        for row in db.session.execute(agenda_query, params)
+    }
+    overdue_actions = dict(db.session.execute(actions_query, params).all())
+    extra = {row[0]: row[1:] for row in db.session.execute(extra_query, params).all()}
+    for card in cards:
+        reviews, spoc, agency, victim = extra.get(card.id, (0, None, None, False))
+        card.overdue_actions = overdue_actions.get(card.id, 0)
+        card.overdue_reviews = reviews
+        card.spoc = f"{spoc}, {agency}" if spoc else None
+        card.victim_without_spoc = bool(victim) and spoc is None
+        card.agenda_conference = agenda.get(card.id)
+        card.now = moment
+
+
+@cache
+def _count_queries(dialect: str) -> tuple[Select, Select, Select]:
+    """_add_counts' three statements, built once for the database's dialect (the cards' ids
+    are bound as one array on PostgreSQL)."""
+    today_ = bindparam("today")
     # Each case's first upcoming agenda place. Ranked in SQL so one row comes back per case.
     rank = (
         func.row_number()
@@ -338,56 +387,46 @@ def _add_counts(cards: list[Card]) -> None:
         select(AgendaItem.case_id, Conference.starts_at, Conference.kind, Conference.status, rank)
         .join(Conference, Conference.id == AgendaItem.conference_id)
         .where(
-            among(AgendaItem.case_id, ids),
+            among(AgendaItem.case_id, "ids", dialect),
             AgendaItem.removed.is_(False),
             Conference.status.in_(UPCOMING),
             # A live conference started earlier today still hears the case.
-            or_(Conference.starts_at >= moment, Conference.status == ConferenceStatus.LIVE.value),
+            or_(
+                Conference.starts_at >= bindparam("moment"),
+                Conference.status == ConferenceStatus.LIVE.value,
+            ),
         )
         .subquery()
     )
-    agenda = {
-        row.case_id: AgendaConference(row.starts_at, row.kind, row.status)
-        for row in db.session.execute(
-            select(
-                upcoming.c.case_id, upcoming.c.starts_at, upcoming.c.kind, upcoming.c.status
-            ).where(upcoming.c.rank == 1)
+    agenda = select(
+        upcoming.c.case_id, upcoming.c.starts_at, upcoming.c.kind, upcoming.c.status
+    ).where(upcoming.c.rank == 1)
+    overdue_actions = (
+        select(CaseAction.case_id, func.count(CaseAction.id))
+        .where(
+            among(CaseAction.case_id, "ids", dialect),
+            CaseAction.status == "open",
+            CaseAction.due_on < today_,
         )
-    }
-    overdue_actions = dict(
-        db.session.execute(
-            select(CaseAction.case_id, func.count(CaseAction.id))
-            .where(
-                among(CaseAction.case_id, ids), CaseAction.status == "open", CaseAction.due_on < now
-            )
-            .group_by(CaseAction.case_id)
-        ).all()
+        .group_by(CaseAction.case_id)
     )
     # In the same statement: the SPoC (name and agency), and whether the case has a victim
     # (recorded on it, or named in a referral on it) but no SPoC, which the board flags.
     spoc_agency = aliased(Agency)
-    rows = db.session.execute(
+    extra = (
         select(
             Case.id,
-            sql_case((Case.next_review_on < now, 1), else_=0)
-            + sql_case((_latest_reassessment_due() < now, 1), else_=0),
+            sql_case((Case.next_review_on < today_, 1), else_=0)
+            + sql_case((_latest_reassessment_due() < today_, 1), else_=0),
             User.name,
             spoc_agency.name,
             has_victim(),
         )
         .outerjoin(User, User.id == Case.spoc_user_id)
         .outerjoin(spoc_agency, spoc_agency.id == User.agency_id)
-        .where(among(Case.id, ids))
-    ).all()
-    extra = {row[0]: row[1:] for row in rows}
-    for card in cards:
-        reviews, spoc, agency, victim = extra.get(card.id, (0, None, None, False))
-        card.overdue_actions = overdue_actions.get(card.id, 0)
-        card.overdue_reviews = reviews
-        card.spoc = f"{spoc}, {agency}" if spoc else None
-        card.victim_without_spoc = bool(victim) and spoc is None
-        card.agenda_conference = agenda.get(card.id)
-        card.now = moment
+        .where(among(Case.id, "ids", dialect))
+    )
+    return agenda, overdue_actions, extra
 
 
 # -- search -----------------------------------------------------------------------------------

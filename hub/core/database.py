@@ -8,13 +8,18 @@ from sqlalchemy import ARRAY, Integer, any_, bindparam, event
 from hub.extensions import db
 
 
-def among(column, ids):
-    """SQL: `column` is one of these ids. On PostgreSQL one array parameter (`= ANY(...)`),
-    so the statement's text is the same however many ids: SQLAlchemy renders no parameter per
-    id at each execution, and the driver can prepare it. SQLite has no arrays: IN (...)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
-    return column.in_(ids)
+def among(column, name: str, dialect: str):
+    """SQL: `column` is one of the ids bound at each execution as `name`. On PostgreSQL one
+    array parameter (`= ANY(...)`), so the statement's text is the same however many ids:
+    SQLAlchemy renders no parameter per id, and the driver can prepare it. SQLite has no
+    arrays: an expanding IN (...). The SQL differs by dialect: build it once for each."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(Integer)))
+    return column.in_(bindparam(name, expanding=True))
+
+
+def dialect_name() -> str:
+    return db.session.get_bind().dialect.name
 
 
 def tune_sqlite(engine) -> None:

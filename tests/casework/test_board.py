@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
+from hub.casework import board
 from hub.extensions import db
 from hub.models import Agency, Case, CaseAction, Hub, RiskAssessment, User
 from tests.conftest import count_queries
@@ -110,6 +111,15 @@ def test_someone_outside_the_hub_gets_404(client, board_world):
     client.sign_in(board_world.world.email["other_hub"])
     assert client.get(f"/hubs/{board_world.world.hub_slug}/board").status_code == 404
     assert client.get("/hubs/no-such-hub/board").status_code == 404
+
+
+def test_the_board_itself_shows_no_card_to_someone_outside_the_hub(ctx, board_world):
+    """Below the route's policy, the board's own statement keeps to the permission rule."""
+    hub, _, users = _world(board_world.world)
+    for filters in ({}, {"stage": "active"}, {"mine": "true", "sort": "reference"}):
+        f = board.parse_filters(filters)
+        assert sum(len(c.cards) for c in board.board(users["spoc"], hub, f).columns) > 0
+        assert sum(len(c.cards) for c in board.board(users["other_hub"], hub, f).columns) == 0
 
 
 @pytest.mark.parametrize(
