@@ -303,10 +303,9 @@ def _membership_clause(agency_id: int):
 
 
 def board_cases(user, hub: Hub) -> Select:
-    """Everyone in the hub sees every case's board card, and nothing personal on it."""
-    if not is_in_hub(user, hub):
-        return select(Case).where(false())
-    return select(Case).where(Case.hub_id == hub.id)
+    """Everyone in the hub sees every case's board card, and nothing personal on it. The
+    same statement as the board's own (board_cases_query), with this user's values bound."""
+    return board_cases_query().params(**board_params(user, hub))
 
 
 @cache
@@ -370,10 +369,19 @@ def visible_records(user, model: type[PersonalRecord], hub: Hub, action: Action 
 def _case_record_clause(user, model: type[PersonalRecord], hub: Hub, action: Action = Action.READ):
     """The four rules for records of `model` on the hub's cases, as a WHERE clause; the
     caller joins Case (or correlates model.case_id)."""
+    categories = _readable_categories(user, hub, action)
+    if not categories:
+        return false()
+    return _records_rule(model, user.agency_id, categories)
+
+
+def _readable_categories(user, hub: Hub, action: Action) -> list[str]:
+    """Rule 1 and the role, then rule 2's categories: what the user may reach in the hub's
+    records for `action`, or nothing at all."""
     categories = shared_categories(user.agency_id, hub.id) if user.is_authenticated else set()
     if not (is_in_hub(user, hub) and role_allows(user, hub.id, action) and categories):
-        return false()
-    return _records_rule(model, user.agency_id, sorted(categories))
+        return []
+    return sorted(categories)
 
 
 def _records_rule(model: type[PersonalRecord], agency_id, categories):
@@ -414,14 +422,13 @@ def _case_records(model: type[PersonalRecord]) -> Select:
 
 def case_records_params(user, case: Case, action: Action = Action.READ) -> dict:
     """The values for a case_records() statement: what this user may see of the case."""
-    hub = case.hub
-    categories = shared_categories(user.agency_id, hub.id) if user.is_authenticated else set()
+    categories = _readable_categories(user, case.hub, action)
     return {
         "case_id": case.id,
-        "hub_id": hub.id,
-        "allowed": is_in_hub(user, hub) and role_allows(user, hub.id, action) and bool(categories),
+        "hub_id": case.hub_id,
+        "allowed": bool(categories),
         "agency_id": getattr(user, "agency_id", None),
-        "categories": sorted(categories),
+        "categories": categories,
     }
 
 

@@ -245,7 +245,9 @@ class Card:
     def band_label(self) -> str:
         return Band(self.band).label
 
-    @cached_property  # asked twice a card (its line, and whether its deadline is missed)
+    # Asked twice a card (its line, and whether its deadline is missed), and only after
+    # _add_counts has set `now` and `agenda_conference`, so the first answer holds.
+    @cached_property
     def next_conference(self):
         """When the case is next heard: its place on an upcoming agenda, else the date set on
         the case, whichever comes first (a date set on the case that has passed is ignored)."""

@@ -4,7 +4,7 @@ number of statements per tab, however large the case or the hub."""
 
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from types import SimpleNamespace
 
 from sqlalchemy import Select, and_, bindparam, func, select
@@ -67,7 +67,7 @@ def feed(user, case: Case, *, limit: int = FEED_SIZE, before_id: int | None = No
     return items
 
 
-@cache
+@lru_cache(maxsize=8)  # bounded whatever visible_activity() hands back
 def _feed(visible, *, before: bool) -> Select:
     """The feed's query around the permission module's condition, built once for each (the
     condition is itself built once, or is false() for someone without access)."""
@@ -93,7 +93,7 @@ def feed_marker(user, case: Case) -> int:
     return db.session.execute(_newest_visible(visible), params).scalar() or 0
 
 
-@cache
+@lru_cache(maxsize=4)
 def _newest_visible(visible) -> Select:
     return select(func.max(Activity.id)).where(visible)
 
