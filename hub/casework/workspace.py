@@ -208,13 +208,16 @@ def plan_view(user, case: Case):
     plan = plan_of(case)
     revisions = 0
     if plan is not None:
-        revisions = db.session.execute(
-            select(func.count(PlanRevision.id)).where(PlanRevision.plan_id == plan.id)
-        ).scalar()
+        revisions = db.session.execute(_revision_count(), {"plan_id": plan.id}).scalar()
         perm.working_records_read(
             user, case.hub_id, what="plan", records={"case_plan": [plan.id]}, case=case
         )
     return plan, revisions
+
+
+@cache
+def _revision_count() -> Select:
+    return select(func.count(PlanRevision.id)).where(PlanRevision.plan_id == bindparam("plan_id"))
 
 
 def people_by_id(ids) -> dict[int, User]:

@@ -15,9 +15,11 @@ import heapq
 import re
 import threading
 from dataclasses import dataclass, field
+from functools import cache
 from operator import itemgetter
+from types import SimpleNamespace
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select
 
 from hub import permissions as perm
 from hub.casework import evaluations
@@ -70,22 +72,32 @@ SHARED = "shared"
 def _pool(hub: Hub):
     """Which published lessons a case of this hub is matched against (its key, its SQL)."""
     key = SHARED if hub.shares_lessons else hub.id
-    return key, and_(
-        Lesson.status == LessonStatus.PUBLISHED.value, perm.lesson_hubs(hub, shared=True)
-    )
+    return key, _scope(hub)
 
 
-def _stamp(scope) -> tuple:
+def _scope(hub) -> ColumnElement[bool]:
+    return and_(Lesson.status == LessonStatus.PUBLISHED.value, perm.lesson_hubs(hub, shared=True))
+
+
+def _stamp(hub: Hub) -> tuple:
     """What the index depends on: per hub in the pool, its published lessons' number and
     latest publication (a published lesson never changes or leaves; a hub that stops sharing
     leaves the pool). One row per hub."""
-    rows = db.session.execute(
+    rows = db.session.execute(_stamp_query(hub.shares_lessons), {"hub_id": hub.id}).all()
+    return tuple(tuple(row) for row in rows)
+
+
+@cache
+def _stamp_query(sharing: bool) -> Select:
+    """_stamp's statement, built once for a hub that shares its lessons and once for one that
+    does not (every plan tab asks it), with the hub's id bound."""
+    hub = SimpleNamespace(id=bindparam("hub_id"), shares_lessons=sharing)
+    return (
         select(Lesson.hub_id, func.count(Lesson.id), func.max(Lesson.published_at))
-        .where(scope)
+        .where(_scope(hub))
         .group_by(Lesson.hub_id)
         .order_by(Lesson.hub_id)
-    ).all()
-    return tuple(tuple(row) for row in rows)
+    )
 
 
 def _published(scope, since=None):
@@ -99,7 +111,7 @@ def _published(scope, since=None):
 
 def index_for(hub: Hub) -> Index:
     key, scope = _pool(hub)
-    stamp = _stamp(scope)
+    stamp = _stamp(hub)
     found = _INDEXES.get(key)
     if found is not None and found.stamp == stamp:
         return found
