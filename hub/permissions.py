@@ -318,6 +318,7 @@ def board_cases_query() -> Select:
 
 
 def board_params(user, hub: Hub) -> dict:
+    """The values for board_cases_query(): the hub, and whether the user is in it."""
     return {"hub_id": hub.id, "in_hub": is_in_hub(user, hub)}
 
 
@@ -399,15 +400,11 @@ def _records_rule(model: type[PersonalRecord], agency_id, categories):
     )
 
 
+@cache
 def case_records(model: type[PersonalRecord]) -> Select:
     """visible_records for the records of one case, as a statement built once per model (a
     case page runs it on every view): run it with case_records_params(). Callers build their
     own (ordered, with options) on top of it once too."""
-    return _case_records(model)
-
-
-@cache
-def _case_records(model: type[PersonalRecord]) -> Select:
     return (
         select(model)
         .join(Case, Case.id == model.case_id)
@@ -733,25 +730,15 @@ def can_sign_evaluation(user, case: Case) -> bool:
     return can_supervise_case(user, case) and can_read_working_records(user, case, Action.WRITE)
 
 
-def visible_activity(user, case: Case) -> tuple[ColumnElement[bool], dict]:
-    """SQL: the case's activity entries this user may see, as a condition and the values of
-    its parameters. Entries about case data (no category) need access to the case; entries
-    about a personal record carry its category and restriction and pass rules 2 and 3 exactly
-    as the record does. The condition is built once (every case page shows the feed)."""
-    if not can_work_case(user, case):
-        return false(), {}
-    categories = sorted(shared_categories(user.agency_id, case.hub_id))
-    return _visible_activity(), {
-        "case_id": case.id,
-        "categories": categories,
-        "agency_id": user.agency_id,
-    }
-
-
 @cache
-def _visible_activity() -> ColumnElement[bool]:
+def visible_activity() -> ColumnElement[bool]:
+    """SQL: the case's activity entries a user may see, built once (every case page shows
+    the feed); run it with visible_activity_params(). Entries about case data (no category)
+    need access to the case; entries about a personal record carry its category and
+    restriction and pass rules 2 and 3 exactly as the record does."""
     agency_id = bindparam("agency_id")
     return and_(
+        bindparam("allowed", type_=Boolean),  # access to the case, decided in Python
         Activity.case_id == bindparam("case_id"),
         or_(
             Activity.category.is_(None),
@@ -769,6 +756,18 @@ def _visible_activity() -> ColumnElement[bool]:
             ),
         ),
     )
+
+
+def visible_activity_params(user, case: Case) -> dict:
+    """The values for visible_activity(): what this user may see of the case's activity."""
+    allowed = can_work_case(user, case)
+    categories = sorted(shared_categories(user.agency_id, case.hub_id)) if allowed else []
+    return {
+        "allowed": allowed,
+        "case_id": case.id,
+        "categories": categories,
+        "agency_id": getattr(user, "agency_id", None),
+    }
 
 
 # -- conferences ------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ number of statements per tab, however large the case or the hub."""
 
 from dataclasses import dataclass
 from datetime import date
-from functools import cache, lru_cache
+from functools import cache
 from types import SimpleNamespace
 
 from sqlalchemy import Select, and_, bindparam, func, select
@@ -49,9 +49,8 @@ class FeedItem:
 def feed(user, case: Case, *, limit: int = FEED_SIZE, before_id: int | None = None):
     """The newest activity entries this user may see, each with a note's text when the entry
     is a note (the note passes the same rule as its entry)."""
-    visible, params = perm.visible_activity(user, case)
-    params = {**params, "limit": limit, "before_id": before_id}
-    rows = db.session.execute(_feed(visible, before=before_id is not None), params)
+    params = perm.visible_activity_params(user, case) | {"limit": limit, "before_id": before_id}
+    rows = db.session.execute(_feed(before=before_id is not None), params)
     items = [FeedItem(*row) for row in rows]
     shown = [
         SimpleNamespace(
@@ -67,14 +66,14 @@ def feed(user, case: Case, *, limit: int = FEED_SIZE, before_id: int | None = No
     return items
 
 
-@lru_cache(maxsize=8)  # bounded whatever visible_activity() hands back
-def _feed(visible, *, before: bool) -> Select:
-    """The feed's query around the permission module's condition, built once for each (the
-    condition is itself built once, or is false() for someone without access)."""
+@cache
+def _feed(*, before: bool) -> Select:
+    """The feed's query around the permission module's condition, built once (and once more
+    for the older pages of the activity tab)."""
     actor = aliased(User)
     query = (
         select(Activity, actor.name, Agency.name, CaseNote)
-        .where(visible)
+        .where(perm.visible_activity())
         .outerjoin(actor, actor.id == Activity.actor_id)
         .outerjoin(Agency, Agency.id == Activity.agency_id)
         .outerjoin(
@@ -89,13 +88,13 @@ def _feed(visible, *, before: bool) -> Select:
 
 def feed_marker(user, case: Case) -> int:
     """The newest entry this user may see: pollers compare it to know whether to refresh."""
-    visible, params = perm.visible_activity(user, case)
-    return db.session.execute(_newest_visible(visible), params).scalar() or 0
+    params = perm.visible_activity_params(user, case)
+    return db.session.execute(_newest_visible(), params).scalar() or 0
 
 
-@lru_cache(maxsize=4)
-def _newest_visible(visible) -> Select:
-    return select(func.max(Activity.id)).where(visible)
+@cache
+def _newest_visible() -> Select:
+    return select(func.max(Activity.id)).where(perm.visible_activity())
 
 
 def assessments(user, case: Case) -> list[RiskAssessment]:
