@@ -429,6 +429,14 @@ def case_records_params(user, case: Case, action: Action = Action.READ) -> dict:
     }
 
 
+def read_case_records(user, case: Case, query: Select, *, what: str) -> list:
+    """Run a case_records() statement (or one built on it) as this user on this case, and
+    audit the read of what it returns (record_read)."""
+    rows = list(db.session.execute(query, case_records_params(user, case)).unique().scalars())
+    record_read(user, case, rows, what=what)
+    return rows
+
+
 def can_see_record(user, record: PersonalRecord, case: Case, action: Action = Action.READ) -> bool:
     """The Python twin of visible_records, for one record."""
     if record.case_id != case.id or not can_access_case(user, case, action):

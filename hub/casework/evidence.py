@@ -19,7 +19,6 @@ from hub.casework.checks import check_category, restrict, restriction
 from hub.casework.schemas import EvidenceSchema
 from hub.core import storage, uploads
 from hub.core.locking import add_once, submitted_before
-from hub.extensions import db
 from hub.models import Case, Evidence, Stage
 
 
@@ -117,10 +116,7 @@ def download(case: Case, item: Evidence, *, actor) -> bytes:
 def listing(user, case: Case) -> list[Evidence]:
     """The case's evidence this user may see, newest first (one query); the list shows kinds,
     names and descriptions, so reading it is audited like any record."""
-    params = perm.case_records_params(user, case)
-    rows = list(db.session.execute(_case_evidence(), params).unique().scalars())
-    perm.record_read(user, case, rows, what="evidence")
-    return rows
+    return perm.read_case_records(user, case, _case_evidence(), what="evidence")
 
 
 @cache

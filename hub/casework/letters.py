@@ -233,10 +233,7 @@ def write_letter(case: Case, data: dict, *, actor) -> Letter:
 
 def listing(user, case: Case) -> list[Letter]:
     """The case's letters this user may see, newest first (one query), audited."""
-    params = perm.case_records_params(user, case)
-    rows = list(db.session.execute(_case_letters(), params).scalars())
-    perm.record_read(user, case, rows, what="letters")
-    return rows
+    return perm.read_case_records(user, case, _case_letters(), what="letters")
 
 
 @cache

@@ -98,10 +98,7 @@ def _newest_visible() -> Select:
 
 
 def assessments(user, case: Case) -> list[RiskAssessment]:
-    params = perm.case_records_params(user, case)
-    rows = list(db.session.execute(_case_assessments(), params).unique().scalars())
-    perm.record_read(user, case, rows, what="risk assessments")
-    return rows
+    return perm.read_case_records(user, case, _case_assessments(), what="risk assessments")
 
 
 @cache
@@ -183,10 +180,9 @@ def soonest_open(actions: list[CaseAction]) -> CaseAction | None:
 
 
 def interventions(user, case: Case) -> list[Intervention]:
-    params = perm.case_records_params(user, case)
-    rows = list(db.session.execute(_case_interventions(), params).unique().scalars())
-    perm.record_read(user, case, rows, what="interventions and powers")
-    return rows
+    return perm.read_case_records(
+        user, case, _case_interventions(), what="interventions and powers"
+    )
 
 
 @cache
@@ -313,10 +309,7 @@ def _case_referral_people() -> Select:
 def incidents(user, case: Case) -> list[CaseIncident]:
     """The incidents logged on the case that this user may see, newest first (one query);
     reading them is audited and disclosed like any record."""
-    params = perm.case_records_params(user, case)
-    rows = list(db.session.execute(_case_incidents(), params).unique().scalars())
-    perm.record_read(user, case, rows, what="incidents")
-    return rows
+    return perm.read_case_records(user, case, _case_incidents(), what="incidents")
 
 
 @cache
