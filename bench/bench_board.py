@@ -39,7 +39,7 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import event, text  # noqa: E402
 
 from hub import create_app  # noqa: E402
-from hub.config import normalise_database_url  # noqa: E402
+from hub.config import engine_options, normalise_database_url  # noqa: E402
 from hub.extensions import db  # noqa: E402
 
 URL = normalise_database_url(
@@ -327,8 +327,15 @@ def main() -> None:
         app = create_app(
             {
                 "SQLALCHEMY_DATABASE_URI": URL,
+                # The production session settings (the planner's costs, the clock), in the
+                # benchmark's own schema. Not the pool's ping at each checkout, which the
+                # issue's first figures did not have either: it is one more round trip, and
+                # counted as neither SQL nor Python here it would only blur the two.
                 "SQLALCHEMY_ENGINE_OPTIONS": {
-                    "connect_args": {"options": f"-csearch_path={schema}"}
+                    "connect_args": {
+                        "options": f"-csearch_path={schema} "
+                        + engine_options(URL)["connect_args"]["options"]
+                    }
                 },
                 "SECRET_KEY": "bench",
                 "WTF_CSRF_ENABLED": False,
@@ -364,7 +371,7 @@ def main() -> None:
         def _stop(conn, cursor, statement, params, context, executemany):
             took = time.perf_counter() - conn.info.pop("bench_t")
             sql_time[0] += took
-            statements.append((took * 1000, " ".join(statement.split())[:300]))
+            statements.append((took * 1000, statement))  # tidied only when shown
 
         # COMMIT and ROLLBACK are round trips to the database too (a page that audits a read
         # commits its entry, and waits for the server to flush it), not Python's time.
@@ -436,7 +443,7 @@ def main() -> None:
                 _profile(client, path, int(os.environ.get("BENCH_PROFILE_TOP", "25")))
             if os.environ.get("BENCH_SHOW_SQL"):  # the last round's statements, slowest first
                 for took, statement in sorted(statements, reverse=True):
-                    print(f"    {took:6.1f} ms  {statement}")
+                    print(f"    {took:6.1f} ms  {' '.join(statement.split())[:300]}")
         with app.app_context():
             db.engine.dispose()
 

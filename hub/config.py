@@ -50,7 +50,11 @@ def engine_options(database_url: str) -> dict:
         # period figures cost that much on paper and run in tens of milliseconds, so the
         # compiling took longer than the query: 1.5 s of a 2.3 s statement at 36 months
         # (bench/bench_analytics.py). Nothing the hub runs is long enough to gain from it.
-        options["connect_args"] = {"options": f"-c random_page_cost={cost} -c jit=off"}
+        # The session's clock is UTC, as the hub stores times: the driver then marks each
+        # time it reads with UTC itself, which the columns' own conversion passes through.
+        options["connect_args"] = {
+            "options": f"-c random_page_cost={cost} -c jit=off -c timezone=UTC"
+        }
     return options
 
 

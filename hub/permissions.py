@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
 from hub import audit
+from hub.core.database import read_values
 from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db, htmx, login_manager
 from hub.models import (
@@ -255,7 +256,7 @@ def sharing_agreements(agency_id: int, hub_id: int, today: date | None = None) -
     cache = g.setdefault("_s115_cache", {}) if has_app_context() else {}
     if key not in cache:
         params = {"hub_id": hub_id, "agency_id": agency_id, "today": today}
-        rows = db.session.execute(_agreements_of_agency(), params).all()
+        rows = read_values(_agreements_of_agency(), params).all()
         cache[key] = {c: i for c, i, _ in rows}  # lowest id wins
         if has_app_context():
             g.setdefault("_isa_references", {}).update({i: ref for _, i, ref in rows})
@@ -291,7 +292,7 @@ def _membership_of_agency() -> Select:
 
 def is_case_member(agency_id: int, case_id: int) -> bool:
     params = {"case_id": case_id, "agency_id": agency_id}
-    return db.session.execute(_membership_of_agency(), params).first() is not None
+    return read_values(_membership_of_agency(), params).first() is not None
 
 
 def _membership_clause(agency_id: int):

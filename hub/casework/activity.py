@@ -10,6 +10,7 @@ from functools import cache
 from sqlalchemy import Select, bindparam, select
 
 from hub.core import mail
+from hub.core.database import read_values
 from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import (
@@ -104,7 +105,7 @@ def unfollow(case: Case, user) -> None:
 
 def is_following(case: Case, user) -> bool:
     params = {"case_id": case.id, "user_id": user.id}
-    return db.session.execute(_follow_of(), params).first() is not None
+    return read_values(_follow_of(), params).first() is not None
 
 
 @cache

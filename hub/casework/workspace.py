@@ -14,6 +14,7 @@ from hub import permissions as perm
 from hub.casework.cases import conference_date
 from hub.casework.membership import member_agencies
 from hub.casework.plans import plan_of
+from hub.core.database import read_values
 from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
 from hub.models import (
@@ -113,7 +114,7 @@ def _case_assessments() -> Select:
 def reassessment_due(case: Case) -> date | None:
     """When the next risk assessment is due: set by the latest signed assessment (whoever may
     see it, the date itself is not personal)."""
-    return db.session.execute(_next_reassessment(), {"case_id": case.id}).scalar()
+    return read_values(_next_reassessment(), {"case_id": case.id}).scalar()
 
 
 @cache
@@ -248,7 +249,7 @@ def lead_conference(case: Case) -> Conference | None:
 
 def _open_action_counts(case: Case) -> tuple[int, int]:
     params = {"case_id": case.id, "today": today()}
-    return tuple(db.session.execute(_action_counts(), params).one())
+    return tuple(read_values(_action_counts(), params).one())
 
 
 @cache

@@ -61,13 +61,13 @@ def test_production_cookies_are_secure(monkeypatch, tmp_path):
     assert config["SCHEDULER_IN_PROCESS"] is False
 
 
-def test_postgresql_connections_cost_random_reads_as_ssd_storage_and_never_jit(
+def test_postgresql_connections_cost_random_reads_as_ssd_storage_never_jit_and_keep_utc(
     monkeypatch, tmp_path
 ):
     monkeypatch.setenv("DATABASE_URL", "postgres://hub@db/hub")
     config = load_config(str(tmp_path))
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://hub@db/hub"
     options = config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]["options"]
-    assert options == "-c random_page_cost=1.1 -c jit=off"
+    assert options == "-c random_page_cost=1.1 -c jit=off -c timezone=UTC"
     monkeypatch.setenv("DATABASE_URL", "sqlite:///x.sqlite3")
     assert "connect_args" not in load_config(str(tmp_path))["SQLALCHEMY_ENGINE_OPTIONS"]

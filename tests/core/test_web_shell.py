@@ -2,6 +2,12 @@
 
 import re
 
+from flask import render_template_string
+from flask_login import login_user
+
+from hub.extensions import db
+from hub.models import User
+
 
 def test_security_headers_on_every_page(client):
     response = client.get("/sign-in")
@@ -102,3 +108,29 @@ def test_page_text_hides_only_the_timestamped_tokens(client, world):
     assert first.get_data() != second.get_data()  # the tokens carry the second they were made
     assert page_text(first) == page_text(second)
     assert "Your account" in page_text(first)
+
+
+def _tags(html: str) -> list[str]:
+    """The markup's tags and text, whitespace aside: what a browser and a screen reader get."""
+    html = re.sub(r"\s+>", ">", " ".join(html.split()))
+    return [part for part in re.split(r"\s*(<[^>]+>)\s*", html) if part]
+
+
+def test_service_menu_is_the_govuk_service_navigation(app, client, world):
+    """The menu is written out rather than drawn by govuk-frontend-jinja's macro (the macro
+    cost more than the rest of the shell on every page); it must stay the macro's markup."""
+    client.sign_in(world.email["hub_manager"])
+    path = f"/hubs/{world.hub_slug}/board"
+    html = client.get(path).get_data(as_text=True)
+    ours = re.search(r'<section aria-label="Service information".*?</section>', html, re.S)
+    assert ours and 'aria-current="true"' in ours.group(0)
+    with app.test_request_context(path):
+        login_user(db.session.get(User, world.user_id["hub_manager"]))
+        macro = render_template_string(
+            '{% from "govuk_frontend_jinja/components/service-navigation/macro.html" '
+            "import govukServiceNavigation %}"
+            '{{ govukServiceNavigation({"serviceName": service_name, '
+            '"serviceUrl": url_for("main.home"), "navigation": navigation_items(), '
+            '"navigationLabel": "Menu"}) }}'
+        )
+    assert _tags(ours.group(0)) == _tags(macro)
