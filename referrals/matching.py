@@ -11,6 +11,7 @@ from itertools import zip_longest
 
 from sqlalchemy import and_, bindparam, case, func, or_, select
 
+from hub.core.database import read_values
 from hub.extensions import db
 from hub.models import Case, ContextIncident, Incident, Stage
 from referrals.normalise import address_key, grid_cell, neighbour_cells, neighbours, person_keys
@@ -244,12 +245,12 @@ def place_history(hub_id: int, case_id: int, today: date) -> dict:
     """The place history of a case: the hub's incidents at its places (the same address, or
     the same ~50 m cell or one beside it) in each window, and police.uk ASB around them. Two
     statements, whatever the history's size."""
-    places = db.session.execute(CASE_PLACES, {"case_id": case_id}).all()
+    places = read_values(CASE_PLACES, {"case_id": case_id}).all()
     keys = sorted({k for k, _ in places if k}) or [NONE]
     cells = sorted({n for _, c in places if c for n in neighbours(c)}) or [NONE]
     since = {f"since_{days}": today - timedelta(days=days) for days in WINDOWS}
     params = {"hub_id": hub_id, "keys": keys, "cells": cells, "today": today, **since}
-    row = db.session.execute(PLACE_COUNTS, params).mappings().one()
+    row = read_values(PLACE_COUNTS, params).mappings().one()
     return {
         "place": {str(days): int(row[f"place_{days}"]) for days in WINDOWS},
         "police_uk": context_dict(row),

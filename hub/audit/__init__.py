@@ -277,7 +277,7 @@ def record(
         session.execute(_CHAIN_LOCK, {"k": _CHAIN_LOCK_KEY})
     else:
         take_write_lock(session)  # before reading the head, so no one chains to it meanwhile
-    prev = read_values(_CHAIN_HEAD, {}).scalar_one_or_none()
+    prev = read_values(_CHAIN_HEAD).scalar_one_or_none()
     if target is not None:
         target_type = target_type or type(target).__name__.lower()
         target_id = target.id

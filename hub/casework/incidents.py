@@ -21,6 +21,7 @@ from hub.casework.activity import log
 from hub.casework.checks import check_category, restrict, restriction
 from hub.casework.complaints import prompt_case_review_offer
 from hub.casework.schemas import IncidentSchema
+from hub.core.database import read_values
 from hub.core.locking import add_once, submitted_before
 from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
@@ -217,7 +218,7 @@ def case_history(case: Case, today: date) -> CaseHistory:
     review_since = today - timedelta(days=rule.window_days)
     earliest = min([*since.values(), review_since])
     params = {"case_id": case.id, "today": today, "review_since": review_since, **since}
-    row = db.session.execute(_history_counts(), params | {"earliest": earliest}).one()
+    row = read_values(_history_counts(), params | {"earliest": earliest}).one()
     reasons = []
     if row.review >= rule.complaints:
         reasons.append(

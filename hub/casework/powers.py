@@ -22,6 +22,7 @@ from hub.casework.checks import diff, stale_case
 from hub.casework.schemas import BreachSchema, PowerStepSchema
 from hub.clock.scheduler import once
 from hub.core import mail
+from hub.core.database import read_values
 from hub.core.locking import add_once, check_version, flush_or_stale, submitted_before
 from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
@@ -279,7 +280,7 @@ def breach_counts(ids: list[int]) -> dict[int, int]:
     """How many breaches each of these interventions has: one query."""
     if not ids:
         return {}
-    rows = db.session.execute(
+    rows = read_values(
         select(PowerBreach.intervention_id, func.count())
         .where(PowerBreach.intervention_id.in_(ids))
         .group_by(PowerBreach.intervention_id)

@@ -204,7 +204,7 @@ def plan_view(user, case: Case):
     plan = plan_of(case)
     revisions = 0
     if plan is not None:
-        revisions = db.session.execute(_revision_count(), {"plan_id": plan.id}).scalar()
+        revisions = read_values(_revision_count(), {"plan_id": plan.id}).scalar()
         perm.working_records_read(
             user, case.hub_id, what="plan", records={"case_plan": [plan.id]}, case=case
         )

@@ -110,7 +110,7 @@ def commit_reads() -> None:
         session.expire_on_commit = True
 
 
-def read_values(statement, params: dict):
+def read_values(statement, params: dict | None = None):
     """Run a read whose rows are plain values (ids, counts, dates), never objects, on the
     session's connection: the ORM's loading machinery, which it skips, costs as much again
     as the database takes on such a statement. Pending changes are flushed first, as the

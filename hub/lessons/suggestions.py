@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select
 from hub import permissions as perm
 from hub.casework import evaluations
 from hub.casework.plans import plan_of
+from hub.core.database import read_values
 from hub.extensions import db
 from hub.lessons import ranking
 from hub.models import Case, Hub, Lesson, LessonStatus, LessonUse, Referral
@@ -83,7 +84,7 @@ def _stamp(hub: Hub) -> tuple:
     """What the index depends on: per hub in the pool, its published lessons' number and
     latest publication (a published lesson never changes or leaves; a hub that stops sharing
     leaves the pool). One row per hub."""
-    rows = db.session.execute(_stamp_query(hub.shares_lessons), {"hub_id": hub.id}).all()
+    rows = read_values(_stamp_query(hub.shares_lessons), {"hub_id": hub.id}).all()
     return tuple(tuple(row) for row in rows)
 
 
@@ -242,7 +243,7 @@ def for_case(user, case: Case, limit: int = LIMIT) -> list[Suggestion]:
     lessons = {lesson.id: lesson for lesson, _ in rows}
     origins = {lesson.id: name for lesson, name in rows if lesson.hub_id != case.hub_id}
     used = set(
-        db.session.execute(
+        read_values(
             select(LessonUse.lesson_id).where(
                 LessonUse.case_id == case.id, LessonUse.lesson_id.in_(ids)
             )
