@@ -1114,11 +1114,18 @@ def already_allowed(_user, _record) -> bool:
     return True
 
 
+def signed_in():
+    """The signed-in person (or flask-login's anonymous user) itself rather than its proxy,
+    `current_user`, which looks the person up again at each use: a case page asks a few
+    hundred questions of them."""
+    return current_user._get_current_object()
+
+
 def hub_or_deny(slug: str, may: Callable[[object, Hub], bool], what: str) -> Hub:
     """The hub a URL names, when the signed-in user `may` reach it there; otherwise the same
     404 as a hub that does not exist, audited."""
     hub = db.session.execute(select(Hub).where(Hub.slug == slug)).scalar_one_or_none()
-    if hub is None or not may(current_user, hub):
+    if hub is None or not may(signed_in(), hub):
         deny(what, hub=hub, target_type="hub", target_id=slug)
     return hub
 
@@ -1135,7 +1142,7 @@ def record_or_deny(
     """The record a URL names (by id), when the signed-in user `may` reach it; otherwise the
     same 404 as a record that does not exist, audited against the record's hub (or `hub`)."""
     record = db.session.get(model, record_id)
-    if record is None or not may(current_user, record):
+    if record is None or not may(signed_in(), record):
         if hub is None and record is not None:
             hub = getattr(record, "hub_id", None)
         deny(

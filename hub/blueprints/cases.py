@@ -39,6 +39,7 @@ from hub.casework import (
 )
 from hub.conferences import decision_log
 from hub.core import uploads
+from hub.core.database import commit_reads
 from hub.core.forms import Attempt, FormErrors, attempt, form_data
 from hub.core.locking import StaleForm
 from hub.core.timeutil import utcnow
@@ -103,12 +104,12 @@ def _retention(case: Case) -> dict:
     return {
         "retention": dates,
         "legal_hold": bool(dates) and retention.on_hold(case.id),
-        "can_hold": bool(dates) and perm.can_hold_case(current_user, case),
+        "can_hold": bool(dates) and perm.can_hold_case(perm.signed_in(), case),
     }
 
 
 def _tab_context(case: Case, tab: str) -> dict:
-    user = current_user
+    user = perm.signed_in()
     ctx = {"case": case, "tab": tab, "tabs": TABS, "today": workspace.today()}
     if tab == "overview":
         ctx.update(workspace.overview(user, case))
@@ -189,18 +190,6 @@ def _tab_context(case: Case, tab: str) -> dict:
     return ctx
 
 
-def _commit_reads() -> None:
-    """Commit the read's audit entries and disclosure register rows once the page is
-    rendered. Nothing is read after this, so loaded rows are kept rather than expired (which
-    would only reload them, the signed-in user among them, for the response hooks)."""
-    session = db.session()
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = True
-
-
 def _render(case: Case, tab: str, *, errors=None, form=None, stale=None, status=200, **extra):
     ctx = _tab_context(case, tab)
     ctx.update(
@@ -216,11 +205,11 @@ def _render(case: Case, tab: str, *, errors=None, form=None, stale=None, status=
     if not partial and ctx.get("actions") is not None:  # the actions tab has them all
         ctx["next_action"], ctx["sees_actions"] = workspace.soonest_open(ctx["actions"]), True
     elif not partial:  # the header, above the tabs, is drawn with the whole page only
-        ctx["next_action"], ctx["sees_actions"] = workspace.next_action(current_user, case)
+        ctx["next_action"], ctx["sees_actions"] = workspace.next_action(perm.signed_in(), case)
     # A swapped tab brings its own <title> (htmx sets the document's title from it), so the
     # browser tab and history name the case tab shown.
     body = render_template(template, **ctx, swapped=partial)
-    _commit_reads()
+    commit_reads()
     return _with_vary(make_response(body, status))
 
 
@@ -283,7 +272,7 @@ def live(case: Case, part: str):
             **ctx,
             **workspace.overview(current_user, case),
         )
-    _commit_reads()
+    commit_reads()
     return _with_vary(make_response(body))
 
 

@@ -103,7 +103,8 @@ def navigation_items() -> list[dict]:
     if not current_user.is_authenticated:
         return []
     here = request.endpoint or ""
-    shown = [m for m in MENU if m[2](current_user)]
+    user = current_user._get_current_object()  # asked a dozen times: not through the proxy
+    shown = [m for m in MENU if m[2](user)]
     exact = any(here in patterns for _, _, _, patterns in shown)
     items = []
     for endpoint, label, _, patterns in shown:

@@ -9,6 +9,7 @@ from hub import audit
 from hub import permissions as perm
 from hub.blueprints.cases import TABS
 from hub.casework import workspace
+from hub.core.database import commit_reads
 from hub.core.forms import FormErrors, attempt, form_data
 from hub.core.timeutil import utcnow
 from hub.extensions import db, htmx
@@ -36,21 +37,11 @@ def _labels() -> dict:
     }
 
 
-def _commit_reads() -> None:
-    """Commit the read's audit entries and disclosure register rows once the page is drawn."""
-    session = db.session()
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = True
-
-
 def _victim_tab(case: Case) -> dict:
     """What the Victim tab shows the user, read through the permission rule and audited. An
     agency whose agreements do not cover victim contact sees why, and the refusal is
     audited like any other."""
-    user = current_user
+    user = perm.signed_in()
     if not perm.can_read_victims(user, case):
         audit.record(
             "access_denied",
@@ -106,7 +97,7 @@ def _render(case: Case, *, errors=None, form=None, status=200, open_form=None, s
     ctx.update(_victim_tab(case))
     partial = bool(htmx) and not htmx.history_restore_request and status == 200
     body = render_template("cases/_tabs.html" if partial else "cases/show.html", **ctx)
-    _commit_reads()
+    commit_reads()
     response = make_response(body, status)
     response.headers["Vary"] = "HX-Request"
     return response
@@ -169,7 +160,7 @@ def edit(case: Case, victim_id: int):
         channels=list(Channel),
         spoc_candidates=workspace.spoc_candidates(case),
     )
-    _commit_reads()
+    commit_reads()
     return make_response(body, status)
 
 
@@ -237,7 +228,7 @@ def letter(case: Case, victim_id: int, kind: str):
         details={"case_id": case.id, "kind": kind},
     )
     body = render_template("victims/letter.html", case=case, letter=made, title=letters.KINDS[kind])
-    _commit_reads()
+    commit_reads()
     return body
 
 
@@ -308,5 +299,5 @@ def mine(hub: Hub):
         legal_basis="s115 Crime and Disorder Act 1998",
     )
     body = render_template("victims/mine.html", hub=hub, now=now, **lists)
-    _commit_reads()
+    commit_reads()
     return body
