@@ -176,7 +176,7 @@ def _tab_context(case: Case, tab: str) -> dict:
         )
         ctx["letters"] = letters.listing(user, case)
         ctx["letter_templates"] = letters.TEMPLATES
-        ctx["warnings"] = letters.warnings_of(user, case) if ctx["can_add"] else []
+        ctx["warnings"] = letters.shown_warnings(user, case) if ctx["can_add"] else []
     elif tab == "conferences":
         ctx["conferences"] = decision_log.case_conferences(user, case)
         ctx["conference_kinds"] = ConferenceKind

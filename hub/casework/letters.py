@@ -151,16 +151,24 @@ def decided_review(case: Case) -> CaseReview | None:
 
 def warnings_of(user, case: Case) -> list[Intervention]:
     """The community protection warnings on the case this user may see: what a CPW letter
-    gives notice of."""
-    return list(
-        db.session.execute(
-            perm.visible_records(user, Intervention, case.hub)
-            .where(
-                Intervention.case_id == case.id,
-                Intervention.type == "community_protection_warning",
-            )
-            .order_by(Intervention.id.desc())
-        ).scalars()
+    gives notice of. Not audited: a caller that shows them uses shown_warnings."""
+    params = perm.case_records_params(user, case)
+    return list(db.session.execute(_case_warnings(), params).scalars())
+
+
+def shown_warnings(user, case: Case) -> list[Intervention]:
+    """warnings_of for the letter form, which names each warning's subject: an audited read."""
+    return perm.read_case_records(
+        user, case, _case_warnings(), what="community protection warnings"
+    )
+
+
+@cache
+def _case_warnings() -> Select:
+    return (
+        perm.case_records(Intervention)
+        .where(Intervention.type == "community_protection_warning")
+        .order_by(Intervention.id.desc())
     )
 
 

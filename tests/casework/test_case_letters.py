@@ -139,6 +139,47 @@ def test_a_cpw_letter_gives_notice_of_a_warning_on_the_case(app, world, lt):
     assert "section 43" in text and "Stop playing amplified music after 11pm" in text
 
 
+def _warning(world, case_id, subject, **extra):
+    cpw = Intervention(
+        case_id=case_id,
+        type="community_protection_warning",
+        issuing_officer="S Officer",
+        subject=subject,
+        conditions="Stop playing amplified music after 11pm",
+        status="served",
+        category="incident",
+        origin_agency_id=world.agency_ids["council"],
+        recorded_by_id=world.user_id["spoc"],
+        **extra,
+    )
+    db.session.add(cpw)
+    db.session.commit()
+    return cpw.id
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_the_letter_form_names_the_warnings_it_may_and_audits_the_read(app, world, lt):
+    """The CPW letter's choice of warning names each one's subject: personal data, shown
+    only through the permission rule and audited like the interventions list."""
+    with app.app_context():
+        open_id = _warning(world, lt, "Jordan Pike")
+        _warning(world, lt, "Casey Lowe", restricted=True)
+    council, housing = _as(app, world, "spoc"), _as(app, world, "case_worker")
+    assert "Casey Lowe" in council.get(f"/cases/{lt}/evidence").get_data(as_text=True)
+    page = housing.get(f"/cases/{lt}/evidence").get_data(as_text=True)
+    assert "Jordan Pike" in page and "Casey Lowe" not in page
+    with app.app_context():
+        entry = db.session.execute(
+            select(AuditEntry)
+            .where(
+                AuditEntry.user_id == world.user_id["case_worker"],
+                AuditEntry.details["what"].as_string() == "community protection warnings",
+            )
+            .order_by(AuditEntry.id.desc())
+        ).scalar()
+        assert entry is not None and entry.details["records"] == {"intervention": [open_id]}
+
+
 @time_machine.travel(TODAY, tick=False)
 def test_a_case_review_decision_letter_needs_a_decision(app, world, lt):
     council = _as(app, world, "spoc")
