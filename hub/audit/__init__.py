@@ -3,7 +3,9 @@ verify_chain); reading it, for a hub's managers, is hub.audit.reading.
 
 Each entry carries the SHA-256 of its own content and of the entry before it, so an edit or
 deletion of any row breaks the chain at that point. Callers add the entry in the same
-transaction as the change it records, so there is never a write without its audit entry.
+transaction as the change it records, so there is never a write without its audit entry: it
+is chained and written as that transaction commits (write_pending), which keeps the chain's
+lock, one for the whole log, from being held for the rest of a page that audited its reads.
 
 An entry says who did what to which record, when, from where, with what outcome and legal
 basis: never what anyone wrote or who a record is about. The log is append-only and readable
@@ -22,10 +24,11 @@ from datetime import date, datetime
 from urllib.parse import quote
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import insert, select, text
+from sqlalchemy import event, insert, select, text
+from sqlalchemy.orm import Session
 
 from hub.core import signals
-from hub.core.database import read_values, take_write_lock
+from hub.core.database import take_write_lock
 from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import AuditAnchor, AuditEntry
@@ -269,15 +272,16 @@ def record(
     details: dict | None = None,
     commit: bool = False,
 ) -> AuditEntry:
-    """Append one entry. `target` may be any model with an id; its class names the type.
-    `details` must be metadata only (check_details), or AuditContentError is raised."""
+    """Append one entry, in the transaction of what it records: it is chained and written when
+    the transaction commits (write_pending), and never if it rolls back. `target` may be any
+    model with an id; its class names the type. `details` must be metadata only
+    (check_details), or AuditContentError is raised."""
     check_details(details)
-    session = db.session
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(_CHAIN_LOCK, {"k": _CHAIN_LOCK_KEY})
-    else:
-        take_write_lock(session)  # before reading the head, so no one chains to it meanwhile
-    prev = read_values(_CHAIN_HEAD).scalar_one_or_none()
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # so that a rollback from here on takes the entry with it
+    if session.autoflush:
+        session.flush()  # a target added a moment ago has its id, as the ORM's reads would give
     if target is not None:
         target_type = target_type or type(target).__name__.lower()
         target_id = target.id
@@ -294,17 +298,62 @@ def record(
         request_id=g.get("request_id") if has_request_context() else None,
         legal_basis=legal_basis,
         details=details or {},
-        prev_hash=prev or GENESIS,
     )
-    entry.entry_hash = entry_hash(entry)
-    # One INSERT, not the unit of work's flush: a page that audits its reads writes an entry
-    # on every view. The session has already flushed what was pending (the lock's query
-    # autoflushes), so entries stay in the order their events happened.
-    values = {c.key: getattr(entry, c.key) for c in _ENTRY_COLUMNS}
-    entry.id = session.execute(_INSERT_ENTRY, values).scalar_one()
+    session.info.setdefault(_PENDING, []).append(entry)
     if commit:
         session.commit()
     return entry
+
+
+_PENDING = "audit_entries_to_write"
+
+
+def write_pending(session=None) -> None:
+    """Chain and write the entries recorded in this transaction, in the order they were
+    recorded: when it commits, or before anything in it reads the log (the listeners below).
+    The chain is one sequence, so writers take its lock before reading its head and hold it
+    to their commit; writing at the commit holds it for a moment, not for the rest of a page
+    that audited a read at its start (under load every audited page queued behind that)."""
+    session = session if session is not None else db.session()
+    pending = session.info.get(_PENDING)
+    if not pending:
+        return
+    session.info[_PENDING] = []
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_CHAIN_LOCK, {"k": _CHAIN_LOCK_KEY})
+    else:
+        take_write_lock(session)  # before reading the head, so no one chains to it meanwhile
+    prev = connection.execute(_CHAIN_HEAD).scalar_one_or_none()
+    for entry in pending:
+        entry.prev_hash = prev or GENESIS
+        entry.entry_hash = prev = entry_hash(entry)
+        # One INSERT each, not the unit of work's flush: every audited page writes one.
+        values = {c.key: getattr(entry, c.key) for c in _ENTRY_COLUMNS}
+        entry.id = connection.execute(_INSERT_ENTRY, values).scalar_one()
+
+
+@event.listens_for(Session, "before_commit")
+def _write_at_commit(session) -> None:
+    write_pending(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _write_before_reading_the_log(state) -> None:
+    if (
+        state.is_select
+        and state.session.info.get(_PENDING)
+        and any(mapper.class_ is AuditEntry for mapper in state.all_mappers)
+    ):
+        write_pending(state.session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_the_end(session, transaction) -> None:
+    # Written at a commit; rolled back with everything else otherwise. A savepoint's end
+    # (transaction.parent) keeps them: the read or change they record still happened.
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 def append_copies(copies: list[dict]) -> list[AuditEntry]:
@@ -314,6 +363,7 @@ def append_copies(copies: list[dict]) -> list[AuditEntry]:
     for fields in copies:
         check_details(fields.get("details"))
     session = db.session
+    write_pending(session())  # what this transaction recorded first comes first
     if session.get_bind().dialect.name == "postgresql":
         session.execute(_CHAIN_LOCK, {"k": _CHAIN_LOCK_KEY})
     else:

@@ -109,6 +109,7 @@ def export_person(hub: Hub, person_ids: list[int], *, actor) -> dict:
             "categories": categories,
         },
     )
+    audit.write_pending()  # the document names its entry, so it needs its id now
     document = {
         # What the document is and holds, first, so whoever opens it knows before reading on.
         "header": {
