@@ -313,10 +313,15 @@ def write_pending(session=None) -> None:
     recorded: when it commits, or before anything in it reads the log (the listeners below).
     The chain is one sequence, so writers take its lock before reading its head and hold it
     to their commit; writing at the commit holds it for a moment, not for the rest of a page
-    that audited a read at its start (under load every audited page queued behind that)."""
+    that audited a read at its start (under load every audited page queued behind that).
+    An entry's id is therefore in commit order, and its `at` is when it was recorded. A read
+    of the log that names no entry to the ORM (a count over a subquery, a read on the
+    session's connection) calls this first."""
     session = session if session is not None else db.session()
     pending = session.info.get(_PENDING)
-    if not pending:
+    if not pending or session.in_nested_transaction():
+        # Not inside a savepoint: rolled back, it would take written entries with it (and on
+        # SQLite, taking the write lock ends a read transaction, savepoints and all).
         return
     session.info[_PENDING] = []
     connection = session.connection()
@@ -335,7 +340,7 @@ def write_pending(session=None) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _write_at_commit(session) -> None:
-    write_pending(session)
+    write_pending(session)  # the transaction's own commit; a savepoint's release passes
 
 
 @event.listens_for(Session, "do_orm_execute")

@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, func, or_, select
 
+from hub.audit import write_pending
 from hub.audit.schemas import AuditFilterSchema
 from hub.core.spreadsheet import safe_cell
 from hub.core.timeutil import LONDON
@@ -92,6 +93,7 @@ def case_of(entry: AuditEntry) -> int | None:
 
 
 def page_of(hub: Hub, filters: dict) -> Page:
+    write_pending()  # the count below names no entry to the ORM (audit.write_pending)
     query = hub_entries(hub, filters)
     total = db.session.execute(
         select(func.count()).select_from(query.order_by(None).subquery())

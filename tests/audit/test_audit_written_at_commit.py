@@ -7,10 +7,12 @@ import threading
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from hub import audit
+from hub.audit import reading
 from hub.extensions import db
-from hub.models import AuditEntry, Case
+from hub.models import AuditEntry, Case, CaseFollow, Hub
 from tests.conftest import _database, make_app
 from tests.support.factories import build_world
 
@@ -116,3 +118,35 @@ def test_a_page_that_audited_a_read_does_not_hold_up_another_writer(own_app):
     with own_app.app_context():
         assert _actions()[-2:] == ["test_other_request", "test_page_read"]
         assert audit.verify_chain().broken_at is None
+
+
+def test_an_entry_outlives_a_savepoint_that_fails_after_it(ctx, world):
+    """add_once and its like try a write in a savepoint and roll it back on a clash: an entry
+    recorded before must still be written at the commit (a savepoint's release writes none)."""
+    case = Case(hub_id=world.hub_id, reference="CPL-AUD3", title="Noise", band="high")
+    db.session.add(case)
+    db.session.flush()
+    db.session.add(CaseFollow(case_id=case.id, user_id=world.user_id["spoc"]))
+    db.session.flush()
+    audit.record("test_before_the_clash")
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        db.session.add(CaseFollow(case_id=case.id, user_id=world.user_id["spoc"]))
+    db.session.commit()
+    assert "test_before_the_clash" in _actions()
+
+
+def test_reading_the_log_in_a_savepoint_that_rolls_back_loses_nothing(ctx, world):
+    audit.record("test_before_the_savepoint")
+    savepoint = db.session.begin_nested()
+    db.session.execute(select(AuditEntry.id)).all()
+    savepoint.rollback()
+    db.session.commit()
+    assert "test_before_the_savepoint" in _actions()
+
+
+def test_the_log_viewer_counts_what_this_transaction_recorded(ctx, world):
+    """Its count is over a subquery, which names no entry to the ORM: it writes them first."""
+    hub = db.session.get(Hub, world.hub_id)
+    before = reading.page_of(hub, {}).total
+    audit.record("test_counted", hub=hub)
+    assert reading.page_of(hub, {}).total == before + 1
