@@ -25,7 +25,7 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 from hub import create_app
 from hub.extensions import db
 from tests.support import audit_content
-from tests.support.factories import PASSWORD
+from tests.support.factories import PASSWORD, build_world
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "sqlite")
 
@@ -71,6 +71,24 @@ def make_app(url: str, engine_options: dict, **overrides):
     }
     config.update(overrides)
     return create_app(config)
+
+
+@contextmanager
+def own_database_app(label: str):
+    """An app on a database of its own, migrated, with the standard world (app.world) committed:
+    for tests whose connections must see each other's commits, as separate requests do."""
+    url, options, cleanup = _database(label)
+    app = make_app(url, options)
+    try:
+        with app.app_context():
+            upgrade()
+            app.world = build_world()
+            db.session.commit()
+        yield app
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        cleanup()
 
 
 @pytest.fixture(scope="session")

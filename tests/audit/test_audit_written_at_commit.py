@@ -5,7 +5,6 @@ rest of the page that recorded it."""
 import threading
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -13,8 +12,7 @@ from hub import audit
 from hub.audit import reading
 from hub.extensions import db
 from hub.models import AuditEntry, Case, CaseFollow, Hub
-from tests.conftest import _database, make_app
-from tests.support.factories import build_world
+from tests.conftest import own_database_app
 
 
 def _actions() -> list[str]:
@@ -65,16 +63,8 @@ WAIT = 5.0  # seconds: far longer than writing one entry takes
 
 @pytest.fixture
 def own_app():
-    url, options, cleanup = _database("audit_at_commit")
-    app = make_app(url, options)
-    with app.app_context():
-        upgrade()
-        build_world()
-        db.session.commit()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-    cleanup()
+    with own_database_app("audit_at_commit") as app:
+        yield app
 
 
 @pytest.mark.own_database

@@ -113,20 +113,7 @@ def test_a_cpw_letter_gives_notice_of_a_warning_on_the_case(app, world, lt):
     assert missing.status_code == 400
     assert "Choose the community protection warning" in missing.get_data(as_text=True)
     with app.app_context():
-        cpw = Intervention(
-            case_id=lt,
-            type="community_protection_warning",
-            issuing_officer="S Officer",
-            subject="Jordan Pike",
-            conditions="Stop playing amplified music after 11pm",
-            status="served",
-            category="incident",
-            origin_agency_id=world.agency_ids["council"],
-            recorded_by_id=world.user_id["spoc"],
-        )
-        db.session.add(cpw)
-        db.session.commit()
-        cpw_id = cpw.id
+        cpw_id = _warning(world, lt, "Jordan Pike")
     response = _write(
         council,
         lt,

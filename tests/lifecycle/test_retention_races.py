@@ -7,14 +7,13 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
-from flask_migrate import upgrade
 
 from hub.casework import stages
 from hub.extensions import db
 from hub.lifecycle import retention
 from hub.models import Agency, Case, CaseNote, Hub, RetentionReview, User
-from tests.conftest import _database, make_app
-from tests.support.factories import build_world, make_case, make_note
+from tests.conftest import own_database_app
+from tests.support.factories import make_case, make_note
 
 pytestmark = pytest.mark.own_database
 CLOSED = datetime(2020, 1, 10, 15, 0, tzinfo=UTC)
@@ -25,16 +24,8 @@ WAIT = 1.0  # seconds the retention run is given to (wrongly) get past the lock
 
 @pytest.fixture
 def race_app():
-    url, options, cleanup = _database("retention_races")
-    app = make_app(url, options)
-    with app.app_context():
-        upgrade()
-        app.world = build_world()
-        db.session.commit()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-    cleanup()
+    with own_database_app("retention_races") as app:
+        yield app
 
 
 def _closed_case_under_review(app) -> tuple[int, int, int]:
