@@ -103,7 +103,7 @@ def navigation_items() -> list[dict]:
     if not current_user.is_authenticated:
         return []
     here = request.endpoint or ""
-    user = current_user._get_current_object()  # asked a dozen times: not through the proxy
+    user = permissions.signed_in()  # asked a dozen times: not through the proxy
     shown = [m for m in MENU if m[2](user)]
     exact = any(here in patterns for _, _, _, patterns in shown)
     items = []
