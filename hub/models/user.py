@@ -116,7 +116,10 @@ class UserRole(db.Model):
     role: Mapped[str] = mapped_column(String(30))
 
     user: Mapped[User] = relationship(back_populates="roles")
-    hub: Mapped[Hub | None] = relationship(lazy="joined")
+    # Loaded when asked, not joined to every load of a role: the signed-in person's roles are
+    # loaded on every request, and their hub is almost always in the session already, as one
+    # of their agency's hubs (a many-to-one by its key is then found without a statement).
+    hub: Mapped[Hub | None] = relationship()
 
     @property
     def label(self) -> str:
