@@ -2,6 +2,7 @@
 the user's hubs)."""
 
 from datetime import timedelta
+from functools import cache
 
 from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_login import current_user
@@ -94,6 +95,13 @@ MENU = [
 ]
 
 
+@cache
+def _menu_href(script_root: str, endpoint: str) -> str:
+    """A menu item's address, built once per mount point: building it is most of the menu's
+    cost, and every page draws the menu."""
+    return url_for(endpoint)
+
+
 def _matches(here: str, patterns) -> bool:
     return any(here.startswith(p) if p.endswith((".", "_")) else here == p for p in patterns)
 
@@ -109,7 +117,9 @@ def navigation_items() -> list[dict]:
     items = []
     for endpoint, label, _, patterns in shown:
         active = here in patterns if exact else _matches(here, patterns)
-        items.append({"href": url_for(endpoint), "text": label, "active": active})
+        items.append(
+            {"href": _menu_href(request.script_root, endpoint), "text": label, "active": active}
+        )
     return items
 
 
