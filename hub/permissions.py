@@ -870,7 +870,7 @@ def partner_agency_ids(hub_id: int) -> Select:
 
 
 def partner_ids(hub_id: int) -> set[int]:
-    return set(db.session.execute(partner_agency_ids(hub_id)).scalars())
+    return set(read_values(partner_agency_ids(hub_id)).scalars())
 
 
 def is_partner(agency_id: int, hub_id: int) -> bool:
@@ -1001,7 +1001,7 @@ def readable_cases(user, hub: Hub, case_ids) -> set[int]:
     if not ids:
         return set()
     query = cases_with_access(user, hub).with_only_columns(Case.id).where(Case.id.in_(ids))
-    return set(db.session.execute(query).scalars())
+    return set(read_values(query).scalars())
 
 
 def readable_working_cases(user, hub: Hub, case_ids) -> set[int]:
@@ -1011,7 +1011,7 @@ def readable_working_cases(user, hub: Hub, case_ids) -> set[int]:
     if not ids:
         return set()
     query = working_cases(user, hub).with_only_columns(Case.id).where(Case.id.in_(ids))
-    return set(db.session.execute(query).scalars())
+    return set(read_values(query).scalars())
 
 
 def readable_and_working_cases(user, hub: Hub, case_ids) -> tuple[set[int], set[int]]:
@@ -1028,7 +1028,7 @@ def readable_referrals(user, referral_ids) -> set[int]:
     if not ids:
         return set()
     query = referrals_visible(user).with_only_columns(Referral.id).where(Referral.id.in_(ids))
-    return set(db.session.execute(query).scalars())
+    return set(read_values(query).scalars())
 
 
 def decision_readable(decision, cases: set[int], referrals: set[int]) -> bool:

@@ -17,6 +17,7 @@ from hub.casework.membership import member_ids
 from hub.casework.schemas import (
     CaseDetailsSchema,
 )
+from hub.core.database import read_values
 from hub.core.locking import check_version, flush_or_stale, insert_numbered
 from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db
@@ -324,7 +325,7 @@ def agree_spoc_at_conference(
     person of one of the case's member agencies (as workspace.spoc_candidates offers).
     Returns the SPoC it had (or None) and the one agreed."""
     spoc = db.session.get(User, user_id)
-    members = set(db.session.execute(perm.active_member_agency_ids(case.id)).scalars())
+    members = set(read_values(perm.active_member_agency_ids(case.id)).scalars())
     if spoc is None or not spoc.is_active_account or spoc.agency_id not in members:
         raise ValidationError(
             {"spoc_user_id": ["Choose a SPoC from one of the case's member agencies"]}

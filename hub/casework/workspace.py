@@ -90,7 +90,7 @@ def _feed(*, before: bool) -> Select:
 def feed_marker(user, case: Case) -> int:
     """The newest entry this user may see: pollers compare it to know whether to refresh."""
     params = perm.visible_activity_params(user, case)
-    return db.session.execute(_newest_visible(), params).scalar() or 0
+    return read_values(_newest_visible(), params).scalar() or 0
 
 
 @cache
