@@ -117,7 +117,7 @@ def _tab_context(case: Case, tab: str) -> dict:
         ctx["marker"] = max([i.activity.id for i in ctx["feed"]], default=0)
         ctx["with_lead"] = True
         ctx["categories"] = sorted(perm.shared_categories(user.agency_id, case.hub_id))
-        ctx["hub_agencies"] = list(case.hub.agencies)
+        ctx["hub_agencies"] = membership.restrictable_agencies(case)
         ctx["spoc_candidates"] = workspace.spoc_candidates(case)
         ctx["following"] = activity.is_following(case, user)
         ctx["can_supervise"] = perm.can_supervise_case(user, case)
@@ -158,7 +158,7 @@ def _tab_context(case: Case, tab: str) -> dict:
             and (DataCategory.INCIDENT.value in perm.shared_categories(user.agency_id, case.hub_id))
             and perm.can_work_case(user, case, perm.Action.WRITE)
         )
-        ctx["hub_agencies"] = list(case.hub.agencies)
+        ctx["hub_agencies"] = membership.restrictable_agencies(case)
     elif tab == "interventions":
         ctx["interventions"] = workspace.interventions(user, case)
         ctx["breach_counts"] = powers.breach_counts([i.id for i in ctx["interventions"]])
@@ -167,7 +167,7 @@ def _tab_context(case: Case, tab: str) -> dict:
     elif tab == "evidence":
         ctx["evidence"] = evidence.listing(user, case)
         ctx["categories"] = sorted(perm.shared_categories(user.agency_id, case.hub_id))
-        ctx["hub_agencies"] = list(case.hub.agencies)
+        ctx["hub_agencies"] = membership.restrictable_agencies(case)
         ctx["accept"] = uploads.ACCEPT
         ctx["allowed_types"] = uploads.ALLOWED_TEXT
         ctx["max_mb"] = current_app.config["EVIDENCE_MAX_BYTES"] // (1024 * 1024)

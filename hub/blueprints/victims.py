@@ -8,7 +8,7 @@ from flask_login import current_user
 from hub import audit
 from hub import permissions as perm
 from hub.blueprints.cases import TABS
-from hub.casework import workspace
+from hub.casework import membership, workspace
 from hub.core.database import commit_reads
 from hub.core.forms import FormErrors, attempt, form_data
 from hub.core.timeutil import utcnow
@@ -76,7 +76,7 @@ def _victim_tab(case: Case) -> dict:
         "now": utcnow(),
         "can_write": perm.can_read_victims(user, case, perm.Action.WRITE),
         "spoc_candidates": workspace.spoc_candidates(case),
-        "hub_agencies": list(case.hub.agencies),
+        "hub_agencies": membership.restrictable_agencies(case),
     }
 
 

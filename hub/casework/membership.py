@@ -12,18 +12,36 @@ from sqlalchemy.exc import IntegrityError
 
 from hub import audit
 from hub import permissions as perm
+from hub.core.database import read_values
 from hub.core.timeutil import utcnow
 from hub.extensions import db
-from hub.models import Agency, Case, CaseMembership, MembershipRoute
+from hub.models import Agency, Case, CaseMembership, HubAgency, MembershipRoute
 
 
 def member_ids(case: Case) -> set[int]:
     """The agencies that are members of the case now."""
-    return set(db.session.execute(perm.active_member_agency_ids(case.id)).scalars())
+    return set(read_values(perm.active_member_agency_ids(case.id)).scalars())
 
 
 def member_agencies(case: Case) -> list[Agency]:
     return list(db.session.execute(_member_agencies(), {"case_id": case.id}).scalars())
+
+
+def restrictable_agencies(case: Case) -> list:
+    """The partner agencies of the case's hub as (id, name) rows in name order: those a new
+    record on it may be restricted to. Plain values, not Agency objects: each form that
+    restricts a record lists them, and a name and an id are all it shows."""
+    return list(read_values(_hub_partners(), {"hub_id": case.hub_id}))
+
+
+@cache
+def _hub_partners() -> Select:
+    return (
+        select(Agency.id, Agency.name)
+        .join(HubAgency, HubAgency.agency_id == Agency.id)
+        .where(HubAgency.hub_id == bindparam("hub_id"))
+        .order_by(Agency.name)
+    )
 
 
 @cache
