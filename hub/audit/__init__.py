@@ -333,9 +333,12 @@ def write_pending(session=None) -> None:
     for entry in pending:
         entry.prev_hash = prev or GENESIS
         entry.entry_hash = prev = entry_hash(entry)
-        # One INSERT each, not the unit of work's flush: every audited page writes one.
-        values = {c.key: getattr(entry, c.key) for c in _ENTRY_COLUMNS}
-        entry.id = connection.execute(_INSERT_ENTRY, values).scalar_one()
+    # One INSERT for them all, not the unit of work's flush: every audited page writes one,
+    # and a page that audits two reads writes both in one statement.
+    rows = [{c.key: getattr(entry, c.key) for c in _ENTRY_COLUMNS} for entry in pending]
+    ids = connection.execute(_INSERT_ENTRIES, rows).scalars().all()
+    for entry, entry_id in zip(pending, ids, strict=True):
+        entry.id = entry_id
 
 
 @event.listens_for(Session, "before_commit")
@@ -380,7 +383,10 @@ _CHAIN_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 _CHAIN_HEAD = select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1)
 _ENTRY_COLUMNS = [c for c in AuditEntry.__table__.columns if c.key != "id"]
 # The table, not the class: an ORM-enabled insert would run its bulk-insert machinery.
-_INSERT_ENTRY = insert(AuditEntry.__table__).returning(AuditEntry.__table__.c.id)
+# The ids come back in the order of the rows sent (sort_by_parameter_order), so in the chain's.
+_INSERT_ENTRIES = insert(AuditEntry.__table__).returning(
+    AuditEntry.__table__.c.id, sort_by_parameter_order=True
+)
 
 
 def as_code(value, limit: int = 200) -> str:

@@ -31,6 +31,22 @@ def test_entries_are_chained_in_the_order_recorded_when_the_transaction_commits(
     assert audit.verify_chain().broken_at is None
 
 
+def test_many_entries_of_one_transaction_are_written_at_once_in_the_chain_s_order(ctx, world):
+    """They go in one INSERT; the ids the database gives must follow the order they were
+    chained in, which is the order verification walks."""
+    entries = [audit.record(f"test_batch_{n}") for n in range(30)]
+    db.session.commit()
+    ids = [entry.id for entry in entries]
+    assert ids == sorted(ids) and len(set(ids)) == 30
+    stored = dict(
+        db.session.execute(
+            select(AuditEntry.id, AuditEntry.action).where(AuditEntry.id.in_(ids))
+        ).all()
+    )
+    assert [stored[i] for i in ids] == [f"test_batch_{n}" for n in range(30)]
+    assert audit.verify_chain().broken_at is None
+
+
 def test_an_entry_goes_when_its_transaction_rolls_back(ctx, world):
     audit.record("test_rolled_back")
     db.session.rollback()
