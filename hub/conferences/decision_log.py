@@ -5,8 +5,9 @@ read its case (hub.permissions.readable_decisions)."""
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from functools import cache
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from hub import permissions as perm
@@ -39,29 +40,13 @@ def case_conferences(reader, case: Case) -> list[CaseConference]:
     was decided on, newest first, with its decisions on this case. For a reader already
     entitled to the case's working records (the read of the decisions is audited); two
     queries however many conferences."""
-    referrals_of_case = select(Referral.id).where(Referral.case_id == case.id)
-    items = db.session.execute(
-        select(AgendaItem)
-        .where(
-            AgendaItem.removed.is_(False),
-            or_(AgendaItem.case_id == case.id, AgendaItem.referral_id.in_(referrals_of_case)),
-        )
-        .options(joinedload(AgendaItem.conference))
-        .order_by(AgendaItem.id)
-    ).scalars()
+    params = {"case_id": case.id}
+    items = db.session.execute(_case_agenda_items(), params).scalars()
     found: dict[int, CaseConference] = {}
     for item in items:
         row = found.setdefault(item.conference_id, CaseConference(item.conference))
         row.reasons.append(AgendaReason(item.reason).label)
-    decisions = db.session.execute(
-        select(ConferenceDecision)
-        .where(ConferenceDecision.case_id == case.id)
-        .options(
-            joinedload(ConferenceDecision.conference),
-            joinedload(ConferenceDecision.decided_by).lazyload(User.roles),
-        )
-        .order_by(ConferenceDecision.decided_at, ConferenceDecision.id)
-    ).scalars()
+    decisions = db.session.execute(_case_decisions(), params).scalars()
     shown = []
     for d in decisions:
         found.setdefault(d.conference_id, CaseConference(d.conference)).decisions.append(d)
@@ -70,6 +55,37 @@ def case_conferences(reader, case: Case) -> list[CaseConference]:
         reader, case.hub_id, what="conference decisions", records={"decision": shown}, case=case
     )
     return sorted(found.values(), key=lambda r: (r.conference.starts_at, r.conference.id))[::-1]
+
+
+@cache
+def _case_agenda_items() -> Select:
+    """Built once, as the statements of every case tab are."""
+    referrals_of_case = select(Referral.id).where(Referral.case_id == bindparam("case_id"))
+    return (
+        select(AgendaItem)
+        .where(
+            AgendaItem.removed.is_(False),
+            or_(
+                AgendaItem.case_id == bindparam("case_id"),
+                AgendaItem.referral_id.in_(referrals_of_case),
+            ),
+        )
+        .options(joinedload(AgendaItem.conference))
+        .order_by(AgendaItem.id)
+    )
+
+
+@cache
+def _case_decisions() -> Select:
+    return (
+        select(ConferenceDecision)
+        .where(ConferenceDecision.case_id == bindparam("case_id"))
+        .options(
+            joinedload(ConferenceDecision.conference),
+            joinedload(ConferenceDecision.decided_by).lazyload(User.roles),
+        )
+        .order_by(ConferenceDecision.decided_at, ConferenceDecision.id)
+    )
 
 
 # -- the hub's decision log --------------------------------------------------------------------
