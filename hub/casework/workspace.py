@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from types import SimpleNamespace
+from typing import NamedTuple
 
 from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.orm import aliased, joinedload, lazyload
@@ -147,12 +148,22 @@ def actions(user, case: Case) -> list[CaseAction] | None:
     return rows
 
 
-def next_action(user, case: Case) -> tuple[CaseAction | None, bool]:
+class NextAction(NamedTuple):
+    """What the case page's header says of the case's next action."""
+
+    id: int
+    description: str
+    agency_name: str
+    due_on: date
+
+
+def next_action(user, case: Case) -> tuple[NextAction | None, bool]:
     """The case's open action due soonest, for the case page's header, and whether the user
     may read actions at all (working records: hub.permissions). Reading it is audited."""
     if not perm.can_read_working_records(user, case):
         return None, False
-    action = db.session.execute(_next_action(), {"case_id": case.id}).scalar()
+    row = read_values(_next_action(), {"case_id": case.id}).first()
+    action = NextAction(*row) if row is not None else None
     if action is not None:
         perm.working_records_read(
             user, case.hub_id, what="next action", records={"case_action": [action.id]}, case=case
@@ -162,22 +173,26 @@ def next_action(user, case: Case) -> tuple[CaseAction | None, bool]:
 
 @cache
 def _next_action() -> Select:
-    """Built once: the header of every case page asks it."""
+    """Built once: the header of every case page asks it. Plain values: the header shows
+    three of them."""
     return (
-        select(CaseAction)
+        select(CaseAction.id, CaseAction.description, Agency.name, CaseAction.due_on)
+        .join(Agency, Agency.id == CaseAction.agency_id)
         .where(CaseAction.case_id == bindparam("case_id"), CaseAction.status == "open")
-        .options(joinedload(CaseAction.agency))
         .order_by(CaseAction.due_on.is_(None), CaseAction.due_on, CaseAction.id)
         .limit(1)
     )
 
 
-def soonest_open(actions: list[CaseAction]) -> CaseAction | None:
+def soonest_open(actions: list[CaseAction]) -> NextAction | None:
     """next_action's answer from the actions tab's list, already read and audited: the open
     action due soonest (every action has a due date), without reading it again."""
-    return min(
+    action = min(
         (a for a in actions if a.status == "open"), key=lambda a: (a.due_on, a.id), default=None
     )
+    if action is None:
+        return None
+    return NextAction(action.id, action.description, action.agency.name, action.due_on)
 
 
 def interventions(user, case: Case) -> list[Intervention]:
