@@ -25,11 +25,13 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
 from hub import audit
-from hub.core.database import read_values
+from hub.core.database import dialect_name, read_values
 from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db, htmx, login_manager
 from hub.models import (
@@ -482,34 +484,44 @@ def record_read(user, case: Case, records, *, what: str) -> None:
     }
     if not disclosed:
         return
-    existing = {
-        (d.from_agency_id, d.category): d
-        for d in db.session.execute(
-            select(Disclosure).where(
-                Disclosure.case_id == case.id, Disclosure.to_agency_id == user.agency_id
-            )
-        ).scalars()
-    }
     now = utcnow()
-    for from_agency_id, category in sorted(disclosed):
-        row = existing.get((from_agency_id, category))
-        if row is None:
-            db.session.add(
-                Disclosure(
-                    hub_id=case.hub_id,
-                    case_id=case.id,
-                    from_agency_id=from_agency_id,
-                    to_agency_id=user.agency_id,
-                    category=category,
-                    isa_id=agreements[category],
-                    first_disclosed_at=now,
-                    last_disclosed_at=now,
-                )
-            )
-        else:
-            row.last_disclosed_at = now
-            row.times += 1
-    db.session.flush()
+    rows = [
+        {
+            "hub_id": case.hub_id,
+            "case_id": case.id,
+            "from_agency_id": from_agency_id,
+            "to_agency_id": user.agency_id,
+            "category": category,
+            "isa_id": agreements[category],
+            "first_disclosed_at": now,
+            "last_disclosed_at": now,
+            "times": 1,
+        }
+        for from_agency_id, category in sorted(disclosed)
+    ]
+    db.session.execute(_register_disclosures(dialect_name()), rows)
+
+
+@cache
+def _register_disclosures(dialect: str):
+    """An entry in the register, or one more time on the entry already there, in one statement:
+    two partners opening the same case at once both count, and neither fails on the other's
+    first entry (a read and then a write would do both)."""
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(Disclosure.__table__)
+    register = Disclosure.__table__.c
+    return statement.on_conflict_do_update(
+        index_elements=[
+            register.case_id,
+            register.from_agency_id,
+            register.to_agency_id,
+            register.category,
+        ],
+        set_={
+            "last_disclosed_at": statement.excluded.last_disclosed_at,
+            "times": register.times + 1,
+        },
+    )
 
 
 # -- referrals ----------------------------------------------------------------------------------
