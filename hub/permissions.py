@@ -25,13 +25,11 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
 from hub import audit
-from hub.core.database import dialect_name, read_values
+from hub.core.database import dialect_insert, dialect_name, read_values
 from hub.core.timeutil import LONDON, utcnow
 from hub.extensions import db, htmx, login_manager
 from hub.models import (
@@ -507,8 +505,7 @@ def _register_disclosures(dialect: str):
     """An entry in the register, or one more time on the entry already there, in one statement:
     two partners opening the same case at once both count, and neither fails on the other's
     first entry (a read and then a write would do both)."""
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(Disclosure.__table__)
+    statement = dialect_insert(dialect, Disclosure.__table__)
     register = Disclosure.__table__.c
     return statement.on_conflict_do_update(
         index_elements=[

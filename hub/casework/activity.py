@@ -10,7 +10,7 @@ from functools import cache
 from sqlalchemy import Select, bindparam, select
 
 from hub.core import mail
-from hub.core.database import read_values
+from hub.core.database import dialect_insert, dialect_name, read_values
 from hub.core.timeutil import utcnow
 from hub.extensions import db
 from hub.models import (
@@ -85,13 +85,19 @@ def log(case: Case, actor, kind: str, summary: str, record=None, working=None) -
 
 
 def follow(case: Case, user) -> None:
-    """Whoever works on a case follows it, unless they already do."""
-    exists = db.session.execute(
-        select(CaseFollow.id).where(CaseFollow.case_id == case.id, CaseFollow.user_id == user.id)
-    ).first()
-    if not exists:
-        db.session.add(CaseFollow(case_id=case.id, user_id=user.id))
-        db.session.flush()
+    """Whoever works on a case follows it, unless they already do. One statement that does
+    nothing when the row is there: two saves by one person at once (a double click) would
+    otherwise both find no row and the second fail on the first's."""
+    db.session.execute(_follow(dialect_name()), {"case_id": case.id, "user_id": user.id})
+
+
+@cache
+def _follow(dialect: str):
+    return (
+        dialect_insert(dialect, CaseFollow.__table__)
+        .values(case_id=bindparam("case_id"), user_id=bindparam("user_id"))
+        .on_conflict_do_nothing(index_elements=["case_id", "user_id"])
+    )
 
 
 def unfollow(case: Case, user) -> None:
@@ -187,7 +193,7 @@ def send_notice(
     ).scalar_one_or_none()
     if unread is not None:
         if unread.text != text or activity_id != unread.activity_id:
-            unread.updates += 1
+            unread.updates = Notification.updates + 1  # in the database: none lost at once
             unread.text = text[:300]
             unread.activity_id = activity_id
             unread.created_at = utcnow()

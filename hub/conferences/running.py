@@ -16,7 +16,7 @@ from hub import permissions as perm
 from hub.casework import notes
 from hub.conferences.schemas import AttendanceSchema
 from hub.conferences.slot import slot_for
-from hub.core.locking import StaleForm, check_version, flush_or_stale
+from hub.core.locking import StaleForm, check_version, flush_or_stale, move_version_on
 from hub.core.timeutil import LONDON, as_utc, utcnow
 from hub.extensions import db
 from hub.models import (
@@ -77,7 +77,7 @@ def check_item(conference: Conference, item: AgendaItem | None) -> AgendaItem:
 
 
 def record_change(conference: Conference, user, action: str, details: dict) -> None:
-    conference.edit_version += 1
+    move_version_on(conference, "edit_version", lambda: StaleForm(CONFERENCE_CHANGED))
     audit.record(action, user=user, hub=conference.hub_id, target=conference, details=details)
 
 

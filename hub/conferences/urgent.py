@@ -30,7 +30,7 @@ from hub.casework import deadlines as case_deadlines
 from hub.conferences.schemas import ConfirmSchema
 from hub.conferences.slot import scoring_slot, slot_for
 from hub.core import mail, signals
-from hub.core.locking import StaleForm, check_version
+from hub.core.locking import StaleForm, check_version, move_version_on
 from hub.core.timeutil import LONDON, format_local
 from hub.extensions import db
 from hub.models import (
@@ -520,13 +520,13 @@ def _check_answerable(conference: Conference, form) -> None:
         or conference.status != ConferenceStatus.PROPOSED.value
     ):
         raise ValidationError({"form": ["This conference is not a proposed urgent conference"]})
-    check_version(
-        conference.edit_version,
-        form.get("edit_version"),
-        lambda: StaleForm(
-            "Someone else answered or changed this conference while you were looking at it. "
-            "Check it again."
-        ),
+    check_version(conference.edit_version, form.get("edit_version"), _answered_meanwhile)
+
+
+def _answered_meanwhile() -> StaleForm:
+    return StaleForm(
+        "Someone else answered or changed this conference while you were looking at it. "
+        "Check it again."
     )
 
 
@@ -556,7 +556,7 @@ def confirm(conference: Conference, form, user, now: datetime) -> list[str]:
     conference.place = data["place"].strip()
     conference.online_link = data["online_link"].strip()
     conference.status = ConferenceStatus.SCHEDULED.value
-    conference.edit_version += 1
+    move_version_on(conference, "edit_version", _answered_meanwhile)
     audit.record(
         "urgent_conference_confirmed",
         user=user,
@@ -583,7 +583,7 @@ def decline(conference: Conference, form, user, now: datetime) -> None:
         raise ValidationError({"reason": ["Reason must be 2,000 characters or fewer"]})
     before = _answer_dict(conference)
     conference.status = ConferenceStatus.CANCELLED.value
-    conference.edit_version += 1
+    move_version_on(conference, "edit_version", _answered_meanwhile)
     referral_ids = list(
         db.session.execute(
             select(AgendaItem.referral_id).where(

@@ -4,6 +4,7 @@ late as a read allows and as early as a write needs. PostgreSQL needs none of it
 
 from flask import current_app, has_request_context, request
 from sqlalchemy import ARRAY, Integer, any_, bindparam, event
+from sqlalchemy.dialects import postgresql, sqlite
 
 from hub.extensions import db
 
@@ -20,6 +21,13 @@ def among(column, name: str, dialect: str):
 
 def dialect_name() -> str:
     return db.session.get_bind().dialect.name
+
+
+def dialect_insert(dialect: str, table):
+    """An INSERT that may say what to do when a unique rule clashes (ON CONFLICT ... DO
+    NOTHING or DO UPDATE): PostgreSQL and SQLite both have it, and SQLAlchemy builds it for
+    each, so build it once for each (it differs only in the dialect)."""
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def tune_sqlite(engine) -> None:

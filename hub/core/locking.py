@@ -6,14 +6,16 @@ its error summary):
 - check_version: the version the form was opened at (a hidden field) against the record's
   version now;
 - flush_or_stale: two saves that passed that check together: the loser's UPDATE matches no
-  row (SQLAlchemy's version_id_col counts the versions) and it is refused too.
+  row (SQLAlchemy's version_id_col counts the versions) and it is refused too;
+- move_version_on, for a version kept by hand (a conference's): the same guard, in one UPDATE.
 """
 
 from collections.abc import Callable
 
 from marshmallow import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from hub.extensions import db
@@ -50,6 +52,22 @@ def check_version(current: int, submitted, stale: Callable[[], StaleForm]) -> No
     """Refuse (raise stale()) a save from a form opened at another version than `current`."""
     if version_of(submitted) != current:
         raise stale()
+
+
+def move_version_on(record, attribute: str, stale: Callable[[], StaleForm]) -> None:
+    """Move a hand-kept version on by one in the database, only from the version the record
+    was read at: of two saves that both passed check_version, the one that commits second is
+    refused (raise stale()), instead of both landing with one step between them."""
+    model, read_at = type(record), getattr(record, attribute)
+    result = db.session.execute(
+        update(model)
+        .where(model.id == record.id, getattr(model, attribute) == read_at)
+        .values({attribute: read_at + 1})
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise stale()
+    set_committed_value(record, attribute, read_at + 1)  # what the database now holds
 
 
 def flush_or_stale(stale: Callable[[], StaleForm]) -> None:

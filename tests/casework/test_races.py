@@ -12,7 +12,7 @@ from flask_migrate import upgrade
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
-from hub.casework import notes, plans
+from hub.casework import activity, notes, plans
 from hub.conferences import agenda, running
 from hub.extensions import db
 from hub.models import (
@@ -20,10 +20,12 @@ from hub.models import (
     AgendaItem,
     Attendance,
     Case,
+    CaseFollow,
     CaseMembership,
     CaseNote,
     Conference,
     Hub,
+    Notification,
     Plan,
     Referral,
     User,
@@ -161,6 +163,84 @@ def test_recording_one_persons_attendance_at_once_makes_one_row(race_app):
     with race_app.test_request_context():  # and the page that lists it still answers
         conference = db.session.get(Conference, conference_id)
         assert len(running.attendance_of(conference)) == 1
+
+
+def test_changes_to_a_live_conference_from_one_version_apply_once(race_app):
+    """Two chairs record at once from pages opened at the same version: one change lands,
+    the others are refused as stale (the version moves on in the database, from the version
+    read), instead of all landing with one step of the version between them."""
+    world = race_app.world
+    with race_app.app_context():
+        from tests.support.meeting_data import make_conference
+
+        hub = db.session.get(Hub, world.hub_id)
+        chair = db.session.get(User, world.user_id["coordinator"])
+        conference = make_conference(
+            hub, datetime(2026, 12, 8, 10, tzinfo=UTC), chair=chair, status="live"
+        )
+        db.session.commit()
+        conference_id, version = conference.id, conference.edit_version
+
+    def attend(i):
+        return running.record_attendance(
+            db.session.get(Conference, conference_id),
+            {
+                "agency_id": str(world.agency_ids["housing"]),
+                "name": f"Attendee {i}",
+                "status": "present",
+                "version": str(version),
+            },
+            actor=_user(world.email["coordinator"]),
+        )
+
+    outcomes = race(race_app, attend)
+    assert [o[0] for o in outcomes].count("ok") == 1, outcomes
+    for kind, messages in outcomes:
+        assert kind == "ok" or "form" in messages
+    rows = select(func.count()).where(Attendance.conference_id == conference_id)
+    assert _count(race_app, rows) == 1
+    now = select(Conference.edit_version).where(Conference.id == conference_id)
+    assert _count(race_app, now) == version + 1
+
+
+def test_one_person_following_a_case_at_once_makes_one_follow(race_app):
+    """Two saves by one person at once (a double click) both follow the case for them."""
+    case = _case(race_app, "CPL-RACE-F")
+
+    def follow(_):
+        activity.follow(db.session.get(Case, case.id), _user(race_app.world.email["spoc"]))
+
+    race(race_app, follow)
+    follows = select(func.count()).where(CaseFollow.case_id == case.id)
+    assert _count(race_app, follows) == 1
+
+
+def test_news_counted_into_an_unread_notice_at_once_is_all_counted(race_app):
+    """A follower's unread notice counts every update, however many land at once."""
+    case = _case(race_app, "CPL-RACE-U")
+    with race_app.test_request_context():
+        notice = activity.send_notice(
+            _user(race_app.world.email["spoc"]),
+            "Case CPL-RACE-U was updated",
+            subject="Update",
+            body="Update",
+            case_id=case.id,
+        )
+        db.session.commit()
+        notice_id = notice.id
+
+    def news(i):
+        return activity.send_notice(
+            _user(race_app.world.email["spoc"]),
+            f"Case CPL-RACE-U was updated ({i})",
+            subject="Update",
+            body="Update",
+            case_id=case.id,
+        )
+
+    race(race_app, news)
+    updates = select(Notification.updates).where(Notification.id == notice_id)
+    assert _count(race_app, updates) == 1 + TIMES
 
 
 def test_a_note_form_sent_twice_at_once_makes_one_note(race_app):
