@@ -25,7 +25,7 @@ from sqlalchemy import and_, case, func, or_, select, type_coerce
 
 from hub import audit
 from hub.core.forms import sensible
-from hub.core.locking import StaleForm
+from hub.core.locking import StaleForm, flush_or_stale
 from hub.core.timeutil import LONDON
 from hub.extensions import db
 from hub.models import (
@@ -384,6 +384,13 @@ def version_of(row: Row) -> str:
     return f"{row.reason_recorded_at.isoformat()}/{digest}"
 
 
+def _recorded_meanwhile() -> StaleForm:
+    return StaleForm(
+        "Someone else recorded a reason while you were editing. Check it and save again.",
+        field="reason",
+    )
+
+
 def record_reason(
     hub: Hub,
     referral_id: int | None,
@@ -401,10 +408,7 @@ def record_reason(
             {"reason": ["This referral's conference was not late: there is no breach to explain"]}
         )
     if (form.get("version") or "").strip() != version_of(row):
-        raise StaleForm(
-            "Someone else recorded a reason while you were editing. Check it and save again.",
-            field="reason",
-        )
+        raise _recorded_meanwhile()
     reason = (form.get("reason") or "").strip()
     if not reason:
         raise ValidationError({"reason": ["Enter why the conference was not held in time"]})
@@ -426,7 +430,7 @@ def record_reason(
     breach.reason = reason
     breach.recorded_by_id = user.id
     breach.recorded_at = now
-    db.session.flush()
+    flush_or_stale(_recorded_meanwhile)  # two first reasons at once: the second is stale
     audit.record(
         "deadline_breach_reason_recorded",
         user=user,
