@@ -436,6 +436,14 @@ def main() -> int:
         )
         if verify.returncode:
             problems.append("the audit chain does not verify")
+        # The server's own count, which also sees a request the mix did not time (the page
+        # fetched before a form is sent): a 500 there once showed only as the form's 400.
+        server_errors = len(
+            re.findall(r'"status": 5\d\d', (ROOT / "instance" / f"load-{run}.log").read_text())
+        )
+        print(f"5xx answers in the server's request log: {server_errors}")
+        if server_errors:
+            problems.append(f"{server_errors} requests answered 5xx")
         print("accounting:", problems or "every record accounted for")
         return 1 if problems or tally.errors else 0
     finally:
