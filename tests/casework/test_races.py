@@ -132,32 +132,39 @@ def test_adding_the_same_member_at_once_makes_one_membership(race_app):
     assert _count(race_app, active) == 1
 
 
-def test_recording_one_persons_attendance_at_once_makes_one_row(race_app):
-    world = race_app.world
-    with race_app.app_context():
+def _live_conference(app, day: int) -> tuple[int, int]:
+    """A live conference of the hub on that day of December 2026: (its id, its version)."""
+    world = app.world
+    with app.app_context():
         from tests.support.meeting_data import make_conference
 
         hub = db.session.get(Hub, world.hub_id)
         chair = db.session.get(User, world.user_id["coordinator"])
         conference = make_conference(
-            hub, datetime(2026, 12, 7, 10, tzinfo=UTC), chair=chair, status="live"
+            hub, datetime(2026, 12, day, 10, tzinfo=UTC), chair=chair, status="live"
         )
         db.session.commit()
-        conference_id, version = conference.id, conference.edit_version
+        return conference.id, conference.edit_version
 
-    def attend(_):
-        return running.record_attendance(
-            db.session.get(Conference, conference_id),
-            {
-                "agency_id": str(world.agency_ids["housing"]),
-                "name": "Sam Tenancy",
-                "status": "present",
-                "version": str(version),
-            },
-            actor=_user(world.email["coordinator"]),
-        )
 
-    race(race_app, attend)
+def _attendance(app, conference_id: int, version: int, name: str) -> Attendance:
+    """The chair records a housing officer, by name, as present (in a request)."""
+    world = app.world
+    return running.record_attendance(
+        db.session.get(Conference, conference_id),
+        {
+            "agency_id": str(world.agency_ids["housing"]),
+            "name": name,
+            "status": "present",
+            "version": str(version),
+        },
+        actor=_user(world.email["coordinator"]),
+    )
+
+
+def test_recording_one_persons_attendance_at_once_makes_one_row(race_app):
+    conference_id, version = _live_conference(race_app, 7)
+    race(race_app, lambda _: _attendance(race_app, conference_id, version, "Sam Tenancy"))
     rows = select(func.count()).where(Attendance.conference_id == conference_id)
     assert _count(race_app, rows) == 1
     with race_app.test_request_context():  # and the page that lists it still answers
@@ -169,31 +176,10 @@ def test_changes_to_a_live_conference_from_one_version_apply_once(race_app):
     """Two chairs record at once from pages opened at the same version: one change lands,
     the others are refused as stale (the version moves on in the database, from the version
     read), instead of all landing with one step of the version between them."""
-    world = race_app.world
-    with race_app.app_context():
-        from tests.support.meeting_data import make_conference
-
-        hub = db.session.get(Hub, world.hub_id)
-        chair = db.session.get(User, world.user_id["coordinator"])
-        conference = make_conference(
-            hub, datetime(2026, 12, 8, 10, tzinfo=UTC), chair=chair, status="live"
-        )
-        db.session.commit()
-        conference_id, version = conference.id, conference.edit_version
-
-    def attend(i):
-        return running.record_attendance(
-            db.session.get(Conference, conference_id),
-            {
-                "agency_id": str(world.agency_ids["housing"]),
-                "name": f"Attendee {i}",
-                "status": "present",
-                "version": str(version),
-            },
-            actor=_user(world.email["coordinator"]),
-        )
-
-    outcomes = race(race_app, attend)
+    conference_id, version = _live_conference(race_app, 8)
+    outcomes = race(
+        race_app, lambda i: _attendance(race_app, conference_id, version, f"Attendee {i}")
+    )
     assert [o[0] for o in outcomes].count("ok") == 1, outcomes
     for kind, messages in outcomes:
         assert kind == "ok" or "form" in messages
