@@ -57,7 +57,8 @@ def check_version(current: int, submitted, stale: Callable[[], StaleForm]) -> No
 def move_version_on(record, attribute: str, stale: Callable[[], StaleForm]) -> None:
     """Move a hand-kept version on by one in the database, only from the version the record
     was read at: of two saves that both passed check_version, the one that commits second is
-    refused (raise stale()), instead of both landing with one step between them."""
+    refused (raise stale()), instead of both landing with one step between them. Refused, it
+    rolls back what the save had written before it, as flush_or_stale does."""
     model, read_at = type(record), getattr(record, attribute)
     result = db.session.execute(
         update(model)
@@ -66,6 +67,7 @@ def move_version_on(record, attribute: str, stale: Callable[[], StaleForm]) -> N
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
+        db.session.rollback()
         raise stale()
     set_committed_value(record, attribute, read_at + 1)  # what the database now holds
 
