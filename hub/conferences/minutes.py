@@ -17,7 +17,7 @@ from hub import audit
 from hub import permissions as perm
 from hub.conferences.agenda import agenda_items
 from hub.core import mail
-from hub.core.locking import StaleForm, check_version
+from hub.core.locking import StaleForm, check_version, move_version_on
 from hub.core.timeutil import format_local, utcnow
 from hub.extensions import db
 from hub.models import (
@@ -265,27 +265,11 @@ def _stale() -> StaleForm:
     return StaleForm(STALE_MESSAGE, field="version")
 
 
-def _check_version(conference: Conference, form: Mapping) -> int:
-    check_version(conference.edit_version, form.get("version"), _stale)
-    return conference.edit_version
-
-
-def _guarded_update(conference: Conference, version: int, **values) -> None:
+def _guarded_update(conference: Conference, **values) -> None:
     """Write only if nobody approved or changed the minutes since they were read: two
     browsers submitting at once cannot both succeed."""
-    result = db.session.execute(
-        update(Conference)
-        .where(
-            Conference.id == conference.id,
-            Conference.edit_version == version,
-            Conference.minutes_approved_at.is_(None),
-        )
-        .values(edit_version=version + 1, **values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        raise _stale()
-    db.session.refresh(conference)
+    unapproved = Conference.minutes_approved_at.is_(None)
+    move_version_on(conference, "edit_version", _stale, unapproved, **values)
 
 
 def save_remarks(conference: Conference, form: Mapping, actor) -> None:
@@ -295,14 +279,14 @@ def save_remarks(conference: Conference, form: Mapping, actor) -> None:
         raise ValidationError({"remarks": [approved_message(conference)]})
     if conference.status not in (ConferenceStatus.LIVE.value, ConferenceStatus.HELD.value):
         raise ValidationError({"remarks": ["Remarks can be written once the conference starts"]})
-    version = _check_version(conference, form)
+    check_version(conference.edit_version, form.get("version"), _stale)
     remarks = (form.get("remarks") or "").strip()
     if len(remarks) > REMARKS_LIMIT:
         raise ValidationError(
             {"remarks": [f"General remarks must be {REMARKS_LIMIT} characters or fewer"]}
         )
     before = len(conference.minutes_remarks or "")
-    _guarded_update(conference, version, minutes_remarks=remarks)
+    _guarded_update(conference, minutes_remarks=remarks)
     # The remarks should name no one, but the audit log does not rely on it: lengths only.
     audit.record(
         "minutes_remarks_saved",
@@ -322,9 +306,9 @@ def approve(conference: Conference, form: Mapping, actor) -> None:
         raise ValidationError(
             {"minutes": ["The minutes can be approved once the conference has been held"]}
         )
-    version = _check_version(conference, form)
+    check_version(conference.edit_version, form.get("version"), _stale)
     now = utcnow()
-    _guarded_update(conference, version, minutes_approved_at=now, minutes_approved_by_id=actor.id)
+    _guarded_update(conference, minutes_approved_at=now, minutes_approved_by_id=actor.id)
     audit.record(
         "minutes_approved",
         user=actor,

@@ -54,22 +54,27 @@ def check_version(current: int, submitted, stale: Callable[[], StaleForm]) -> No
         raise stale()
 
 
-def move_version_on(record, attribute: str, stale: Callable[[], StaleForm]) -> None:
-    """Move a hand-kept version on by one in the database, only from the version the record
-    was read at: of two saves that both passed check_version, the one that commits second is
-    refused (raise stale()), instead of both landing with one step between them. Refused, it
-    rolls back what the save had written before it, as flush_or_stale does."""
+def move_version_on(
+    record, attribute: str, stale: Callable[[], StaleForm], *still_true, **values
+) -> None:
+    """Move a hand-kept version on by one in the database, with any `values` written in the
+    same UPDATE, only from the version the record was read at (and while the `still_true`
+    conditions hold): of two saves that both passed check_version, the one that commits
+    second is refused (raise stale()), instead of both landing with one step between them.
+    Refused, it rolls back what the save had written before it, as flush_or_stale does."""
     model, read_at = type(record), getattr(record, attribute)
+    values = {attribute: read_at + 1, **values}
     result = db.session.execute(
         update(model)
-        .where(model.id == record.id, getattr(model, attribute) == read_at)
-        .values({attribute: read_at + 1})
+        .where(model.id == record.id, getattr(model, attribute) == read_at, *still_true)
+        .values(values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         db.session.rollback()
         raise stale()
-    set_committed_value(record, attribute, read_at + 1)  # what the database now holds
+    for key, value in values.items():  # what the database now holds
+        set_committed_value(record, key, value)
 
 
 def flush_or_stale(stale: Callable[[], StaleForm]) -> None:
