@@ -8,6 +8,7 @@ never any personal data: the email is a link."""
 from functools import cache
 
 from sqlalchemy import Select, bindparam, select
+from sqlalchemy.exc import IntegrityError
 
 from hub.core import mail
 from hub.core.database import dialect_insert, dialect_name, read_values
@@ -171,41 +172,50 @@ def send_notice(
     conference_id=None,
     activity_id=None,
 ) -> Notification:
-    """One notice (and one email) per thing a person has not yet read about: further news on
+    """One notice (and one email) per thing a person has not yet read news of: further news on
     the same case, referral or conference while the notice is unread is counted into it, with
     no further email. Seven updates in fifteen minutes are one notice saying 7 updates, and
-    one email. The same news twice (the same text) is not counted twice."""
-    unread = db.session.execute(
-        select(Notification)
-        .where(
-            Notification.user_id == user.id,
-            Notification.read_at.is_(None),
-            Notification.case_id.is_(None) if case_id is None else Notification.case_id == case_id,
-            Notification.referral_id.is_(None)
-            if referral_id is None
-            else Notification.referral_id == referral_id,
-            Notification.conference_id.is_(None)
-            if conference_id is None
-            else Notification.conference_id == conference_id,
+    one email. The same news twice (the same text) is not counted twice. Alerts (reminders, a
+    victim's worse risk) are notices of their own, never counted into or rewritten."""
+    about = {"case_id": case_id, "referral_id": referral_id, "conference_id": conference_id}
+    unread = _unread_notice(user.id, about)
+    if unread is None:
+        notice = Notification(
+            user_id=user.id, activity_id=activity_id, text=text[:300], counts_news=True, **about
         )
-        .order_by(Notification.id.desc())
-        .limit(1)
+        try:
+            with db.session.begin_nested():
+                db.session.add(notice)
+                db.session.flush()
+        except IntegrityError:
+            # Another update made the unread notice a moment ago (one per thing:
+            # uq_notification_unread_news): count this news into it, with no second email.
+            unread = _unread_notice(user.id, about)
+            if unread is None:
+                raise
+        else:
+            mail.queue_mail(user.email, subject, body)
+            return notice
+    if unread.text != text or activity_id != unread.activity_id:
+        unread.updates = Notification.updates + 1  # in the database: none lost at once
+        unread.text = text[:300]
+        unread.activity_id = activity_id
+        unread.created_at = utcnow()
+    return unread
+
+
+def _unread_notice(user_id: int, about: dict) -> Notification | None:
+    """The person's unread news about this case, referral or conference (at most one)."""
+    return db.session.execute(
+        select(Notification).where(
+            Notification.user_id == user_id,
+            Notification.read_at.is_(None),
+            Notification.counts_news,
+            *(
+                getattr(Notification, key).is_(None)
+                if value is None
+                else getattr(Notification, key) == value
+                for key, value in about.items()
+            ),
+        )
     ).scalar_one_or_none()
-    if unread is not None:
-        if unread.text != text or activity_id != unread.activity_id:
-            unread.updates = Notification.updates + 1  # in the database: none lost at once
-            unread.text = text[:300]
-            unread.activity_id = activity_id
-            unread.created_at = utcnow()
-        return unread
-    notice = Notification(
-        user_id=user.id,
-        case_id=case_id,
-        referral_id=referral_id,
-        conference_id=conference_id,
-        activity_id=activity_id,
-        text=text[:300],
-    )
-    db.session.add(notice)
-    mail.queue_mail(user.email, subject, body)
-    return notice

@@ -65,6 +65,13 @@ def tune_sqlite(engine) -> None:
         if conn.info.get(_DEFERRED) and statement.lstrip()[:7].upper().startswith(_WRITES):
             _begin_writing(conn)
 
+    @event.listens_for(engine, "savepoint")
+    def _before_savepoint(conn, _name):
+        # A savepoint is taken to write in it, and turning a read into a write later would end
+        # the transaction, savepoint and all: take the write lock first.
+        if conn.info.get(_DEFERRED):
+            _begin_writing(conn)
+
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

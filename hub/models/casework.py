@@ -4,7 +4,18 @@ evaluation, the activity log, followers and in-app notifications."""
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.extensions import db
@@ -373,8 +384,26 @@ class Notification(db.Model):
     # Unread news about the same case (or referral, or conference) is one notice, counted, not
     # one per update: see hub.casework.activity.send_notice.
     updates: Mapped[int] = mapped_column(default=1, server_default="1")
+    # News (send_notice) counts further news while unread; an alert (a reminder, a victim's
+    # worse risk, an urgent conference) stands alone and is never counted into or rewritten.
+    counts_news: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=created_now)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# One unread news notice per person and thing (case, referral or conference): news that lands
+# while it is unread is counted into it (hub.casework.activity.send_notice), and two updates at
+# once cannot make two notices (and two emails). coalesce, as a NULL never clashes with another.
+Index(
+    "uq_notification_unread_news",
+    Notification.user_id,
+    func.coalesce(Notification.case_id, 0),
+    func.coalesce(Notification.referral_id, 0),
+    func.coalesce(Notification.conference_id, 0),
+    unique=True,
+    postgresql_where=text("read_at IS NULL AND counts_news"),
+    sqlite_where=text("read_at IS NULL AND counts_news"),
+)
 
 
 # The planner board reads each stage's cards in deadline order; this index serves that read

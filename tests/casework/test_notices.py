@@ -40,6 +40,30 @@ def test_seven_notes_are_one_notice_and_one_email(client, cw, app, outbox):  # n
     assert len(outbox) == 2
 
 
+def test_news_never_rewrites_an_unread_alert(client, cw, app, outbox):  # noqa: F811
+    """A coordinator's unread alert (a victim reports things are worse) stays as it was when a
+    note lands on the same case: the note is a notice of its own, with its own email."""
+    from hub.casework.activity import follow
+
+    worker = cw.world.user_id["case_worker"]
+    alert = "A victim on case CPL-100 reports that things are worse."
+    with app.app_context():
+        follow(db.session.get(Case, cw.id), db.session.get(User, worker))
+        db.session.add(Notification(user_id=worker, case_id=cw.id, text=alert))
+        db.session.commit()
+    signed_in(client, cw.world, "spoc")
+    client.submit(f"{cw.url}/notes", {"body": "Visit", "category": "incident"})
+    client.submit(f"{cw.url}/notes", {"body": "Visit again", "category": "incident"})
+    assert [m["To"] for m in outbox] == [cw.world.email["case_worker"]]
+    with app.app_context():
+        notices = db.session.execute(
+            select(Notification.text, Notification.updates)
+            .where(Notification.user_id == worker)
+            .order_by(Notification.id)
+        ).all()
+    assert [tuple(n) for n in notices] == [(alert, 1), ("Note added on case CPL-100", 2)]
+
+
 @time_machine.travel(at("2026-12-24T16:00"), tick=False)
 def test_confirming_an_urgent_conference_invites_the_partners(app, client, world, outbox):
     conference_id, _ = _proposed(app)

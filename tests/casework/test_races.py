@@ -229,6 +229,32 @@ def test_news_counted_into_an_unread_notice_at_once_is_all_counted(race_app):
     assert _count(race_app, updates) == 1 + TIMES
 
 
+def test_first_news_at_once_makes_one_notice_and_one_email(race_app):
+    """A follower with nothing unread about the case, and several updates landing at once: one
+    notice counting them all, and one email (uq_notification_unread_news)."""
+    case = _case(race_app, "CPL-RACE-V")
+    outbox = race_app.extensions.setdefault("mail_outbox", [])
+    outbox.clear()
+
+    def news(i):
+        return activity.send_notice(
+            _user(race_app.world.email["spoc"]),
+            f"Case CPL-RACE-V was updated ({i})",
+            subject="Update on CPL-RACE-V",
+            body="Update",
+            case_id=case.id,
+        )
+
+    outcomes = race(race_app, news)
+    assert [kind for kind, _ in outcomes] == ["ok"] * TIMES
+    unread = select(func.count(), func.sum(Notification.updates)).where(
+        Notification.case_id == case.id, Notification.read_at.is_(None)
+    )
+    with race_app.app_context():
+        assert tuple(db.session.execute(unread).one()) == (1, TIMES)
+    assert [m["Subject"] for m in outbox] == ["Update on CPL-RACE-V"]
+
+
 def test_a_note_form_sent_twice_at_once_makes_one_note(race_app):
     case = _case(race_app, "CPL-RACE-N")
 
@@ -311,3 +337,4 @@ def test_cases_opened_at_once_get_references_of_their_own(race_app):
             select(Case.reference).where(Case.id.in_([r for _, r in outcomes]))
         ).scalars()
         assert len(set(references)) == TIMES
+
