@@ -25,7 +25,7 @@ from sqlalchemy import and_, case, func, or_, select, type_coerce
 
 from hub import audit
 from hub.core.forms import sensible
-from hub.core.locking import StaleForm, flush_or_stale
+from hub.core.locking import StaleForm, flush_or_stale, update_or_stale
 from hub.core.timeutil import LONDON
 from hub.extensions import db
 from hub.models import (
@@ -421,16 +421,24 @@ def record_reason(
     )
     breach = db.session.execute(select(DeadlineBreach).where(key)).scalar_one_or_none()
     replaced = breach is not None
+    recorded = {"reason": reason, "recorded_by_id": user.id, "recorded_at": now}
     if breach is None:
         if case_deadline_id is not None:
-            breach = DeadlineBreach(case_deadline_id=case_deadline_id)
+            breach = DeadlineBreach(case_deadline_id=case_deadline_id, **recorded)
         else:
-            breach = DeadlineBreach(referral_id=referral_id)
+            breach = DeadlineBreach(referral_id=referral_id, **recorded)
         db.session.add(breach)
-    breach.reason = reason
-    breach.recorded_by_id = user.id
-    breach.recorded_at = now
-    flush_or_stale(_recorded_meanwhile)  # two first reasons at once: the second is stale
+        flush_or_stale(_recorded_meanwhile)  # two first reasons at once: the second is stale
+    else:
+        # Changed only from the reason the form showed: of two changes at once, the second is
+        # stale, not a silent overwrite of the first.
+        update_or_stale(
+            breach,
+            _recorded_meanwhile,
+            DeadlineBreach.reason == row.reason,
+            DeadlineBreach.recorded_at == row.reason_recorded_at,
+            **recorded,
+        )
     audit.record(
         "deadline_breach_reason_recorded",
         user=user,

@@ -7,7 +7,9 @@ its error summary):
   version now;
 - flush_or_stale: two saves that passed that check together: the loser's UPDATE matches no
   row (SQLAlchemy's version_id_col counts the versions) and it is refused too;
-- move_version_on, for a version kept by hand (a conference's): the same guard, in one UPDATE.
+- move_version_on, for a version kept by hand (a conference's), and update_or_stale, for a
+  record whose version is what it holds (a late conference's reason): the same guard, in one
+  UPDATE.
 """
 
 from collections.abc import Callable
@@ -60,13 +62,25 @@ def move_version_on(
     """Move a hand-kept version on by one in the database, with any `values` written in the
     same UPDATE, only from the version the record was read at (and while the `still_true`
     conditions hold): of two saves that both passed check_version, the one that commits
-    second is refused (raise stale()), instead of both landing with one step between them.
-    Refused, it rolls back what the save had written before it, as flush_or_stale does."""
+    second is refused (raise stale()), instead of both landing with one step between them."""
     model, read_at = type(record), getattr(record, attribute)
-    values = {attribute: read_at + 1, **values}
+    update_or_stale(
+        record,
+        stale,
+        getattr(model, attribute) == read_at,
+        *still_true,
+        **{attribute: read_at + 1, **values},
+    )
+
+
+def update_or_stale(record, stale: Callable[[], StaleForm], *unchanged, **values) -> None:
+    """Write `values` to the record in one UPDATE, only while the `unchanged` conditions (what
+    the form was opened at) still hold in the database; when another save changed them first,
+    roll back what this save had written and refuse (raise stale()), as flush_or_stale does."""
+    model = type(record)
     result = db.session.execute(
         update(model)
-        .where(model.id == record.id, getattr(model, attribute) == read_at, *still_true)
+        .where(model.id == record.id, *unchanged)
         .values(values)
         .execution_options(synchronize_session=False)
     )

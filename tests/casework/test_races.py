@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
+import time_machine
 from flask_migrate import upgrade
 from marshmallow import ValidationError
 from sqlalchemy import func, select
@@ -338,3 +339,36 @@ def test_cases_opened_at_once_get_references_of_their_own(race_app):
         ).scalars()
         assert len(set(references)) == TIMES
 
+
+def test_changing_a_late_conference_reason_at_once_keeps_one_and_refuses_the_rest(race_app):
+    """Two coordinators change the same recorded reason from forms opened at one version: one
+    change lands and the rest are refused as stale, never a silent overwrite."""
+    from hub.conferences import timeliness
+    from hub.models import DeadlineBreach
+    from tests.conferences.test_conference_timeliness import NOW, christmas_week
+    from tests.support.referral_data import hub
+
+    coordinator = race_app.world.email["coordinator"]
+    with time_machine.travel(NOW, tick=False):
+        with race_app.app_context():
+            referral_id = christmas_week()["crit_tue"].id
+            db.session.commit()
+        with race_app.test_request_context(method="POST"):
+            timeliness.record_reason(
+                hub(), referral_id, {"reason": "First", "version": ""}, _user(coordinator), NOW
+            )
+            db.session.commit()
+            version = timeliness.version_of(timeliness.breach_row(hub(), referral_id, NOW))
+
+        def change(i):
+            form = {"reason": f"Changed by coordinator {i}", "version": version}
+            return timeliness.record_reason(hub(), referral_id, form, _user(coordinator), NOW)
+
+        outcomes = race(race_app, change)
+    assert [kind for kind, _ in outcomes].count("ok") == 1
+    for kind, messages in outcomes:
+        assert kind == "ok" or "Someone else recorded a reason" in messages["reason"][0]
+    reason = select(DeadlineBreach.reason).where(DeadlineBreach.referral_id == referral_id)
+    winner = next(i for i, (kind, _) in enumerate(outcomes) if kind == "ok")
+    with race_app.app_context():
+        assert db.session.execute(reason).scalar_one() == f"Changed by coordinator {winner}"
