@@ -103,10 +103,13 @@ def init_app(app: Flask) -> None:
         if not request.path.startswith("/static/"):
             # Pages hold personal data: never keep them in a shared or back-button cache.
             h.setdefault("Cache-Control", "no-store")
-        if "request_id" in g:
-            h["X-Request-ID"] = g.request_id
-            if request_log.isEnabledFor(logging.INFO):
-                _log_request(response)
+        if "request_id" not in g:
+            # The request failed before _start_request ran (in an earlier before_request): it
+            # is logged all the same, or a 500 there would leave no trace in the request log.
+            g.request_id, g.request_started = uuid.uuid4().hex, None
+        h["X-Request-ID"] = g.request_id
+        if request_log.isEnabledFor(logging.INFO):
+            _log_request(response)
         return response
 
 
@@ -124,7 +127,9 @@ def _log_request(response) -> None:
                 "method": request.method,
                 "path": request.path,
                 "status": response.status_code,
-                "ms": round((time.perf_counter() - g.request_started) * 1000, 1),
+                "ms": None
+                if g.request_started is None
+                else round((time.perf_counter() - g.request_started) * 1000, 1),
                 "user_id": user_id,
                 "remote_addr": request.remote_addr,
             }

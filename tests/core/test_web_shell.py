@@ -91,6 +91,34 @@ def test_request_log_names_the_user(app, client, world):
     assert len(line["request_id"]) == 32
 
 
+def test_a_500_before_the_request_began_is_still_logged(app, client, monkeypatch):
+    """A failure in a before_request that runs ahead of the request's start (its id, its clock)
+    still leaves a line in the request log, which the load bench counts 5xx answers from."""
+    import json
+    import logging
+
+    lines = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            lines.append(json.loads(record.getMessage()))
+
+    def broken():
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(app.before_request_funcs, None, [broken, *app.before_request_funcs[None]])
+    handler = Collect()
+    logging.getLogger("hub.request").addHandler(handler)
+    try:
+        response = client.get("/healthz")
+    finally:
+        logging.getLogger("hub.request").removeHandler(handler)
+    assert response.status_code == 500
+    [line] = lines
+    assert line["status"] == 500 and line["ms"] is None
+    assert line["request_id"] == response.headers["X-Request-ID"]
+
+
 def test_page_text_hides_only_the_timestamped_tokens(client, world):
     from datetime import timedelta
 
