@@ -7,7 +7,7 @@ never any personal data: the email is a link."""
 
 from functools import cache
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hub.core import mail
@@ -178,30 +178,42 @@ def send_notice(
     one email. The same news twice (the same text) is not counted twice. Alerts (reminders, a
     victim's worse risk) are notices of their own, never counted into or rewritten."""
     about = {"case_id": case_id, "referral_id": referral_id, "conference_id": conference_id}
-    unread = _unread_notice(user.id, about)
-    if unread is None:
-        notice = Notification(
-            user_id=user.id, activity_id=activity_id, text=text[:300], counts_news=True, **about
-        )
-        try:
-            with db.session.begin_nested():
-                db.session.add(notice)
-                db.session.flush()
-        except IntegrityError:
-            # Another update made the unread notice a moment ago (one per thing:
-            # uq_notification_unread_news): count this news into it, with no second email.
-            unread = _unread_notice(user.id, about)
-            if unread is None:
-                raise
-        else:
+    text = text[:300]
+    # A second look is needed only when someone else made (or read) the unread notice at the
+    # same moment: it then finds the notice as it now is.
+    for _attempt in range(3):
+        unread = _unread_notice(user.id, about)
+        if unread is None:
+            notice = Notification(
+                user_id=user.id, activity_id=activity_id, text=text, counts_news=True, **about
+            )
+            try:
+                with db.session.begin_nested():
+                    db.session.add(notice)
+                    db.session.flush()
+            except IntegrityError:
+                continue  # another update made the unread notice a moment ago: count into it
             mail.queue_mail(user.email, subject, body)
             return notice
-    if unread.text != text or activity_id != unread.activity_id:
-        unread.updates = Notification.updates + 1  # in the database: none lost at once
-        unread.text = text[:300]
-        unread.activity_id = activity_id
-        unread.created_at = utcnow()
-    return unread
+        if unread.text == text and unread.activity_id == activity_id:
+            return unread  # the same news twice
+        # Counted in the database, and only while the notice is still unread: news that
+        # lands as the person marks it read is a notice (and an email) of its own.
+        counted = db.session.execute(
+            update(Notification)
+            .where(Notification.id == unread.id, Notification.read_at.is_(None))
+            .values(
+                updates=Notification.updates + 1,
+                text=text,
+                activity_id=activity_id,
+                created_at=utcnow(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if counted.rowcount == 1:
+            db.session.expire(unread)
+            return unread
+    raise RuntimeError("the person's unread notice kept changing while news was counted")
 
 
 def _unread_notice(user_id: int, about: dict) -> Notification | None:

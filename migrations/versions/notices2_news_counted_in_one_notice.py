@@ -25,15 +25,28 @@ notification = sa.table(
     sa.column("counts_news", sa.Boolean),
 )
 
-# What a notice is about; a NULL never clashes with another, hence coalesce.
-ABOUT = "user_id, coalesce(case_id, 0), coalesce(referral_id, 0), coalesce(conference_id, 0)"
-SAME_THING = (
-    "older.user_id = notification.user_id"
-    " AND coalesce(older.case_id, 0) = coalesce(notification.case_id, 0)"
-    " AND coalesce(older.referral_id, 0) = coalesce(notification.referral_id, 0)"
-    " AND coalesce(older.conference_id, 0) = coalesce(notification.conference_id, 0)"
-)
 UNREAD_NEWS = "read_at IS NULL AND counts_news"
+
+
+def same_thing(alias: str) -> str:
+    """`alias` is unread news about what the notification row being changed is about (a NULL
+    never equals another, hence coalesce)."""
+    return (
+        f"{alias}.read_at IS NULL AND {alias}.counts_news"
+        f" AND {alias}.user_id = notification.user_id"
+        + "".join(
+            f" AND coalesce({alias}.{key}, 0) = coalesce(notification.{key}, 0)"
+            for key in ("case_id", "referral_id", "conference_id")
+        )
+    )
+
+
+# A later notice about the same thing: the latest news (then the highest id) is the one kept.
+LATER = (
+    f"EXISTS (SELECT 1 FROM notification later WHERE {same_thing('later')}"
+    " AND (later.created_at > notification.created_at"
+    " OR (later.created_at = notification.created_at AND later.id > notification.id)))"
+)
 
 
 def upgrade():
@@ -54,19 +67,13 @@ def upgrade():
         )
         .values(counts_news=True)
     )
-    # Unread news the race made twice: the newest keeps the count of all, the rest go.
+    # Unread news the race made twice: the latest keeps the count of all, the rest go.
     op.execute(
         "UPDATE notification SET updates = ("
-        " SELECT sum(older.updates) FROM notification older"
-        f" WHERE older.read_at IS NULL AND older.counts_news AND {SAME_THING})"
-        f" WHERE {UNREAD_NEWS} AND id IN ("
-        f" SELECT max(id) FROM notification WHERE {UNREAD_NEWS} GROUP BY {ABOUT}"
-        " HAVING count(*) > 1)"
+        f" SELECT sum(alike.updates) FROM notification alike WHERE {same_thing('alike')})"
+        f" WHERE {UNREAD_NEWS} AND NOT {LATER}"
     )
-    op.execute(
-        f"DELETE FROM notification WHERE {UNREAD_NEWS} AND id NOT IN ("
-        f" SELECT max(id) FROM notification WHERE {UNREAD_NEWS} GROUP BY {ABOUT})"
-    )
+    op.execute(f"DELETE FROM notification WHERE {UNREAD_NEWS} AND {LATER}")
     op.create_index(
         "uq_notification_unread_news",
         "notification",

@@ -64,6 +64,43 @@ def test_news_never_rewrites_an_unread_alert(client, cw, app, outbox):  # noqa: 
     assert [tuple(n) for n in notices] == [(alert, 1), ("Note added on case CPL-100", 2)]
 
 
+def test_news_as_the_notice_is_marked_read_is_a_notice_of_its_own(ctx, cw, monkeypatch):  # noqa: F811
+    """The follower marks her notices read between send_notice finding her unread notice and
+    counting into it: the news is not lost in a read notice, it is a new one, with its email."""
+    from hub.casework import activity
+    from hub.core import mail
+
+    worker = db.session.get(User, cw.world.user_id["case_worker"])
+    first = activity.send_notice(
+        worker, "Note added on case CPL-100", subject="Update", body="b", case_id=cw.id
+    )
+    first.read_at = first.created_at  # marked read by her other tab, after the look below
+    db.session.flush()
+    looks = iter([first])
+    real = activity._unread_notice
+    monkeypatch.setattr(activity, "_unread_notice", lambda *a: next(looks, None) or real(*a))
+    second = activity.send_notice(
+        worker, "Action added on case CPL-100", subject="Update", body="b", case_id=cw.id
+    )
+    assert second.id != first.id and second.read_at is None and second.updates == 1
+    db.session.refresh(first)
+    assert (first.text, first.updates) == ("Note added on case CPL-100", 1)
+    assert len(db.session.info[mail._QUEUE]) == 2  # an email for each
+
+
+def test_a_notice_that_points_at_nothing_is_listed_as_text(client, cw, app):  # noqa: F811
+    """A case review's reminder when the review has no case: listed, without a link."""
+    with app.app_context():
+        db.session.add(
+            Notification(user_id=cw.world.user_id["spoc"], text="ASB case review CR-1: due today.")
+        )
+        db.session.commit()
+    signed_in(client, cw.world, "spoc")
+    page = client.get("/notifications")
+    assert page.status_code == 200
+    assert "ASB case review CR-1: due today." in page.get_data(as_text=True)
+
+
 @time_machine.travel(at("2026-12-24T16:00"), tick=False)
 def test_confirming_an_urgent_conference_invites_the_partners(app, client, world, outbox):
     conference_id, _ = _proposed(app)

@@ -79,6 +79,25 @@ def test_a_read_that_writes_takes_the_lock_first_and_so_never_meets_a_stale_snap
         assert audit.verify_chain().checked == 2  # one chain: neither forked off the other
 
 
+def test_a_savepoint_in_a_read_takes_the_lock_first_and_so_survives(hub_app):
+    """A GET that writes in a savepoint, after another writer committed since its read began:
+    taking the lock at the INSERT would end the transaction and the savepoint with it, so the
+    savepoint takes it first (hub.core.database, the "savepoint" listener)."""
+    from hub.models import Notification
+
+    user_id = hub_app.world.user_id["spoc"]
+    with hub_app.test_request_context("/notifications", method="GET"):
+        db.session.execute(select(func.count()).select_from(AuditEntry)).scalar()  # the read
+        with hub_app.app_context():  # another request writes and commits meanwhile
+            audit.record("test_event", details={"n": 1}, commit=True)
+        with db.session.begin_nested():
+            db.session.add(Notification(user_id=user_id, text="Saved in a savepoint"))
+        db.session.commit()
+    with hub_app.app_context():
+        saved = select(func.count()).where(Notification.text == "Saved in a savepoint")
+        assert db.session.execute(saved).scalar() == 1
+
+
 def test_reads_begin_deferred_and_writes_immediate(hub_app):
     seen = []
 
