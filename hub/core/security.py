@@ -79,15 +79,17 @@ class HubRequest(Request):
 def init_app(app: Flask) -> None:
     app.request_class = HubRequest
 
-    @app.before_request
     def _start_request():
-        incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        _name_request()
         g.request_started = time.perf_counter()
         # Refuse an oversized body before any view or authentication reads it.
         limit = request.max_content_length
         if request.content_length is not None and request.content_length > limit:
             abort(413)
+
+    # First of all: the rate limit, CSRF and session checks registered before it are timed and
+    # named in the request log too.
+    app.before_request_funcs.setdefault(None, []).insert(0, _start_request)
 
     @app.after_request
     def _headers_and_log(response):
@@ -104,13 +106,20 @@ def init_app(app: Flask) -> None:
             # Pages hold personal data: never keep them in a shared or back-button cache.
             h.setdefault("Cache-Control", "no-store")
         if "request_id" not in g:
-            # The request failed before _start_request ran (in an earlier before_request): it
-            # is logged all the same, or a 500 there would leave no trace in the request log.
-            g.request_id, g.request_started = uuid.uuid4().hex, None
+            # The request failed before _start_request ran (in a before_request put ahead of
+            # it): logged all the same, or a 500 there would leave no trace in the request log.
+            _name_request()
+            g.request_started = None
         h["X-Request-ID"] = g.request_id
         if request_log.isEnabledFor(logging.INFO):
             _log_request(response)
         return response
+
+
+def _name_request() -> None:
+    """The request's id: the caller's (a proxy's), when it sent a sound one, or a new one."""
+    incoming = request.headers.get("X-Request-ID", "")
+    g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
 
 
 def _log_request(response) -> None:
