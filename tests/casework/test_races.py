@@ -202,30 +202,25 @@ def test_one_person_following_a_case_at_once_makes_one_follow(race_app):
     assert _count(race_app, follows) == 1
 
 
+def _news(app, case_id: int, reference: str, i: int):
+    """News number i on a case, for the SPoC who follows it."""
+    return activity.send_notice(
+        _user(app.world.email["spoc"]),
+        f"Case {reference} was updated ({i})",
+        subject=f"Update on {reference}",
+        body="Update",
+        case_id=case_id,
+    )
+
+
 def test_news_counted_into_an_unread_notice_at_once_is_all_counted(race_app):
     """A follower's unread notice counts every update, however many land at once."""
     case = _case(race_app, "CPL-RACE-U")
     with race_app.test_request_context():
-        notice = activity.send_notice(
-            _user(race_app.world.email["spoc"]),
-            "Case CPL-RACE-U was updated",
-            subject="Update",
-            body="Update",
-            case_id=case.id,
-        )
+        notice_id = _news(race_app, case.id, "CPL-RACE-U", -1).id
         db.session.commit()
-        notice_id = notice.id
 
-    def news(i):
-        return activity.send_notice(
-            _user(race_app.world.email["spoc"]),
-            f"Case CPL-RACE-U was updated ({i})",
-            subject="Update",
-            body="Update",
-            case_id=case.id,
-        )
-
-    race(race_app, news)
+    race(race_app, lambda i: _news(race_app, case.id, "CPL-RACE-U", i))
     updates = select(Notification.updates).where(Notification.id == notice_id)
     assert _count(race_app, updates) == 1 + TIMES
 
@@ -237,16 +232,7 @@ def test_first_news_at_once_makes_one_notice_and_one_email(race_app):
     outbox = race_app.extensions.setdefault("mail_outbox", [])
     outbox.clear()
 
-    def news(i):
-        return activity.send_notice(
-            _user(race_app.world.email["spoc"]),
-            f"Case CPL-RACE-V was updated ({i})",
-            subject="Update on CPL-RACE-V",
-            body="Update",
-            case_id=case.id,
-        )
-
-    outcomes = race(race_app, news)
+    outcomes = race(race_app, lambda i: _news(race_app, case.id, "CPL-RACE-V", i))
     assert [kind for kind, _ in outcomes] == ["ok"] * TIMES
     unread = select(func.count(), func.sum(Notification.updates)).where(
         Notification.case_id == case.id, Notification.read_at.is_(None)
