@@ -11,9 +11,11 @@ work=$(mktemp -d)
 port=${FUZZ_PORT:-5099}
 python3 -m venv "$work/st" && "$work/st/bin/pip" install -q schemathesis
 cleanup() {
-  [ -n "${server:-}" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+  # The script's answer is $status: a stopped server's exit status (143) must not replace it,
+  # and under set -e it did, before the scratch files were removed.
+  if [ -n "${server:-}" ]; then kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true; fi
   if [ -n "${scratch:-}" ]; then
-    psql "$admin_url" -qc "DROP DATABASE IF EXISTS $scratch WITH (FORCE)" >/dev/null
+    psql "$admin_url" -qc "DROP DATABASE IF EXISTS $scratch WITH (FORCE)" >/dev/null || true
   fi
   rm -rf "$work"
 }
@@ -27,6 +29,9 @@ case "${DATABASE_URL:-}" in
     ;;
   *) export DATABASE_URL="sqlite:///$work/hub.db" ;;
 esac
+# The fuzzer sends thousands of requests: with the API's rate limit on, most answers were 429s
+# and the schema was barely exercised. The limits are tested elsewhere.
+export RATELIMIT_ENABLED=false
 echo "Fuzzing against ${DATABASE_URL%%:*} (${DATABASE_URL##*/})"
 .venv/bin/flask --app wsgi db upgrade >/dev/null
 .venv/bin/flask --app wsgi hub demo --if-empty >/dev/null
