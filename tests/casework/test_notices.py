@@ -41,7 +41,7 @@ def test_seven_notes_are_one_notice_and_one_email(client, cw, app, outbox):  # n
 
 
 def test_news_never_rewrites_an_unread_alert(client, cw, app, outbox):  # noqa: F811
-    """A coordinator's unread alert (a victim reports things are worse) stays as it was when a
+    """A follower's unread alert (a victim reports things are worse) stays as it was when a
     note lands on the same case: the note is a notice of its own, with its own email."""
     from hub.casework.activity import follow
 
